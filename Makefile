@@ -1,0 +1,47 @@
+# Khai Báo — the two commands are `make demo` (run the app with demo data on SQLite) and
+# `make test` (every check: ruff, tests on SQLite and PostgreSQL, browser tests in Chromium).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PORT ?= 8000
+
+.PHONY: demo test setup lint unit test-sqlite test-postgres test-e2e messages migration bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/khaibao demo --port $(PORT)
+
+test: setup
+	bash scripts/test.sh
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+
+test-sqlite: setup
+	$(PY) -m pytest -m "not e2e" -q
+
+test-postgres: setup
+	KHAIBAO_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m "not e2e" -q
+
+test-e2e: setup
+	$(PY) -m pytest -m e2e -q
+
+# Update the English catalog after changing Vietnamese texts.
+messages: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -o src/locale/messages.pot --no-location --omit-header .
+	$(VENV)/bin/pybabel update -i src/locale/messages.pot -d src/locale -l en --no-fuzzy-matching --ignore-obsolete
+
+# Generate a migration after changing tables (Piccolo diffs against PostgreSQL).
+migration: setup
+	PICCOLO_CONF=khaibao.piccolo_conf KHAIBAO_DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/piccolo migrations new khaibao --auto --desc "$(DESC)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache khaibao.sqlite3*

@@ -1,0 +1,122 @@
+"""The application factory: plugins, templates, middleware and routes; nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Request
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from khaibao import db, i18n
+from khaibao.routes.errors import (
+    database_unavailable_handler,
+    http_exception_handler,
+    internal_error_handler,
+)
+from khaibao.routes.pages import PagesController
+from khaibao.routes.pwa import PwaController
+from khaibao.security import security_headers
+from khaibao.settings import Settings
+from khaibao.web import STATIC_DIR, create_environment
+
+STATIC_MAX_AGE = 365 * 24 * 3600
+MAX_BODY_BYTES = 256 * 1024
+
+
+def language_middleware(app: ASGIApp) -> ASGIApp:
+    """Choose the language for this request (cookie, then Accept-Language, then vi)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            token = i18n.current_language.set(i18n.language_for(Request(scope)))
+            try:
+                await app(scope, receive, send)
+            finally:
+                i18n.current_language.reset(token)
+        else:
+            await app(scope, receive, send)
+
+    return middleware
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
+    settings = settings or Settings.from_env()
+    db.configure(settings)
+
+    @asynccontextmanager
+    async def database_lifespan(_app: Litestar) -> AsyncGenerator[None, None]:
+        await db.connect()
+        try:
+            if check_migrations:
+                await db.require_migrated()
+            yield
+        finally:
+            await db.disconnect()
+
+    static_router = create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        name="static",
+        cache_control=None,
+        include_in_schema=False,
+    )
+
+    return Litestar(
+        route_handlers=[PagesController, PwaController, static_router],
+        lifespan=[database_lifespan],
+        state=State({"settings": settings, "templates": create_environment(settings)}),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key.decode(),
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_secure=settings.is_https,
+            cookie_httponly=True,
+            cookie_samesite="strict",
+        ),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, gzip_compress_level=6
+        ),
+        # The Host header must be the base URL's: no Host-header injection.
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=[settings.netloc]),
+        before_send=[security_headers(settings.is_https)],
+        middleware=[
+            language_middleware,
+            static_cache_middleware,
+        ],
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            db.DatabaseUnavailable: database_unavailable_handler,
+            500: internal_error_handler,
+        },
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=None,
+        debug=False,
+    )
+
+
+def static_cache_middleware(app: ASGIApp) -> ASGIApp:
+    """Versioned static files (``?v=HASH``) are cached for a year; others revalidate."""
+    from litestar.datastructures import MutableScopeHeaders
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/static/"):
+            await app(scope, receive, send)
+            return
+        versioned = b"v=" in scope.get("query_string", b"")
+        value = f"public, max-age={STATIC_MAX_AGE}, immutable" if versioned else "no-cache"
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                MutableScopeHeaders.from_message(message)["cache-control"] = value
+            await send(message)
+
+        await app(scope, receive, send_wrapper)
+
+    return middleware

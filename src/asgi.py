@@ -1,0 +1,12 @@
+"""ASGI entry point for hypercorn: ``hypercorn khaibao.asgi:app``."""
+
+import sys
+
+from khaibao.app import create_app
+from khaibao.settings import Settings, SettingsError
+
+try:
+    app = create_app(Settings.from_env())
+except SettingsError as error:
+    print(f"khaibao: {error}", file=sys.stderr)
+    raise SystemExit(2) from None

@@ -1,0 +1,324 @@
+"""Database engine, connection lifecycle and transactions — the only engine-specific code.
+
+SQLite: Piccolo's stock engine opens a new connection (and thread) for every query, which
+costs ~1 ms each. Here each process keeps one writer connection (behind an asyncio lock, so
+a transaction owns it until it ends) and one reader connection (WAL lets it read while the
+writer writes). Writes outside a transaction run in autocommit mode and are committed when
+the statement finishes; ``write_transaction()`` opens ``BEGIN IMMEDIATE`` so a
+read-then-write never fails half-way on a lock upgrade. Several processes share the file
+through SQLite's own locking, with a busy timeout.
+
+PostgreSQL: an asyncpg pool opened at start-up and closed at shutdown.
+
+Services use ``transaction()`` / ``write_transaction()`` and plain Piccolo queries; they never
+see which engine runs underneath.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.table import Table
+
+from khaibao.settings import Settings
+
+BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS_APP = "khaibao"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or used right now."""
+
+
+class NotMigrated(RuntimeError):
+    """The database schema is behind the code."""
+
+
+class _PersistentTransaction(SQLiteTransaction):
+    """A transaction on the process's writer connection, holding its lock until the end."""
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        engine: PersistentSQLiteEngine = self.engine  # type: ignore[assignment]
+        await engine.writer_lock.acquire()
+        try:
+            self.connection = await engine.writer()
+            await self.begin()
+        except BaseException:
+            engine.writer_lock.release()
+            raise
+        self.context = engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        engine: PersistentSQLiteEngine = self.engine  # type: ignore[assignment]
+        try:
+            if exception is not None or self._rolled_back:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed:
+                try:
+                    await self.commit()
+                except BaseException:
+                    await self.rollback()
+                    raise
+        finally:
+            engine.current_transaction.reset(self.context)
+            engine.writer_lock.release()
+        return exception is None
+
+
+class PersistentSQLiteEngine(SQLiteEngine):
+    """SQLite with one writer and one reader connection kept open for the process."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path=path, timeout=BUSY_TIMEOUT_MS / 1000)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._open_lock = asyncio.Lock()
+        self.writer_lock = asyncio.Lock()
+
+    async def _open(self) -> aiosqlite.Connection:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = await aiosqlite.connect(**self.connection_kwargs)
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as error:
+            raise DatabaseUnavailable(f"SQLite file {self.path}: {error}") from error
+        return connection
+
+    async def writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            async with self._open_lock:
+                if self._writer is None:
+                    self._writer = await self._open()
+        return self._writer
+
+    async def reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            async with self._open_lock:
+                if self._reader is None:
+                    self._reader = await self._open()
+        return self._reader
+
+    async def close(self) -> None:
+        for connection in (self._writer, self._reader):
+            if connection is not None:
+                await connection.close()
+        self._writer = self._reader = None
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        return await self.writer()
+
+    async def _execute(self, connection, query: str, args: list[Any] | None) -> list[dict]:
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+    async def _run_in_new_connection(
+        self, query: str, args=None, query_type: str = "generic", table=None
+    ):
+        """Outside a transaction: reads go to the reader, writes to the locked writer."""
+        if _is_read_only(query):
+            return await self._execute(await self.reader(), query, args)
+        async with self.writer_lock:
+            return await self._execute(await self.writer(), query, args)
+
+    async def _run_in_existing_connection(
+        self, connection, query: str, args=None, query_type: str = "generic", table=None
+    ):
+        return await self._execute(connection, query, args)
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return _PersistentTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
+
+
+def _is_read_only(query: str) -> bool:
+    head = query.lstrip()[:7].upper()
+    return head.startswith("SELECT") or head.startswith("PRAGMA ") and "=" not in query
+
+
+# --- the process's engine -------------------------------------------------------------------
+
+_engine: Engine | None = None
+
+
+def create_engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        return PersistentSQLiteEngine(str(settings.sqlite_path))
+    return PostgresEngine(config={"dsn": settings.database_url})
+
+
+def all_tables() -> list[type[Table]]:
+    from khaibao.piccolo_app import APP_CONFIG
+
+    return [*APP_CONFIG.table_classes, Migration]
+
+
+def configure(settings: Settings) -> Engine:
+    """Create the engine for these settings and bind every table to it."""
+    global _engine
+    _engine = create_engine(settings)
+    for table in all_tables():
+        table._meta.db = _engine
+    return _engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        return configure(Settings.from_env())
+    return _engine
+
+
+def is_sqlite() -> bool:
+    return isinstance(engine(), SQLiteEngine)
+
+
+async def connect() -> None:
+    """Open the process's connections (called at app start-up)."""
+    current = engine()
+    if isinstance(current, PostgresEngine):
+        if current.pool is not None:
+            return
+        try:
+            await current.start_connection_pool(min_size=2, max_size=20, command_timeout=30)
+        except (OSError, Exception) as error:  # asyncpg raises many kinds
+            raise DatabaseUnavailable(f"PostgreSQL: {error}") from error
+    else:
+        assert isinstance(current, PersistentSQLiteEngine)
+        await current.writer()
+        await current.reader()
+
+
+async def disconnect() -> None:
+    current = engine()
+    if isinstance(current, PostgresEngine):
+        if current.pool is not None:
+            await current.close_connection_pool()
+    elif isinstance(current, PersistentSQLiteEngine):
+        await current.close()
+
+
+def transaction():
+    """A transaction for several writes that must land together."""
+    return engine().transaction()
+
+
+def write_transaction():
+    """A transaction that reads and then writes: on SQLite it takes the write lock at once
+    (``BEGIN IMMEDIATE``), so a concurrent writer waits instead of failing at upgrade."""
+    current = engine()
+    if isinstance(current, SQLiteEngine):
+        return current.transaction(transaction_type=TransactionType.immediate)
+    return current.transaction()
+
+
+def for_update(query):
+    """Lock the selected rows until the transaction ends. Use inside ``write_transaction()``:
+    PostgreSQL needs ``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already holds the lock."""
+    return query if is_sqlite() else query.lock_rows()
+
+
+async def ping() -> None:
+    """Raise ``DatabaseUnavailable`` unless a trivial query answers."""
+    try:
+        await engine().run_querystring(_select_one())
+    except DatabaseUnavailable:
+        raise
+    except Exception as error:
+        raise DatabaseUnavailable(str(error)) from error
+
+
+def _select_one():
+    from piccolo.querystring import QueryString
+
+    return QueryString("SELECT 1 AS ok")
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+def _migration_ids() -> list[str]:
+    from khaibao.piccolo_app import APP_CONFIG
+
+    manager = BaseMigrationManager()
+    modules = manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path)
+    return sorted(modules)
+
+
+async def pending_migrations() -> list[str]:
+    """Migration ids present in the code but not yet applied to the database."""
+    try:
+        exists = await Migration.table_exists().run()
+        applied = set(await Migration.get_migrations_which_ran(app_name=MIGRATIONS_APP)) if (
+            exists
+        ) else set()
+    except DatabaseUnavailable:
+        raise
+    except Exception as error:
+        raise DatabaseUnavailable(str(error)) from error
+    return [mid for mid in _migration_ids() if mid not in applied]
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration; return the ids applied."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    pending = await pending_migrations()
+    if pending:
+        with contextlib.redirect_stdout(_Quiet()):
+            result = await run_forwards(app_name=MIGRATIONS_APP)
+        if not result.success:
+            raise NotMigrated(result.message or "migration failed")
+    return pending
+
+
+async def require_migrated() -> None:
+    pending = await pending_migrations()
+    if pending:
+        raise NotMigrated(
+            f"The database is not up to date ({len(pending)} migration(s) pending): "
+            "run `khaibao migrate` first."
+        )
+
+
+class _Quiet:
+    """Swallows Piccolo's emoji progress output; ``khaibao migrate`` prints its own."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+
+@contextlib.asynccontextmanager
+async def lifespan_connection() -> AsyncIterator[None]:
+    await connect()
+    try:
+        yield
+    finally:
+        await disconnect()

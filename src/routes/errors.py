@@ -1,0 +1,87 @@
+"""Error responses in the app's own style: a full page normally, a visible message for HTMX.
+
+htmx swaps nothing on an error by default; here every error answer to an HTMX request is a
+short message retargeted into the page's message area (``#thong-bao``), so the person always
+sees what went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+
+from khaibao import db, i18n
+from khaibao.i18n import gettext as _
+from khaibao.web import is_htmx, render
+
+log = logging.getLogger("khaibao.errors")
+
+
+def _message_for(status: int) -> tuple[str, str]:
+    """(title, explanation) for a status code, in the request's language."""
+    if status == 400:
+        return _("Yêu cầu không hợp lệ"), _("Dữ liệu gửi lên không đúng. Hãy thử lại.")
+    if status == 401:
+        return _("Cần đăng nhập"), _("Hãy đăng nhập để tiếp tục.")
+    if status == 403:
+        return _("Không có quyền truy cập"), _(
+            "Bạn không có quyền xem trang này, hoặc phiên làm việc đã hết hạn. "
+            "Hãy tải lại trang và thử lại."
+        )
+    if status == 404:
+        return _("Không tìm thấy trang"), _("Đường dẫn không đúng hoặc trang đã được chuyển đi.")
+    if status == 405:
+        return _("Thao tác không được hỗ trợ"), _("Trang này không nhận thao tác đó.")
+    if status == 413:
+        return _("Dữ liệu quá lớn"), _("Nội dung gửi lên vượt quá giới hạn cho phép.")
+    if status == 429:
+        return _("Quá nhiều yêu cầu"), _("Bạn đã thử quá nhiều lần. Hãy đợi một lúc rồi thử lại.")
+    if status == 503:
+        return _("Hệ thống tạm thời gián đoạn"), _(
+            "Không kết nối được cơ sở dữ liệu. Dữ liệu đã lưu không bị mất; "
+            "hãy thử lại sau ít phút."
+        )
+    return _("Đã có lỗi xảy ra"), _("Hệ thống gặp sự cố. Hãy thử lại sau ít phút.")
+
+
+def error_response(request: Request, status: int, detail: str | None = None) -> Response:
+    # Errors raised before routing (404, 405) never passed the language middleware.
+    i18n.current_language.set(i18n.language_for(request))
+    title, explanation = _message_for(status)
+    context = {"status": status, "title": title, "explanation": detail or explanation}
+    try:
+        if is_htmx(request):
+            return render(
+                request, "error.html", context, block="message", status_code=status,
+                headers={"HX-Retarget": "#thong-bao", "HX-Reswap": "innerHTML"},
+            )
+        return render(request, "error.html", context, status_code=status)
+    except Exception:  # the error page itself failed: still answer, plainly
+        log.exception("error page failed to render")
+        body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(title)}</p>"
+        return Response(body, status_code=status, media_type=MediaType.HTML)
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    i18n.current_language.set(i18n.language_for(request))
+    status = exc.status_code
+    detail = None
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        detail = _("Phiên biểu mẫu đã hết hạn. Hãy tải lại trang rồi gửi lại.")
+    elif isinstance(exc, NotAuthorizedException | PermissionDeniedException):
+        detail = None
+    return error_response(request, status, detail)
+
+
+def database_unavailable_handler(request: Request, exc: db.DatabaseUnavailable) -> Response:
+    log.error("database unavailable: %s", exc)
+    return error_response(request, 503)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500)

@@ -1,0 +1,28 @@
+"""Infrastructure tables shared by every domain: sessions and rate counters.
+
+Both live in the database (not in process memory) so several server processes behave as one.
+"""
+
+from piccolo.columns import Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class WebSession(Table, tablename="web_session"):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored."""
+
+    id_hash = Varchar(length=64, unique=True, index=True)
+    kind = Varchar(length=16)  # citizen | officer | kiosk
+    subject_id = Integer(null=True, index=True)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    idle_seconds = Integer(null=True)
+    data = Text(default="{}")
+
+
+class RateCounter(Table, tablename="rate_counter"):
+    """Fixed-window counter: ``count`` hits of ``key`` since ``window_start``."""
+
+    key = Varchar(length=200, unique=True, index=True)
+    window_start = Timestamptz()
+    count = Integer(default=0)

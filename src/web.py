@@ -1,0 +1,105 @@
+"""Page rendering shared by every route: one template per page, whose named blocks are the
+HTMX fragments.
+
+``render()`` returns the whole page for a normal request, or only ``block`` for an HTMX
+request, and always sets ``Vary: HX-Request`` so no cache mixes the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2_fragments
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.exceptions import NoRouteMatchFoundException
+from litestar.utils.scope.state import ScopeState
+
+from khaibao import i18n
+from khaibao.settings import Settings
+
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+
+def create_environment(settings: Settings) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "svg", "xml"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(static=static_url, htmx_file=htmx_file, settings=settings)
+    return env
+
+
+@cache
+def htmx_file() -> str:
+    """The vendored htmx file, named with its exact version."""
+    return "vendor/" + next(p.name for p in (STATIC_DIR / "vendor").glob("htmx-2.0.*.min.js"))
+
+
+@cache
+def static_url(path: str) -> str:
+    """``/static/PATH?v=HASH``: the hash changes when the file does, so browsers may cache
+    static files for a year."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={digest}"
+
+
+def is_htmx(request: Request) -> bool:
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-history-restore-request") != "true"
+        and headers.get("hx-boosted") != "true"
+    )
+
+
+def url_for(request: Request, name: str, **params: Any) -> str | None:
+    """The path of a named route, or None when that route does not exist (yet)."""
+    try:
+        return request.app.route_reverse(name, **params)
+    except NoRouteMatchFoundException:
+        return None
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    return {
+        "request": request,
+        "lang": i18n.current_language.get(),
+        "csrf_token": ScopeState.from_scope(request.scope).csrf_token or "",
+        "url_for": lambda name, **params: url_for(request, name, **params),
+        "page_path": request.url.path,
+    }
+
+
+def render(
+    request: Request,
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    env: Environment = request.app.state.templates
+    full_context = {**base_context(request), **(context or {})}
+    if block is not None and is_htmx(request):
+        html = jinja2_fragments.render_block(env, template_name, block, full_context)
+    else:
+        html = env.get_template(template_name).render(full_context)
+    return Response(
+        content=html,
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        headers={"Vary": "HX-Request", "Cache-Control": "no-store", **(headers or {})},
+    )

@@ -1,0 +1,127 @@
+"""The engine layer: persistent connections, real commits, serialised read-then-write."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from khaibao import db
+from khaibao.tables import RateCounter
+
+
+def now():
+    return datetime.now(UTC)
+
+
+async def test_migrated_database_has_no_pending_migrations(database):
+    assert await db.pending_migrations() == []
+    await db.require_migrated()
+
+
+async def test_ping(database):
+    await db.ping()
+
+
+async def test_sqlite_keeps_one_connection_per_role(database):
+    if not db.is_sqlite():
+        pytest.skip("SQLite only")
+    engine = db.engine()
+    writer, reader = await engine.writer(), await engine.reader()
+    for _ in range(3):
+        await RateCounter.select().where(RateCounter.key == "nothing").run()
+        await RateCounter.insert(
+            RateCounter(key=f"conn-{uuid.uuid4()}", window_start=now(), count=1)
+        ).run()
+    assert await engine.writer() is writer
+    assert await engine.reader() is reader
+
+
+async def test_sqlite_uses_wal_and_busy_timeout(database):
+    if not db.is_sqlite():
+        pytest.skip("SQLite only")
+    engine = db.engine()
+    rows = await (await engine.writer()).execute_fetchall("PRAGMA journal_mode")
+    assert rows[0]["journal_mode"] == "wal"
+    rows = await (await engine.writer()).execute_fetchall("PRAGMA busy_timeout")
+    assert rows[0]["timeout"] == db.BUSY_TIMEOUT_MS
+
+
+async def test_write_outside_transaction_is_committed_and_visible_to_a_new_connection(
+    database,
+):
+    key = f"commit-{uuid.uuid4()}"
+    await RateCounter.insert(RateCounter(key=key, window_start=now(), count=7)).run()
+    # A brand-new engine (as another process would have) sees the row.
+    other = db.create_engine(database)
+    assert await _count_with(other, key) == 7
+
+
+async def _count_with(engine, key):
+    from piccolo.querystring import QueryString
+
+    if hasattr(engine, "close"):
+        result = await engine.run_querystring(
+            QueryString("SELECT count FROM rate_counter WHERE key = {}", key)
+        )
+        await engine.close()
+    else:
+        await engine.start_connection_pool()
+        result = await engine.run_querystring(
+            QueryString("SELECT count FROM rate_counter WHERE key = {}", key)
+        )
+        await engine.close_connection_pool()
+    return result[0]["count"]
+
+
+async def test_transaction_rolls_back_on_error(database):
+    key = f"rollback-{uuid.uuid4()}"
+    with pytest.raises(RuntimeError):
+        async with db.write_transaction():
+            await RateCounter.insert(RateCounter(key=key, window_start=now(), count=1)).run()
+            raise RuntimeError("boom")
+    assert not await RateCounter.exists().where(RateCounter.key == key).run()
+
+
+async def test_concurrent_read_then_write_transactions_do_not_lose_updates(database):
+    key = f"counter-{uuid.uuid4()}"
+    await RateCounter.insert(RateCounter(key=key, window_start=now(), count=0)).run()
+
+    async def increment():
+        async with db.write_transaction():
+            row = await db.for_update(
+                RateCounter.select(RateCounter.count).where(RateCounter.key == key)
+            ).first().run()
+            await RateCounter.update({RateCounter.count: row["count"] + 1}).where(
+                RateCounter.key == key
+            ).run()
+
+    await asyncio.gather(*(increment() for _ in range(50)))
+    row = await RateCounter.select(RateCounter.count).where(RateCounter.key == key).first().run()
+    assert row["count"] == 50
+
+
+async def test_reads_do_not_wait_for_an_open_write_transaction(database):
+    if not db.is_sqlite():
+        pytest.skip("SQLite reader/writer split")
+    key = f"reader-{uuid.uuid4()}"
+    await RateCounter.insert(RateCounter(key=key, window_start=now(), count=1)).run()
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def long_writer():
+        async with db.write_transaction():
+            await RateCounter.update({RateCounter.count: 2}).where(RateCounter.key == key).run()
+            started.set()
+            await release.wait()
+
+    task = asyncio.create_task(long_writer())
+    await started.wait()
+    row = await asyncio.wait_for(
+        RateCounter.select(RateCounter.count).where(RateCounter.key == key).first().run(), 2
+    )
+    assert row["count"] == 1  # the uncommitted update is not visible
+    release.set()
+    await task
+    row = await RateCounter.select(RateCounter.count).where(RateCounter.key == key).first().run()
+    assert row["count"] == 2
