@@ -1,0 +1,334 @@
+"""QR payloads (person, live person, venue) and the one classifier for scanned text.
+
+Token format, version 1 (every character is in the QR *alphanumeric* mode set, so a QR
+stays small: a person token is 31 characters, QR version 2 at error level M)::
+
+    token     = "KB" version kind reference [step] mac check
+    version   = "1"
+    kind      = "P" (person, static QR) | "L" (live person, time-bound) | "V" (venue poster)
+    reference = 10 chars Crockford base32 (0-9 A-Z without I L O U): 50 random bits from
+                `secrets`; the database stores it, a new one is issued when a QR is revoked
+    step      = 7 chars Crockford base32, big-endian unsigned integer (kind L only):
+                the time step (unix_time // step_seconds) the live token is valid for
+    mac       = 16 chars Crockford base32 = first 80 bits of
+                HMAC-SHA256(kind_key, "KB1" kind reference [step])
+                kind_key = HMAC-SHA256(secret_key, "khaibao/token/v1/" kind-name),
+                kind-name = "person" | "live" | "venue", so one kind never verifies as another
+    check     = 1 char of 0-9 A-Z: ISO/IEC 7064 MOD 37,36 check character over all the
+                characters before it (detects every single-character substitution and
+                most adjacent transpositions)
+
+Lengths: P and V tokens 31 characters, L tokens 38. Example shape:
+``KB1P`` + ``7M2Q9XKD4R`` + ``0J5T…`` (16) + ``W``.
+
+Reading: surrounding whitespace and CR/LF are dropped, letters are case-insensitive (some
+USB readers send lowercase), spaces and "-" inside are ignored (people typing a code off a
+poster). A bad character set, length or check character is a *misread* (ask to scan again)
+and is reported before the MAC is looked at; a good check character with a wrong MAC is a
+*forgery*. A venue poster's QR holds the URL ``{base_url}/v/{venue code}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from khaibao.errors import InputError
+from khaibao.identity import (
+    ChipCard,
+    IdentityError,
+    IdType,
+    ParsedId,
+    looks_like_chip_cccd,
+    parse_chip_cccd,
+    parse_id_number,
+)
+
+PREFIX = "KB"
+VERSION = "1"
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+REFERENCE_LENGTH = 10
+STEP_LENGTH = 7
+MAC_LENGTH = 16  # 80 bits
+MIN_SECRET_LENGTH = 16
+_MAX_SCAN_LENGTH = 2000
+
+
+class TokenKind(StrEnum):
+    PERSON = "person"
+    LIVE = "live"
+    VENUE = "venue"
+
+    @property
+    def letter(self) -> str:
+        return _KIND_LETTERS[self]
+
+
+_KIND_LETTERS = {TokenKind.PERSON: "P", TokenKind.LIVE: "L", TokenKind.VENUE: "V"}
+_LETTER_KINDS = {letter: kind for kind, letter in _KIND_LETTERS.items()}
+_HEADERS = frozenset(PREFIX + VERSION + letter for letter in _LETTER_KINDS)
+
+
+def token_length(kind: TokenKind) -> int:
+    step = STEP_LENGTH if kind is TokenKind.LIVE else 0
+    return len(PREFIX) + 2 + REFERENCE_LENGTH + step + MAC_LENGTH + 1
+
+
+TOKEN_LENGTHS = frozenset(token_length(kind) for kind in TokenKind)
+
+
+class TokenError(InputError):
+    """A scanned or typed QR payload that cannot be used."""
+
+
+_MESSAGES = {
+    "token.misread": ("Đọc lỗi, hãy quét lại.",
+                      "The code was not read correctly, please scan again."),
+    "token.forged": ("Mã QR không hợp lệ hoặc đã bị sửa.",
+                     "This QR code is not valid or has been altered."),
+    "token.unknown_kind": ("Mã QR này không dùng được ở đây.", "This QR code cannot be used here."),
+    "scan.garbage": ("Không nhận ra mã vừa quét. Hãy quét mã QR Khai Báo, mã QR trên thẻ CCCD "
+                     "hoặc nhập số giấy tờ.",
+                     "This code was not recognised. Scan a Khai Báo QR code or the QR code on "
+                     "a CCCD card, or type an ID number."),
+}
+
+
+def _error(code: str) -> TokenError:
+    return TokenError(code, *_MESSAGES[code])
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    kind: TokenKind
+    reference: str
+    step: int | None = None  # live tokens only
+
+
+def _check_key(secret_key: bytes) -> bytes:
+    if not isinstance(secret_key, bytes | bytearray) or len(secret_key) < MIN_SECRET_LENGTH:
+        raise ValueError(f"secret_key must be at least {MIN_SECRET_LENGTH} bytes")
+    return bytes(secret_key)
+
+
+def _subkey(secret_key: bytes, label: str) -> bytes:
+    return hmac.new(_check_key(secret_key), label.encode(), hashlib.sha256).digest()
+
+
+def _encode_int(value: int, width: int) -> str:
+    if not 0 <= value < 32**width:
+        raise ValueError(f"value out of range for {width} base32 characters")
+    return "".join(CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(width)))
+
+
+def _decode_int(text: str) -> int:
+    value = 0
+    for ch in text:
+        value = value * 32 + CROCKFORD.index(ch)
+    return value
+
+
+def check_char(text: str) -> str:
+    """ISO/IEC 7064 MOD 37,36 check character over ``text`` (characters 0-9 A-Z)."""
+    p = 36
+    for ch in text:
+        p = (p + CHECK_ALPHABET.index(ch)) % 36 or 36
+        p = (p * 2) % 37
+    return CHECK_ALPHABET[(37 - p) % 36]
+
+
+def _mac(kind: TokenKind, signed: str, secret_key: bytes) -> str:
+    key = _subkey(secret_key, f"khaibao/token/v1/{kind.value}")
+    digest = hmac.new(key, signed.encode(), hashlib.sha256).digest()[: MAC_LENGTH * 5 // 8]
+    return _encode_int(int.from_bytes(digest, "big"), MAC_LENGTH)
+
+
+def _new_reference() -> str:
+    return "".join(secrets.choice(CROCKFORD) for _ in range(REFERENCE_LENGTH))
+
+
+def keyed_hash(value: str, secret_key: bytes, purpose: str) -> str:
+    """HMAC-SHA256 hex of ``value`` under a subkey for ``purpose`` (e.g. "id_number").
+
+    Lets other modules store and look up values (ID numbers) without storing them.
+    """
+    if not purpose:
+        raise ValueError("purpose is required")
+    key = _subkey(secret_key, f"khaibao/keyed-hash/v1/{purpose}")
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def make_token(kind: TokenKind, reference: str, secret_key: bytes, step: int | None = None) -> str:
+    """The token for a stored ``reference`` (e.g. to print a person's QR again)."""
+    if len(reference) != REFERENCE_LENGTH or any(c not in CROCKFORD for c in reference):
+        raise ValueError("reference must be 10 Crockford base32 characters")
+    if (step is not None) != (kind is TokenKind.LIVE):
+        raise ValueError("a step is required for live tokens and only for them")
+    signed = PREFIX + VERSION + kind.letter + reference
+    if step is not None:
+        signed += _encode_int(step, STEP_LENGTH)
+    body = signed + _mac(kind, signed, secret_key)
+    return body + check_char(body)
+
+
+def issue_person_token(secret_key: bytes) -> tuple[str, str]:
+    """A new static person token and its reference (store the reference)."""
+    reference = _new_reference()
+    return make_token(TokenKind.PERSON, reference, secret_key), reference
+
+
+def issue_venue_code(secret_key: bytes) -> tuple[str, str]:
+    """A new venue poster code and its reference (store the reference)."""
+    reference = _new_reference()
+    return make_token(TokenKind.VENUE, reference, secret_key), reference
+
+
+def issue_live_token(reference: str, secret_key: bytes, step: int) -> str:
+    """A live token for a person's reference, bound to one time step."""
+    return make_token(TokenKind.LIVE, reference, secret_key, step)
+
+
+def venue_url(base_url: str, code: str) -> str:
+    """What a venue poster's QR holds."""
+    return f"{base_url.rstrip('/')}/v/{code}"
+
+
+def _normalize(token: str) -> str:
+    text = re.sub(r"[\s\-]", "", token or "")
+    if not text.isascii():
+        raise _error("token.misread")
+    return text.upper()
+
+
+def verify(token: str, secret_key: bytes) -> Verified:
+    """Check a token's form, check character and MAC. Raises :class:`TokenError`."""
+    _check_key(secret_key)
+    t = _normalize(token)
+    if (len(t) not in TOKEN_LENGTHS or not t.startswith(PREFIX)
+            or any(c not in CHECK_ALPHABET for c in t)
+            or check_char(t[:-1]) != t[-1]):
+        raise _error("token.misread")
+    kind = _LETTER_KINDS.get(t[3])
+    if t[2] != VERSION or kind is None:
+        raise _error("token.unknown_kind")
+    body = t[4:-1]
+    if len(t) != token_length(kind) or any(c not in CROCKFORD for c in body):
+        raise _error("token.misread")
+    reference = body[:REFERENCE_LENGTH]
+    step_text = body[REFERENCE_LENGTH:-MAC_LENGTH]
+    signed = t[: -MAC_LENGTH - 1]
+    if not hmac.compare_digest(_mac(kind, signed, secret_key), t[-MAC_LENGTH - 1: -1]):
+        raise _error("token.forged")
+    return Verified(kind, reference, _decode_int(step_text) if step_text else None)
+
+
+class ScanKind(StrEnum):
+    PERSON_TOKEN = "person_token"  # noqa: S105 (a kind name, not a secret)
+    LIVE_TOKEN = "live_token"  # noqa: S105
+    VENUE_CODE = "venue_code"
+    CHIP_CCCD = "chip_cccd"
+    ID_NUMBER = "id_number"
+    MISREAD = "misread"
+    FORGED = "forged"
+    GARBAGE = "garbage"
+
+
+_TOKEN_SCAN_KINDS = {TokenKind.PERSON: ScanKind.PERSON_TOKEN, TokenKind.LIVE: ScanKind.LIVE_TOKEN,
+                     TokenKind.VENUE: ScanKind.VENUE_CODE}
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What a scanner (camera, USB reader, keyboard) delivered, classified.
+
+    ``payload`` is a :class:`Verified` for tokens, a :class:`ChipCard` or a
+    :class:`ParsedId`; ``error`` is set for misread, forged and garbage. ``origin`` is
+    the scheme://host[:port] of a scanned venue URL — callers must refuse other origins.
+    """
+
+    kind: ScanKind
+    payload: Verified | ChipCard | ParsedId | None = None
+    error: InputError | None = None
+    origin: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _scan_token(text: str, secret_key: bytes, origin: str | None = None) -> Scan:
+    try:
+        verified = verify(text, secret_key)
+    except TokenError as exc:
+        kind = {"token.misread": ScanKind.MISREAD, "token.forged": ScanKind.FORGED}.get(
+            exc.code, ScanKind.GARBAGE)
+        return Scan(kind, error=exc, origin=origin)
+    return Scan(_TOKEN_SCAN_KINDS[verified.kind], verified, origin=origin)
+
+
+_VENUE_PATH = re.compile(r"(?:/[^/]*)*/v/([^/?#]+)/?", re.IGNORECASE)
+
+
+def _scan_url(text: str, secret_key: bytes) -> Scan:
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
+    match = _VENUE_PATH.fullmatch(parts.path)
+    host = (parts.hostname or "").lower()
+    if not host or match is None:
+        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
+    scheme = parts.scheme.lower()
+    default = {"http": 80, "https": 443}[scheme]
+    origin = f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+    scan = _scan_token(match.group(1), secret_key, origin)
+    if scan.ok and scan.kind is not ScanKind.VENUE_CODE:
+        # Only venue codes belong in a /v/ URL.
+        return Scan(ScanKind.GARBAGE, error=_error("token.unknown_kind"), origin=origin)
+    return scan
+
+
+def classify_scan(text: str | None, secret_key: bytes) -> Scan:
+    """Classify anything a scanner or keyboard delivered. Never raises on bad input."""
+    _check_key(secret_key)
+    raw = (text or "").strip().strip("\x00\x02\x03")
+    if not raw or len(raw) > _MAX_SCAN_LENGTH:
+        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
+    if "|" in raw:
+        if not looks_like_chip_cccd(raw):
+            return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
+        try:
+            return Scan(ScanKind.CHIP_CCCD, parse_chip_cccd(raw))
+        except IdentityError as exc:
+            return Scan(ScanKind.MISREAD, error=exc)
+    if re.match(r"https?://", raw, re.IGNORECASE):
+        return _scan_url(raw, secret_key)
+    compact = re.sub(r"[\s\-]", "", raw)
+    if compact.isascii():  # str.upper() maps some non-ASCII letters to ASCII ones ("ſ" → "S")
+        compact = compact.upper()
+    # IDs are at most 12 characters, so anything longer with our prefix is a token; so is
+    # anything starting with a known header (a truncated read), passport-like or not.
+    looks_like_token = compact.isascii() and compact.isalnum() and (
+        compact[:4] in _HEADERS or len(compact) in TOKEN_LENGTHS
+        or (compact.startswith(PREFIX) and len(compact) > 12))
+    if looks_like_token:
+        return _scan_token(compact, secret_key)
+    try:
+        parsed = parse_id_number(compact)
+    except IdentityError as exc:
+        if compact.startswith(PREFIX) and compact.isascii() and compact.isalnum():
+            return _scan_token(compact, secret_key)
+        if compact.isascii() and compact.isdigit() and len(compact) in (9, 12):
+            return Scan(ScanKind.MISREAD, error=exc)
+        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
+    if parsed.id_type is IdType.NONE:
+        # Nine zeros mean "no ID"; they must never find anybody.
+        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
+    return Scan(ScanKind.ID_NUMBER, parsed)
