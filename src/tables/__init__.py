@@ -1,8 +1,38 @@
 """Piccolo tables, one module per domain. ``ALL_TABLES`` is what migrations and the engine
 binding see; add a new domain's tables here."""
 
+from khaibao.tables.audit import AuditEntry
+from khaibao.tables.citizens import (
+    Account,
+    HealthDeclaration,
+    InsuranceRecord,
+    OtpCode,
+    Person,
+)
 from khaibao.tables.infra import RateCounter, WebSession
+from khaibao.tables.regions import Region
 
-ALL_TABLES = [WebSession, RateCounter]
+ALL_TABLES = [
+    WebSession,
+    RateCounter,
+    Region,
+    Account,
+    Person,
+    HealthDeclaration,
+    OtpCode,
+    InsuranceRecord,
+    AuditEntry,
+]
 
-__all__ = ["ALL_TABLES", "RateCounter", "WebSession"]
+__all__ = [
+    "ALL_TABLES",
+    "Account",
+    "AuditEntry",
+    "HealthDeclaration",
+    "InsuranceRecord",
+    "OtpCode",
+    "Person",
+    "RateCounter",
+    "Region",
+    "WebSession",
+]
