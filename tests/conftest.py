@@ -4,8 +4,10 @@ PostgreSQL when ``KHAIBAO_TEST_DATABASE_URL`` is set (``make test`` runs both)."
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -23,12 +25,26 @@ def pytest_report_header(config):
     return f"khaibao test database: {engine}"
 
 
-async def _reset_postgres(url: str) -> None:
+async def _create_postgres_database(url: str) -> str:
+    """A new, empty database beside the one in ``url``: concurrent test runs never meet."""
     import asyncpg
 
+    name = f"khaibao_test_{os.getpid()}_{secrets.token_hex(3)}"
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+async def _drop_postgres_database(base_url: str, url: str) -> None:
+    import asyncpg
+
+    name = urlsplit(url).path.lstrip("/")
+    connection = await asyncpg.connect(base_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
 
@@ -44,8 +60,17 @@ def outbox_path(tmp_session_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_session_dir: Path, outbox_path: Path) -> Settings:
-    database_url = TEST_DATABASE_URL or f"sqlite:///{tmp_session_dir / 'test.sqlite3'}"
+async def database_url(tmp_session_dir: Path) -> AsyncIterator[str]:
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_session_dir / 'test.sqlite3'}"
+        return
+    url = await _create_postgres_database(TEST_DATABASE_URL)
+    yield url
+    await _drop_postgres_database(TEST_DATABASE_URL, url)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_session_dir: Path, outbox_path: Path, database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         base_url=BASE_URL,
@@ -57,8 +82,6 @@ def settings(tmp_session_dir: Path, outbox_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Settings]:
     """A migrated, empty database for the whole session."""
-    if not settings.is_sqlite:
-        await _reset_postgres(settings.database_url)
     db.configure(settings)
     await db.connect()
     await db.migrate()

@@ -1,0 +1,116 @@
+"""Server-side sessions shared by every server process (they live in the database).
+
+The browser holds a random id; the table keeps only its SHA-256, so a copy of the database
+cannot be replayed as live sessions. A new id is issued at every sign-in (no fixation), and
+ending a session — or every session of an officer — takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from khaibao.tables import WebSession
+
+CITIZEN_LIFETIME = timedelta(days=30)
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Session:
+    kind: str  # citizen | officer | kiosk
+    subject_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+async def start(
+    kind: str,
+    subject_id: int | None,
+    *,
+    lifetime: timedelta = CITIZEN_LIFETIME,
+    idle: timedelta | None = None,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Create a session and return the id to put in the cookie."""
+    now = _now(now)
+    raw = secrets.token_urlsafe(32)
+    await WebSession.insert(
+        WebSession(
+            id_hash=_hash(raw),
+            kind=kind,
+            subject_id=subject_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            idle_seconds=int(idle.total_seconds()) if idle else None,
+            data=json.dumps(data or {}),
+        )
+    ).run()
+    return raw
+
+
+async def load(raw: str | None, *, now: datetime | None = None) -> Session | None:
+    """The live session for this cookie value, or None (unknown, expired or idle too long)."""
+    if not raw or len(raw) > 100:
+        return None
+    now = _now(now)
+    row = await WebSession.select().where(WebSession.id_hash == _hash(raw)).first().run()
+    if row is None:
+        return None
+    last_seen = _aware(row["last_seen_at"])
+    expired = _aware(row["expires_at"]) <= now
+    idle = row["idle_seconds"] and last_seen + timedelta(seconds=row["idle_seconds"]) <= now
+    if expired or idle:
+        await WebSession.delete().where(WebSession.id == row["id"]).run()
+        return None
+    if now - last_seen >= TOUCH_EVERY:
+        await WebSession.update({WebSession.last_seen_at: now}).where(
+            WebSession.id == row["id"]
+        ).run()
+    return Session(
+        kind=row["kind"],
+        subject_id=row["subject_id"],
+        created_at=_aware(row["created_at"]),
+        expires_at=_aware(row["expires_at"]),
+        data=json.loads(row["data"] or "{}"),
+    )
+
+
+async def end(raw: str | None) -> None:
+    if raw:
+        await WebSession.delete().where(WebSession.id_hash == _hash(raw)).run()
+
+
+async def end_all(kind: str, subject_id: int) -> int:
+    """End every session of one subject (an officer disabled, a phone signed out everywhere)."""
+    deleted = await WebSession.delete().where(
+        (WebSession.kind == kind) & (WebSession.subject_id == subject_id)
+    ).returning(WebSession.id).run()
+    return len(deleted)
+
+
+async def purge_expired(*, now: datetime | None = None) -> int:
+    deleted = await WebSession.delete().where(WebSession.expires_at <= _now(now)).returning(
+        WebSession.id
+    ).run()
+    return len(deleted)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive UTC datetimes; PostgreSQL aware ones."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
