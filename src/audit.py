@@ -1,0 +1,92 @@
+"""The audit log (nhật ký truy cập): every look at or change of a person's data, append-only.
+
+Citizens see the officer entries about their own persons. ``detail`` is JSON and must never
+hold raw ID numbers, phone numbers or QR tokens: pass :func:`fingerprint` of them instead.
+:func:`record` refuses details that look like they contain one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from khaibao.tables import AuditEntry
+from khaibao.tokens import keyed_hash
+
+ACTOR_KINDS = ("citizen", "officer", "system", "api")
+MAX_DETAIL_LENGTH = 4000
+# A run of 9+ digits not inside a hex string (ID numbers, phones, BHYT social-insurance ids),
+# a 15-character BHYT card number, or a Khai Báo token.
+_RAW_VALUE = re.compile(
+    r"(?<![0-9a-fA-F])\+?\d{9,}(?![0-9a-fA-F])"
+    r"|\b[A-Za-z]{2}\d{13}\b"
+    r"|KB1[PLV][0-9A-Za-z]{20,}",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class AuditView:
+    at: datetime
+    action: str
+    actor_kind: str
+    place: str
+    person_id: int | None
+
+
+def fingerprint(value: str, secret_key: bytes) -> str:
+    """A short keyed hash to put in ``detail`` instead of an ID number, phone or token."""
+    return keyed_hash(value, secret_key, "audit")[:16]
+
+
+def _check(value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check(str(key))
+            _check(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check(item)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**8:
+        raise ValueError("audit detail must not contain raw ID or phone numbers")
+    elif isinstance(value, str) and _RAW_VALUE.search(value):
+        raise ValueError("audit detail must not contain raw ID numbers, phone numbers or "
+                         "tokens; use audit.fingerprint()")
+
+
+async def record(action: str, *, actor_kind: str, actor_id: int | None = None,
+                 person_id: int | None = None, place: str = "", detail: dict | None = None,
+                 now: datetime | None = None) -> None:
+    """Append one entry. ``place`` is where it happened (a checkpoint's name, "web")."""
+    if actor_kind not in ACTOR_KINDS:
+        raise ValueError(f"unknown actor kind {actor_kind!r}")
+    if not action or len(action) > 40:
+        raise ValueError("action must be 1–40 characters")
+    _check(detail or {})
+    _check(place)
+    text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+    if len(text) > MAX_DETAIL_LENGTH:
+        raise ValueError("audit detail is too long")
+    await AuditEntry.insert(AuditEntry(
+        at=now or datetime.now(UTC), actor_kind=actor_kind, actor_id=actor_id, action=action,
+        person=person_id, place=place[:200], detail=text,
+    )).run()
+
+
+async def for_persons(person_ids: Sequence[int], *, actor_kinds: Sequence[str] = ("officer",),
+                      limit: int = 50) -> list[AuditView]:
+    """The latest entries about these persons by these kinds of actors, newest first."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids or not actor_kinds:
+        return []
+    rows = await AuditEntry.select(
+        AuditEntry.at, AuditEntry.action, AuditEntry.actor_kind, AuditEntry.place,
+        AuditEntry.person,
+    ).where(AuditEntry.person.is_in(ids) & AuditEntry.actor_kind.is_in(list(actor_kinds))
+            ).order_by(AuditEntry.at, AuditEntry.id, ascending=False).limit(limit)
+    return [AuditView(r["at"], r["action"], r["actor_kind"], r["place"], r["person"])
+            for r in rows]

@@ -1,0 +1,274 @@
+"""Health declarations (khai báo y tế): the Ministry of Health form, submitted from one phone
+for one or more persons at once.
+
+A submission is all-or-nothing (one write transaction: new persons and every declaration
+land together or not at all) and idempotent: the browser sends a random ``client_ref`` and
+declaration *n* is stored as ``{client_ref}:{n}``, so a double tap or an offline replay
+returns the first submission instead of adding one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from khaibao import db, people
+from khaibao.errors import InputError
+from khaibao.i18n import N_
+from khaibao.people import FormErrors, PersonData, PersonView
+from khaibao.tables import Account, HealthDeclaration, Person
+
+SYMPTOMS = (
+    ("fever", N_("Sốt")),
+    ("cough", N_("Ho")),
+    ("breathless", N_("Khó thở")),
+    ("sore_throat", N_("Đau họng")),
+    ("taste_smell", N_("Mất vị giác hoặc khứu giác")),
+    ("fatigue", N_("Mệt mỏi")),
+)
+EXPOSURES = (
+    ("confirmed_case", N_("Tiếp xúc gần với người bệnh hoặc nghi nhiễm COVID-19")),
+    ("from_area", N_("Tiếp xúc với người từ nơi có ca bệnh")),
+    ("symptomatic", N_("Tiếp xúc với người có biểu hiện sốt, ho, khó thở")),
+)
+CHANNELS = ("self", "relative", "assisted", "paper", "kiosk")
+MAX_PLACES_LENGTH = 1000
+_SYMPTOM_LABELS = dict(SYMPTOMS)
+_EXPOSURE_LABELS = dict(EXPOSURES)
+_CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_TRUE = frozenset({"on", "1", "yes", "true"})
+_MESSAGES = {
+    "declaration.places_too_long": ("Phần nơi đã đi qua dài tối đa 1000 ký tự.",
+                                    "Places visited can be at most 1000 characters long."),
+    "declaration.symptom_unknown": ("Có triệu chứng không hợp lệ. Hãy tải lại trang và chọn lại.",
+                                    "Unknown symptom. Please reload the page and choose again."),
+    "declaration.exposure_unknown": ("Có mục tiếp xúc không hợp lệ. Hãy tải lại trang và chọn "
+                                     "lại.", "Unknown exposure. Please reload the page and "
+                                     "choose again."),
+    "declaration.pledge_required": ("Bạn cần cam kết thông tin khai báo là đúng sự thật.",
+                                    "You need to pledge that what you declare is true."),
+    "declaration.no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
+                              "Choose or add at least one person to declare for."),
+    "declaration.person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải "
+                                   "lại trang.", "A chosen person is not in your list. "
+                                   "Please reload the page."),
+    "declaration.client_ref_invalid": ("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại.",
+                                       "The form is not valid. Please reload the page and "
+                                       "send it again."),
+}
+
+
+def _error(code: str) -> InputError:
+    return InputError(code, *_MESSAGES[code])
+
+
+@dataclass(frozen=True)
+class HealthData:
+    places_visited: str
+    symptoms: tuple[str, ...]
+    exposures: tuple[str, ...]
+    pledge: bool
+
+
+@dataclass
+class Submission:
+    client_ref: str
+    submitted_at: datetime
+    declaration_ids: list[int]
+    persons: list[PersonView]
+    replayed: bool
+
+
+@dataclass
+class DeclarationView:
+    """``symptoms`` and ``exposures`` are labels marked with ``N_``: translate when shown."""
+
+    id: int
+    submitted_at: datetime
+    has_symptoms: bool
+    symptoms: tuple[str, ...]
+    exposures: tuple[str, ...]
+    symptom_codes: tuple[str, ...]
+    exposure_codes: tuple[str, ...]
+    channel: str
+    places_visited: str
+
+
+def _values(fields: Mapping[str, Any], name: str) -> list[str]:
+    """All values of a repeated form key (a plain mapping or a multi-dict with ``getall``)."""
+    getall = getattr(fields, "getall", None)
+    if getall is not None:
+        raw = getall(name, [])
+    else:
+        value = fields.get(name)
+        raw = [] if value is None else [value] if isinstance(value, str) else list(value)
+    return [str(v).strip() for v in raw if v is not None and str(v).strip()]
+
+
+def _codes(values: list[str], known: tuple[tuple[str, str], ...]) -> tuple[str, ...] | None:
+    codes = [code for code, _label in known]
+    if any(v not in codes for v in values):
+        return None
+    return tuple(code for code in codes if code in values)  # the form's order, no repeats
+
+
+def parse_health(fields: Mapping[str, str | list[str]]) -> HealthData:
+    """Validate the health part of the form; raise :class:`FormErrors` with every error."""
+    errors: dict[str, InputError] = {}
+    places = unicodedata.normalize("NFC", (_values(fields, "places_visited") or [""])[-1])
+    if len(places) > MAX_PLACES_LENGTH:
+        errors["places_visited"] = _error("declaration.places_too_long")
+    symptoms = _codes(_values(fields, "symptoms"), SYMPTOMS)
+    if symptoms is None:
+        errors["symptoms"] = _error("declaration.symptom_unknown")
+    exposures = _codes(_values(fields, "exposures"), EXPOSURES)
+    if exposures is None:
+        errors["exposures"] = _error("declaration.exposure_unknown")
+    pledge = (_values(fields, "pledge") or [""])[-1].lower() in _TRUE
+    if not pledge:
+        errors["pledge"] = _error("declaration.pledge_required")
+    if errors:
+        raise FormErrors(errors)
+    return HealthData(places, symptoms or (), exposures or (), pledge)
+
+
+def _channel(channel: str, is_owner: bool) -> str:
+    """Citizens declare for themselves ("self") or a relative; officers pass their channel."""
+    if channel in ("self", "relative"):
+        return "self" if is_owner else "relative"
+    return channel
+
+
+async def submission(account_id: int, client_ref: str, settings) -> Submission | None:
+    """A past submission of this account by its ``client_ref`` (``replayed=True``); None when
+    there is none — also when the reference is malformed or another account's."""
+    if not isinstance(client_ref, str) or not _CLIENT_REF.fullmatch(client_ref):
+        return None
+    rows = await HealthDeclaration.select(
+        HealthDeclaration.id, HealthDeclaration.person, HealthDeclaration.client_ref,
+        HealthDeclaration.submitted_at,
+    ).where((HealthDeclaration.account == account_id)
+            & HealthDeclaration.client_ref.like(f"{client_ref}:%"))
+    # LIKE treats "_" as a wildcard and may ignore case: keep the exact matches only.
+    mine = sorted(((int(r["client_ref"].rpartition(":")[2]), r) for r in rows
+                   if r["client_ref"].rpartition(":")[0] == client_ref), key=lambda t: t[0])
+    if not mine or mine[0][0] != 0:
+        return None
+    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    return Submission(client_ref, mine[0][1]["submitted_at"], [r["id"] for _n, r in mine],
+                      [views[r["person"]] for _n, r in mine if r["person"] in views], True)
+
+
+async def _replay(account_id: int, client_ref: str, settings) -> Submission | None:
+    found = await submission(account_id, client_ref, settings)
+    if found is None and await HealthDeclaration.exists().where(
+            HealthDeclaration.client_ref == f"{client_ref}:0"):
+        # Another account's reference: refuse, and never show its data.
+        raise FormErrors({"client_ref": _error("declaration.client_ref_invalid")})
+    return found
+
+
+async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequence[PersonData],
+                       health: HealthData, client_ref: str, settings, channel: str,
+                       officer_id: int | None, now: datetime) -> tuple[list[int], list[int]] | None:
+    """One attempt in one transaction; None when the submission already exists."""
+    async with db.write_transaction():
+        # Lock the account: submissions from one phone run one after the other.
+        account = await db.for_update(Account.select(Account.id).where(
+            Account.id == account_id)).first()
+        if account is None:
+            raise LookupError(f"no account {account_id}")
+        if await HealthDeclaration.exists().where(
+                HealthDeclaration.client_ref == f"{client_ref}:0"):
+            return None
+        owned = {r["id"]: r for r in await Person.select(Person.id, Person.is_owner).where(
+            Person.account == account_id)}
+        if any(pid not in owned for pid in person_ids):
+            raise FormErrors({"persons": _error("declaration.person_unknown")})
+        has_owner = any(r["is_owner"] for r in owned.values())
+        errors: dict[str, InputError] = {}
+        declared = list(person_ids)
+        for i, data in enumerate(new_persons):
+            is_owner = not has_owner and i == 0
+            try:
+                person_id = await people.create_person(
+                    account_id, data, settings, is_owner=is_owner,
+                    channel=_channel(channel, is_owner), now=now)
+            except FormErrors as exc:
+                errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
+                continue
+            if person_id not in declared:
+                declared.append(person_id)
+        if errors:
+            raise FormErrors(errors)
+        persons = {r["id"]: r for r in await Person.select(
+            Person.id, Person.is_owner, Person.region).where(Person.id.is_in(declared))}
+        rows = await HealthDeclaration.insert(*(HealthDeclaration(
+            person=person_id, account=account_id, client_ref=f"{client_ref}:{n}",
+            submitted_at=now, channel=_channel(channel, bool(persons[person_id]["is_owner"])),
+            places_visited=health.places_visited, symptoms=",".join(health.symptoms),
+            exposures=",".join(health.exposures), has_symptoms=bool(health.symptoms),
+            region=persons[person_id]["region"], officer_id=officer_id,
+        ) for n, person_id in enumerate(declared))).returning(
+            HealthDeclaration.id, HealthDeclaration.client_ref).run()
+        by_ref = {r["client_ref"]: r["id"] for r in rows}
+        return [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))], declared
+
+
+async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Sequence[PersonData],
+                 health: HealthData, client_ref: str, settings, channel: str = "self",
+                 officer_id: int | None = None, now: datetime | None = None) -> Submission:
+    """Declare for the chosen persons of the account and the new ones, all or nothing.
+
+    Raises :class:`FormErrors`: ``client_ref``, ``persons`` (none chosen, or one not of this
+    account), ``new{i}.{field}`` (a new person's ID is on this or another phone, unknown
+    region). Submitting the same ``client_ref`` again returns the first submission with
+    ``replayed=True``, also when two arrive at once.
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if not isinstance(client_ref, str) or not _CLIENT_REF.fullmatch(client_ref):
+        raise FormErrors({"client_ref": _error("declaration.client_ref_invalid")})
+    chosen = list(dict.fromkeys(int(p) for p in person_ids))
+    if not chosen and not new_persons:
+        raise FormErrors({"persons": _error("declaration.no_person")})
+    replay = await _replay(account_id, client_ref, settings)
+    if replay is not None:
+        return replay
+    now = now or datetime.now(UTC)
+
+    async def attempt():
+        return await _submit_once(account_id, chosen, new_persons, health, client_ref,
+                                  settings, channel, officer_id, now)
+
+    # A unique violation means a concurrent writer won (same client_ref, a new person's ID,
+    # a QR reference): the transaction rolled back and the next attempt sees the winner.
+    result = await people.retry_on_unique(attempt)
+    if result is None:
+        replay = await _replay(account_id, client_ref, settings)
+        assert replay is not None
+        return replay
+    declaration_ids, declared = result
+    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    return Submission(client_ref, now, declaration_ids, [views[p] for p in declared], False)
+
+
+async def last_declaration(person_id: int) -> DeclarationView | None:
+    """The person's most recent health declaration, if any."""
+    row = await HealthDeclaration.select().where(HealthDeclaration.person == person_id).order_by(
+        HealthDeclaration.submitted_at, HealthDeclaration.id, ascending=False).first()
+    if row is None:
+        return None
+    symptoms = tuple(c for c in row["symptoms"].split(",") if c)
+    exposures = tuple(c for c in row["exposures"].split(",") if c)
+    return DeclarationView(
+        id=row["id"], submitted_at=row["submitted_at"], has_symptoms=bool(row["has_symptoms"]),
+        symptoms=tuple(_SYMPTOM_LABELS.get(c, c) for c in symptoms),
+        exposures=tuple(_EXPOSURE_LABELS.get(c, c) for c in exposures),
+        symptom_codes=symptoms, exposure_codes=exposures, channel=row["channel"],
+        places_visited=row["places_visited"],
+    )

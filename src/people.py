@@ -1,0 +1,442 @@
+"""Persons of a phone account: the owner and the relatives declared from that phone.
+
+ID numbers are never stored in clear: ``id_hash`` (keyed hash) finds them, ``id_masked``
+shows them, ``id_encrypted`` recovers them for health officials; the same for BHYT numbers.
+One ID number belongs to one phone: declaring it from another phone is refused, never
+merged. Children without any ID are recognised on the same phone by a keyed hash of
+name + birth year + account (``no_id_key``), so declaring them again reuses the person.
+Callers (routes) write the audit log; this module never sees a request.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+from babel import Locale
+from piccolo.query.functions.aggregate import Max
+
+from khaibao import crypto, db
+from khaibao.errors import InputError
+from khaibao.identity import (
+    Bhyt,
+    IdType,
+    Sex,
+    check_cccd,
+    fold_diacritics,
+    mask_id,
+    normalize_full_name,
+    parse_bhyt,
+    parse_id_number,
+    validate_birth_year,
+)
+from khaibao.tables import Account, HealthDeclaration, Person, Region
+from khaibao.tokens import TokenError, TokenKind, issue_person_token, keyed_hash, make_token, verify
+
+PERSON_FIELDS = ("full_name", "id_type", "id_number", "birth_year", "sex", "nationality",
+                 "region", "address_detail", "bhyt")
+MAX_ADDRESS_LENGTH = 200
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+_REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+_MESSAGES = {
+    "id_type.required": ("Hãy chọn loại giấy tờ tùy thân.", "Please choose the type of ID."),
+    "id_type.invalid": ("Loại giấy tờ phải là CCCD, CMND, hộ chiếu hoặc không có giấy tờ.",
+                        "The ID type must be CCCD, CMND, passport or none."),
+    "birth_year.required": ("Hãy nhập năm sinh.", "Please enter the birth year."),
+    "sex.required": ("Hãy chọn giới tính.", "Please choose the sex."),
+    "nationality.invalid": ("Quốc tịch phải là mã quốc gia gồm 2 chữ cái, ví dụ VN.",
+                            "The nationality must be a 2-letter country code, e.g. VN."),
+    "address.too_long": ("Địa chỉ chi tiết dài tối đa 200 ký tự.",
+                         "The street address can be at most 200 characters long."),
+    "region.invalid": ("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách.",
+                       "This area is not valid. Please choose it from the list."),
+    "region.unknown": ("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách.",
+                       "The chosen area does not exist. Please choose it from the list."),
+    "person.id_registered_elsewhere": (
+        "Số giấy tờ này đã được khai báo từ một số điện thoại khác. Hãy khai báo từ số điện "
+        "thoại đó, hoặc liên hệ cán bộ y tế để được hỗ trợ chuyển số điện thoại.",
+        "This ID number has already been declared from another phone number. Declare from "
+        "that phone number, or ask a health officer to help you move it to this one."),
+    "person.already_listed": ("Người này đã có trong danh sách của bạn — hãy chọn ở phần trên.",
+                              "This person is already in your list — choose them above."),
+}
+
+
+def error(code: str) -> InputError:
+    return InputError(code, *_MESSAGES[code])
+
+
+class FormErrors(Exception):
+    """Every invalid field of a form at once: field name → error."""
+
+    def __init__(self, errors: Mapping[str, InputError]) -> None:
+        self.errors: dict[str, InputError] = dict(errors)
+        super().__init__(", ".join(f"{k}: {e.code}" for k, e in self.errors.items()))
+
+
+class PersonNotFound(LookupError):
+    """No such person, or it belongs to another account (callers cannot tell which)."""
+
+
+@dataclass(frozen=True)
+class PersonData:
+    full_name: str
+    id_type: IdType
+    id_number: str  # "" for IdType.NONE
+    birth_year: int
+    sex: Sex
+    nationality: str = "VN"
+    region_code: str | None = None
+    address_detail: str = ""
+    bhyt: Bhyt | None = None
+
+
+@dataclass
+class PersonView:
+    id: int
+    account_id: int
+    is_owner: bool
+    full_name: str
+    id_type: IdType
+    id_masked: str  # "" when the person has no ID
+    birth_year: int
+    sex: Sex
+    nationality: str
+    region_code: str | None
+    region_label: str
+    address_detail: str
+    bhyt_masked: str
+    token: str
+    channel: str
+    last_declared_at: datetime | None
+
+
+@cache
+def _countries() -> frozenset[str]:
+    return frozenset(c for c in Locale("vi").territories
+                     if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES)
+
+
+def _choice(raw: str, kind: type[IdType] | type[Sex], code: str) -> Any:
+    if not raw:
+        raise error(f"{code}.required")
+    if kind is Sex:
+        return Sex.parse(raw)
+    try:
+        return IdType(raw.lower())
+    except ValueError:
+        raise error(f"{code}.invalid") from None
+
+
+def _birth_year(raw: str, today: date | None) -> int:
+    if not raw:
+        raise error("birth_year.required")
+    return validate_birth_year(raw, today)
+
+
+def _nationality(raw: str) -> str:
+    code = raw.upper() or "VN"
+    if code not in _countries():
+        raise error("nationality.invalid")
+    return code
+
+
+def _region_code(raw: str) -> str | None:
+    if raw and not _REGION_CODE.fullmatch(raw):
+        raise error("region.invalid")
+    return raw or None
+
+
+def _address(raw: str) -> str:
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    if len(text) > MAX_ADDRESS_LENGTH:
+        raise error("address.too_long")
+    return text
+
+
+def parse_person(fields: Mapping[str, str], *, today: date | None = None) -> PersonData:
+    """Validate a person form; raise :class:`FormErrors` with every field error at once."""
+    errors: dict[str, InputError] = {}
+
+    def get(name: str) -> str:
+        return str(fields.get(name) or "").strip()
+
+    def attempt(field: str, parse: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except InputError as exc:
+            errors.setdefault(field, exc)
+            return None
+
+    full_name = attempt("full_name", normalize_full_name, get("full_name"))
+    id_type = attempt("id_type", _choice, get("id_type"), IdType, "id_type")
+    birth_year = attempt("birth_year", _birth_year, get("birth_year"), today)
+    sex = attempt("sex", _choice, get("sex"), Sex, "sex")
+    parsed = attempt("id_number", parse_id_number, get("id_number"), id_type) if id_type else None
+    if parsed and parsed.id_type is IdType.CCCD and birth_year and sex:
+        attempt("id_number", check_cccd, parsed.number, birth_year, sex)
+    nationality = attempt("nationality", _nationality, get("nationality"))
+    region_code = attempt("region", _region_code, get("region"))
+    address = attempt("address_detail", _address, get("address_detail"))
+    bhyt = attempt("bhyt", parse_bhyt, get("bhyt")) if get("bhyt") else None
+    if errors:
+        raise FormErrors(errors)
+    # "000000000" always means "no ID", whatever type was chosen.
+    number = "" if parsed.id_type is IdType.NONE else parsed.number
+    return PersonData(full_name, parsed.id_type, number, birth_year, sex, nationality,
+                      region_code, address, bhyt)
+
+
+# --- storage -------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """A unique constraint refused a write (SQLite or PostgreSQL driver error)."""
+    return getattr(exc, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc)
+
+
+async def retry_on_unique(operation: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
+    """Run a whole transaction again when a concurrent writer won a unique race (or a random
+    QR reference collided): the next attempt sees the winner's committed rows."""
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except Exception as exc:
+            if attempt == attempts - 1 or not is_unique_violation(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _compact(number: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", number or "").split()).upper()
+
+
+def _stored(data: PersonData, account_id: int, key: bytes) -> dict[str, Any]:
+    """The person's columns from validated data: hashes, masks and ciphertexts only."""
+    has_id = data.id_type is not IdType.NONE and bool(data.id_number)
+    bhyt = (data.bhyt.full or data.bhyt.social_insurance_number) if data.bhyt else None
+    no_id = f"{fold_diacritics(data.full_name)}|{data.birth_year}|{account_id}"
+    return {
+        "full_name": data.full_name, "id_type": data.id_type.value if has_id else "none",
+        "id_hash": keyed_hash(data.id_number, key, "id") if has_id else None,
+        "id_masked": mask_id(data.id_number) if has_id else "",
+        "id_encrypted": crypto.encrypt(data.id_number, key, "id") if has_id else None,
+        "no_id_key": None if has_id else keyed_hash(no_id, key, "no_id"),
+        "birth_year": data.birth_year, "sex": data.sex.value, "nationality": data.nationality,
+        "address_detail": data.address_detail,
+        "bhyt_masked": mask_id(bhyt) if bhyt else "",
+        "bhyt_encrypted": crypto.encrypt(bhyt, key, "bhyt") if bhyt else None,
+    }
+
+
+async def _region_id(code: str | None) -> int | None:
+    if code is None:
+        return None
+    row = await Region.select(Region.id).where(Region.code == code).first()
+    if row is None:
+        raise FormErrors({"region": error("region.unknown")})
+    return row["id"]
+
+
+async def _conflicts(account_id: int, values: dict[str, Any], person_id: int | None = None
+                     ) -> dict[str, InputError]:
+    if values["id_hash"] is None:
+        return {}
+    row = await Person.select(Person.id, Person.account).where(
+        Person.id_hash == values["id_hash"]).first()
+    if row is None or row["id"] == person_id:
+        return {}
+    same = row["account"] == account_id
+    return {"id_number": error("person.already_listed" if same
+                               else "person.id_registered_elsewhere")}
+
+
+async def _checked_region(data: PersonData, errors: dict[str, InputError]) -> int | None:
+    """The region id for saving, or FormErrors with every problem found so far."""
+    region_id = None
+    try:
+        region_id = await _region_id(data.region_code)
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FormErrors(errors)
+    return region_id
+
+
+async def create_person(account_id: int, data: PersonData, settings, *, is_owner: bool,
+                        channel: str, now: datetime | None = None) -> int:
+    """Add a person to an account (inside the caller's write transaction); return its id.
+
+    A child without ID already on this account is reused. Raises :class:`FormErrors`
+    (``id_number``: already listed / registered elsewhere; ``region``: unknown)."""
+    values = _stored(data, account_id, settings.secret_key)
+    if values["no_id_key"] is not None:
+        same_child = await Person.select(Person.id).where(
+            (Person.account == account_id) & (Person.no_id_key == values["no_id_key"])).first()
+        if same_child is not None:
+            return same_child["id"]
+    region_id = await _checked_region(data, await _conflicts(account_id, values))
+    now = _now(now)
+    _token, reference = issue_person_token(settings.secret_key)
+    rows = await Person.insert(Person(
+        account=account_id, is_owner=is_owner, region=region_id, qr_reference=reference,
+        qr_issued_at=now, channel=channel, created_at=now, updated_at=now, **values,
+    )).returning(Person.id).run()
+    return rows[0]["id"]
+
+
+async def account_for_phone(phone_e164: str, *, now: datetime | None = None) -> int:
+    """The account of a just-verified phone, created on first use (race-safe)."""
+    if not re.fullmatch(r"\+[1-9][0-9]{6,14}", phone_e164 or ""):
+        raise ValueError("phone must be in E.164 form")
+    now = _now(now)
+    await Account.insert(Account(phone=phone_e164, created_at=now, last_verified_at=now)
+                         ).on_conflict(target=Account.phone, action="DO NOTHING").run()
+    rows = await Account.update({Account.last_verified_at: now}).where(
+        Account.phone == phone_e164).returning(Account.id).run()
+    return rows[0]["id"]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def _region_labels(paths: set[str]) -> dict[str, str]:
+    """"Phường Thuận An, Thành phố Huế" for each region path, from one query."""
+    prefixes: set[str] = set()
+    for path in paths:
+        parts = path.strip("/").split("/")
+        prefixes.update("/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts)))
+    if not prefixes:
+        return {}
+    rows = await Region.select(Region.path, Region.name, Region.kind).where(
+        Region.path.is_in(sorted(prefixes)))
+    names = {r["path"]: r["name"] for r in rows if r["kind"] != "country"}
+    labels = {}
+    for path in paths:
+        parts = path.strip("/").split("/")
+        chain = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+        labels[path] = ", ".join(names[p] for p in reversed(chain) if p in names)
+    return labels
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))  # SQLite returns aggregates as text
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _views(where, settings) -> list[PersonView]:
+    rows = await Person.select(
+        Person.id, Person.account, Person.is_owner, Person.full_name, Person.id_type,
+        Person.id_masked, Person.birth_year, Person.sex, Person.nationality,
+        Person.address_detail, Person.bhyt_masked, Person.qr_reference, Person.channel,
+        Person.region.code.as_alias("region_code"), Person.region.path.as_alias("region_path"),
+    ).where(where).order_by(Person.is_owner, ascending=False).order_by(
+        Person.created_at, Person.id)
+    if not rows:
+        return []
+    labels = await _region_labels({r["region_path"] for r in rows if r["region_path"]})
+    latest = await HealthDeclaration.select(
+        HealthDeclaration.person, Max(HealthDeclaration.submitted_at, alias="last")
+    ).where(HealthDeclaration.person.is_in([r["id"] for r in rows])).group_by(
+        HealthDeclaration.person)
+    last = {r["person"]: _as_datetime(r["last"]) for r in latest}
+    return [PersonView(
+        id=r["id"], account_id=r["account"], is_owner=bool(r["is_owner"]),
+        full_name=r["full_name"], id_type=IdType(r["id_type"]), id_masked=r["id_masked"],
+        birth_year=r["birth_year"], sex=Sex(r["sex"]), nationality=r["nationality"],
+        region_code=r["region_code"], region_label=labels.get(r["region_path"] or "", ""),
+        address_detail=r["address_detail"], bhyt_masked=r["bhyt_masked"],
+        token=make_token(TokenKind.PERSON, r["qr_reference"], settings.secret_key),
+        channel=r["channel"], last_declared_at=last.get(r["id"]),
+    ) for r in rows]
+
+
+async def persons_of(account_id: int, settings) -> list[PersonView]:
+    """The account's persons: the owner first, then in the order they were added."""
+    return await _views(Person.account == account_id, settings)
+
+
+async def get_person(account_id: int, person_id: int, settings) -> PersonView:
+    """One person of this account; :class:`PersonNotFound` for anyone else's."""
+    views = await _views((Person.id == person_id) & (Person.account == account_id), settings)
+    if not views:
+        raise PersonNotFound(person_id)
+    return views[0]
+
+
+async def find_by_token(token: str, settings) -> PersonView | None:
+    """The person of a scanned person QR token; None for a bad, forged or revoked token."""
+    try:
+        verified = verify(token, settings.secret_key)
+    except TokenError:
+        return None
+    if verified.kind is not TokenKind.PERSON:
+        return None
+    views = await _views(Person.qr_reference == verified.reference, settings)
+    return views[0] if views else None
+
+
+async def find_by_id_number(number: str, settings) -> PersonView | None:
+    """The person with this ID number (CCCD, CMND or passport), by its keyed hash."""
+    compact = _compact(number)
+    if not compact or set(compact) == {"0"}:
+        return None
+    views = await _views(Person.id_hash == keyed_hash(compact, settings.secret_key, "id"),
+                         settings)
+    return views[0] if views else None
+
+
+# --- changing --------------------------------------------------------------------------------
+
+
+async def update_person(account_id: int, person_id: int, data: PersonData, settings, *,
+                        now: datetime | None = None) -> PersonView:
+    """Replace a person's data (same conflict rules as adding one)."""
+    values = _stored(data, account_id, settings.secret_key)
+
+    async def attempt() -> None:
+        async with db.write_transaction():
+            owned = await db.for_update(Person.select(Person.id).where(
+                (Person.id == person_id) & (Person.account == account_id))).first()
+            if owned is None:
+                raise PersonNotFound(person_id)
+            errors = await _conflicts(account_id, values, person_id)
+            if values["no_id_key"] is not None and await Person.exists().where(
+                    (Person.account == account_id) & (Person.id != person_id)
+                    & (Person.no_id_key == values["no_id_key"])):
+                errors["full_name"] = error("person.already_listed")
+            region_id = await _checked_region(data, errors)
+            await Person.update({**values, "region": region_id, "updated_at": _now(now)}).where(
+                Person.id == person_id)
+
+    await retry_on_unique(attempt)
+    return await get_person(account_id, person_id, settings)
+
+
+async def reissue_qr(account_id: int, person_id: int, settings, *,
+                     now: datetime | None = None) -> PersonView:
+    """Give the person a new QR reference: the old token stops finding anybody."""
+
+    async def attempt() -> None:
+        _token, reference = issue_person_token(settings.secret_key)
+        rows = await Person.update({Person.qr_reference: reference,
+                                    Person.qr_issued_at: _now(now)}).where(
+            (Person.id == person_id) & (Person.account == account_id)).returning(Person.id)
+        if not rows:
+            raise PersonNotFound(person_id)
+
+    await retry_on_unique(attempt)
+    return await get_person(account_id, person_id, settings)
