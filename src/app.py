@@ -14,7 +14,9 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from khaibao import db, i18n
+from khaibao import db, i18n, rate_limits
+from khaibao.routes.auth import CitizenAuthController, CitizenSignInRequired, sign_in_redirect
+from khaibao.routes.citizen import CitizenController
 from khaibao.routes.errors import (
     database_unavailable_handler,
     http_exception_handler,
@@ -22,6 +24,7 @@ from khaibao.routes.errors import (
 )
 from khaibao.routes.pages import PagesController
 from khaibao.routes.pwa import PwaController
+from khaibao.routes.regions import RegionsController
 from khaibao.security import security_headers
 from khaibao.settings import Settings
 from khaibao.web import STATIC_DIR, create_environment
@@ -49,6 +52,7 @@ def language_middleware(app: ASGIApp) -> ASGIApp:
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
     settings = settings or Settings.from_env()
     db.configure(settings)
+    rate_limits.configure(settings)
 
     @asynccontextmanager
     async def database_lifespan(_app: Litestar) -> AsyncGenerator[None, None]:
@@ -58,6 +62,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
                 await db.require_migrated()
             yield
         finally:
+            await rate_limits.close()
             await db.disconnect()
 
     static_router = create_static_files_router(
@@ -69,7 +74,14 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     )
 
     return Litestar(
-        route_handlers=[PagesController, PwaController, static_router],
+        route_handlers=[
+            PagesController,
+            PwaController,
+            CitizenAuthController,
+            CitizenController,
+            RegionsController,
+            static_router,
+        ],
         lifespan=[database_lifespan],
         state=State({"settings": settings, "templates": create_environment(settings)}),
         csrf_config=CSRFConfig(
@@ -91,6 +103,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             static_cache_middleware,
         ],
         exception_handlers={
+            CitizenSignInRequired: lambda request, _exc: sign_in_redirect(request),
             HTTPException: http_exception_handler,
             db.DatabaseUnavailable: database_unavailable_handler,
             500: internal_error_handler,

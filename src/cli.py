@@ -62,6 +62,49 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return _serve(args.host, args.port, args.workers)
 
 
+def cmd_import_regions(settings: Settings, args: argparse.Namespace) -> int:
+    """Vietnam's provinces and wards from the vietnam-provinces package, or villages from CSV."""
+    from pathlib import Path
+
+    from khaibao import regions
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r  {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    async def run():
+        if args.vietnam:
+            return await regions.import_vietnam(progress)
+        return await regions.import_villages_csv(Path(args.file), progress)
+
+    if not args.vietnam and not args.file:
+        return _fail("import-regions: give --vietnam or a CSV file (ward_code,name,kind)", 2)
+    report = asyncio.run(_with_database(settings, run))
+    print(file=sys.stderr)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def cmd_import_insurance(settings: Settings, args: argparse.Namespace) -> int:
+    """The health-insurance registry from CSV (bhyt,full_name,birth_year,sex)."""
+    from pathlib import Path
+
+    from khaibao import insurance
+
+    def progress(done: int) -> None:
+        print(f"\r  {done} rows", end="", file=sys.stderr, flush=True)
+
+    report = asyncio.run(_with_database(
+        settings, lambda: insurance.import_csv(Path(args.file), settings, progress)))
+    print(file=sys.stderr)
+    if report.errors:
+        print(f"Nothing imported: {len(report.errors)} bad row(s).")
+        for line, message in report.errors:
+            print(f"  line {line}: {message}")
+        return 1
+    print(f"Insurance registry: {report.added} added, {report.updated} updated.")
+    return 0
+
+
 def _serve(host: str, port: int, workers: int) -> int:
     from hypercorn.config import Config
     from hypercorn.run import run
@@ -98,6 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="only prepare the demo data")
     demo.set_defaults(handler=cmd_demo)
+
+    regions = sub.add_parser("import-regions", help="load the region tree")
+    regions.add_argument("--vietnam", action="store_true",
+                         help="provinces and wards from the vietnam-provinces package")
+    regions.add_argument("file", nargs="?", help="villages CSV: ward_code,name,kind")
+    regions.set_defaults(handler=cmd_import_regions)
+
+    insurance = sub.add_parser("import-insurance", help="load the health-insurance registry")
+    insurance.add_argument("file", help="CSV: bhyt,full_name,birth_year,sex")
+    insurance.set_defaults(handler=cmd_import_insurance)
     return parser
 
 

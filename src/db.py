@@ -124,6 +124,9 @@ class PersistentSQLiteEngine(SQLiteEngine):
             if connection is not None:
                 await connection.close()
         self._writer = self._reader = None
+        # fresh locks: the next connect may happen in another event loop (tests do that)
+        self._open_lock = asyncio.Lock()
+        self.writer_lock = asyncio.Lock()
 
     async def get_connection(self) -> aiosqlite.Connection:
         return await self.writer()
@@ -178,10 +181,16 @@ def all_tables() -> list[type[Table]]:
     return [*APP_CONFIG.table_classes, Migration]
 
 
+_engine_url: str | None = None
+
+
 def configure(settings: Settings) -> Engine:
-    """Create the engine for these settings and bind every table to it."""
-    global _engine
-    _engine = create_engine(settings)
+    """Create the engine for these settings and bind every table to it (the same database
+    configured again keeps its engine, and with it the open connections)."""
+    global _engine, _engine_url
+    if _engine is not None and _engine_url == settings.database_url:
+        return _engine
+    _engine, _engine_url = create_engine(settings), settings.database_url
     for table in all_tables():
         table._meta.db = _engine
     return _engine

@@ -51,7 +51,8 @@ def ngettext(singular: str, plural: str, count: int, **variables: object) -> str
         text = translated[0] if count == 1 else translated[-1]
     else:
         text = singular if count == 1 else plural
-    return text % {"num": count, **variables}
+    # Called from templates without variables: Jinja fills %(num)s and the rest itself.
+    return text % {"num": count, **variables} if variables else text
 
 
 def choose_language(cookie: str | None, accept_language: str | None) -> str:

@@ -8,15 +8,19 @@ request, and always sets ``Vary: HX-Request`` so no cache mixes the two.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2_fragments
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel.dates import format_timedelta
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.exceptions import NoRouteMatchFoundException
+from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
 from khaibao import i18n
@@ -27,17 +31,42 @@ TEMPLATE_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 
 
+LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def format_time(value: datetime | None) -> str:
+    """A moment in Vietnam's time zone: "22:45, 25/11/2026"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TIMEZONE).strftime("%H:%M, %d/%m/%Y")
+
+
+def time_ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in words of the current language: "5 phút trước" / "5 minutes ago"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - (now or datetime.now(UTC))
+    return format_timedelta(delta, add_direction=True, locale=i18n.current_language.get())
+
+
 def create_environment(settings: Settings) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html", "svg", "xml"]),
-        undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(static=static_url, htmx_file=htmx_file, settings=settings)
+    env.filters.update(time=format_time, ago=time_ago)
+    # Shared macros are globals: an imported name would not reach a block rendered alone.
+    env.globals["f"] = env.get_template("_fields.html").module
+    env.globals["region_picker"] = env.get_template("_region_picker.html").module.region_picker
     return env
 
 
@@ -80,6 +109,14 @@ def base_context(request: Request) -> dict[str, Any]:
         "url_for": lambda name, **params: url_for(request, name, **params),
         "page_path": request.url.path,
     }
+
+
+def redirect(request: Request, path: str) -> Response:
+    """Go to ``path`` after a POST: a 303 for a normal request; for HTMX an ``HX-Redirect``
+    (an XHR would follow a 303 itself and swap the next page into the form)."""
+    if is_htmx(request):
+        return Response("", status_code=200, headers={"HX-Redirect": path})
+    return Redirect(path=path, status_code=303)
 
 
 def render(

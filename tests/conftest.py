@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from khaibao import db
 from khaibao.app import create_app
@@ -82,21 +82,24 @@ def settings(tmp_session_dir: Path, outbox_path: Path, database_url: str) -> Set
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Settings]:
     """A migrated, empty database for the whole session."""
+    from khaibao import regions
+
     db.configure(settings)
     await db.connect()
     await db.migrate()
+    await regions.ensure_vietnam_loaded()
     yield settings
     await db.disconnect()
 
 
 @pytest.fixture
-async def client(database: Settings) -> AsyncIterator[AsyncTestClient]:
+async def client(database: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the app, run in the tests' own event loop on the session's
+    connections (the app's start-up and shutdown are exercised by the browser tests)."""
     app = create_app(database)
-    async with AsyncTestClient(app=app, base_url=BASE_URL) as test_client:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as test_client:
         yield test_client
-    # the app's lifespan closed the process connections; reopen them for service tests
-    db.configure(database)
-    await db.connect()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -32,6 +32,32 @@ CHROMIUM_ARGS = [
 KHAIBAO = str(Path(sys.executable).parent / "khaibao")
 
 
+def camera_video(directory: Path, name: str, text: str) -> Path:
+    """A .y4m file showing a QR of ``text``, for Chromium's fake camera (GUIDE §5)."""
+    import segno
+
+    png = directory / f"{name}.png"
+    y4m = directory / f"{name}.y4m"
+    segno.make_qr(text, error="m").save(str(png), scale=8, border=4)
+    subprocess.run(
+        ["ffmpeg", "-y", "-loglevel", "error", "-loop", "1", "-i", str(png), "-vf",
+         "scale=640:480:force_original_aspect_ratio=decrease,"
+         "pad=640:480:(ow-iw)/2:(oh-ih)/2:white,format=yuv420p",
+         "-t", "3", "-r", "10", str(y4m)],
+        check=True,
+    )
+    # the picture itself must be readable, or a test using it proves nothing
+    assert decode_qr(png) == text
+    return y4m
+
+
+def decode_qr(png: Path) -> str:
+    """The text of the QR code in a PNG, read by zbar (Debian's zbar-tools)."""
+    result = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True,
+                            check=True)
+    return result.stdout.decode("utf-8").rstrip("\n")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,8 +98,9 @@ def start_server(directory: Path, extra_env: dict[str, str] | None = None) -> Li
         **(extra_env or {}),
     }
     env.pop("KHAIBAO_TEST_DATABASE_URL", None)
-    subprocess.run([KHAIBAO, "migrate"], env=env, cwd=directory, check=True,
-                   capture_output=True, timeout=120)
+    for command in (["migrate"], ["import-regions", "--vietnam"]):
+        subprocess.run([KHAIBAO, *command], env=env, cwd=directory, check=True,
+                       capture_output=True, timeout=120)
     log = (directory / "server.log").open("w")
     process = subprocess.Popen(
         [KHAIBAO, "serve", "--port", str(port)], env=env, cwd=directory,
@@ -126,14 +153,37 @@ def browser(playwright_instance):
     browser.close()
 
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+def save_failure_screenshot(request, page) -> None:
+    """A failed browser test leaves a full-page screenshot in test-artifacts/."""
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-120:]
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        except Exception as error:  # the page may be gone; the test's own error matters
+            print(f"no screenshot: {error}")
+
+
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server.url, locale="vi-VN")
     page = context.new_page()
     page.csp_errors = []
     page.on("console", lambda message: page.csp_errors.append(message.text)
             if "Content Security Policy" in message.text else None)
     yield page
+    save_failure_screenshot(request, page)
     context.close()
 
 

@@ -12,12 +12,13 @@ import functools
 import http.server
 import os
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.conftest import camera_video
 
 segno = pytest.importorskip("segno")
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -143,38 +144,7 @@ def server() -> Iterator[int]:
 
 
 def _make_y4m(directory: Path, name: str, text: str) -> Path:
-    png = directory / f"{name}.png"
-    y4m = directory / f"{name}.y4m"
-    segno.make_qr(text, error="m").save(str(png), scale=8, border=4)
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-y",
-            "-loglevel",
-            "error",
-            "-loop",
-            "1",
-            "-i",
-            str(png),
-            "-vf",
-            "scale=640:480:force_original_aspect_ratio=decrease,"
-            "pad=640:480:(ow-iw)/2:(oh-ih)/2:white,format=yuv420p",
-            "-t",
-            "3",
-            "-r",
-            "10",
-            str(y4m),
-        ],
-        check=True,
-    )
-    if shutil.which("zbarimg"):  # the PNG itself must be readable, or the test proves nothing
-        out = (
-            subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, check=True)
-            .stdout.decode("utf-8")
-            .rstrip("\n")
-        )
-        assert out == text
-    return y4m
+    return camera_video(directory, name, text)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,136 @@
+"""Citizen sign-in by SMS OTP, shared by every citizen journey, and the session cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.response import Redirect
+
+from khaibao import i18n, otp, people, sessions
+from khaibao.errors import InputError
+from khaibao.phones import mask_phone
+from khaibao.web import is_htmx, redirect, render
+
+OTP_PURPOSE = "citizen"
+DEFAULT_NEXT = "/kbyt/khai-bao"
+
+
+class CitizenSignInRequired(NotAuthorizedException):
+    """Raised by pages that need a verified phone; answered with a way to sign in."""
+
+
+def session_cookie_name(request: Request) -> str:
+    # On https the __Host- prefix pins the cookie to this origin, path /, Secure.
+    return "__Host-khaibao" if request.app.state.settings.is_https else "khaibao_session"
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to continue to after sign-in; anything else falls back to the form."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value[:300]
+    return DEFAULT_NEXT
+
+
+async def citizen_session(request: Request) -> sessions.Session | None:
+    if "citizen_session" not in request.state:
+        raw = request.cookies.get(session_cookie_name(request))
+        session = await sessions.load(raw)
+        request.state.citizen_session = session if session and session.kind == "citizen" else None
+    return request.state.citizen_session
+
+
+async def require_citizen(request: Request) -> int:
+    """The signed-in phone's account id, or CitizenSignInRequired."""
+    session = await citizen_session(request)
+    if session is None or session.subject_id is None:
+        raise CitizenSignInRequired()
+    return session.subject_id
+
+
+def sign_in_redirect(request: Request) -> Response:
+    """Where a signed-out citizen goes: the phone step, coming back here afterwards."""
+    target = "/kbyt?tiep=" + request.url.path
+    if is_htmx(request):
+        return Response("", status_code=401, headers={"HX-Redirect": target})
+    return Redirect(path=target, status_code=303)
+
+
+def _phone_context(request: Request, **values: Any) -> dict[str, Any]:
+    return {
+        "heading": i18n.gettext("Xác thực số điện thoại"),
+        "intro": "",
+        "actions": [(safe_next(values.get("next")), i18n.gettext("Tiếp tục"), True)],
+        "phone": "",
+        "error": None,
+        "sent": None,
+        "next": DEFAULT_NEXT,
+        "back": "/kbyt",
+        **values,
+    }
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class CitizenAuthController(Controller):
+    path = "/xac-thuc"
+
+    @post("/gui-ma", name="auth.send_code")
+    async def send_code(self, request: Request) -> Response:
+        """Step 1: send an OTP to the phone (the same answer for known and new phones)."""
+        form = await request.form()
+        raw_phone = str(form.get("phone", ""))
+        next_path = safe_next(form.get("next"))
+        settings = request.app.state.settings
+        try:
+            sent = await otp.request_code(raw_phone, OTP_PURPOSE, _client_ip(request), settings)
+        except InputError as error:
+            context = _phone_context(request, phone=raw_phone, next=next_path,
+                                     error=error.message(i18n.current_language.get()))
+            return render(request, "verify_phone.html", context, block="phone_step",
+                          status_code=422)
+        context = _phone_context(
+            request, phone=sent.phone, next=next_path, sent=sent,
+            masked_phone=mask_phone(sent.phone), resend_at_epoch=int(sent.resend_at.timestamp()),
+        )
+        return render(request, "verify_phone.html", context, block="code_step")
+
+    @post("/ma", name="auth.verify_code")
+    async def verify_code(self, request: Request) -> Response:
+        """Step 2: check the code, then start a fresh session (a new id: no fixation)."""
+        form = await request.form()
+        phone = str(form.get("phone", ""))
+        next_path = safe_next(form.get("next"))
+        settings = request.app.state.settings
+        try:
+            await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings)
+        except InputError as error:
+            context = _phone_context(
+                request, phone=phone, next=next_path, sent=True, masked_phone=mask_phone(phone),
+                error=error.message(i18n.current_language.get()), resend_at_epoch=0,
+            )
+            return render(request, "verify_phone.html", context, block="code_step",
+                          status_code=422)
+        account_id = await people.account_for_phone(phone)
+        cookie = session_cookie_name(request)
+        await sessions.end(request.cookies.get(cookie))
+        raw = await sessions.start("citizen", account_id)
+        response = redirect(request, next_path)
+        response.set_cookie(
+            cookie, raw, max_age=int(sessions.CITIZEN_LIFETIME.total_seconds()), path="/",
+            httponly=True, secure=settings.is_https, samesite="lax",
+        )
+        return response
+
+    @post("/dang-xuat", name="auth.sign_out")
+    async def sign_out(self, request: Request) -> Response:
+        """End the session on the server and forget the cookie (and the offline QR copy)."""
+        cookie = session_cookie_name(request)
+        await sessions.end(request.cookies.get(cookie))
+        response = Redirect(path="/", status_code=303)
+        response.delete_cookie(cookie, path="/")
+        response.headers["Clear-Site-Data"] = '"cache"'
+        return response

@@ -1,0 +1,276 @@
+"""The citizen's health declaration (/kbyt) and their QR codes (/qr)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import cache
+from typing import Any
+
+from babel import Locale
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+from markupsafe import Markup
+
+from khaibao import audit, declarations, i18n, insurance, people, qr, rate_limits, regions
+from khaibao.errors import InputError
+from khaibao.i18n import N_
+from khaibao.i18n import gettext as _
+from khaibao.identity import looks_like_chip_cccd, parse_chip_cccd
+from khaibao.routes.auth import citizen_session, require_citizen, safe_next
+from khaibao.web import redirect, render
+
+MAX_NEW_PERSONS = 10
+PERSON_FIELD = re.compile(r"^p(\d{1,2})_([a-z_]+)$")  # p0_full_name, p1_region_ward, …
+ID_TYPES = [("cccd", N_("Căn cước công dân (CCCD)")), ("cmnd", N_("Chứng minh nhân dân (CMND)")),
+            ("passport", N_("Hộ chiếu")), ("none", N_("Chưa có giấy tờ (trẻ em)"))]
+SEXES = [("male", N_("Nam")), ("female", N_("Nữ"))]
+BHYT_FILLS_PER_HOUR = 20
+
+
+@cache
+def nationalities(language: str) -> list[tuple[str, str]]:
+    """Countries by ISO code, Việt Nam first, names in the page's language."""
+    territories = Locale.parse(language).territories
+    names = sorted(((code, name) for code, name in territories.items()
+                    if len(code) == 2 and code.isalpha() and code != "ZZ"), key=lambda x: x[1])
+    return [("VN", territories["VN"]), *[item for item in names if item[0] != "VN"]]
+
+
+def _message(error: InputError) -> str:
+    return error.message(i18n.current_language.get())
+
+
+def _new_person_values(form: FormMultiDict, index: int) -> dict[str, str]:
+    return {field: str(form.get(f"p{index}_{field}", "")).strip()
+            for field in people.PERSON_FIELDS}
+
+
+def _fill_index(form: FormMultiDict) -> int:
+    """Which person fieldset a fill button (BHYT, Quét CCCD) belongs to."""
+    value = str(form.get("fill", "0"))
+    return min(int(value), 99) if value.isdigit() else 0
+
+
+def _is_blank(values: dict[str, str]) -> bool:
+    return not any(values[field] for field in ("full_name", "id_number", "birth_year", "bhyt"))
+
+
+async def _person_block(index: int, values: dict[str, str] | None = None, *,
+                        form: FormMultiDict | None = None, notice: str = "") -> dict[str, Any]:
+    """What one person fieldset shows: its values, errors, notice and region picker."""
+    values = values or {"nationality": "VN", "id_type": "cccd", "region": ""}
+    name = f"p{index}_region"
+    if form is not None:
+        picker = await regions.picker_from_form(form, name)
+    else:
+        picker = await regions.picker(pick=values.get("region") or None)
+    values["region"] = picker.selected.code if picker and picker.selected else ""
+    return {"index": index, "values": values, "errors": {}, "notice": notice,
+            "picker": picker}
+
+
+class CitizenController(Controller):
+    @get("/kbyt", name="citizen.kbyt")
+    async def kbyt(self, request: Request, tiep: FromQuery[str | None] = None) -> Response:
+        """Khai báo y tế: verify the phone first (or go straight on when signed in)."""
+        if await citizen_session(request):
+            return Redirect(path=safe_next(tiep), status_code=303)
+        return render(request, "verify_phone.html", {
+            "heading": _("Khai báo y tế"),
+            "intro": _("Khai báo y tế toàn dân cho bạn và người thân. Mỗi người nhận một mã "
+                       "QR để xuất trình khi được kiểm tra."),
+            "actions": [(safe_next(tiep), _("Khai báo y tế"), True),
+                        ("/qr", _("Tra cứu"), False)],
+            "phone": "", "error": None, "sent": None, "next": safe_next(tiep), "back": "/kbyt",
+        })
+
+    @get("/kbyt/khai-bao", name="citizen.declare_form")
+    async def declare_form(self, request: Request) -> Response:
+        account_id = await require_citizen(request)
+        return await self._render_form(request, account_id)
+
+    @post("/kbyt/khai-bao", name="citizen.declare")
+    async def declare(self, request: Request) -> Response:
+        """Validate the whole submission; save nothing unless all of it is valid."""
+        account_id = await require_citizen(request)
+        settings = request.app.state.settings
+        form = await request.form()
+        selected = [int(v) for v in form.getall("persons", []) if str(v).isdigit()]
+        indices = sorted({int(m.group(1)) for key in form for m in [PERSON_FIELD.match(key)] if m})
+        blocks = [await _person_block(i, _new_person_values(form, i), form=form)
+                  for i in indices[:MAX_NEW_PERSONS]]
+        blocks = [b for b in blocks if not _is_blank(b["values"])] or (
+            blocks[:1] if not selected else [])
+        health_fields = {"places_visited": str(form.get("places_visited", "")),
+                         "symptoms": form.getall("symptoms", []),
+                         "exposures": form.getall("exposures", []),
+                         "pledge": str(form.get("pledge", ""))}
+        client_ref = str(form.get("client_ref", ""))
+        errors: dict[str, str] = {}
+        parsed: list[people.PersonData] = []
+        for block in blocks:
+            try:
+                parsed.append(people.parse_person(block["values"]))
+            except people.FormErrors as caught:
+                block["errors"] = {k: _message(v) for k, v in caught.errors.items()}
+        health = None
+        try:
+            health = declarations.parse_health(health_fields)
+        except people.FormErrors as caught:
+            errors.update({k: _message(v) for k, v in caught.errors.items()})
+        if health and not errors and not any(b["errors"] for b in blocks):
+            try:
+                submission = await declarations.submit(
+                    account_id, person_ids=selected, new_persons=parsed, health=health,
+                    client_ref=client_ref, settings=settings,
+                )
+            except people.FormErrors as caught:
+                for key, error in caught.errors.items():
+                    match = re.match(r"^new(\d+)\.(\w+)$", key)
+                    if match and int(match.group(1)) < len(blocks):
+                        blocks[int(match.group(1))]["errors"][match.group(2)] = _message(error)
+                    else:
+                        errors[key] = _message(error)
+            else:
+                return redirect(request, f"/qr?ref={submission.client_ref}")
+        return await self._render_form(
+            request, account_id, selected=selected, blocks=blocks, errors=errors,
+            health=health_fields, client_ref=client_ref, status_code=422,
+        )
+
+    async def _render_form(self, request: Request, account_id: int, *,
+                           selected: list[int] | None = None,
+                           blocks: list[dict[str, Any]] | None = None,
+                           errors: dict[str, str] | None = None,
+                           health: dict[str, Any] | None = None, client_ref: str = "",
+                           status_code: int = 200) -> Response:
+        settings = request.app.state.settings
+        persons = await people.persons_of(account_id, settings)
+        if selected is None:
+            selected = [p.id for p in persons if p.is_owner] or [p.id for p in persons[:1]]
+        if blocks is None:
+            blocks = [] if persons else [await _person_block(0)]
+        return render(request, "declare.html", {
+            "persons": persons, "selected": selected, "blocks": blocks,
+            "errors": errors or {}, "health": health or {"symptoms": [], "exposures": []},
+            "client_ref": client_ref or secrets.token_urlsafe(12),
+            "next_index": max([b["index"] for b in blocks], default=-1) + 1,
+            **self._choices(),
+        }, block="form", status_code=status_code)
+
+    def _choices(self) -> dict[str, Any]:
+        return {
+            "id_types": [(code, _(label)) for code, label in ID_TYPES],
+            "sexes": [(code, _(label)) for code, label in SEXES],
+            "nationalities": nationalities(i18n.current_language.get()),
+            "symptom_choices": [(c, _(label)) for c, label in declarations.SYMPTOMS],
+            "exposure_choices": [(c, _(label)) for c, label in declarations.EXPOSURES],
+        }
+
+    @get("/kbyt/them-nguoi", name="citizen.new_person")
+    async def new_person(self, request: Request, i: FromQuery[int] = 0) -> Response:
+        """One more person fieldset ("Khai hộ người thân")."""
+        await require_citizen(request)
+        index = min(max(i, 0), 99)
+        return render(request, "declare.html",
+                      {"pb": await _person_block(index), **self._choices()}, block="new_person")
+
+    @post("/kbyt/bhyt", name="citizen.bhyt_fill")
+    async def bhyt_fill(self, request: Request) -> Response:
+        """Fill name, birth year and sex from the health-insurance registry."""
+        account_id = await require_citizen(request)
+        settings = request.app.state.settings
+        form = await request.form()
+        index = _fill_index(form)
+        block = await _person_block(index, _new_person_values(form, index), form=form)
+        hit = await rate_limits.hit(f"bhyt-fill:{account_id}", BHYT_FILLS_PER_HOUR, 3600)
+        if not hit.allowed:
+            block["errors"]["bhyt"] = _("Bạn đã tra cứu thẻ BHYT quá nhiều lần. "
+                                        "Hãy nhập thông tin bằng tay.")
+        else:
+            try:
+                match = await insurance.lookup(block["values"]["bhyt"], settings)
+            except InputError as error:
+                block["errors"]["bhyt"] = _message(error)
+            else:
+                await audit.record("insurance.lookup", actor_kind="citizen", actor_id=account_id,
+                                   detail={"found": match is not None})
+                if match is None:
+                    block["errors"]["bhyt"] = _("Không tìm thấy thẻ BHYT này. "
+                                                "Hãy nhập thông tin bằng tay.")
+                else:
+                    block["values"].update(full_name=match.full_name,
+                                           birth_year=str(match.birth_year), sex=match.sex)
+                    block["notice"] = _("Đã điền họ tên, năm sinh, giới tính từ thẻ BHYT. "
+                                        "Hãy kiểm tra lại.")
+        return render(request, "declare.html", {"pb": block, **self._choices()},
+                      block="person")
+
+    @post("/kbyt/cccd", name="citizen.chip_fill")
+    async def chip_fill(self, request: Request) -> Response:
+        """Fill the person from the QR printed on a chip CCCD card, for review."""
+        await require_citizen(request)
+        form = await request.form()
+        index = _fill_index(form)
+        block = await _person_block(index, _new_person_values(form, index), form=form)
+        text = str(form.get(f"p{index}_chip_text", ""))
+        try:
+            if not looks_like_chip_cccd(text):
+                raise InputError("chip.not_cccd",
+                                 "Mã vừa quét không phải mã QR trên thẻ CCCD gắn chip.",
+                                 "That is not the QR code of a chip ID card.")
+            card = parse_chip_cccd(text)
+        except InputError as error:
+            block["errors"]["id_number"] = _message(error)
+        else:
+            block["values"].update(
+                full_name=card.full_name, id_type="cccd", id_number=card.cccd,
+                birth_year=str(card.birth_date.year), sex=str(card.sex),
+                address_detail=card.address[:200],
+            )
+            block["notice"] = _("Đã điền thông tin từ thẻ CCCD. Hãy kiểm tra lại và chọn "
+                                "địa bàn nơi ở.")
+        return render(request, "declare.html", {"pb": block, **self._choices()},
+                      block="person")
+
+    @get("/qr", name="citizen.my_qr")
+    async def my_qr(self, request: Request, ref: FromQuery[str | None] = None) -> Response:
+        """Mã QR của tôi: every person of this phone, with their QR and last declaration."""
+        account_id = await require_citizen(request)
+        settings = request.app.state.settings
+        persons = await people.persons_of(account_id, settings)
+        # qr.svg escapes the title (segno): the markup is safe to embed as it is.
+        cards = [{"person": p, "svg": Markup(qr.svg(p.token, title=p.full_name))}  # noqa: S704
+                 for p in persons]
+        submitted = await declarations.submission(account_id, ref, settings) if ref else None
+        return render(request, "my_qr.html", {"cards": cards, "submitted": submitted})
+
+    @get("/qr/{person_id:int}/ma-qr.png", name="citizen.qr_png")
+    async def qr_png(self, request: Request, person_id: FromPath[int]) -> Response:
+        account_id = await require_citizen(request)
+        person = await self._own_person(request, account_id, person_id)
+        return Response(
+            qr.png(person.token), media_type="image/png",
+            headers={"Content-Disposition": f'attachment; filename="ma-qr-{person_id}.png"',
+                     "Cache-Control": "private, no-store"},
+        )
+
+    @post("/qr/{person_id:int}/cap-lai", name="citizen.reissue")
+    async def reissue(self, request: Request, person_id: FromPath[int]) -> Response:
+        """A new QR for a person; the old one stops working at once."""
+        account_id = await require_citizen(request)
+        await self._own_person(request, account_id, person_id)
+        await people.reissue_qr(account_id, person_id, request.app.state.settings)
+        await audit.record("person.qr_reissued", actor_kind="citizen", actor_id=account_id,
+                           person_id=person_id)
+        return Redirect(path=f"/qr#nguoi-{person_id}", status_code=303)
+
+    async def _own_person(self, request: Request, account_id: int, person_id: int):
+        try:
+            return await people.get_person(account_id, person_id, request.app.state.settings)
+        except people.PersonNotFound:
+            raise NotFoundException() from None

@@ -1,0 +1,45 @@
+/* Khai Báo — citizen pages: fill a person from a chip-CCCD scan, remove an added person,
+ * and enable "Gửi lại mã" when the server allows a new code. No inline script (strict CSP). */
+(function () {
+  "use strict";
+
+  // The scanner in a person fieldset read a QR: send its text to the server, which parses it
+  // and answers with the fieldset filled in for review.
+  document.addEventListener("qr-scanned", function (event) {
+    var scanner = event.target.closest("[data-chip-scan]");
+    if (!scanner) return;
+    var fieldset = scanner.closest("fieldset");
+    var input = fieldset && fieldset.querySelector("[data-chip-input]");
+    if (!input || !window.htmx) return;
+    input.value = event.detail.text;
+    window.htmx.trigger(input, "chip-scanned");
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-person]");
+    if (!button) return;
+    var fieldset = button.closest("fieldset.person");
+    if (fieldset) fieldset.remove();
+  });
+
+  function enableResendButtons(root) {
+    (root || document).querySelectorAll("[data-enable-at]").forEach(function (button) {
+      var at = parseInt(button.getAttribute("data-enable-at"), 10) * 1000;
+      var label = button.textContent;
+      function tick() {
+        var left = Math.ceil((at - Date.now()) / 1000);
+        if (left > 0) {
+          button.disabled = true;
+          button.textContent = label + " (" + left + " s)";
+          setTimeout(tick, 1000);
+        } else {
+          button.disabled = false;
+          button.textContent = label;
+        }
+      }
+      tick();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { enableResendButtons(); });
+  document.addEventListener("htmx:load", function (event) { enableResendButtons(event.target); });
+})();
