@@ -41,7 +41,7 @@ messages: setup
 
 # Generate a migration after changing tables (Piccolo diffs against PostgreSQL).
 migration: setup
-	PICCOLO_CONF=khaibao.piccolo_conf KHAIBAO_DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/piccolo migrations new khaibao --auto --desc "$(DESC)"
+	PICCOLO_CONF=khaibao.piccolo_conf KHAIBAO_DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/piccolo migrations new khaibao --auto && sed -i "s/^DESCRIPTION = .*/DESCRIPTION = \"$(DESC)\"/" $$(ls src/piccolo_migrations/khaibao_*.py | tail -1)
 
 clean:
 	rm -rf $(VENV) .pytest_cache khaibao.sqlite3*

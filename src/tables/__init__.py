@@ -1,6 +1,7 @@
 """Piccolo tables, one module per domain. ``ALL_TABLES`` is what migrations and the engine
 binding see; add a new domain's tables here."""
 
+from khaibao.tables.arrivals import ArrivalDeclaration, ArrivalPlace, Checkpoint, Policy
 from khaibao.tables.audit import AuditEntry
 from khaibao.tables.citizens import (
     Account,
@@ -22,11 +23,19 @@ ALL_TABLES = [
     OtpCode,
     InsuranceRecord,
     AuditEntry,
+    Checkpoint,
+    ArrivalDeclaration,
+    ArrivalPlace,
+    Policy,
 ]
 
 __all__ = [
     "ALL_TABLES",
     "Account",
+    "ArrivalDeclaration",
+    "ArrivalPlace",
+    "Checkpoint",
+    "Policy",
     "AuditEntry",
     "HealthDeclaration",
     "InsuranceRecord",
