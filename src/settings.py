@@ -6,6 +6,7 @@ A bad value stops the program at start with one line that names the variable.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,9 @@ class Settings:
     province_full_name: str = "Thừa Thiên Huế"
     """Full name used in headings ("Khai báo đến Thừa Thiên Huế")."""
 
+    province_code: str = "VN-46"
+    """Region code of the province (``KHAIBAO_PROVINCE_CODE``): arrivals must go inside it."""
+
     log_json: bool = False
     """Write logs as JSON lines (``KHAIBAO_LOG_JSON=1``)."""
 
@@ -98,6 +102,7 @@ class Settings:
             province_name=env.get("KHAIBAO_PROVINCE_NAME", "").strip() or cls.province_name,
             province_full_name=env.get("KHAIBAO_PROVINCE_FULL_NAME", "").strip()
             or cls.province_full_name,
+            province_code=_province_code(env.get("KHAIBAO_PROVINCE_CODE", "").strip()),
             log_json=env.get("KHAIBAO_LOG_JSON", "").strip().lower() in {"1", "true", "yes"},
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
@@ -160,6 +165,16 @@ def _sms_backend(env: Mapping[str, str]) -> str:
 def _redis_url(value: str) -> str:
     if value and not value.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"KHAIBAO_REDIS_URL: expected redis://HOST:PORT/DB, got {value!r}")
+    return value
+
+
+def _province_code(value: str) -> str:
+    if not value:
+        return Settings.province_code
+    if not re.fullmatch(r"VN-\d{2}", value):
+        raise SettingsError(
+            f"KHAIBAO_PROVINCE_CODE: expected a region code like VN-46, got {value!r}"
+        )
     return value
 
 

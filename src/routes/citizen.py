@@ -2,75 +2,32 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from functools import cache
 from typing import Any
 
-from babel import Locale
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
 
-from khaibao import audit, declarations, i18n, insurance, people, qr, rate_limits, regions
+from khaibao import audit, declarations, insurance, people, qr, rate_limits
 from khaibao.errors import InputError
-from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
 from khaibao.identity import looks_like_chip_cccd, parse_chip_cccd
 from khaibao.routes.auth import citizen_session, require_citizen, safe_next
+from khaibao.routes.person_form import (
+    assign_errors,
+    fill_index,
+    message,
+    new_person_values,
+    person_block,
+    person_choices,
+    read_persons,
+)
 from khaibao.web import redirect, render
 
-MAX_NEW_PERSONS = 10
-PERSON_FIELD = re.compile(r"^p(\d{1,2})_([a-z_]+)$")  # p0_full_name, p1_region_ward, …
-ID_TYPES = [("cccd", N_("Căn cước công dân (CCCD)")), ("cmnd", N_("Chứng minh nhân dân (CMND)")),
-            ("passport", N_("Hộ chiếu")), ("none", N_("Chưa có giấy tờ (trẻ em)"))]
-SEXES = [("male", N_("Nam")), ("female", N_("Nữ"))]
 BHYT_FILLS_PER_HOUR = 20
-
-
-@cache
-def nationalities(language: str) -> list[tuple[str, str]]:
-    """Countries by ISO code, Việt Nam first, names in the page's language."""
-    territories = Locale.parse(language).territories
-    names = sorted(((code, name) for code, name in territories.items()
-                    if len(code) == 2 and code.isalpha() and code != "ZZ"), key=lambda x: x[1])
-    return [("VN", territories["VN"]), *[item for item in names if item[0] != "VN"]]
-
-
-def _message(error: InputError) -> str:
-    return error.message(i18n.current_language.get())
-
-
-def _new_person_values(form: FormMultiDict, index: int) -> dict[str, str]:
-    return {field: str(form.get(f"p{index}_{field}", "")).strip()
-            for field in people.PERSON_FIELDS}
-
-
-def _fill_index(form: FormMultiDict) -> int:
-    """Which person fieldset a fill button (BHYT, Quét CCCD) belongs to."""
-    value = str(form.get("fill", "0"))
-    return min(int(value), 99) if value.isdigit() else 0
-
-
-def _is_blank(values: dict[str, str]) -> bool:
-    return not any(values[field] for field in ("full_name", "id_number", "birth_year", "bhyt"))
-
-
-async def _person_block(index: int, values: dict[str, str] | None = None, *,
-                        form: FormMultiDict | None = None, notice: str = "") -> dict[str, Any]:
-    """What one person fieldset shows: its values, errors, notice and region picker."""
-    values = values or {"nationality": "VN", "id_type": "cccd", "region": ""}
-    name = f"p{index}_region"
-    if form is not None:
-        picker = await regions.picker_from_form(form, name)
-    else:
-        picker = await regions.picker(pick=values.get("region") or None)
-    values["region"] = picker.selected.code if picker and picker.selected else ""
-    return {"index": index, "values": values, "errors": {}, "notice": notice,
-            "picker": picker}
 
 
 class CitizenController(Controller):
@@ -99,29 +56,18 @@ class CitizenController(Controller):
         account_id = await require_citizen(request)
         settings = request.app.state.settings
         form = await request.form()
-        selected = [int(v) for v in form.getall("persons", []) if str(v).isdigit()]
-        indices = sorted({int(m.group(1)) for key in form for m in [PERSON_FIELD.match(key)] if m})
-        blocks = [await _person_block(i, _new_person_values(form, i), form=form)
-                  for i in indices[:MAX_NEW_PERSONS]]
-        blocks = [b for b in blocks if not _is_blank(b["values"])] or (
-            blocks[:1] if not selected else [])
+        selected, blocks, parsed = await read_persons(form)
         health_fields = {"places_visited": str(form.get("places_visited", "")),
                          "symptoms": form.getall("symptoms", []),
                          "exposures": form.getall("exposures", []),
                          "pledge": str(form.get("pledge", ""))}
         client_ref = str(form.get("client_ref", ""))
         errors: dict[str, str] = {}
-        parsed: list[people.PersonData] = []
-        for block in blocks:
-            try:
-                parsed.append(people.parse_person(block["values"]))
-            except people.FormErrors as caught:
-                block["errors"] = {k: _message(v) for k, v in caught.errors.items()}
         health = None
         try:
             health = declarations.parse_health(health_fields)
         except people.FormErrors as caught:
-            errors.update({k: _message(v) for k, v in caught.errors.items()})
+            errors.update({k: message(v) for k, v in caught.errors.items()})
         if health and not errors and not any(b["errors"] for b in blocks):
             try:
                 submission = await declarations.submit(
@@ -129,12 +75,7 @@ class CitizenController(Controller):
                     client_ref=client_ref, settings=settings,
                 )
             except people.FormErrors as caught:
-                for key, error in caught.errors.items():
-                    match = re.match(r"^new(\d+)\.(\w+)$", key)
-                    if match and int(match.group(1)) < len(blocks):
-                        blocks[int(match.group(1))]["errors"][match.group(2)] = _message(error)
-                    else:
-                        errors[key] = _message(error)
+                errors.update(assign_errors(blocks, caught.errors))
             else:
                 return redirect(request, f"/qr?ref={submission.client_ref}")
         return await self._render_form(
@@ -153,23 +94,16 @@ class CitizenController(Controller):
         if selected is None:
             selected = [p.id for p in persons if p.is_owner] or [p.id for p in persons[:1]]
         if blocks is None:
-            blocks = [] if persons else [await _person_block(0)]
+            blocks = [] if persons else [await person_block(0)]
         return render(request, "declare.html", {
             "persons": persons, "selected": selected, "blocks": blocks,
             "errors": errors or {}, "health": health or {"symptoms": [], "exposures": []},
             "client_ref": client_ref or secrets.token_urlsafe(12),
             "next_index": max([b["index"] for b in blocks], default=-1) + 1,
-            **self._choices(),
-        }, block="form", status_code=status_code)
-
-    def _choices(self) -> dict[str, Any]:
-        return {
-            "id_types": [(code, _(label)) for code, label in ID_TYPES],
-            "sexes": [(code, _(label)) for code, label in SEXES],
-            "nationalities": nationalities(i18n.current_language.get()),
+            **person_choices(),
             "symptom_choices": [(c, _(label)) for c, label in declarations.SYMPTOMS],
             "exposure_choices": [(c, _(label)) for c, label in declarations.EXPOSURES],
-        }
+        }, block="form", status_code=status_code)
 
     @get("/kbyt/them-nguoi", name="citizen.new_person")
     async def new_person(self, request: Request, i: FromQuery[int] = 0) -> Response:
@@ -177,7 +111,7 @@ class CitizenController(Controller):
         await require_citizen(request)
         index = min(max(i, 0), 99)
         return render(request, "declare.html",
-                      {"pb": await _person_block(index), **self._choices()}, block="new_person")
+                      {"pb": await person_block(index), **person_choices()}, block="new_person")
 
     @post("/kbyt/bhyt", name="citizen.bhyt_fill")
     async def bhyt_fill(self, request: Request) -> Response:
@@ -185,8 +119,8 @@ class CitizenController(Controller):
         account_id = await require_citizen(request)
         settings = request.app.state.settings
         form = await request.form()
-        index = _fill_index(form)
-        block = await _person_block(index, _new_person_values(form, index), form=form)
+        index = fill_index(form)
+        block = await person_block(index, new_person_values(form, index), form=form)
         hit = await rate_limits.hit(f"bhyt-fill:{account_id}", BHYT_FILLS_PER_HOUR, 3600)
         if not hit.allowed:
             block["errors"]["bhyt"] = _("Bạn đã tra cứu thẻ BHYT quá nhiều lần. "
@@ -195,7 +129,7 @@ class CitizenController(Controller):
             try:
                 match = await insurance.lookup(block["values"]["bhyt"], settings)
             except InputError as error:
-                block["errors"]["bhyt"] = _message(error)
+                block["errors"]["bhyt"] = message(error)
             else:
                 await audit.record("insurance.lookup", actor_kind="citizen", actor_id=account_id,
                                    detail={"found": match is not None})
@@ -207,7 +141,7 @@ class CitizenController(Controller):
                                            birth_year=str(match.birth_year), sex=match.sex)
                     block["notice"] = _("Đã điền họ tên, năm sinh, giới tính từ thẻ BHYT. "
                                         "Hãy kiểm tra lại.")
-        return render(request, "declare.html", {"pb": block, **self._choices()},
+        return render(request, "declare.html", {"pb": block, **person_choices()},
                       block="person")
 
     @post("/kbyt/cccd", name="citizen.chip_fill")
@@ -215,8 +149,8 @@ class CitizenController(Controller):
         """Fill the person from the QR printed on a chip CCCD card, for review."""
         await require_citizen(request)
         form = await request.form()
-        index = _fill_index(form)
-        block = await _person_block(index, _new_person_values(form, index), form=form)
+        index = fill_index(form)
+        block = await person_block(index, new_person_values(form, index), form=form)
         text = str(form.get(f"p{index}_chip_text", ""))
         try:
             if not looks_like_chip_cccd(text):
@@ -225,7 +159,7 @@ class CitizenController(Controller):
                                  "That is not the QR code of a chip ID card.")
             card = parse_chip_cccd(text)
         except InputError as error:
-            block["errors"]["id_number"] = _message(error)
+            block["errors"]["id_number"] = message(error)
         else:
             block["values"].update(
                 full_name=card.full_name, id_type="cccd", id_number=card.cccd,
@@ -234,7 +168,7 @@ class CitizenController(Controller):
             )
             block["notice"] = _("Đã điền thông tin từ thẻ CCCD. Hãy kiểm tra lại và chọn "
                                 "địa bàn nơi ở.")
-        return render(request, "declare.html", {"pb": block, **self._choices()},
+        return render(request, "declare.html", {"pb": block, **person_choices()},
                       block="person")
 
     @get("/qr", name="citizen.my_qr")
