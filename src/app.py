@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from khaibao import db, i18n, rate_limits
+from khaibao.routes.arrival import ArrivalController
 from khaibao.routes.auth import CitizenAuthController, CitizenSignInRequired, sign_in_redirect
 from khaibao.routes.citizen import CitizenController
 from khaibao.routes.errors import (
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             PwaController,
             CitizenAuthController,
             CitizenController,
+            ArrivalController,
             RegionsController,
             static_router,
         ],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from khaibao import declarations, people, regions
+from khaibao import arrivals, declarations, people, regions
 from khaibao.settings import Settings
 from khaibao.tables import Account
 
@@ -24,6 +24,8 @@ DEMO_FAMILIES = [
      [2], ()),
 ]
 DEMO_PHONES = [family[0] for family in DEMO_FAMILIES]
+DEMO_CHECKPOINTS = [("Chốt kiểm soát Phong Điền (QL1A)", "Quốc lộ 1A, phía Bắc"),
+                    ("Ga Huế", "2 Bùi Thị Xuân"), ("Cảng hàng không Phú Bài", "Phú Bài")]
 
 
 async def _ward(name: str) -> str | None:
@@ -32,9 +34,31 @@ async def _ward(name: str) -> str | None:
     return found[0].code if found else None
 
 
+async def _demo_arrival(account_id: int, person_ids: list[int], settings: Settings,
+                        now: datetime) -> None:
+    """A trip from Hà Nội into Huế by coach, through the Phong Điền checkpoint."""
+    origin = (await regions.search("Hoàn Kiếm", within=regions.province_code(1),
+                                   kinds=("ward",), limit=1))[0]
+    checkpoint = next(c.id for c in await arrivals.checkpoints() if "Phong Điền" in c.name)
+    trip = arrivals.TripData(
+        origin_country="VN", origin_region_code=origin.code, departure_date=(
+            now - timedelta(days=1)).date(), arrival_at=now - timedelta(hours=2),
+        transport="bus", vehicle_number="29B-12345", checkpoint_id=checkpoint,
+        destination_region_code=await _ward("Thủy Xuân"), purpose="Về nhà",
+    )
+    await arrivals.submit(account_id, person_ids=person_ids, new_persons=[], trip=trip,
+                          client_ref="demo-arrival-1", settings=settings,
+                          province_code=settings.province_code,
+                          province_name=settings.province_name)
+
+
 async def seed(settings: Settings) -> str:
     """Add the demo data that is not there yet and say what there is to try."""
     await regions.ensure_vietnam_loaded()
+    if not await arrivals.checkpoints(active_only=False):
+        for name, place in DEMO_CHECKPOINTS:
+            await arrivals.add_checkpoint(name, region_code=regions.province_code(46),
+                                          place=place)
     added = 0
     now = datetime.now(UTC)
     for phone, members, days_ago, symptoms in DEMO_FAMILIES:
@@ -62,6 +86,8 @@ async def seed(settings: Settings) -> str:
             )
             person_ids = [p.id for p in submission.persons]
         added += 1
+        if phone == DEMO_FAMILIES[-1][0]:
+            await _demo_arrival(account_id, person_ids, settings, now)
     phones = ", ".join(DEMO_PHONES)
     return (f"Demo data: {added} new demo famil{'y' if added == 1 else 'ies'} "
             f"({len(DEMO_FAMILIES)} in all). Sign in at /kbyt with a demo phone ({phones}); "

@@ -1,0 +1,691 @@
+"""Arrivals into the province (khai báo về địa phương): where a person comes from, the places
+passed on the way, how and when they arrive, and where they will stay.
+
+A submission covers one or more persons travelling together and, like health declarations,
+is all-or-nothing (one write transaction) and idempotent: arrival *n* of a submission is
+stored as ``{client_ref}:{n}``, so a double tap or an offline replay returns the first
+submission instead of adding one. Each arrival copies its destination's region path, so
+"arrivals into ward Y" is one prefix range scan.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+
+from khaibao import db, people, phones
+from khaibao.errors import InputError
+from khaibao.i18n import N_
+from khaibao.people import FormErrors, PersonData, PersonView
+from khaibao.tables import Account, ArrivalDeclaration, ArrivalPlace, Checkpoint, Person, Region
+
+TRANSPORTS = (
+    ("car", N_("Ô tô")),
+    ("motorbike", N_("Xe máy")),
+    ("bus", N_("Xe khách")),
+    ("train", N_("Tàu hỏa")),
+    ("plane", N_("Máy bay")),
+    ("ship", N_("Tàu thủy")),
+    ("other", N_("Khác")),
+)
+VEHICLE_REQUIRED = frozenset({"car", "motorbike", "bus", "plane", "ship"})
+CHANNELS = ("self", "relative", "assisted", "paper", "kiosk")
+LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+MAX_PASSED = 10
+MAX_TEXT = 200
+DEPARTURE_MAX_PAST_DAYS = 30
+ARRIVAL_MAX_PAST_DAYS = 30
+ARRIVAL_MAX_AHEAD_DAYS = 60
+WARD_KINDS = frozenset({"ward", "village", "residential_group", "point"})
+_TRANSPORT_LABELS = dict(TRANSPORTS)
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+_REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+_VEHICLE = re.compile(r"[A-Z0-9./ -]{2,20}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+_CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_MESSAGES = {
+    "origin_country.invalid": ("Nơi đi phải là một quốc gia trong danh sách.",
+                               "The country of departure must be one from the list."),
+    "origin_region.required": ("Hãy chọn nơi đi đến cấp phường/xã.",
+                               "Please choose where you come from, down to the ward."),
+    "region.invalid": ("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách.",
+                       "This area is not valid. Please choose it from the list."),
+    "region.unknown": ("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách.",
+                       "The chosen area does not exist. Please choose it from the list."),
+    "region.too_coarse": ("Hãy chọn địa bàn đến cấp phường/xã.",
+                          "Please choose the area down to the ward."),
+    "text.too_long": ("Nội dung dài tối đa 200 ký tự.", "This can be at most 200 characters long."),
+    "passed_regions.too_many": ("Chỉ khai tối đa 10 nơi đã đi qua.",
+                                "You can list at most 10 places passed through."),
+    "departure_date.required": ("Hãy nhập ngày khởi hành.", "Please enter the departure date."),
+    "departure_date.invalid": ("Ngày khởi hành không hợp lệ.",
+                               "The departure date is not valid."),
+    "departure_date.too_early": ("Ngày khởi hành không được sớm hơn 30 ngày trước.",
+                                 "The departure date cannot be more than 30 days ago."),
+    "departure_date.too_late": ("Ngày khởi hành không được quá 60 ngày tới.",
+                                "The departure date cannot be more than 60 days ahead."),
+    "arrival_at.required": ("Hãy nhập thời gian đến.", "Please enter the arrival time."),
+    "arrival_at.invalid": ("Thời gian đến không hợp lệ.", "The arrival time is not valid."),
+    "arrival_at.too_early": ("Thời gian đến không được sớm hơn 30 ngày trước.",
+                             "The arrival time cannot be more than 30 days ago."),
+    "arrival_at.too_late": ("Thời gian đến không được quá 60 ngày tới.",
+                            "The arrival time cannot be more than 60 days ahead."),
+    "arrival_at.before_departure": ("Thời gian đến không được trước ngày khởi hành.",
+                                    "The arrival cannot be before the departure date."),
+    "transport.required": ("Hãy chọn phương tiện di chuyển.", "Please choose the transport."),
+    "transport.invalid": ("Phương tiện không hợp lệ. Hãy chọn lại từ danh sách.",
+                          "Unknown transport. Please choose it from the list."),
+    "vehicle_number.required": ("Hãy nhập biển số xe hoặc số hiệu chuyến bay, chuyến tàu.",
+                                "Please enter the number plate, or the flight or voyage number."),
+    "vehicle_number.invalid": ("Biển số hoặc số hiệu gồm 2–20 ký tự: chữ, số, dấu chấm, "
+                               "gạch ngang, gạch chéo.",
+                               "The plate or number has 2–20 characters: letters, digits, "
+                               "dots, dashes, slashes."),
+    "checkpoint.invalid": ("Chốt kiểm soát không hợp lệ. Hãy chọn lại từ danh sách.",
+                           "The checkpoint is not valid. Please choose it from the list."),
+    "checkpoint.unknown": ("Không tìm thấy chốt kiểm soát đã chọn. Hãy chọn lại.",
+                           "The chosen checkpoint does not exist. Please choose again."),
+    "destination.required": ("Hãy chọn nơi đến đến cấp phường/xã.",
+                             "Please choose where you are going, down to the ward."),
+    "arrival.no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
+                          "Choose or add at least one person to declare for."),
+    "arrival.person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải "
+                               "lại trang.", "A chosen person is not in your list. "
+                               "Please reload the page."),
+    "arrival.client_ref_invalid": ("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại.",
+                                   "The form is not valid. Please reload the page and "
+                                   "send it again."),
+}
+
+
+def _error(code: str) -> InputError:
+    return InputError(code, *_MESSAGES[code])
+
+
+_OUTSIDE_PROVINCE = ("Nơi đến phải ở trong %(province)s.",
+                     "The destination must be in %(province)s.")
+
+
+def _outside_province(province_name: str) -> InputError:
+    vi, en = (text % {"province": province_name} for text in _OUTSIDE_PROVINCE)
+    return InputError("destination.outside_province", vi, en)
+
+
+@dataclass(frozen=True)
+class TripData:
+    departure_date: date
+    arrival_at: datetime  # aware
+    transport: str
+    destination_region_code: str
+    origin_country: str = "VN"
+    origin_region_code: str | None = None
+    origin_detail: str = ""
+    passed_region_codes: tuple[str, ...] = ()
+    vehicle_number: str = ""
+    checkpoint_id: int | None = None
+    destination_detail: str = ""
+    purpose: str = ""
+    contact_phone: str = ""  # E.164 or ""
+
+
+@dataclass
+class ArrivalSubmission:
+    client_ref: str
+    submitted_at: datetime
+    arrival_ids: list[int]
+    persons: list[PersonView]
+    replayed: bool
+
+
+@dataclass
+class ArrivalView:
+    """``transport_label`` is marked with ``N_``: translate it where it is shown."""
+
+    id: int
+    person_id: int
+    person_name: str
+    submitted_at: datetime
+    origin_label: str
+    origin_region_code: str | None
+    passed_labels: list[str]
+    departure_date: date
+    arrival_at: datetime
+    transport: str
+    transport_label: str
+    vehicle_number: str
+    checkpoint_name: str
+    destination_label: str
+    destination_detail: str
+    purpose: str
+    channel: str
+
+
+@dataclass
+class CheckpointView:
+    id: int
+    name: str
+    place: str
+    region_code: str | None
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+@cache
+def _countries() -> frozenset[str]:
+    return frozenset(c for c in Locale("vi").territories
+                     if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES)
+
+
+def country_name(code: str) -> str:
+    """The country's Vietnamese name ("Nhật Bản" for JP); the code when unknown."""
+    return Locale("vi").territories.get(code, code)
+
+
+def _values(fields: Mapping[str, Any], name: str) -> list[str]:
+    """All non-empty values of a form key (a plain mapping or a multi-dict with ``getall``)."""
+    getall = getattr(fields, "getall", None)
+    if getall is not None:
+        raw = getall(name, [])
+    else:
+        value = fields.get(name)
+        raw = [] if value is None else [value] if isinstance(value, str) else list(value)
+    return [str(v).strip() for v in raw if v is not None and str(v).strip()]
+
+
+def _text(raw: str) -> str:
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    if len(text) > MAX_TEXT:
+        raise _error("text.too_long")
+    return text
+
+
+def _region_code(raw: str) -> str:
+    if not _REGION_CODE.fullmatch(raw):
+        raise _error("region.invalid")
+    return raw
+
+
+def _local_date(value: datetime) -> date:
+    return value.astimezone(LOCAL_TIMEZONE).date()
+
+
+def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
+               today: date) -> TripData:
+    """Validate the trip part of the arrival form; raise :class:`FormErrors` with every error.
+
+    Form keys: ``origin_country``, ``origin_region``, ``origin_detail``, ``passed_regions``
+    (repeated), ``departure_date`` (yyyy-mm-dd), ``arrival_at`` (``datetime-local``, Vietnam
+    time), ``transport``, ``vehicle_number``, ``checkpoint``, ``destination_region``,
+    ``destination_detail``, ``purpose``, ``contact_phone``; errors use the same keys.
+    Whether the regions exist and the destination lies in ``province_code`` is checked by
+    :func:`submit`."""
+    del province_code  # the destination's province is checked on submit, by region path
+    errors: dict[str, InputError] = {}
+
+    def get(name: str) -> str:
+        values = _values(fields, name)
+        return values[-1] if values else ""
+
+    # where from
+    origin_country = get("origin_country").upper() or "VN"
+    if origin_country not in _countries():
+        errors["origin_country"] = _error("origin_country.invalid")
+    origin_region: str | None = None
+    if origin_country == "VN":
+        raw = get("origin_region")
+        try:
+            if not raw:
+                raise _error("origin_region.required")
+            origin_region = _region_code(raw)
+        except InputError as exc:
+            errors["origin_region"] = exc
+    origin_detail = ""
+    try:
+        origin_detail = _text(get("origin_detail"))
+    except InputError as exc:
+        errors["origin_detail"] = exc
+    passed = list(dict.fromkeys(_values(fields, "passed_regions")))
+    passed = [code for code in passed if code != origin_region]
+    if len(passed) > MAX_PASSED:
+        errors["passed_regions"] = _error("passed_regions.too_many")
+    elif not all(_REGION_CODE.fullmatch(code) for code in passed):
+        errors["passed_regions"] = _error("region.invalid")
+
+    # when
+    departure: date | None = None
+    raw = get("departure_date")
+    if not raw:
+        errors["departure_date"] = _error("departure_date.required")
+    else:
+        try:
+            departure = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
+        except ValueError:
+            departure = None
+        if departure is None:
+            errors["departure_date"] = _error("departure_date.invalid")
+        elif departure < today - timedelta(days=DEPARTURE_MAX_PAST_DAYS):
+            errors["departure_date"] = _error("departure_date.too_early")
+        elif departure > today + timedelta(days=ARRIVAL_MAX_AHEAD_DAYS):
+            errors["departure_date"] = _error("departure_date.too_late")
+    arrival: datetime | None = None
+    raw = get("arrival_at")
+    if not raw:
+        errors["arrival_at"] = _error("arrival_at.required")
+    else:
+        try:
+            naive = datetime.fromisoformat(raw) if _LOCAL_DATETIME.fullmatch(raw) else None
+        except ValueError:
+            naive = None
+        if naive is None:
+            errors["arrival_at"] = _error("arrival_at.invalid")
+        else:
+            arrival = naive.replace(tzinfo=LOCAL_TIMEZONE)
+            day = _local_date(arrival)
+            if day < today - timedelta(days=ARRIVAL_MAX_PAST_DAYS):
+                errors["arrival_at"] = _error("arrival_at.too_early")
+            elif day > today + timedelta(days=ARRIVAL_MAX_AHEAD_DAYS):
+                errors["arrival_at"] = _error("arrival_at.too_late")
+            elif departure is not None and day < departure:
+                errors["arrival_at"] = _error("arrival_at.before_departure")
+
+    # how
+    transport = get("transport").lower()
+    if not transport:
+        errors["transport"] = _error("transport.required")
+    elif transport not in _TRANSPORT_LABELS:
+        errors["transport"] = _error("transport.invalid")
+    vehicle = " ".join(unicodedata.normalize("NFKC", get("vehicle_number")).upper().split())
+    if not vehicle:
+        if transport in VEHICLE_REQUIRED:
+            errors["vehicle_number"] = _error("vehicle_number.required")
+    elif not _VEHICLE.fullmatch(vehicle):
+        errors["vehicle_number"] = _error("vehicle_number.invalid")
+    checkpoint_id: int | None = None
+    raw = get("checkpoint")
+    if raw:
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
+            checkpoint_id = int(raw)
+        else:
+            errors["checkpoint"] = _error("checkpoint.invalid")
+
+    # where to
+    destination = get("destination_region")
+    if not destination:
+        errors["destination_region"] = _error("destination.required")
+    elif not _REGION_CODE.fullmatch(destination):
+        errors["destination_region"] = _error("region.invalid")
+    details: dict[str, str] = {}
+    for name in ("destination_detail", "purpose"):
+        try:
+            details[name] = _text(get(name))
+        except InputError as exc:
+            errors[name] = exc
+    contact_phone = ""
+    raw = get("contact_phone")
+    if raw:
+        try:
+            contact_phone = phones.normalize_mobile(raw)
+        except InputError as exc:
+            errors["contact_phone"] = exc
+
+    if errors:
+        raise FormErrors(errors)
+    assert departure is not None and arrival is not None
+    return TripData(
+        departure_date=departure, arrival_at=arrival, transport=transport,
+        destination_region_code=destination, origin_country=origin_country,
+        origin_region_code=origin_region, origin_detail=origin_detail,
+        passed_region_codes=tuple(passed), vehicle_number=vehicle, checkpoint_id=checkpoint_id,
+        destination_detail=details["destination_detail"], purpose=details["purpose"],
+        contact_phone=contact_phone,
+    )
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def _channel(channel: str, is_owner: bool) -> str:
+    """Citizens declare for themselves ("self") or a relative; officers pass their channel."""
+    if channel in ("self", "relative"):
+        return "self" if is_owner else "relative"
+    return channel
+
+
+async def submission(account_id: int, client_ref: str, settings) -> ArrivalSubmission | None:
+    """A past submission of this account by its ``client_ref`` (``replayed=True``); None when
+    there is none — also when the reference is malformed or another account's."""
+    if not isinstance(client_ref, str) or not _CLIENT_REF.fullmatch(client_ref):
+        return None
+    rows = await ArrivalDeclaration.select(
+        ArrivalDeclaration.id, ArrivalDeclaration.person, ArrivalDeclaration.client_ref,
+        ArrivalDeclaration.submitted_at,
+    ).where((ArrivalDeclaration.account == account_id)
+            & ArrivalDeclaration.client_ref.like(f"{client_ref}:%"))
+    # LIKE treats "_" as a wildcard and may ignore case: keep the exact matches only.
+    mine = sorted(((int(r["client_ref"].rpartition(":")[2]), r) for r in rows
+                   if r["client_ref"].rpartition(":")[0] == client_ref), key=lambda t: t[0])
+    if not mine or mine[0][0] != 0:
+        return None
+    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    return ArrivalSubmission(client_ref, mine[0][1]["submitted_at"], [r["id"] for _n, r in mine],
+                             [views[r["person"]] for _n, r in mine if r["person"] in views],
+                             True)
+
+
+async def _replay(account_id: int, client_ref: str, settings) -> ArrivalSubmission | None:
+    found = await submission(account_id, client_ref, settings)
+    if found is None and await ArrivalDeclaration.exists().where(
+            ArrivalDeclaration.client_ref == f"{client_ref}:0"):
+        # Another account's reference: refuse, and never show its data.
+        raise FormErrors({"client_ref": _error("arrival.client_ref_invalid")})
+    return found
+
+
+async def _trip_regions(trip: TripData, province_code: str, province_name: str,
+                        errors: dict[str, InputError]) -> dict[str, dict[str, Any]]:
+    """code → region row (id, path, kind) of every region of the trip; adds the problems
+    (unknown, not a ward, destination outside the province) to ``errors``."""
+    codes = {c for c in (trip.origin_region_code, trip.destination_region_code,
+                         *trip.passed_region_codes) if c}
+    rows = {r["code"]: r for r in await Region.select(
+        Region.id, Region.code, Region.path, Region.kind).where(
+        Region.code.is_in(sorted(codes)))} if codes else {}
+    if trip.origin_region_code is not None:
+        origin = rows.get(trip.origin_region_code)
+        if origin is None:
+            errors["origin_region"] = _error("region.unknown")
+        elif origin["kind"] not in WARD_KINDS:
+            errors["origin_region"] = _error("region.too_coarse")
+    if any(code not in rows for code in trip.passed_region_codes):
+        errors["passed_regions"] = _error("region.unknown")
+    destination = rows.get(trip.destination_region_code)
+    if destination is None:
+        errors["destination_region"] = _error("region.unknown")
+    elif f"/{province_code}/" not in destination["path"]:
+        errors["destination_region"] = _outside_province(province_name)
+    elif destination["kind"] not in WARD_KINDS:
+        errors["destination_region"] = _error("region.too_coarse")
+    return rows
+
+
+async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequence[PersonData],
+                       trip: TripData, client_ref: str, settings, province_code: str,
+                       province_name: str, channel: str, officer_id: int | None,
+                       now: datetime) -> tuple[list[int], list[int]] | None:
+    """One attempt in one transaction; None when the submission already exists."""
+    async with db.write_transaction():
+        # Lock the account: submissions from one phone run one after the other.
+        account = await db.for_update(Account.select(Account.id).where(
+            Account.id == account_id)).first()
+        if account is None:
+            raise LookupError(f"no account {account_id}")
+        if await ArrivalDeclaration.exists().where(
+                ArrivalDeclaration.client_ref == f"{client_ref}:0"):
+            return None
+        owned = {r["id"]: r for r in await Person.select(Person.id, Person.is_owner).where(
+            Person.account == account_id)}
+        if any(pid not in owned for pid in person_ids):
+            raise FormErrors({"persons": _error("arrival.person_unknown")})
+        errors: dict[str, InputError] = {}
+        regions = await _trip_regions(trip, province_code, province_name, errors)
+        if trip.checkpoint_id is not None and not await Checkpoint.exists().where(
+                (Checkpoint.id == trip.checkpoint_id) & (Checkpoint.active == True)):  # noqa: E712
+            errors["checkpoint"] = _error("checkpoint.unknown")
+        if errors:
+            raise FormErrors(errors)
+        has_owner = any(r["is_owner"] for r in owned.values())
+        declared = list(person_ids)
+        for i, data in enumerate(new_persons):
+            is_owner = not has_owner and i == 0
+            try:
+                person_id = await people.create_person(
+                    account_id, data, settings, is_owner=is_owner,
+                    channel=_channel(channel, is_owner), now=now)
+            except FormErrors as exc:
+                errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
+                continue
+            if person_id not in declared:
+                declared.append(person_id)
+        if errors:
+            raise FormErrors(errors)
+        is_owner = {r["id"]: bool(r["is_owner"]) for r in await Person.select(
+            Person.id, Person.is_owner).where(Person.id.is_in(declared))}
+        destination = regions[trip.destination_region_code]
+        origin = regions.get(trip.origin_region_code) if trip.origin_region_code else None
+        rows = await ArrivalDeclaration.insert(*(ArrivalDeclaration(
+            person=person_id, account=account_id, client_ref=f"{client_ref}:{n}",
+            submitted_at=now, channel=_channel(channel, is_owner[person_id]),
+            origin_country=trip.origin_country, origin_region=origin["id"] if origin else None,
+            origin_detail=trip.origin_detail, departure_date=trip.departure_date,
+            arrival_at=trip.arrival_at.astimezone(UTC), transport=trip.transport,
+            vehicle_number=trip.vehicle_number, checkpoint=trip.checkpoint_id,
+            destination_region=destination["id"], destination_path=destination["path"],
+            destination_detail=trip.destination_detail, purpose=trip.purpose,
+            contact_phone=trip.contact_phone, officer_id=officer_id,
+        ) for n, person_id in enumerate(declared))).returning(
+            ArrivalDeclaration.id, ArrivalDeclaration.client_ref).run()
+        by_ref = {r["client_ref"]: r["id"] for r in rows}
+        arrival_ids = [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))]
+        places = ([(origin, True)] if origin else []) + [
+            (regions[code], False) for code in trip.passed_region_codes]
+        if places:
+            await ArrivalPlace.insert(*(ArrivalPlace(
+                arrival=arrival_id, region=region["id"], path=region["path"], is_origin=flag,
+            ) for arrival_id in arrival_ids for region, flag in places)).run()
+        return arrival_ids, declared
+
+
+async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Sequence[PersonData],
+                 trip: TripData, client_ref: str, settings, province_code: str,
+                 province_name: str, channel: str = "self", officer_id: int | None = None,
+                 now: datetime | None = None) -> ArrivalSubmission:
+    """Declare the arrival of the chosen persons of the account and the new ones travelling
+    together, all or nothing: one arrival per person, with the origin and the places passed.
+
+    Raises :class:`FormErrors`: ``client_ref``, ``persons`` (none chosen, or one not of this
+    account), ``origin_region`` / ``passed_regions`` / ``destination_region`` (unknown, not a
+    ward, destination outside the province), ``checkpoint`` (unknown or closed),
+    ``new{i}.{field}`` (a new person's problems). Submitting the same ``client_ref`` again
+    returns the first submission with ``replayed=True``, also when two arrive at once.
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if trip.arrival_at.tzinfo is None:
+        raise ValueError("trip.arrival_at must be timezone-aware")
+    if not isinstance(client_ref, str) or not _CLIENT_REF.fullmatch(client_ref):
+        raise FormErrors({"client_ref": _error("arrival.client_ref_invalid")})
+    chosen = list(dict.fromkeys(int(p) for p in person_ids))
+    if not chosen and not new_persons:
+        raise FormErrors({"persons": _error("arrival.no_person")})
+    replay = await _replay(account_id, client_ref, settings)
+    if replay is not None:
+        return replay
+    now = now or datetime.now(UTC)
+
+    async def attempt():
+        return await _submit_once(account_id, chosen, new_persons, trip, client_ref, settings,
+                                  province_code, province_name, channel, officer_id, now)
+
+    # A unique violation means a concurrent writer won (same client_ref, a new person's ID,
+    # a QR reference): the transaction rolled back and the next attempt sees the winner.
+    result = await people.retry_on_unique(attempt)
+    if result is None:
+        replay = await _replay(account_id, client_ref, settings)
+        assert replay is not None
+        return replay
+    arrival_ids, declared = result
+    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    return ArrivalSubmission(client_ref, now, arrival_ids, [views[p] for p in declared], False)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _chain(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+async def _region_labels(paths: set[str]) -> dict[str, str]:
+    """"Phường Thuận An, Thành phố Huế" for each region path, from one query."""
+    prefixes = {p for path in paths for p in _chain(path)}
+    if not prefixes:
+        return {}
+    rows = await Region.select(Region.path, Region.name, Region.kind).where(
+        Region.path.is_in(sorted(prefixes)))
+    names = {r["path"]: r["name"] for r in rows if r["kind"] != "country"}
+    return {path: ", ".join(names[p] for p in reversed(_chain(path)) if p in names)
+            for path in paths}
+
+
+_VIEW_COLUMNS = (
+    ArrivalDeclaration.id, ArrivalDeclaration.person, ArrivalDeclaration.submitted_at,
+    ArrivalDeclaration.channel, ArrivalDeclaration.origin_country,
+    ArrivalDeclaration.origin_detail, ArrivalDeclaration.departure_date,
+    ArrivalDeclaration.arrival_at, ArrivalDeclaration.transport,
+    ArrivalDeclaration.vehicle_number, ArrivalDeclaration.destination_path,
+    ArrivalDeclaration.destination_detail, ArrivalDeclaration.purpose,
+    ArrivalDeclaration.person.full_name.as_alias("person_name"),
+    ArrivalDeclaration.origin_region.code.as_alias("origin_code"),
+    ArrivalDeclaration.origin_region.path.as_alias("origin_path"),
+    ArrivalDeclaration.checkpoint.name.as_alias("checkpoint_name"),
+)
+
+
+async def _views(where, limit: int | None = None) -> list[ArrivalView]:
+    """Arrivals matching ``where``, newest arrival first, in three queries whatever the count:
+    the arrivals, their places passed, and the names of every region involved."""
+    query = ArrivalDeclaration.select(*_VIEW_COLUMNS).where(where).order_by(
+        ArrivalDeclaration.arrival_at, ArrivalDeclaration.id, ascending=False)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await query
+    if not rows:
+        return []
+    passed: dict[int, list[str]] = {}
+    for place in await ArrivalPlace.select(
+            ArrivalPlace.arrival, ArrivalPlace.path).where(
+            ArrivalPlace.arrival.is_in([r["id"] for r in rows])
+            & (ArrivalPlace.is_origin == False)).order_by(ArrivalPlace.id):  # noqa: E712
+        passed.setdefault(place["arrival"], []).append(place["path"])
+    paths = {r["destination_path"] for r in rows} | {r["origin_path"] for r in rows
+                                                     if r["origin_path"]}
+    paths |= {p for ps in passed.values() for p in ps}
+    labels = await _region_labels(paths)
+    views = []
+    for r in rows:
+        if r["origin_path"]:
+            origin = labels.get(r["origin_path"], "")
+        else:
+            origin = country_name(r["origin_country"])
+        if r["origin_detail"]:
+            origin = f"{r['origin_detail']}, {origin}" if origin else r["origin_detail"]
+        arrival_at = r["arrival_at"]
+        views.append(ArrivalView(
+            id=r["id"], person_id=r["person"], person_name=r["person_name"] or "",
+            submitted_at=r["submitted_at"], origin_label=origin,
+            origin_region_code=r["origin_code"],
+            passed_labels=[labels.get(p, "") for p in passed.get(r["id"], [])],
+            departure_date=r["departure_date"], arrival_at=arrival_at,
+            transport=r["transport"],
+            transport_label=_TRANSPORT_LABELS.get(r["transport"], r["transport"]),
+            vehicle_number=r["vehicle_number"], checkpoint_name=r["checkpoint_name"] or "",
+            destination_label=labels.get(r["destination_path"], ""),
+            destination_detail=r["destination_detail"], purpose=r["purpose"],
+            channel=r["channel"],
+        ))
+    return views
+
+
+async def arrivals_of_account(account_id: int) -> dict[int, list[ArrivalView]]:
+    """The account's arrivals by person id, each person's newest arrival first."""
+    grouped: dict[int, list[ArrivalView]] = {}
+    for view in await _views(ArrivalDeclaration.person.account == account_id):
+        grouped.setdefault(view.person_id, []).append(view)
+    return grouped
+
+
+async def last_arrival(person_id: int) -> ArrivalView | None:
+    """The person's arrival with the latest arrival time, if any."""
+    views = await _views(ArrivalDeclaration.person == person_id, limit=1)
+    return views[0] if views else None
+
+
+def _local_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """[start of ``date_from``, start of the day after ``date_to``) in Vietnam time, as UTC."""
+    start = datetime.combine(date_from, time(), LOCAL_TIMEZONE).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time(), LOCAL_TIMEZONE).astimezone(UTC)
+    return start, end
+
+
+async def _into_where(region_code: str, date_from: date, date_to: date):
+    row = await Region.select(Region.path).where(Region.code == region_code).first()
+    if row is None or date_to < date_from:
+        return None, ""
+    start, end = _local_bounds(date_from, date_to)
+    return (ArrivalDeclaration.destination_path.like(row["path"] + "%")
+            & (ArrivalDeclaration.arrival_at >= start)
+            & (ArrivalDeclaration.arrival_at < end)), row["path"]
+
+
+async def arrivals_into(region_code: str, *, date_from: date, date_to: date,
+                        limit: int = 500) -> list[ArrivalView]:
+    """Arrivals whose destination lies in the region (or is it), arriving between the two
+    dates (Vietnam time, both included), newest first; [] for an unknown region."""
+    where, _path = await _into_where(region_code, date_from, date_to)
+    if where is None:
+        return []
+    return await _views(where, limit=limit)
+
+
+async def count_into(region_code: str, *, date_from: date, date_to: date) -> int:
+    """How many arrivals :func:`arrivals_into` would list without its limit."""
+    where, _path = await _into_where(region_code, date_from, date_to)
+    if where is None:
+        return 0
+    return await ArrivalDeclaration.count().where(where)
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+async def checkpoints(*, active_only: bool = True) -> list[CheckpointView]:
+    """The checkpoints by name (only the active ones unless ``active_only=False``)."""
+    query = Checkpoint.select(Checkpoint.id, Checkpoint.name, Checkpoint.place,
+                              Checkpoint.region.code.as_alias("region_code"))
+    if active_only:
+        query = query.where(Checkpoint.active == True)  # noqa: E712
+    rows = await query.order_by(Checkpoint.name, Checkpoint.id)
+    return [CheckpointView(r["id"], r["name"], r["place"], r["region_code"]) for r in rows]
+
+
+async def add_checkpoint(name: str, *, region_code: str | None = None, place: str = "",
+                         now: datetime | None = None) -> int:
+    """Add an active checkpoint; return its id. ``ValueError`` for an empty or too long name
+    or place, ``LookupError`` for an unknown region."""
+    name = " ".join(unicodedata.normalize("NFC", name or "").split())
+    place = " ".join(unicodedata.normalize("NFC", place or "").split())
+    if not name or len(name) > 120:
+        raise ValueError("a checkpoint needs a name of at most 120 characters")
+    if len(place) > MAX_TEXT:
+        raise ValueError("a checkpoint's place is at most 200 characters")
+    region_id = None
+    if region_code:
+        row = await Region.select(Region.id).where(Region.code == region_code).first()
+        if row is None:
+            raise LookupError(f"no region {region_code}")
+        region_id = row["id"]
+    rows = await Checkpoint.insert(Checkpoint(
+        name=name, region=region_id, place=place, active=True,
+        created_at=now or datetime.now(UTC))).returning(Checkpoint.id).run()
+    return rows[0]["id"]

@@ -1,0 +1,68 @@
+"""Arrival declaration over HTTP: guard, validation beside the fields, one record per submit."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from khaibao import regions
+from khaibao.tables import ArrivalDeclaration
+from tests.http.test_citizen import csrf, person_form, sign_in
+
+
+@pytest.mark.parametrize("path", ["/khaibao/khai-bao", "/khaibao/tra-cuu"])
+async def test_arrival_pages_need_a_verified_phone(client, path):
+    response = await client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/kbyt?tiep={path}"
+
+
+async def trip_form(client, **overrides):
+    hue_ward = (await regions.children("VN-46"))[0]
+    hanoi_ward = (await regions.children("VN-01"))[0]
+    now = datetime.now()
+    page = await client.get("/khaibao/khai-bao")
+    data = {
+        "_csrf_token": csrf(page.text), "client_ref": "arrival-ref-000001",
+        **person_form(), "origin_country": "VN", "origin_region": hanoi_ward.code,
+        "departure_date": (now - timedelta(days=1)).strftime("%Y-%m-%d"),
+        "arrival_at": now.strftime("%Y-%m-%dT%H:%M"), "transport": "car",
+        "vehicle_number": "29A-12345", "destination_region": hue_ward.code,
+        "purpose": "Công tác",
+    }
+    return {**data, **overrides}
+
+
+async def test_arrival_before_departure_is_refused_beside_the_field(client, outbox_path):
+    await sign_in(client, outbox_path)
+    now = datetime.now()
+    data = await trip_form(client, client_ref="arrival-bad-0000001",
+                           departure_date=(now + timedelta(days=2)).strftime("%Y-%m-%d"))
+    response = await client.post("/khaibao/khai-bao", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert 'id="arrival_at-loi"' in response.text or 'id="departure_date-loi"' in response.text
+    assert 'value="29A-12345"' in response.text  # the rest is kept
+    assert not await ArrivalDeclaration.exists().where(
+        ArrivalDeclaration.client_ref.like("arrival-bad-0000001:%"))
+
+
+async def test_destination_must_be_inside_the_province(client, outbox_path):
+    await sign_in(client, outbox_path)
+    outside = (await regions.children("VN-01"))[1]
+    data = await trip_form(client, client_ref="arrival-out-0000001",
+                           destination_region=outside.code)
+    response = await client.post("/khaibao/khai-bao", data=data)
+    assert response.status_code == 422  # the picker only offers places inside the province
+    assert 'id="destination_region-error"' in response.text
+
+
+async def test_double_submit_creates_one_arrival(client, outbox_path):
+    await sign_in(client, outbox_path)
+    data = await trip_form(client, client_ref="arrival-twice-000001")
+    first = await client.post("/khaibao/khai-bao", data=data, follow_redirects=False)
+    assert first.status_code == 303, first.text
+    second = await client.post("/khaibao/khai-bao", data=data, follow_redirects=False)
+    assert second.status_code == 303
+    assert await ArrivalDeclaration.count().where(
+        ArrivalDeclaration.client_ref.like("arrival-twice-000001:%")) == 1
+    lookup = await client.get(first.headers["location"])
+    assert "Khai báo thành công" in lookup.text and "Đặng Văn Hùng" in lookup.text
