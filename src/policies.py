@@ -1,0 +1,598 @@
+"""Quarantine policies (chính sách cách ly) and the decision for an arriving person.
+
+A policy says "people who were in region R in the last days must do measure M" for a time
+window. Policies are versioned: an edit (or an end) adds a new row with the same
+``policy_key`` and stamps the previous version ``superseded_at``; history is never rewritten.
+
+The decision for a set of places (:func:`decide`) looks up, in one indexed query, every
+current version whose ``target_path`` is an ancestor path of a recent place and that is in
+force at the moment asked about; the most severe measure wins. Its cost depends on the number
+of places and ancestors, never on how many policies or arrivals exist.
+
+Severity, least → most: none < self_monitor < test < custom < home < centralised.
+``custom`` (free text) sits above "test on arrival" and below any isolation: an admin writes
+a custom measure for something beyond a test (test + limits on movement, say), but a measure
+whose content the engine cannot read must never override a defined isolation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from khaibao import db
+from khaibao.errors import InputError
+from khaibao.i18n import N_, catalog
+from khaibao.i18n import gettext as _
+from khaibao.people import FormErrors
+from khaibao.tables import ArrivalPlace, Policy, Region
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CUSTOM = "custom"
+MEASURES: tuple[tuple[str, str], ...] = (
+    ("none", N_("Không áp dụng biện pháp")),
+    ("self_monitor", N_("Tự theo dõi sức khỏe %(days)d ngày")),
+    ("test", N_("Xét nghiệm khi đến")),
+    ("home", N_("Cách ly tại nhà %(days)d ngày")),
+    ("centralised", N_("Cách ly tập trung %(days)d ngày")),
+)
+# Severity order including "custom" (see the module docstring for its place).
+SEVERITY: tuple[str, ...] = ("none", "self_monitor", "test", CUSTOM, "home", "centralised")
+_RANK = {measure: rank for rank, measure in enumerate(SEVERITY)}
+MEASURE_LABELS = dict(MEASURES)
+# English for the measure sentences, used when the gettext catalog has no entry yet.
+_MEASURES_EN = {
+    "none": "No measure",
+    "self_monitor": "Self-monitor health for %(days)d days",
+    "test": "Test on arrival",
+    "home": "Home quarantine for %(days)d days",
+    "centralised": "Centralised quarantine for %(days)d days",
+}
+DAYS_REQUIRED = frozenset({"self_monitor", "home", "centralised"})
+MIN_DAYS, MAX_DAYS = 1, 60
+MAX_CUSTOM_TEXT = 500
+MAX_LEGAL_REFERENCE = 300
+DEFAULT_LOOKBACK_DAYS = 14
+POLICY_FIELDS = ("target_region", "measure", "days", "custom_text", "effective_from",
+                 "effective_to", "legal_reference")
+_REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+_MESSAGES = {
+    "target_region.required": ("Hãy chọn địa bàn áp dụng chính sách.",
+                               "Please choose the area the policy applies to."),
+    "target_region.invalid": ("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách.",
+                              "This area is not valid. Please choose it from the list."),
+    "target_region.unknown": ("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách.",
+                              "The chosen area does not exist. Please choose it from the list."),
+    "measure.required": ("Hãy chọn biện pháp áp dụng.", "Please choose a measure."),
+    "measure.invalid": ("Biện pháp không hợp lệ. Hãy chọn một biện pháp trong danh sách.",
+                        "This measure is not valid. Please choose one from the list."),
+    "days.required": ("Hãy nhập số ngày (từ 1 đến 60).",
+                      "Please enter the number of days (1 to 60)."),
+    "days.invalid": ("Số ngày phải là số nguyên từ 1 đến 60.",
+                     "The number of days must be a whole number from 1 to 60."),
+    "custom_text.required": ("Hãy mô tả biện pháp khác.", "Please describe the other measure."),
+    "custom_text.too_long": ("Mô tả biện pháp dài tối đa 500 ký tự.",
+                             "The description can be at most 500 characters long."),
+    "effective_from.invalid": ("Thời điểm bắt đầu không hợp lệ (ngày và giờ, ví dụ "
+                               "2026-11-26 08:00).",
+                               "The start time is not valid (a date and time, e.g. "
+                               "2026-11-26 08:00)."),
+    "effective_to.invalid": ("Thời điểm kết thúc không hợp lệ (ngày và giờ, ví dụ "
+                             "2026-12-10 00:00).",
+                             "The end time is not valid (a date and time, e.g. "
+                             "2026-12-10 00:00)."),
+    "effective_to.not_after_from": ("Thời điểm kết thúc phải sau thời điểm bắt đầu.",
+                                    "The end time must be after the start time."),
+    "legal_reference.too_long": ("Căn cứ pháp lý dài tối đa 300 ký tự.",
+                                 "The legal reference can be at most 300 characters long."),
+    "policy.already_ended": ("Chính sách này đã kết thúc trước thời điểm đó.",
+                             "This policy already ended before that time."),
+}
+
+
+def error(code: str) -> InputError:
+    return InputError(code, *_MESSAGES[code])
+
+
+class PolicyNotFound(LookupError):
+    """No policy with this key."""
+
+
+# --- input -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PolicyInput:
+    target_region_code: str
+    measure: str
+    days: int | None
+    custom_text: str
+    effective_from: datetime  # aware
+    effective_to: datetime | None  # aware, after effective_from
+    legal_reference: str = ""
+
+
+def _text(raw: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", raw).split())
+
+
+def _local_datetime(raw: str, code: str) -> datetime:
+    """A ``datetime-local`` value ("2026-11-26T08:00"), read as Vietnam time."""
+    try:
+        value = datetime.fromisoformat(raw.replace(" ", "T", 1))
+    except ValueError:
+        raise error(code) from None
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+
+
+def _days(raw: str, measure: str | None) -> int | None:
+    if not raw:
+        if measure in DAYS_REQUIRED:
+            raise error("days.required")
+        return None
+    try:
+        days = int(raw)
+    except ValueError:
+        raise error("days.invalid") from None
+    if not MIN_DAYS <= days <= MAX_DAYS:
+        raise error("days.invalid")
+    return days
+
+
+def parse_policy(fields: Mapping[str, str], *, now: datetime) -> PolicyInput:
+    """Validate a policy form; raise :class:`FormErrors` with every field error at once.
+
+    Fields: ``target_region`` (region code), ``measure``, ``days`` (1–60; required for
+    self_monitor, home and centralised; optional for custom; ignored otherwise),
+    ``custom_text`` (required for custom), ``effective_from`` / ``effective_to``
+    (``datetime-local`` values in Vietnam time; an empty start means ``now``, an empty end
+    means "until further notice"), ``legal_reference``.
+    """
+    errors: dict[str, InputError] = {}
+
+    def get(name: str) -> str:
+        return str(fields.get(name) or "").strip()
+
+    def attempt(name: str, parse: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except InputError as exc:
+            errors.setdefault(name, exc)
+            return None
+
+    def region(raw: str) -> str:
+        if not raw:
+            raise error("target_region.required")
+        if not _REGION_CODE.fullmatch(raw):
+            raise error("target_region.invalid")
+        return raw
+
+    def measure(raw: str) -> str:
+        if not raw:
+            raise error("measure.required")
+        if raw not in _RANK:
+            raise error("measure.invalid")
+        return raw
+
+    def custom_text(raw: str, chosen: str | None) -> str:
+        if chosen != CUSTOM:
+            return ""
+        text = _text(raw)
+        if not text:
+            raise error("custom_text.required")
+        if len(text) > MAX_CUSTOM_TEXT:
+            raise error("custom_text.too_long")
+        return text
+
+    def legal_reference(raw: str) -> str:
+        text = _text(raw)
+        if len(text) > MAX_LEGAL_REFERENCE:
+            raise error("legal_reference.too_long")
+        return text
+
+    target = attempt("target_region", region, get("target_region"))
+    chosen = attempt("measure", measure, get("measure"))
+    days = attempt("days", _days, get("days"), chosen)
+    if chosen is not None and chosen not in DAYS_REQUIRED and chosen != CUSTOM:
+        days = None
+    text = attempt("custom_text", custom_text, get("custom_text"), chosen)
+    starts = (attempt("effective_from", _local_datetime, get("effective_from"),
+                      "effective_from.invalid") if get("effective_from") else now)
+    ends = (attempt("effective_to", _local_datetime, get("effective_to"), "effective_to.invalid")
+            if get("effective_to") else None)
+    if starts is not None and ends is not None and ends <= starts:
+        errors.setdefault("effective_to", error("effective_to.not_after_from"))
+    reference = attempt("legal_reference", legal_reference, get("legal_reference"))
+    if errors:
+        raise FormErrors(errors)
+    return PolicyInput(target, chosen, days, text, starts, ends, reference)
+
+
+# --- views -------------------------------------------------------------------------------------
+
+def _translate(message: str, lang: str) -> str:
+    translated = catalog(lang).get(message) if lang in ("vi", "en") else None
+    if isinstance(translated, tuple):
+        translated = translated[0]
+    if not translated and lang == "en":
+        english = {label: _MEASURES_EN[key] for key, label in MEASURES}
+        translated = english.get(message)
+    return translated or message
+
+
+def describe_measure(measure: str, days: int | None, custom_text: str = "",
+                     lang: str = "vi") -> str:
+    """"Cách ly tập trung 14 ngày" — a measure as a sentence in ``lang``."""
+    if measure == CUSTOM:
+        if days:
+            suffix = f" ({days} days)" if lang == "en" else f" ({days} ngày)"
+            return custom_text + suffix
+        return custom_text
+    text = _translate(MEASURE_LABELS[measure], lang)
+    return text % {"days": days or 0} if "%(days)" in text else text
+
+
+def _local(value: datetime) -> str:
+    return value.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("an aware datetime is required")
+    return value.astimezone(UTC)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    id: int
+    policy_key: int
+    version: int
+    target_code: str
+    target_path: str
+    target_label: str
+    target_depth: int
+    measure: str
+    days: int | None
+    custom_text: str
+    effective_from: datetime
+    effective_to: datetime | None
+    legal_reference: str
+    created_by: int | None
+    created_at: datetime
+    superseded_at: datetime | None
+
+    @property
+    def severity(self) -> int:
+        return _RANK[self.measure]
+
+    def describe(self, lang: str = "vi") -> str:
+        return describe_measure(self.measure, self.days, self.custom_text, lang)
+
+    def in_force(self, at: datetime) -> bool:
+        return self.effective_from <= at and (self.effective_to is None or at < self.effective_to)
+
+
+_POLICY_COLUMNS = (Policy.id, Policy.policy_key, Policy.version, Policy.target_path,
+                   Policy.measure, Policy.days, Policy.custom_text, Policy.effective_from,
+                   Policy.effective_to, Policy.legal_reference, Policy.created_by,
+                   Policy.created_at, Policy.superseded_at)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """"/VN/VN-46/VN-46-19900/" → ["/VN/", "/VN/VN-46/", "/VN/VN-46/VN-46-19900/"]."""
+    parts = [part for part in path.split("/") if part]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+async def _labels(paths: set[str]) -> dict[str, str]:
+    """"Phường Thuận An, Thành phố Huế" for each region path, from one indexed query."""
+    prefixes = sorted({p for path in paths for p in _ancestor_paths(path)})
+    if not prefixes:
+        return {}
+    rows = await Region.select(Region.path, Region.name, Region.kind).where(
+        Region.path.is_in(prefixes))
+    names = {row["path"]: row["name"] for row in rows}
+    countries = {row["path"] for row in rows if row["kind"] == "country"}
+    labels = {}
+    for path in paths:
+        chain = _ancestor_paths(path)
+        named = [names[p] for p in reversed(chain) if p in names and p not in countries]
+        labels[path] = ", ".join(named) or names.get(path, path)
+    return labels
+
+
+def _view(row: Mapping[str, Any], labels: Mapping[str, str]) -> PolicyView:
+    path = row["target_path"]
+    codes = [part for part in path.split("/") if part]
+    return PolicyView(
+        id=row["id"], policy_key=row["policy_key"], version=row["version"],
+        target_code=codes[-1] if codes else "", target_path=path,
+        target_label=labels.get(path, path), target_depth=max(len(codes) - 1, 0),
+        measure=row["measure"], days=row["days"], custom_text=row["custom_text"] or "",
+        effective_from=_as_datetime(row["effective_from"]),
+        effective_to=_as_datetime(row["effective_to"]),
+        legal_reference=row["legal_reference"] or "", created_by=row["created_by"],
+        created_at=_as_datetime(row["created_at"]),
+        superseded_at=_as_datetime(row["superseded_at"]))
+
+
+async def _views(rows: Sequence[Mapping[str, Any]]) -> list[PolicyView]:
+    labels = await _labels({row["target_path"] for row in rows})
+    return [_view(row, labels) for row in rows]
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+async def _target(code: str) -> tuple[int, str]:
+    row = await Region.select(Region.id, Region.path).where(Region.code == code).first()
+    if row is None:
+        raise FormErrors({"target_region": error("target_region.unknown")})
+    return row["id"], row["path"]
+
+
+def _values(data: PolicyInput, region_id: int, path: str) -> dict[str, Any]:
+    return {"target_region": region_id, "target_path": path, "measure": data.measure,
+            "days": data.days, "custom_text": data.custom_text,
+            "effective_from": _utc(data.effective_from),
+            "effective_to": _utc(data.effective_to) if data.effective_to else None,
+            "legal_reference": data.legal_reference}
+
+
+async def _insert(values: dict[str, Any]) -> int:
+    # Timestamptz columns default to "now" even when nullable: say None explicitly.
+    rows = await Policy.insert(Policy(**{"superseded_at": None, **values})).returning(Policy.id)
+    return rows[0]["id"]
+
+
+async def _one(policy_id: int) -> PolicyView:
+    rows = await Policy.select(*_POLICY_COLUMNS).where(Policy.id == policy_id)
+    return (await _views(rows))[0]
+
+
+async def create(data: PolicyInput, *, created_by: int | None,
+                 now: datetime | None = None) -> PolicyView:
+    """A new policy (version 1); its ``policy_key`` is its first version's row id."""
+    now = _utc(now or datetime.now(UTC))
+    region_id, path = await _target(data.target_region_code)
+    async with db.write_transaction():
+        policy_id = await _insert({**_values(data, region_id, path), "policy_key": 0,
+                                   "version": 1, "created_by": created_by, "created_at": now})
+        await Policy.update({Policy.policy_key: policy_id}).where(Policy.id == policy_id)
+    return await _one(policy_id)
+
+
+async def _new_version(policy_key: int, change: Callable[[dict[str, Any]], dict[str, Any]],
+                       created_by: int | None, now: datetime) -> int:
+    """Lock the current version, stamp it superseded and add ``change(current)`` after it."""
+    async with db.write_transaction():
+        current = await db.for_update(Policy.select().where(
+            Policy.policy_key == policy_key, Policy.superseded_at.is_null())).first()
+        if current is None:
+            raise PolicyNotFound(policy_key)
+        await Policy.update({Policy.superseded_at: now}).where(Policy.id == current["id"])
+        values = {key: current[key] for key in (
+            "policy_key", "target_region", "target_path", "measure", "days", "custom_text",
+            "effective_from", "effective_to", "legal_reference")}
+        values = change(values)
+        values.update(version=current["version"] + 1, created_by=created_by, created_at=now)
+        values["effective_from"] = _as_datetime(values["effective_from"])
+        values["effective_to"] = _as_datetime(values["effective_to"])
+        return await _insert(values)
+
+
+async def edit(policy_key: int, data: PolicyInput, *, created_by: int | None,
+               now: datetime | None = None) -> PolicyView:
+    """Replace a policy's content with ``data`` as a new version."""
+    now = _utc(now or datetime.now(UTC))
+    region_id, path = await _target(data.target_region_code)
+    policy_id = await _new_version(
+        policy_key, lambda old: {**old, **_values(data, region_id, path)}, created_by, now)
+    return await _one(policy_id)
+
+
+async def end(policy_key: int, *, at: datetime, created_by: int | None,
+              now: datetime | None = None) -> PolicyView:
+    """End a policy at ``at`` (a new version with ``effective_to = at``). Ending a policy at
+    or before its start cancels it: it is then never in force. A policy cannot be extended
+    this way — an end later than the current one is refused."""
+    now, at = _utc(now or datetime.now(UTC)), _utc(at)
+
+    def change(old: dict[str, Any]) -> dict[str, Any]:
+        ends = _as_datetime(old["effective_to"])
+        if ends is not None and ends <= at:
+            raise FormErrors({"effective_to": error("policy.already_ended")})
+        return {**old, "effective_to": at}
+
+    return await _one(await _new_version(policy_key, change, created_by, now))
+
+
+async def delete(policy_key: int) -> int:
+    """Remove every version of a policy (tests and demo data only: admins end policies)."""
+    rows = await Policy.delete().where(Policy.policy_key == policy_key).returning(Policy.id)
+    return len(rows)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+async def history(policy_key: int) -> list[PolicyView]:
+    """Every version of a policy, newest first; [] when there is none."""
+    rows = await Policy.select(*_POLICY_COLUMNS).where(
+        Policy.policy_key == policy_key).order_by(Policy.version, ascending=False)
+    return await _views(rows)
+
+
+def _in_force(at: datetime):
+    at = _utc(at)
+    return ((Policy.effective_from <= at)
+            & (Policy.effective_to.is_null() | (Policy.effective_to > at)))
+
+
+async def current(*, region_code: str | None = None,
+                  active_at: datetime | None = None) -> list[PolicyView]:
+    """The latest version of every policy; with ``active_at`` only those in force then, with
+    ``region_code`` only those targeting that region or a place inside it."""
+    query = Policy.select(*_POLICY_COLUMNS).where(Policy.superseded_at.is_null())
+    if active_at is not None:
+        query = query.where(_in_force(active_at))
+    if region_code is not None:
+        row = await Region.select(Region.path).where(Region.code == region_code).first()
+        if row is None:
+            return []
+        query = query.where(Policy.target_path.like(row["path"] + "%"))
+    rows = await query.order_by(Policy.target_path, Policy.policy_key)
+    return await _views(rows)
+
+
+# --- the decision ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Place:
+    """A place the person was in (origin or passed through) and the latest moment they were
+    there (the departure date for the origin, the arrival time for places on the way)."""
+
+    region_path: str
+    region_code: str
+    label: str
+    at: datetime
+
+
+@dataclass
+class Decision:
+    measure: str
+    days: int | None
+    custom_text: str
+    policy: PolicyView | None
+    matched_place: Place | None
+    reasons: list[str] = field(default_factory=list)
+
+    def describe(self, lang: str = "vi") -> str:
+        return describe_measure(self.measure, self.days, self.custom_text, lang)
+
+
+_NO_POLICY = N_("Không có chính sách cách ly áp dụng cho nơi đi")
+
+
+# Only what ranking needs: the many candidates' dates are never parsed.
+_RANK_COLUMNS = (Policy.id, Policy.policy_key, Policy.target_path, Policy.measure, Policy.days,
+                 Policy.custom_text)
+
+
+def _winner_key(row: Mapping[str, Any]) -> tuple:
+    """Most severe, then most specific region, then longest, then by text (so the outcome
+    never depends on the order policies were made), then the oldest policy."""
+    depth = row["target_path"].count("/")
+    return (-_RANK.get(row["measure"], 0), -depth, -(row["days"] or 0),
+            row["custom_text"] or "", row["policy_key"])
+
+
+def _reasons(policy: PolicyView, place: Place, others: int) -> list[str]:
+    reasons = [_("Áp dụng: %(measure)s — chính sách cho %(target)s.",
+                 measure=policy.describe(), target=policy.target_label)]
+    if policy.legal_reference:
+        reasons.append(_("Căn cứ: %(reference)s.", reference=policy.legal_reference))
+    reasons.append(_("Nơi đã đến: %(place)s (lúc %(when)s).",
+                     place=place.label or place.region_code, when=_local(place.at)))
+    if policy.effective_to is None:
+        reasons.append(_("Chính sách có hiệu lực từ %(start)s.",
+                         start=_local(policy.effective_from)))
+    else:
+        reasons.append(_("Chính sách có hiệu lực từ %(start)s đến %(end)s.",
+                         start=_local(policy.effective_from), end=_local(policy.effective_to)))
+    if others:
+        reasons.append(_("Còn %(num)d chính sách khác áp dụng nhưng nhẹ hơn hoặc ít cụ thể hơn.",
+                         num=others))
+    return reasons
+
+
+async def decide(places: Sequence[Place], *, at: datetime,
+                 lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Decision:
+    """The measure for a person who was in ``places``, decided at ``at``.
+
+    Only places at or after ``at - lookback_days`` count. One query fetches the current
+    versions in force at ``at`` that target an ancestor (or the region itself) of a counted
+    place; the most severe wins, then the most specific region, then the longest, then the
+    text, then the oldest policy. Two small queries then read the winner's whole row and
+    its region's label.
+    """
+    since = at - timedelta(days=lookback_days)
+    recent = [place for place in places if place.at >= since]
+    paths = sorted({p for place in recent for p in _ancestor_paths(place.region_path)})
+    rows = []
+    if paths:
+        rows = await Policy.select(*_RANK_COLUMNS).where(
+            Policy.target_path.is_in(paths), Policy.superseded_at.is_null(), _in_force(at))
+    if not rows:
+        return Decision("none", None, "", None, None, [_(_NO_POLICY)])
+    best = min(rows, key=_winner_key)
+    target = best["target_path"]
+    matched = max((p for p in recent if p.region_path.startswith(target)),
+                  key=lambda p: (p.at, p.region_path))
+    policy = await _one(best["id"])
+    return Decision(policy.measure, policy.days, policy.custom_text, policy, matched,
+                    _reasons(policy, matched, len(rows) - 1))
+
+
+def _departure_moment(departure: Any, arrival_at: datetime) -> datetime:
+    """The last moment of the departure day (Vietnam time), but never after the arrival."""
+    day = departure if isinstance(departure, date) else date.fromisoformat(str(departure))
+    end_of_day = datetime.combine(day, time.max, tzinfo=LOCAL_TZ)
+    return min(end_of_day, arrival_at)
+
+
+async def places_of_arrival(arrival_id: int) -> list[Place]:
+    """An arrival's places (origin + on the way) with times, from one query."""
+    rows = await ArrivalPlace.select(
+        ArrivalPlace.path, ArrivalPlace.is_origin,
+        ArrivalPlace.region.code.as_alias("code"), ArrivalPlace.region.name.as_alias("name"),
+        ArrivalPlace.region.parent.name.as_alias("parent_name"),
+        ArrivalPlace.region.parent.kind.as_alias("parent_kind"),
+        ArrivalPlace.arrival.departure_date.as_alias("departure_date"),
+        ArrivalPlace.arrival.arrival_at.as_alias("arrival_at"),
+    ).where(ArrivalPlace.arrival == arrival_id).order_by(ArrivalPlace.id)
+    places = []
+    for row in rows:
+        arrival_at = _as_datetime(row["arrival_at"])
+        when = (_departure_moment(row["departure_date"], arrival_at) if row["is_origin"]
+                else arrival_at)
+        names = [row["name"]]
+        if row["parent_name"] and row["parent_kind"] != "country":
+            names.append(row["parent_name"])
+        places.append(Place(row["path"], row["code"], ", ".join(n for n in names if n), when))
+    return places
+
+
+async def decide_for_arrival(arrival_id: int, *, at: datetime,
+                             lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Decision:
+    return await decide(await places_of_arrival(arrival_id), at=at, lookback_days=lookback_days)
+
+
+async def preview_affected(data: PolicyInput, *, at: datetime,
+                           lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> int:
+    """How many arrivals of the last ``lookback_days`` (arrived by ``at``) passed through the
+    policy's target region — "who would this policy affect today"."""
+    _region_id, path = await _target(data.target_region_code)
+    at = _utc(at)
+    return await ArrivalPlace.count(distinct=[ArrivalPlace.arrival]).where(
+        ArrivalPlace.path.like(path + "%"),
+        ArrivalPlace.arrival.arrival_at >= at - timedelta(days=lookback_days),
+        ArrivalPlace.arrival.arrival_at <= at)
+
+
+__all__ = [
+    "CUSTOM", "DAYS_REQUIRED", "MEASURES", "SEVERITY", "Decision", "Place", "PolicyInput",
+    "PolicyNotFound", "PolicyView", "create", "current", "decide", "decide_for_arrival",
+    "delete", "describe_measure", "edit", "end", "history", "parse_policy", "places_of_arrival",
+    "preview_affected",
+]
