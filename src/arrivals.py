@@ -110,9 +110,14 @@ async def submission(account_id: int, client_ref: str, settings) -> ArrivalSubmi
 
 
 async def _replay(account_id: int, client_ref: str, settings) -> ArrivalSubmission | None:
+    # Existence first, then the account's rows: rows are only ever added, so a submission
+    # seen to exist is also seen by the second read (the other order races a concurrent
+    # writer committing in between and mistakes our own submission for another account's).
+    first = f"{client_ref}:0"
+    if not await ArrivalDeclaration.exists().where(ArrivalDeclaration.client_ref == first):
+        return None
     found = await submission(account_id, client_ref, settings)
-    if found is None and await ArrivalDeclaration.exists().where(
-            ArrivalDeclaration.client_ref == f"{client_ref}:0"):
+    if found is None:
         # Another account's reference: refuse, and never show its data.
         raise FormErrors({"client_ref": trip_error("arrival.client_ref_invalid")})
     return found

@@ -164,9 +164,14 @@ async def submission(account_id: int, client_ref: str, settings) -> Submission |
 
 
 async def _replay(account_id: int, client_ref: str, settings) -> Submission | None:
+    # Existence first, then the account's rows: rows are only ever added, so a submission
+    # seen to exist is also seen by the second read (the other order races a concurrent
+    # writer committing in between and mistakes our own submission for another account's).
+    first = f"{client_ref}:0"
+    if not await HealthDeclaration.exists().where(HealthDeclaration.client_ref == first):
+        return None
     found = await submission(account_id, client_ref, settings)
-    if found is None and await HealthDeclaration.exists().where(
-            HealthDeclaration.client_ref == f"{client_ref}:0"):
+    if found is None:
         # Another account's reference: refuse, and never show its data.
         raise FormErrors({"client_ref": _error("declaration.client_ref_invalid")})
     return found
