@@ -377,8 +377,15 @@ async def _new_version(policy_key: int, change: Callable[[dict[str, Any]], dict[
                        created_by: int | None, now: datetime) -> int:
     """Lock the current version, stamp it superseded and add ``change(current)`` after it."""
     async with db.write_transaction():
-        current = await db.for_update(Policy.select().where(
-            Policy.policy_key == policy_key, Policy.superseded_at.is_null())).first()
+        # On PostgreSQL a concurrent edit may supersede the row we waited for: the row then
+        # drops out of the result, and the next statement's snapshot sees the new version.
+        for _attempt in range(3):
+            current = await db.for_update(Policy.select().where(
+                Policy.policy_key == policy_key, Policy.superseded_at.is_null())).first()
+            if current is not None:
+                break
+            if not await Policy.exists().where(Policy.policy_key == policy_key):
+                break
         if current is None:
             raise PolicyNotFound(policy_key)
         await Policy.update({Policy.superseded_at: now}).where(Policy.id == current["id"])
@@ -485,8 +492,10 @@ _NO_POLICY = N_("Không có chính sách cách ly áp dụng cho nơi đi")
 
 
 # Only what ranking needs: the many candidates' dates are never parsed.
+# "Current version" is checked on the returned rows, not in SQL: without ANALYZE statistics
+# SQLite would pick the superseded_at index (every current policy) over target_path.
 _RANK_COLUMNS = (Policy.id, Policy.policy_key, Policy.target_path, Policy.measure, Policy.days,
-                 Policy.custom_text)
+                 Policy.custom_text, Policy.superseded_at)
 
 
 def _winner_key(row: Mapping[str, Any]) -> tuple:
@@ -520,10 +529,11 @@ async def decide(places: Sequence[Place], *, at: datetime,
                  lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Decision:
     """The measure for a person who was in ``places``, decided at ``at``.
 
-    Only places at or after ``at - lookback_days`` count. One query fetches the current
-    versions in force at ``at`` that target an ancestor (or the region itself) of a counted
-    place; the most severe wins, then the most specific region, then the longest, then the
-    text, then the oldest policy. Two small queries then read the winner's whole row and
+    Only places at or after ``at - lookback_days`` count. One query (by the target_path
+    index) fetches the versions in force at ``at`` that target an ancestor (or the region
+    itself) of a counted place, and the current ones (``superseded_at`` NULL) are kept.
+    The most severe wins, then the most specific region, then the longest, then the text,
+    then the oldest policy. Two small queries then read the winner's whole row and
     its region's label.
     """
     since = at - timedelta(days=lookback_days)
@@ -531,8 +541,8 @@ async def decide(places: Sequence[Place], *, at: datetime,
     paths = sorted({p for place in recent for p in _ancestor_paths(place.region_path)})
     rows = []
     if paths:
-        rows = await Policy.select(*_RANK_COLUMNS).where(
-            Policy.target_path.is_in(paths), Policy.superseded_at.is_null(), _in_force(at))
+        rows = [row for row in await Policy.select(*_RANK_COLUMNS).where(
+            Policy.target_path.is_in(paths), _in_force(at)) if row["superseded_at"] is None]
     if not rows:
         return Decision("none", None, "", None, None, [_(_NO_POLICY)])
     best = min(rows, key=_winner_key)

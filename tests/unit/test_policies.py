@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -192,6 +193,9 @@ async def test_create_refuses_unknown_region(database):
 
 
 async def test_arrival_decision_and_preview(database, wards, made):
+    ward_proposal, province_proposal = data(wards[1].code, "home", 7), data(HUE, "home")
+    baseline = [await policies.preview_affected(p, at=NOW)
+                for p in (ward_proposal, province_proposal)]
     person = await add_person(await account(), database)
     arrived = NOW - timedelta(hours=2)
     arrival = await ArrivalDeclaration.insert(ArrivalDeclaration(
@@ -205,11 +209,23 @@ async def test_arrival_decision_and_preview(database, wards, made):
         ArrivalPlace(arrival=arrival_id, region=wards[1].id, path=wards[1].path),
     )
     try:
-        proposal = data(wards[1].code, "home", 7)
-        assert await policies.preview_affected(proposal, at=NOW) >= 1
-        before = await policies.preview_affected(data(HUE, "home"), at=NOW)
-        assert before >= 1
-        assert await policies.preview_affected(proposal, at=NOW + timedelta(days=20)) == 0
+        # Two places in Huế, one arrival: counted once.
+        assert [await policies.preview_affected(p, at=NOW)
+                for p in (ward_proposal, province_proposal)] == [n + 1 for n in baseline]
+        # Arrived 2 hours before NOW: outside the window 15 days later, not yet arrived before.
+        later = await policies.preview_affected(ward_proposal, at=NOW + timedelta(days=15))
+        earlier = await policies.preview_affected(ward_proposal, at=NOW - timedelta(hours=3))
+        await ArrivalPlace.delete().where(ArrivalPlace.arrival == arrival_id)
+        assert later == await policies.preview_affected(ward_proposal,
+                                                        at=NOW + timedelta(days=15))
+        assert earlier == await policies.preview_affected(ward_proposal,
+                                                          at=NOW - timedelta(hours=3))
+        await ArrivalPlace.insert(
+            ArrivalPlace(arrival=arrival_id, region=wards[0].id, path=wards[0].path,
+                         is_origin=True),
+            ArrivalPlace(arrival=arrival_id, region=wards[1].id, path=wards[1].path),
+        )
+        assert (await policies.decide_for_arrival(arrival_id, at=NOW)).measure == "none"
         await add(made, wards[1].code, "home", 7)
         decision = await policies.decide_for_arrival(arrival_id, at=NOW)
         assert decision.measure == "home"
@@ -217,6 +233,7 @@ async def test_arrival_decision_and_preview(database, wards, made):
         assert decision.matched_place.label == f"{wards[1].name}, Thành phố Huế"
         places = await policies.places_of_arrival(arrival_id)
         origin = next(p for p in places if p.region_code == wards[0].code)
+        # The origin counts until the end of the departure day, Vietnam time.
         assert origin.at == datetime(2026, 11, 19, 16, 59, 59, 999999, tzinfo=UTC)
     finally:
         await ArrivalPlace.delete().where(ArrivalPlace.arrival == arrival_id)
@@ -343,3 +360,14 @@ async def test_decision_does_not_depend_on_creation_order(wards, specs, visited,
     expected = _expected(specs, targets, [p.region_path for p in places])
     assert policies.SEVERITY.index(outcomes[0][0]) == expected[0]
     assert await Policy.count().where(Policy.target_path.like(province.path + "%")) == 0
+
+
+async def test_concurrent_edits_make_consecutive_versions(wards, made):
+    first = await add(made, wards[0].code, "home", 7)
+    edits = [policies.edit(first.policy_key, data(wards[0].code, "home", days),
+                           created_by=None, now=NOW + timedelta(minutes=days))
+             for days in (8, 9, 10)]
+    await asyncio.gather(*edits)
+    history = await policies.history(first.policy_key)
+    assert [v.version for v in history] == [4, 3, 2, 1]
+    assert [v.superseded_at is None for v in history] == [True, False, False, False]
