@@ -120,6 +120,14 @@ class PersistentSQLiteEngine(SQLiteEngine):
         return self._reader
 
     async def close(self) -> None:
+        if self._writer is not None:
+            # SQLite's advice for long-lived connections: refresh the planner's statistics
+            # where they are stale (bounded work), so indexes keep being chosen well.
+            try:
+                await self._writer.execute("PRAGMA analysis_limit = 400")
+                await self._writer.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass  # statistics are an optimisation; closing must not fail for them
         for connection in (self._writer, self._reader):
             if connection is not None:
                 await connection.close()
