@@ -14,16 +14,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from typing import Any
 
-from khaibao import db, people
+from khaibao import db, people, submissions
 from khaibao.errors import InputError
 from khaibao.people import FormErrors, PersonData, PersonView
 from khaibao.tables import Account, ArrivalDeclaration, ArrivalPlace, Checkpoint, Person, Region
 from khaibao.trips import (  # noqa: F401 (the arrival form's parts, re-exported)
     CHANNELS,
-    CLIENT_REF,
     LOCAL_TIMEZONE,
     MAX_TEXT,
     TRANSPORT_LABELS,
@@ -77,50 +75,26 @@ class CheckpointView:
     region_code: str | None
 
 
-# --- parsing -------------------------------------------------------------------------------
-
-
-@cache
-def _channel(channel: str, is_owner: bool) -> str:
-    """Citizens declare for themselves ("self") or a relative; officers pass their channel."""
-    if channel in ("self", "relative"):
-        return "self" if is_owner else "relative"
-    return channel
-
-
 async def submission(account_id: int, client_ref: str, settings) -> ArrivalSubmission | None:
     """A past submission of this account by its ``client_ref`` (``replayed=True``); None when
     there is none — also when the reference is malformed or another account's."""
-    if not isinstance(client_ref, str) or not CLIENT_REF.fullmatch(client_ref):
-        return None
-    rows = await ArrivalDeclaration.select(
-        ArrivalDeclaration.id, ArrivalDeclaration.person, ArrivalDeclaration.client_ref,
-        ArrivalDeclaration.submitted_at,
-    ).where((ArrivalDeclaration.account == account_id)
-            & ArrivalDeclaration.client_ref.like(f"{client_ref}:%"))
-    # LIKE treats "_" as a wildcard and may ignore case: keep the exact matches only.
-    mine = sorted(((int(r["client_ref"].rpartition(":")[2]), r) for r in rows
-                   if r["client_ref"].rpartition(":")[0] == client_ref), key=lambda t: t[0])
-    if not mine or mine[0][0] != 0:
-        return None
-    views = {v.id: v for v in await people.persons_of(account_id, settings)}
-    return ArrivalSubmission(client_ref, mine[0][1]["submitted_at"], [r["id"] for _n, r in mine],
-                             [views[r["person"]] for _n, r in mine if r["person"] in views],
-                             True)
+    rows = await submissions.rows_of(ArrivalDeclaration, account_id, client_ref)
+    return await _replayed(account_id, client_ref, rows, settings)
 
 
 async def _replay(account_id: int, client_ref: str, settings) -> ArrivalSubmission | None:
-    # Existence first, then the account's rows: rows are only ever added, so a submission
-    # seen to exist is also seen by the second read (the other order races a concurrent
-    # writer committing in between and mistakes our own submission for another account's).
-    first = f"{client_ref}:0"
-    if not await ArrivalDeclaration.exists().where(ArrivalDeclaration.client_ref == first):
+    rows = await submissions.replayed_rows(ArrivalDeclaration, account_id, client_ref,
+                                           trip_error("arrival.client_ref_invalid"))
+    return await _replayed(account_id, client_ref, rows, settings)
+
+
+async def _replayed(account_id: int, client_ref: str, rows: list[dict[str, Any]],
+                    settings) -> ArrivalSubmission | None:
+    if not rows:
         return None
-    found = await submission(account_id, client_ref, settings)
-    if found is None:
-        # Another account's reference: refuse, and never show its data.
-        raise FormErrors({"client_ref": trip_error("arrival.client_ref_invalid")})
-    return found
+    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    return ArrivalSubmission(client_ref, rows[0]["submitted_at"], [r["id"] for r in rows],
+                             [views[r["person"]] for r in rows if r["person"] in views], True)
 
 
 async def _trip_regions(trip: TripData, province_code: str, province_name: str,
@@ -182,7 +156,7 @@ async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequ
             try:
                 person_id = await people.create_person(
                     account_id, data, settings, is_owner=is_owner,
-                    channel=_channel(channel, is_owner), now=now)
+                    channel=submissions.channel_for(channel, is_owner), now=now)
             except FormErrors as exc:
                 errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
                 continue
@@ -196,7 +170,7 @@ async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequ
         origin = regions.get(trip.origin_region_code) if trip.origin_region_code else None
         rows = await ArrivalDeclaration.insert(*(ArrivalDeclaration(
             person=person_id, account=account_id, client_ref=f"{client_ref}:{n}",
-            submitted_at=now, channel=_channel(channel, is_owner[person_id]),
+            submitted_at=now, channel=submissions.channel_for(channel, is_owner[person_id]),
             origin_country=trip.origin_country, origin_region=origin["id"] if origin else None,
             origin_detail=trip.origin_detail, departure_date=trip.departure_date,
             arrival_at=trip.arrival_at.astimezone(UTC), transport=trip.transport,
@@ -234,7 +208,7 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
         raise ValueError(f"unknown channel {channel!r}")
     if trip.arrival_at.tzinfo is None:
         raise ValueError("trip.arrival_at must be timezone-aware")
-    if not isinstance(client_ref, str) or not CLIENT_REF.fullmatch(client_ref):
+    if not submissions.is_client_ref(client_ref):
         raise FormErrors({"client_ref": trip_error("arrival.client_ref_invalid")})
     chosen = list(dict.fromkeys(int(p) for p in person_ids))
     if not chosen and not new_persons:

@@ -9,14 +9,13 @@ returns the first submission instead of adding one.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from khaibao import db, people
+from khaibao import db, people, submissions
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors, PersonData, PersonView
@@ -39,7 +38,6 @@ CHANNELS = ("self", "relative", "assisted", "paper", "kiosk")
 MAX_PLACES_LENGTH = 1000
 _SYMPTOM_LABELS = dict(SYMPTOMS)
 _EXPOSURE_LABELS = dict(EXPOSURES)
-_CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _TRUE = frozenset({"on", "1", "yes", "true"})
 _MESSAGES = {
     "declaration.places_too_long": ("Phần nơi đã đi qua dài tối đa 1000 ký tự.",
@@ -136,45 +134,26 @@ def parse_health(fields: Mapping[str, str | list[str]]) -> HealthData:
     return HealthData(places, symptoms or (), exposures or (), pledge)
 
 
-def _channel(channel: str, is_owner: bool) -> str:
-    """Citizens declare for themselves ("self") or a relative; officers pass their channel."""
-    if channel in ("self", "relative"):
-        return "self" if is_owner else "relative"
-    return channel
-
-
 async def submission(account_id: int, client_ref: str, settings) -> Submission | None:
     """A past submission of this account by its ``client_ref`` (``replayed=True``); None when
     there is none — also when the reference is malformed or another account's."""
-    if not isinstance(client_ref, str) or not _CLIENT_REF.fullmatch(client_ref):
-        return None
-    rows = await HealthDeclaration.select(
-        HealthDeclaration.id, HealthDeclaration.person, HealthDeclaration.client_ref,
-        HealthDeclaration.submitted_at,
-    ).where((HealthDeclaration.account == account_id)
-            & HealthDeclaration.client_ref.like(f"{client_ref}:%"))
-    # LIKE treats "_" as a wildcard and may ignore case: keep the exact matches only.
-    mine = sorted(((int(r["client_ref"].rpartition(":")[2]), r) for r in rows
-                   if r["client_ref"].rpartition(":")[0] == client_ref), key=lambda t: t[0])
-    if not mine or mine[0][0] != 0:
-        return None
-    views = {v.id: v for v in await people.persons_of(account_id, settings)}
-    return Submission(client_ref, mine[0][1]["submitted_at"], [r["id"] for _n, r in mine],
-                      [views[r["person"]] for _n, r in mine if r["person"] in views], True)
+    rows = await submissions.rows_of(HealthDeclaration, account_id, client_ref)
+    return await _replayed(account_id, client_ref, rows, settings)
 
 
 async def _replay(account_id: int, client_ref: str, settings) -> Submission | None:
-    # Existence first, then the account's rows: rows are only ever added, so a submission
-    # seen to exist is also seen by the second read (the other order races a concurrent
-    # writer committing in between and mistakes our own submission for another account's).
-    first = f"{client_ref}:0"
-    if not await HealthDeclaration.exists().where(HealthDeclaration.client_ref == first):
+    rows = await submissions.replayed_rows(HealthDeclaration, account_id, client_ref,
+                                           _error("declaration.client_ref_invalid"))
+    return await _replayed(account_id, client_ref, rows, settings)
+
+
+async def _replayed(account_id: int, client_ref: str, rows: list[dict[str, Any]],
+                    settings) -> Submission | None:
+    if not rows:
         return None
-    found = await submission(account_id, client_ref, settings)
-    if found is None:
-        # Another account's reference: refuse, and never show its data.
-        raise FormErrors({"client_ref": _error("declaration.client_ref_invalid")})
-    return found
+    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    return Submission(client_ref, rows[0]["submitted_at"], [r["id"] for r in rows],
+                      [views[r["person"]] for r in rows if r["person"] in views], True)
 
 
 async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequence[PersonData],
@@ -202,7 +181,7 @@ async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequ
             try:
                 person_id = await people.create_person(
                     account_id, data, settings, is_owner=is_owner,
-                    channel=_channel(channel, is_owner), now=now)
+                    channel=submissions.channel_for(channel, is_owner), now=now)
             except FormErrors as exc:
                 errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
                 continue
@@ -214,7 +193,8 @@ async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequ
             Person.id, Person.is_owner, Person.region).where(Person.id.is_in(declared))}
         rows = await HealthDeclaration.insert(*(HealthDeclaration(
             person=person_id, account=account_id, client_ref=f"{client_ref}:{n}",
-            submitted_at=now, channel=_channel(channel, bool(persons[person_id]["is_owner"])),
+            submitted_at=now,
+            channel=submissions.channel_for(channel, bool(persons[person_id]["is_owner"])),
             places_visited=health.places_visited, symptoms=",".join(health.symptoms),
             exposures=",".join(health.exposures), has_symptoms=bool(health.symptoms),
             region=persons[person_id]["region"], officer_id=officer_id,
@@ -236,7 +216,7 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    if not isinstance(client_ref, str) or not _CLIENT_REF.fullmatch(client_ref):
+    if not submissions.is_client_ref(client_ref):
         raise FormErrors({"client_ref": _error("declaration.client_ref_invalid")})
     chosen = list(dict.fromkeys(int(p) for p in person_ids))
     if not chosen and not new_persons:

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +44,6 @@ _REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _VEHICLE = re.compile(r"[A-Z0-9./ -]{2,20}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
-CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _MESSAGES = {
     "origin_country.invalid": ("Nơi đi phải là một quốc gia trong danh sách.",
                                "The country of departure must be one from the list."),
@@ -129,6 +129,7 @@ class TripData:
     contact_phone: str = ""  # E.164 or ""
 
 
+@cache
 def _countries() -> frozenset[str]:
     return frozenset(c for c in Locale("vi").territories
                      if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES)

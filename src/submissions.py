@@ -1,0 +1,61 @@
+"""What health and arrival declarations share: a submission covers several persons, all or
+nothing, and is idempotent. Row *n* of a submission is stored with ``client_ref``
+``{ref}:{n}``, so a double tap or an offline replay finds the first submission instead of
+adding one."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from piccolo.table import Table
+
+from khaibao.errors import InputError
+from khaibao.people import FormErrors
+
+CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def is_client_ref(value: object) -> bool:
+    return isinstance(value, str) and CLIENT_REF.fullmatch(value) is not None
+
+
+def channel_for(channel: str, is_owner: bool) -> str:
+    """Citizens declare for themselves ("self") or a relative; officers pass their channel."""
+    if channel in ("self", "relative"):
+        return "self" if is_owner else "relative"
+    return channel
+
+
+async def rows_of(table: type[Table], account_id: int, client_ref: str) -> list[dict[str, Any]]:
+    """This account's rows of the submission ``client_ref``, in order (empty when none)."""
+    if not is_client_ref(client_ref):
+        return []
+    rows = await table.select(
+        table.id, table.person, table.client_ref, table.submitted_at,  # type: ignore[attr-defined]
+    ).where((table.account == account_id)  # type: ignore[attr-defined]
+            & table.client_ref.like(f"{client_ref}:%"))  # type: ignore[attr-defined]
+    # LIKE treats "_" as a wildcard and may ignore case: keep the exact matches only.
+    mine = sorted(((int(r["client_ref"].rpartition(":")[2]), r) for r in rows
+                   if r["client_ref"].rpartition(":")[0] == client_ref), key=lambda t: t[0])
+    if not mine or mine[0][0] != 0:
+        return []
+    return [row for _n, row in mine]
+
+
+async def replayed_rows(table: type[Table], account_id: int, client_ref: str,
+                        refusal: InputError) -> list[dict[str, Any]]:
+    """The rows of an earlier submission with this reference (empty when there is none);
+    FormErrors ``client_ref`` when the reference is another account's.
+
+    Existence first, then the account's rows: rows are only ever added, so a submission seen
+    to exist is also seen by the second read (the other order races a concurrent writer
+    committing in between and mistakes our own submission for another account's)."""
+    first = f"{client_ref}:0"
+    if not await table.exists().where(table.client_ref == first):  # type: ignore[attr-defined]
+        return []
+    rows = await rows_of(table, account_id, client_ref)
+    if not rows:
+        # Another account's reference: refuse, and never show its data.
+        raise FormErrors({"client_ref": refusal})
+    return rows
