@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +16,7 @@ from khaibao.routes.auth import citizen_session, require_citizen, safe_next
 from khaibao.routes.person_form import (
     assign_errors,
     message,
-    person_block,
-    person_choices,
+    persons_context,
     read_persons,
 )
 from khaibao.web import LOCAL_TIMEZONE, redirect, render
@@ -116,20 +114,14 @@ class ArrivalController(Controller):
                       pickers: dict[str, Any] | None = None, client_ref: str = "",
                       status_code: int = 200) -> Response:
         settings = request.app.state.settings
-        persons = await people.persons_of(account_id, settings)
-        if selected is None:
-            selected = [p.id for p in persons if p.is_owner] or [p.id for p in persons[:1]]
-        if blocks is None:
-            blocks = [] if persons else [await person_block(0)]
+        persons = await persons_context(account_id, settings, selected=selected, blocks=blocks,
+                                        client_ref=client_ref)
         return render(request, "arrival.html", {
-            "persons": persons, "selected": selected, "blocks": blocks,
+            **persons,
             "errors": errors or {}, "trip": trip or {"origin_country": "VN"},
             "pickers": pickers or await _pickers(settings, None),
             "transports": [(code, _(label)) for code, label in arrivals.TRANSPORTS],
             "checkpoints": [(str(c.id), c.name) for c in await arrivals.checkpoints()],
-            "client_ref": client_ref or secrets.token_urlsafe(12),
-            "next_index": max([b["index"] for b in blocks], default=-1) + 1,
-            **person_choices(),
         }, block="form", status_code=status_code)
 
     @get("/tra-cuu", name="arrival.lookup")

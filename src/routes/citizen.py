@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -23,6 +22,7 @@ from khaibao.routes.person_form import (
     new_person_values,
     person_block,
     person_choices,
+    persons_context,
     read_persons,
 )
 from khaibao.web import redirect, render
@@ -89,18 +89,11 @@ class CitizenController(Controller):
                            errors: dict[str, str] | None = None,
                            health: dict[str, Any] | None = None, client_ref: str = "",
                            status_code: int = 200) -> Response:
-        settings = request.app.state.settings
-        persons = await people.persons_of(account_id, settings)
-        if selected is None:
-            selected = [p.id for p in persons if p.is_owner] or [p.id for p in persons[:1]]
-        if blocks is None:
-            blocks = [] if persons else [await person_block(0)]
+        persons = await persons_context(account_id, request.app.state.settings,
+                                        selected=selected, blocks=blocks, client_ref=client_ref)
         return render(request, "declare.html", {
-            "persons": persons, "selected": selected, "blocks": blocks,
+            **persons,
             "errors": errors or {}, "health": health or {"symptoms": [], "exposures": []},
-            "client_ref": client_ref or secrets.token_urlsafe(12),
-            "next_index": max([b["index"] for b in blocks], default=-1) + 1,
-            **person_choices(),
             "symptom_choices": [(c, _(label)) for c, label in declarations.SYMPTOMS],
             "exposure_choices": [(c, _(label)) for c, label in declarations.EXPOSURES],
         }, block="form", status_code=status_code)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -104,3 +105,22 @@ def assign_errors(blocks: list[dict[str, Any]],
         else:
             rest[key] = message(error)
     return rest
+
+
+async def persons_context(account_id: int, settings, *, selected: list[int] | None,
+                          blocks: list[dict[str, Any]] | None,
+                          client_ref: str) -> dict[str, Any]:
+    """What the "persons" part of a citizen form shows: the phone's persons (the owner ticked
+    on a first visit), new person fieldsets (one when the phone has nobody yet), the form's
+    idempotency reference and the fieldset options."""
+    persons = await people.persons_of(account_id, settings)
+    if selected is None:
+        selected = [p.id for p in persons if p.is_owner] or [p.id for p in persons[:1]]
+    if blocks is None:
+        blocks = [] if persons else [await person_block(0)]
+    return {
+        "persons": persons, "selected": selected, "blocks": blocks,
+        "client_ref": client_ref or secrets.token_urlsafe(12),
+        "next_index": max([b["index"] for b in blocks], default=-1) + 1,
+        **person_choices(),
+    }
