@@ -138,22 +138,13 @@ async def submission(account_id: int, client_ref: str, settings) -> Submission |
     """A past submission of this account by its ``client_ref`` (``replayed=True``); None when
     there is none — also when the reference is malformed or another account's."""
     rows = await submissions.rows_of(HealthDeclaration, account_id, client_ref)
-    return await _replayed(account_id, client_ref, rows, settings)
+    return await submissions.replayed(Submission, account_id, client_ref, rows, settings)
 
 
 async def _replay(account_id: int, client_ref: str, settings) -> Submission | None:
     rows = await submissions.replayed_rows(HealthDeclaration, account_id, client_ref,
                                            _error("declaration.client_ref_invalid"))
-    return await _replayed(account_id, client_ref, rows, settings)
-
-
-async def _replayed(account_id: int, client_ref: str, rows: list[dict[str, Any]],
-                    settings) -> Submission | None:
-    if not rows:
-        return None
-    views = {v.id: v for v in await people.persons_of(account_id, settings)}
-    return Submission(client_ref, rows[0]["submitted_at"], [r["id"] for r in rows],
-                      [views[r["person"]] for r in rows if r["person"] in views], True)
+    return await submissions.replayed(Submission, account_id, client_ref, rows, settings)
 
 
 async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequence[PersonData],

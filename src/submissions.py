@@ -10,6 +10,7 @@ from typing import Any
 
 from piccolo.table import Table
 
+from khaibao import people
 from khaibao.errors import InputError
 from khaibao.people import FormErrors
 
@@ -59,3 +60,14 @@ async def replayed_rows(table: type[Table], account_id: int, client_ref: str,
         # Another account's reference: refuse, and never show its data.
         raise FormErrors({"client_ref": refusal})
     return rows
+
+
+async def replayed(make, account_id: int, client_ref: str, rows: list[dict[str, Any]],
+                   settings):
+    """``make(client_ref, submitted_at, row ids, persons, replayed=True)`` for the rows of an
+    earlier submission, or None when there are none."""
+    if not rows:
+        return None
+    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    return make(client_ref, rows[0]["submitted_at"], [r["id"] for r in rows],
+                [views[r["person"]] for r in rows if r["person"] in views], True)
