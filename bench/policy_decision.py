@@ -7,7 +7,7 @@ Fills a fresh database (a SQLite file in a temporary directory, or a new Postgre
 beside the given URL, dropped afterwards unless ``--keep``) with Vietnam's regions, the given
 number of policies over random wards and provinces (about one in ten with an older,
 superseded version) and ArrivalPlace rows for arrivals spread over the last 30 days; then
-times ``policies.decide()`` for random persons' place sets (1–5 wards each), plus
+times ``decisions.decide()`` for random persons' place sets (1–5 wards each), plus
 ``decide_for_arrival()`` and ``preview_affected()``, and prints mean / p50 / p99.
 Not part of the test suite.
 """
@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-from khaibao import db, policies, regions
+from khaibao import db, decisions, policies, regions
 from khaibao.settings import Settings
 from khaibao.tables import (
     Account,
@@ -140,18 +140,18 @@ async def fill(rng: random.Random, n_policies: int, n_places: int) -> tuple[list
 
 
 async def measure(rng: random.Random, wards: list, arrival_ids: list[int], n: int) -> None:
-    def person() -> list[policies.Place]:
-        return [policies.Place(w["path"], w["code"], w["code"],
+    def person() -> list[decisions.Place]:
+        return [decisions.Place(w["path"], w["code"], w["code"],
                                NOW - timedelta(days=rng.uniform(0, 20)))
                 for w in rng.sample(wards, rng.randint(1, 5))]
 
     persons = [person() for _ in range(n)]
     for places in persons[:100]:  # warm up
-        await policies.decide(places, at=NOW)
+        await decisions.decide(places, at=NOW)
     timings, measures = [], {}
     for places in persons:
         started = time.perf_counter()
-        decision = await policies.decide(places, at=NOW)
+        decision = await decisions.decide(places, at=NOW)
         timings.append((time.perf_counter() - started) * 1000)
         measures[decision.measure] = measures.get(decision.measure, 0) + 1
     print(f"decide():             {_percentiles(timings)}")
@@ -160,7 +160,7 @@ async def measure(rng: random.Random, wards: list, arrival_ids: list[int], n: in
     timings = []
     for arrival_id in rng.sample(arrival_ids, min(n, len(arrival_ids))):
         started = time.perf_counter()
-        await policies.decide_for_arrival(arrival_id, at=NOW)
+        await decisions.decide_for_arrival(arrival_id, at=NOW)
         timings.append((time.perf_counter() - started) * 1000)
     print(f"decide_for_arrival(): {_percentiles(timings)}")
 
@@ -168,14 +168,14 @@ async def measure(rng: random.Random, wards: list, arrival_ids: list[int], n: in
     for ward in rng.sample(wards, 20):
         proposal = policies.PolicyInput(ward["code"], "home", 14, "", NOW, None, "")
         started = time.perf_counter()
-        await policies.preview_affected(proposal, at=NOW)
+        await decisions.preview_affected(proposal, at=NOW)
         timings.append((time.perf_counter() - started) * 1000)
     print(f"preview_affected(ward): {_percentiles(timings)}")
     timings = []
     for code in ("VN-46", "VN-01", "VN-79"):
         proposal = policies.PolicyInput(code, "home", 14, "", NOW, None, "")
         started = time.perf_counter()
-        count = await policies.preview_affected(proposal, at=NOW)
+        count = await decisions.preview_affected(proposal, at=NOW)
         timings.append((time.perf_counter() - started) * 1000)
     print(f"preview_affected(province): {_percentiles(timings)} (last: {count} arrivals)")
 

@@ -4,10 +4,7 @@ A policy says "people who were in region R in the last days must do measure M" f
 window. Policies are versioned: an edit (or an end) adds a new row with the same
 ``policy_key`` and stamps the previous version ``superseded_at``; history is never rewritten.
 
-The decision for a set of places (:func:`decide`) looks up, in one indexed query, every
-current version whose ``target_path`` is an ancestor path of a recent place and that is in
-force at the moment asked about; the most severe measure wins. Its cost depends on the number
-of places and ancestors, never on how many policies or arrivals exist.
+What a person must do given where they were is decided in ``decisions.py``.
 
 Severity, least → most: none < self_monitor < test < custom < home < centralised.
 ``custom`` (free text) sits above "test on arrival" and below any isolation: an admin writes
@@ -20,17 +17,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from khaibao import db
 from khaibao.errors import InputError
 from khaibao.i18n import N_, catalog
-from khaibao.i18n import gettext as _
 from khaibao.people import FormErrors
-from khaibao.tables import ArrivalPlace, Policy, Region
+from khaibao.tables import Policy, Region
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CUSTOM = "custom"
@@ -43,7 +39,7 @@ MEASURES: tuple[tuple[str, str], ...] = (
 )
 # Severity order including "custom" (see the module docstring for its place).
 SEVERITY: tuple[str, ...] = ("none", "self_monitor", "test", CUSTOM, "home", "centralised")
-_RANK = {measure: rank for rank, measure in enumerate(SEVERITY)}
+RANK = {measure: rank for rank, measure in enumerate(SEVERITY)}
 MEASURE_LABELS = dict(MEASURES)
 # English for the measure sentences, used when the gettext catalog has no entry yet.
 _MEASURES_EN = {
@@ -175,7 +171,7 @@ def parse_policy(fields: Mapping[str, str], *, now: datetime) -> PolicyInput:
     def measure(raw: str) -> str:
         if not raw:
             raise error("measure.required")
-        if raw not in _RANK:
+        if raw not in RANK:
             raise error("measure.invalid")
         return raw
 
@@ -237,17 +233,17 @@ def describe_measure(measure: str, days: int | None, custom_text: str = "",
     return text % {"days": days or 0} if "%(days)" in text else text
 
 
-def _local(value: datetime) -> str:
+def local_text(value: datetime) -> str:
     return value.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
 
 
-def _utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("an aware datetime is required")
     return value.astimezone(UTC)
 
 
-def _as_datetime(value: Any) -> datetime | None:
+def as_datetime(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     parsed = datetime.fromisoformat(str(value))
@@ -275,7 +271,7 @@ class PolicyView:
 
     @property
     def severity(self) -> int:
-        return _RANK[self.measure]
+        return RANK[self.measure]
 
     def describe(self, lang: str = "vi") -> str:
         return describe_measure(self.measure, self.days, self.custom_text, lang)
@@ -290,7 +286,7 @@ _POLICY_COLUMNS = (Policy.id, Policy.policy_key, Policy.version, Policy.target_p
                    Policy.created_at, Policy.superseded_at)
 
 
-def _ancestor_paths(path: str) -> list[str]:
+def ancestor_paths(path: str) -> list[str]:
     """"/VN/VN-46/VN-46-19900/" → ["/VN/", "/VN/VN-46/", "/VN/VN-46/VN-46-19900/"]."""
     parts = [part for part in path.split("/") if part]
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
@@ -298,7 +294,7 @@ def _ancestor_paths(path: str) -> list[str]:
 
 async def _labels(paths: set[str]) -> dict[str, str]:
     """"Phường Thuận An, Thành phố Huế" for each region path, from one indexed query."""
-    prefixes = sorted({p for path in paths for p in _ancestor_paths(path)})
+    prefixes = sorted({p for path in paths for p in ancestor_paths(path)})
     if not prefixes:
         return {}
     rows = await Region.select(Region.path, Region.name, Region.kind).where(
@@ -307,7 +303,7 @@ async def _labels(paths: set[str]) -> dict[str, str]:
     countries = {row["path"] for row in rows if row["kind"] == "country"}
     labels = {}
     for path in paths:
-        chain = _ancestor_paths(path)
+        chain = ancestor_paths(path)
         named = [names[p] for p in reversed(chain) if p in names and p not in countries]
         labels[path] = ", ".join(named) or names.get(path, path)
     return labels
@@ -321,11 +317,11 @@ def _view(row: Mapping[str, Any], labels: Mapping[str, str]) -> PolicyView:
         target_code=codes[-1] if codes else "", target_path=path,
         target_label=labels.get(path, path), target_depth=max(len(codes) - 1, 0),
         measure=row["measure"], days=row["days"], custom_text=row["custom_text"] or "",
-        effective_from=_as_datetime(row["effective_from"]),
-        effective_to=_as_datetime(row["effective_to"]),
+        effective_from=as_datetime(row["effective_from"]),
+        effective_to=as_datetime(row["effective_to"]),
         legal_reference=row["legal_reference"] or "", created_by=row["created_by"],
-        created_at=_as_datetime(row["created_at"]),
-        superseded_at=_as_datetime(row["superseded_at"]))
+        created_at=as_datetime(row["created_at"]),
+        superseded_at=as_datetime(row["superseded_at"]))
 
 
 async def _views(rows: Sequence[Mapping[str, Any]]) -> list[PolicyView]:
@@ -335,7 +331,7 @@ async def _views(rows: Sequence[Mapping[str, Any]]) -> list[PolicyView]:
 
 # --- writing -----------------------------------------------------------------------------------
 
-async def _target(code: str) -> tuple[int, str]:
+async def target_of(code: str) -> tuple[int, str]:
     row = await Region.select(Region.id, Region.path).where(Region.code == code).first()
     if row is None:
         raise FormErrors({"target_region": error("target_region.unknown")})
@@ -345,8 +341,8 @@ async def _target(code: str) -> tuple[int, str]:
 def _values(data: PolicyInput, region_id: int, path: str) -> dict[str, Any]:
     return {"target_region": region_id, "target_path": path, "measure": data.measure,
             "days": data.days, "custom_text": data.custom_text,
-            "effective_from": _utc(data.effective_from),
-            "effective_to": _utc(data.effective_to) if data.effective_to else None,
+            "effective_from": as_utc(data.effective_from),
+            "effective_to": as_utc(data.effective_to) if data.effective_to else None,
             "legal_reference": data.legal_reference}
 
 
@@ -356,7 +352,7 @@ async def _insert(values: dict[str, Any]) -> int:
     return rows[0]["id"]
 
 
-async def _one(policy_id: int) -> PolicyView:
+async def get_version(policy_id: int) -> PolicyView:
     rows = await Policy.select(*_POLICY_COLUMNS).where(Policy.id == policy_id)
     return (await _views(rows))[0]
 
@@ -364,13 +360,13 @@ async def _one(policy_id: int) -> PolicyView:
 async def create(data: PolicyInput, *, created_by: int | None,
                  now: datetime | None = None) -> PolicyView:
     """A new policy (version 1); its ``policy_key`` is its first version's row id."""
-    now = _utc(now or datetime.now(UTC))
-    region_id, path = await _target(data.target_region_code)
+    now = as_utc(now or datetime.now(UTC))
+    region_id, path = await target_of(data.target_region_code)
     async with db.write_transaction():
         policy_id = await _insert({**_values(data, region_id, path), "policy_key": 0,
                                    "version": 1, "created_by": created_by, "created_at": now})
         await Policy.update({Policy.policy_key: policy_id}).where(Policy.id == policy_id)
-    return await _one(policy_id)
+    return await get_version(policy_id)
 
 
 async def _new_version(policy_key: int, change: Callable[[dict[str, Any]], dict[str, Any]],
@@ -394,19 +390,19 @@ async def _new_version(policy_key: int, change: Callable[[dict[str, Any]], dict[
             "effective_from", "effective_to", "legal_reference")}
         values = change(values)
         values.update(version=current["version"] + 1, created_by=created_by, created_at=now)
-        values["effective_from"] = _as_datetime(values["effective_from"])
-        values["effective_to"] = _as_datetime(values["effective_to"])
+        values["effective_from"] = as_datetime(values["effective_from"])
+        values["effective_to"] = as_datetime(values["effective_to"])
         return await _insert(values)
 
 
 async def edit(policy_key: int, data: PolicyInput, *, created_by: int | None,
                now: datetime | None = None) -> PolicyView:
     """Replace a policy's content with ``data`` as a new version."""
-    now = _utc(now or datetime.now(UTC))
-    region_id, path = await _target(data.target_region_code)
+    now = as_utc(now or datetime.now(UTC))
+    region_id, path = await target_of(data.target_region_code)
     policy_id = await _new_version(
         policy_key, lambda old: {**old, **_values(data, region_id, path)}, created_by, now)
-    return await _one(policy_id)
+    return await get_version(policy_id)
 
 
 async def end(policy_key: int, *, at: datetime, created_by: int | None,
@@ -414,15 +410,15 @@ async def end(policy_key: int, *, at: datetime, created_by: int | None,
     """End a policy at ``at`` (a new version with ``effective_to = at``). Ending a policy at
     or before its start cancels it: it is then never in force. A policy cannot be extended
     this way — an end later than the current one is refused."""
-    now, at = _utc(now or datetime.now(UTC)), _utc(at)
+    now, at = as_utc(now or datetime.now(UTC)), as_utc(at)
 
     def change(old: dict[str, Any]) -> dict[str, Any]:
-        ends = _as_datetime(old["effective_to"])
+        ends = as_datetime(old["effective_to"])
         if ends is not None and ends <= at:
             raise FormErrors({"effective_to": error("policy.already_ended")})
         return {**old, "effective_to": at}
 
-    return await _one(await _new_version(policy_key, change, created_by, now))
+    return await get_version(await _new_version(policy_key, change, created_by, now))
 
 
 async def delete(policy_key: int) -> int:
@@ -440,8 +436,8 @@ async def history(policy_key: int) -> list[PolicyView]:
     return await _views(rows)
 
 
-def _in_force(at: datetime):
-    at = _utc(at)
+def in_force_at(at: datetime):
+    at = as_utc(at)
     return ((Policy.effective_from <= at)
             & (Policy.effective_to.is_null() | (Policy.effective_to > at)))
 
@@ -452,7 +448,7 @@ async def current(*, region_code: str | None = None,
     ``region_code`` only those targeting that region or a place inside it."""
     query = Policy.select(*_POLICY_COLUMNS).where(Policy.superseded_at.is_null())
     if active_at is not None:
-        query = query.where(_in_force(active_at))
+        query = query.where(in_force_at(active_at))
     if region_code is not None:
         row = await Region.select(Region.path).where(Region.code == region_code).first()
         if row is None:
@@ -462,147 +458,8 @@ async def current(*, region_code: str | None = None,
     return await _views(rows)
 
 
-# --- the decision ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Place:
-    """A place the person was in (origin or passed through) and the latest moment they were
-    there (the departure date for the origin, the arrival time for places on the way)."""
-
-    region_path: str
-    region_code: str
-    label: str
-    at: datetime
-
-
-@dataclass
-class Decision:
-    measure: str
-    days: int | None
-    custom_text: str
-    policy: PolicyView | None
-    matched_place: Place | None
-    reasons: list[str] = field(default_factory=list)
-
-    def describe(self, lang: str = "vi") -> str:
-        return describe_measure(self.measure, self.days, self.custom_text, lang)
-
-
-_NO_POLICY = N_("Không có chính sách cách ly áp dụng cho nơi đi")
-
-
-# Only what ranking needs: the many candidates' dates are never parsed.
-# "Current version" is checked on the returned rows, not in SQL: without ANALYZE statistics
-# SQLite would pick the superseded_at index (every current policy) over target_path.
-_RANK_COLUMNS = (Policy.id, Policy.policy_key, Policy.target_path, Policy.measure, Policy.days,
-                 Policy.custom_text, Policy.superseded_at)
-
-
-def _winner_key(row: Mapping[str, Any]) -> tuple:
-    """Most severe, then most specific region, then longest, then by text (so the outcome
-    never depends on the order policies were made), then the oldest policy."""
-    depth = row["target_path"].count("/")
-    return (-_RANK.get(row["measure"], 0), -depth, -(row["days"] or 0),
-            row["custom_text"] or "", row["policy_key"])
-
-
-def _reasons(policy: PolicyView, place: Place, others: int) -> list[str]:
-    reasons = [_("Áp dụng: %(measure)s — chính sách cho %(target)s.",
-                 measure=policy.describe(), target=policy.target_label)]
-    if policy.legal_reference:
-        reasons.append(_("Căn cứ: %(reference)s.", reference=policy.legal_reference))
-    reasons.append(_("Nơi đã đến: %(place)s (lúc %(when)s).",
-                     place=place.label or place.region_code, when=_local(place.at)))
-    if policy.effective_to is None:
-        reasons.append(_("Chính sách có hiệu lực từ %(start)s.",
-                         start=_local(policy.effective_from)))
-    else:
-        reasons.append(_("Chính sách có hiệu lực từ %(start)s đến %(end)s.",
-                         start=_local(policy.effective_from), end=_local(policy.effective_to)))
-    if others:
-        reasons.append(_("Còn %(num)d chính sách khác áp dụng nhưng nhẹ hơn hoặc ít cụ thể hơn.",
-                         num=others))
-    return reasons
-
-
-async def decide(places: Sequence[Place], *, at: datetime,
-                 lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Decision:
-    """The measure for a person who was in ``places``, decided at ``at``.
-
-    Only places at or after ``at - lookback_days`` count. One query (by the target_path
-    index) fetches the versions in force at ``at`` that target an ancestor (or the region
-    itself) of a counted place, and the current ones (``superseded_at`` NULL) are kept.
-    The most severe wins, then the most specific region, then the longest, then the text,
-    then the oldest policy. Two small queries then read the winner's whole row and
-    its region's label.
-    """
-    since = at - timedelta(days=lookback_days)
-    recent = [place for place in places if place.at >= since]
-    paths = sorted({p for place in recent for p in _ancestor_paths(place.region_path)})
-    rows = []
-    if paths:
-        rows = [row for row in await Policy.select(*_RANK_COLUMNS).where(
-            Policy.target_path.is_in(paths), _in_force(at)) if row["superseded_at"] is None]
-    if not rows:
-        return Decision("none", None, "", None, None, [_(_NO_POLICY)])
-    best = min(rows, key=_winner_key)
-    target = best["target_path"]
-    matched = max((p for p in recent if p.region_path.startswith(target)),
-                  key=lambda p: (p.at, p.region_path))
-    policy = await _one(best["id"])
-    return Decision(policy.measure, policy.days, policy.custom_text, policy, matched,
-                    _reasons(policy, matched, len(rows) - 1))
-
-
-def _departure_moment(departure: Any, arrival_at: datetime) -> datetime:
-    """The last moment of the departure day (Vietnam time), but never after the arrival."""
-    day = departure if isinstance(departure, date) else date.fromisoformat(str(departure))
-    end_of_day = datetime.combine(day, time.max, tzinfo=LOCAL_TZ)
-    return min(end_of_day, arrival_at)
-
-
-async def places_of_arrival(arrival_id: int) -> list[Place]:
-    """An arrival's places (origin + on the way) with times, from one query."""
-    rows = await ArrivalPlace.select(
-        ArrivalPlace.path, ArrivalPlace.is_origin,
-        ArrivalPlace.region.code.as_alias("code"), ArrivalPlace.region.name.as_alias("name"),
-        ArrivalPlace.region.parent.name.as_alias("parent_name"),
-        ArrivalPlace.region.parent.kind.as_alias("parent_kind"),
-        ArrivalPlace.arrival.departure_date.as_alias("departure_date"),
-        ArrivalPlace.arrival.arrival_at.as_alias("arrival_at"),
-    ).where(ArrivalPlace.arrival == arrival_id).order_by(ArrivalPlace.id)
-    places = []
-    for row in rows:
-        arrival_at = _as_datetime(row["arrival_at"])
-        when = (_departure_moment(row["departure_date"], arrival_at) if row["is_origin"]
-                else arrival_at)
-        names = [row["name"]]
-        if row["parent_name"] and row["parent_kind"] != "country":
-            names.append(row["parent_name"])
-        places.append(Place(row["path"], row["code"], ", ".join(n for n in names if n), when))
-    return places
-
-
-async def decide_for_arrival(arrival_id: int, *, at: datetime,
-                             lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> Decision:
-    return await decide(await places_of_arrival(arrival_id), at=at, lookback_days=lookback_days)
-
-
-async def preview_affected(data: PolicyInput, *, at: datetime,
-                           lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> int:
-    """How many arrivals of the last ``lookback_days`` (arrived by ``at``) passed through the
-    policy's target region — "who would this policy affect today"."""
-    _region_id, path = await _target(data.target_region_code)
-    at = _utc(at)
-    return await ArrivalPlace.count(distinct=[ArrivalPlace.arrival]).where(
-        ArrivalPlace.path.like(path + "%"),
-        ArrivalPlace.arrival.arrival_at >= at - timedelta(days=lookback_days),
-        ArrivalPlace.arrival.arrival_at <= at)
-
-
 __all__ = [
-    "CUSTOM", "DAYS_REQUIRED", "MEASURES", "SEVERITY", "Decision", "Place", "PolicyInput",
-    "PolicyNotFound", "PolicyView", "create", "current", "decide", "decide_for_arrival",
-    "delete", "describe_measure", "edit", "end", "history", "parse_policy", "places_of_arrival",
-    "preview_affected",
+    "CUSTOM", "DAYS_REQUIRED", "MEASURES", "SEVERITY", "PolicyInput", "PolicyNotFound",
+    "PolicyView", "create", "current", "delete", "describe_measure", "edit", "end", "history",
+    "parse_policy",
 ]

@@ -11,9 +11,10 @@ from citizen_factories import account, add_person
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khaibao import policies, regions
+from khaibao import decisions, policies, regions
+from khaibao.decisions import Place
 from khaibao.people import FormErrors
-from khaibao.policies import Place, PolicyInput
+from khaibao.policies import PolicyInput
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Policy
 
 HUE = "VN-46"
@@ -54,17 +55,17 @@ def place(ward: regions.RegionView, at: datetime = NOW - timedelta(days=2)) -> P
 
 
 async def test_no_policy_means_none(wards):
-    decision = await policies.decide([place(wards[0])], at=NOW)
+    decision = await decisions.decide([place(wards[0])], at=NOW)
     assert (decision.measure, decision.policy, decision.matched_place) == ("none", None, None)
     assert decision.reasons == ["Không có chính sách cách ly áp dụng cho nơi đi"]
-    empty = await policies.decide([], at=NOW)
+    empty = await decisions.decide([], at=NOW)
     assert empty.measure == "none"
 
 
 async def test_ward_policy_beats_province_policy_of_same_severity(wards, made):
     await add(made, HUE, "home", 7)
     ward = await add(made, wards[0].code, "home", 7, reference="Quyết định 12/QĐ-UBND")
-    decision = await policies.decide([place(wards[0])], at=NOW)
+    decision = await decisions.decide([place(wards[0])], at=NOW)
     assert decision.policy.policy_key == ward.policy_key
     assert decision.policy.target_depth == 2 and decision.matched_place.region_code == wards[0].code
     assert decision.describe() == "Cách ly tại nhà 7 ngày"
@@ -73,14 +74,14 @@ async def test_ward_policy_beats_province_policy_of_same_severity(wards, made):
     assert ward.target_label in text and "Quyết định 12/QĐ-UBND" in text
     assert ward.target_label.endswith(", Thành phố Huế")
     # Elsewhere in the province only the province's policy applies.
-    other = await policies.decide([place(wards[1])], at=NOW)
+    other = await decisions.decide([place(wards[1])], at=NOW)
     assert other.policy.target_code == HUE and other.policy.target_label == "Thành phố Huế"
 
 
 async def test_more_severe_province_policy_beats_milder_ward_policy(wards, made):
     await add(made, wards[0].code, "self_monitor", 14)
     await add(made, HUE, "centralised", 14)
-    decision = await policies.decide([place(wards[0])], at=NOW)
+    decision = await decisions.decide([place(wards[0])], at=NOW)
     assert (decision.measure, decision.days) == ("centralised", 14)
     assert decision.policy.target_code == HUE
     assert decision.describe() == "Cách ly tập trung 14 ngày"
@@ -89,12 +90,12 @@ async def test_more_severe_province_policy_beats_milder_ward_policy(wards, made)
 async def test_ties_go_to_longer_days_then_oldest_policy(wards, made):
     await add(made, wards[0].code, "home", 7)
     longer = await add(made, wards[1].code, "home", 10)
-    decision = await policies.decide([place(wards[0]), place(wards[1])], at=NOW)
+    decision = await decisions.decide([place(wards[0]), place(wards[1])], at=NOW)
     assert decision.policy.policy_key == longer.policy_key
     first = await add(made, wards[2].code, "centralised", 21)
     await add(made, wards[3].code, "centralised", 21)
     visited = [place(w) for w in wards[:4]]
-    assert (await policies.decide(visited, at=NOW)).policy.policy_key == first.policy_key
+    assert (await decisions.decide(visited, at=NOW)).policy.policy_key == first.policy_key
 
 
 async def test_severity_order(wards, made):
@@ -105,7 +106,7 @@ async def test_severity_order(wards, made):
     # Each ward gets one measure; adding them from the mildest up, the newest always wins.
     for ward, measure in zip(wards, policies.SEVERITY, strict=False):
         await add(made, ward.code, measure, 5, text="Xét nghiệm và hạn chế di chuyển")
-        decision = await policies.decide(visited, at=NOW)
+        decision = await decisions.decide(visited, at=NOW)
         assert decision.measure == measure
         assert decision.matched_place.region_code == ward.code
     # …and from the most severe down, the first one keeps winning.
@@ -114,17 +115,17 @@ async def test_severity_order(wards, made):
     made.clear()
     for ward, measure in zip(wards, reversed(policies.SEVERITY), strict=False):
         await add(made, ward.code, measure, 5, text="Xét nghiệm và hạn chế di chuyển")
-        assert (await policies.decide(visited, at=NOW)).measure == "centralised"
+        assert (await decisions.decide(visited, at=NOW)).measure == "centralised"
 
 
 async def test_custom_measure_sits_between_test_and_home(wards, made):
     await add(made, wards[0].code, "test", None)
     await add(made, wards[1].code, "custom", None, text="Hạn chế di chuyển 7 ngày")
-    decision = await policies.decide([place(wards[0]), place(wards[1])], at=NOW)
+    decision = await decisions.decide([place(wards[0]), place(wards[1])], at=NOW)
     assert (decision.measure, decision.describe()) == ("custom", "Hạn chế di chuyển 7 ngày")
     await add(made, wards[2].code, "home", 3)
     visited = [place(w) for w in wards[:3]]
-    assert (await policies.decide(visited, at=NOW)).measure == "home"
+    assert (await decisions.decide(visited, at=NOW)).measure == "home"
 
 
 async def test_effective_windows_and_boundaries(wards, made):
@@ -133,12 +134,12 @@ async def test_effective_windows_and_boundaries(wards, made):
     future = await add(made, ward.code, "centralised", 14, starts=NOW + timedelta(hours=1))
     ended = await add(made, ward.code, "home", 14, starts=NOW - timedelta(days=5),
                       ends=NOW - timedelta(minutes=1))
-    assert (await policies.decide(visited, at=NOW)).measure == "none"
+    assert (await decisions.decide(visited, at=NOW)).measure == "none"
     # effective_to == at is no longer in force; effective_from == at already is.
-    assert (await policies.decide(visited, at=ended.effective_to)).measure == "none"
+    assert (await decisions.decide(visited, at=ended.effective_to)).measure == "none"
     just_before = ended.effective_to - timedelta(microseconds=1)
-    assert (await policies.decide(visited, at=just_before)).measure == "home"
-    starting = await policies.decide(visited, at=future.effective_from)
+    assert (await decisions.decide(visited, at=just_before)).measure == "home"
+    starting = await decisions.decide(visited, at=future.effective_from)
     assert (starting.measure, starting.policy.policy_key) == ("centralised", future.policy_key)
     assert "Chính sách có hiệu lực từ 11:00 20/11/2026." in starting.reasons
 
@@ -146,27 +147,27 @@ async def test_effective_windows_and_boundaries(wards, made):
 async def test_lookback_ignores_older_places(wards, made):
     await add(made, wards[0].code, "home", 14)
     old = place(wards[0], NOW - timedelta(days=15))
-    assert (await policies.decide([old], at=NOW, lookback_days=14)).measure == "none"
-    assert (await policies.decide([old], at=NOW, lookback_days=21)).measure == "home"
+    assert (await decisions.decide([old], at=NOW, lookback_days=14)).measure == "none"
+    assert (await decisions.decide([old], at=NOW, lookback_days=21)).measure == "home"
     edge = place(wards[0], NOW - timedelta(days=14))
-    assert (await policies.decide([edge], at=NOW)).measure == "home"
+    assert (await decisions.decide([edge], at=NOW)).measure == "home"
 
 
 async def test_edit_changes_the_next_decision_and_history_keeps_versions(wards, made):
     first = await add(made, wards[0].code, "self_monitor", 14, reference="CV 1")
     visited = [place(wards[0])]
-    assert (await policies.decide(visited, at=NOW)).measure == "self_monitor"
+    assert (await decisions.decide(visited, at=NOW)).measure == "self_monitor"
     edited_at = NOW + timedelta(minutes=1)
     second = await policies.edit(first.policy_key, data(wards[0].code, "centralised", 21,
                                                         reference="CV 2"),
                                  created_by=7, now=edited_at)
     assert (second.policy_key, second.version, second.created_by) == (first.policy_key, 2, 7)
-    decision = await policies.decide(visited, at=edited_at + timedelta(seconds=1))
+    decision = await decisions.decide(visited, at=edited_at + timedelta(seconds=1))
     assert (decision.measure, decision.days) == ("centralised", 21)
     ended = await policies.end(first.policy_key, at=NOW + timedelta(days=3), created_by=7,
                                now=NOW + timedelta(minutes=2))
     assert ended.version == 3 and ended.effective_to == NOW + timedelta(days=3)
-    assert (await policies.decide(visited, at=NOW + timedelta(days=3))).measure == "none"
+    assert (await decisions.decide(visited, at=NOW + timedelta(days=3))).measure == "none"
     with pytest.raises(FormErrors) as caught:
         await policies.end(first.policy_key, at=NOW + timedelta(days=4), created_by=7)
     assert caught.value.errors["effective_to"].code == "policy.already_ended"
@@ -194,7 +195,7 @@ async def test_create_refuses_unknown_region(database):
 
 async def test_arrival_decision_and_preview(database, wards, made):
     ward_proposal, province_proposal = data(wards[1].code, "home", 7), data(HUE, "home")
-    baseline = [await policies.preview_affected(p, at=NOW)
+    baseline = [await decisions.preview_affected(p, at=NOW)
                 for p in (ward_proposal, province_proposal)]
     person = await add_person(await account(), database)
     arrived = NOW - timedelta(hours=2)
@@ -210,28 +211,28 @@ async def test_arrival_decision_and_preview(database, wards, made):
     )
     try:
         # Two places in Huế, one arrival: counted once.
-        assert [await policies.preview_affected(p, at=NOW)
+        assert [await decisions.preview_affected(p, at=NOW)
                 for p in (ward_proposal, province_proposal)] == [n + 1 for n in baseline]
         # Arrived 2 hours before NOW: outside the window 15 days later, not yet arrived before.
-        later = await policies.preview_affected(ward_proposal, at=NOW + timedelta(days=15))
-        earlier = await policies.preview_affected(ward_proposal, at=NOW - timedelta(hours=3))
+        later = await decisions.preview_affected(ward_proposal, at=NOW + timedelta(days=15))
+        earlier = await decisions.preview_affected(ward_proposal, at=NOW - timedelta(hours=3))
         await ArrivalPlace.delete().where(ArrivalPlace.arrival == arrival_id)
-        assert later == await policies.preview_affected(ward_proposal,
+        assert later == await decisions.preview_affected(ward_proposal,
                                                         at=NOW + timedelta(days=15))
-        assert earlier == await policies.preview_affected(ward_proposal,
+        assert earlier == await decisions.preview_affected(ward_proposal,
                                                           at=NOW - timedelta(hours=3))
         await ArrivalPlace.insert(
             ArrivalPlace(arrival=arrival_id, region=wards[0].id, path=wards[0].path,
                          is_origin=True),
             ArrivalPlace(arrival=arrival_id, region=wards[1].id, path=wards[1].path),
         )
-        assert (await policies.decide_for_arrival(arrival_id, at=NOW)).measure == "none"
+        assert (await decisions.decide_for_arrival(arrival_id, at=NOW)).measure == "none"
         await add(made, wards[1].code, "home", 7)
-        decision = await policies.decide_for_arrival(arrival_id, at=NOW)
+        decision = await decisions.decide_for_arrival(arrival_id, at=NOW)
         assert decision.measure == "home"
         assert decision.matched_place.at == arrived
         assert decision.matched_place.label == f"{wards[1].name}, Thành phố Huế"
-        places = await policies.places_of_arrival(arrival_id)
+        places = await decisions.places_of_arrival(arrival_id)
         origin = next(p for p in places if p.region_code == wards[0].code)
         # The origin counts until the end of the departure day, Vietnam time.
         assert origin.at == datetime(2026, 11, 19, 16, 59, 59, 999999, tzinfo=UTC)
@@ -351,7 +352,7 @@ async def test_decision_does_not_depend_on_creation_order(wards, specs, visited,
                 keys.append(view.policy_key)
                 if ends == 0:
                     await policies.end(view.policy_key, at=start, created_by=None, now=NOW)
-            decision = await policies.decide(places, at=NOW)
+            decision = await decisions.decide(places, at=NOW)
             outcomes.append((decision.measure, decision.days, decision.custom_text))
         finally:
             for key in keys:
