@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
@@ -251,6 +251,27 @@ def write_transaction():
     if isinstance(current, SQLiteEngine):
         return current.transaction(transaction_type=TransactionType.immediate)
     return current.transaction()
+
+
+T = TypeVar("T")
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """A unique constraint refused a write (SQLite or PostgreSQL driver error)."""
+    return getattr(exc, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc)
+
+
+async def retry_on_unique(operation: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
+    """Run a whole transaction again when a concurrent writer won a unique race (or a random
+    QR reference collided): the next attempt sees the winner's committed rows."""
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except Exception as exc:
+            if attempt == attempts - 1 or not is_unique_violation(exc):
+                raise
+    raise AssertionError("unreachable")
+
 
 
 def for_update(query):

@@ -223,7 +223,7 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
 
     # A unique violation means a concurrent writer won (same client_ref, a new person's ID,
     # a QR reference): the transaction rolled back and the next attempt sees the winner.
-    result = await people.retry_on_unique(attempt)
+    result = await db.retry_on_unique(attempt)
     if result is None:
         replay = await _replay(account_id, client_ref, settings)
         assert replay is not None
