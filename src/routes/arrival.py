@@ -10,7 +10,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from khaibao import arrivals, people, regions
+from khaibao import arrivals, people, region_picker
 from khaibao.i18n import gettext as _
 from khaibao.routes.auth import citizen_session, require_citizen, safe_next
 from khaibao.routes.person_form import (
@@ -30,8 +30,8 @@ async def _pickers(settings, form: FormMultiDict | None) -> dict[str, Any]:
     """The region pickers of the trip: origin, places passed through, destination."""
     async def read(name: str, **options: Any):
         if form is None:
-            return await regions.picker(**options)
-        return await regions.picker_from_form(form, name, **options)
+            return await region_picker.picker(**options)
+        return await region_picker.picker_from_form(form, name, **options)
 
     destination = {"root_code": settings.province_code, "levels": ("ward", "village")}
     return {

@@ -12,7 +12,7 @@ from typing import Any
 from babel import Locale
 from litestar.datastructures import FormMultiDict
 
-from khaibao import i18n, people, regions
+from khaibao import i18n, people, region_picker
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
@@ -58,9 +58,9 @@ async def person_block(index: int, values: dict[str, str] | None = None, *,
     values = values or {"nationality": "VN", "id_type": "cccd", "region": ""}
     name = f"p{index}_region"
     if form is not None:
-        picker = await regions.picker_from_form(form, name)
+        picker = await region_picker.picker_from_form(form, name)
     else:
-        picker = await regions.picker(pick=values.get("region") or None)
+        picker = await region_picker.picker(pick=values.get("region") or None)
     values["region"] = picker.selected.code if picker and picker.selected else ""
     return {"index": index, "values": values, "errors": {}, "notice": notice,
             "picker": picker}

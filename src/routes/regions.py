@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery
 
-from khaibao import regions
+from khaibao import region_picker, regions
 from khaibao.i18n import gettext as _
 from khaibao.web import render
 
@@ -72,7 +72,7 @@ class RegionsController(Controller):
         context = {"view": "search", "name": _field(name), "results": results, "query": query}
         return render(request, "regions.html", context, block="search_results")
 
-    @get("/chon", name="regions.picker")
+    @get("/chon", name="region_picker.picker")
     async def picker(
         self,
         request: Request,
@@ -87,9 +87,9 @@ class RegionsController(Controller):
         the per-level selects ``{name}_{level}`` (a choice above drops the ones below it)."""
         field, kinds = _field(name), _levels(levels)
         if pick:
-            state = await regions.picker(root, kinds, pick=pick)
+            state = await region_picker.picker(root, kinds, pick=pick)
         else:
-            state = await regions.picker_from_form(
+            state = await region_picker.picker_from_form(
                 request.query_params, field, root_code=root, levels=kinds
             )
         if state is None:

@@ -6,7 +6,7 @@ from html import unescape
 
 import pytest
 
-from khaibao import i18n, regions
+from khaibao import i18n, region_picker, regions
 from khaibao.web import create_environment
 
 HTMX = {"HX-Request": "true"}
@@ -113,7 +113,7 @@ async def test_picker_macro_renders_labels_and_error(database, settings):
         '{% from "_region_picker.html" import region_picker %}'
         "{{ region_picker('origin', 'Nơi đi', picker, error=error) }}"
     )
-    state = await regions.picker(chosen=[HUE])
+    state = await region_picker.picker(chosen=[HUE])
     html = template.render(picker=state, error="Hãy chọn phường / xã.")
     assert "<fieldset" in html and "<legend>Nơi đi</legend>" in html
     for control_id in ("origin-province", "origin-ward", "origin-q"):
@@ -141,7 +141,7 @@ async def test_picker_macro_speaks_english(database, settings):
                                "{{ region_picker('origin', 'Origin', picker) }}")
     token = i18n.current_language.set("en")
     try:
-        html = template.render(picker=await regions.picker())
+        html = template.render(picker=await region_picker.picker())
     finally:
         i18n.current_language.reset(token)
     assert "<legend>Origin</legend>" in html and "Phường Thuận An" not in html

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from khaibao import regions
+from khaibao import region_picker, regions
 from khaibao.identity import fold_diacritics
 from khaibao.tables import Region
 
@@ -176,36 +176,37 @@ async def test_villages_csv_rejects_non_utf8(vietnam, tmp_path):
 
 
 async def test_picker_state_cascades_and_drops_inconsistent_choices(vietnam):
-    state = await regions.picker()
+    state = await region_picker.picker()
     assert [lvl.kind for lvl in state.levels] == ["province", "ward"]
     assert len(state.levels[0].options) == 34 and not state.levels[1].enabled
     assert state.selected is None and not state.complete
-    state = await regions.picker(chosen=[HUE, THUAN_AN])
+    state = await region_picker.picker(chosen=[HUE, THUAN_AN])
     assert state.selected.code == THUAN_AN and state.complete
     assert state.selected.label == "Phường Thuận An, Thành phố Huế"
-    state = await regions.picker(chosen=["VN-79", THUAN_AN])  # province changed: ward dropped
+    state = await region_picker.picker(chosen=["VN-79", THUAN_AN])  # province changed: ward dropped
     assert state.selected.code == "VN-79" and state.levels[1].selected is None
-    state = await regions.picker(pick=THUAN_AN)
+    state = await region_picker.picker(pick=THUAN_AN)
     assert [lvl.selected for lvl in state.levels] == [HUE, THUAN_AN]
-    state = await regions.picker(root_code=HUE, levels=("ward",), pick="VN-79-25978")
+    state = await region_picker.picker(root_code=HUE, levels=("ward",), pick="VN-79-25978")
     assert state.selected is None  # outside the root
-    assert await regions.picker(root_code="nope") is None
+    assert await region_picker.picker(root_code="nope") is None
 
 
 async def test_picker_from_form_prefers_level_selects(vietnam):
     form = {"origin_province": HUE, "origin_ward": THUAN_AN, "origin": "VN-79"}
-    assert (await regions.picker_from_form(form, "origin")).selected.code == THUAN_AN
-    assert (await regions.picker_from_form({"origin": THUAN_AN}, "origin")).complete
-    state = await regions.picker_from_form({"origin_province": HUE, "origin_ward": ""}, "origin")
+    assert (await region_picker.picker_from_form(form, "origin")).selected.code == THUAN_AN
+    assert (await region_picker.picker_from_form({"origin": THUAN_AN}, "origin")).complete
+    state = await region_picker.picker_from_form({"origin_province": HUE, "origin_ward": ""},
+                                                 "origin")
     assert state.selected.code == HUE and not state.complete
 
 
 async def test_picker_village_level_only_when_the_ward_has_villages(vietnam, tmp_path):
     await regions.import_villages_csv(write_csv(tmp_path, "19768,Thôn Đông,village\n"))
     levels = ("province", "ward", "village")
-    state = await regions.picker(levels=levels, chosen=[HUE, THUAN_AN])
+    state = await region_picker.picker(levels=levels, chosen=[HUE, THUAN_AN])
     assert [lvl.kind for lvl in state.levels] == ["province", "ward"] and state.complete
-    state = await regions.picker(levels=levels, chosen=[HUE, PHU_XUAN])
+    state = await region_picker.picker(levels=levels, chosen=[HUE, PHU_XUAN])
     village = state.levels[2]
     assert village.kind == "village" and not village.required and state.complete
     assert "Thôn Đông" in [v.name for v in village.options]
