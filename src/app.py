@@ -23,6 +23,7 @@ from khaibao.routes.errors import (
     http_exception_handler,
     internal_error_handler,
 )
+from khaibao.routes.officer_session import OfficerSignInRequired, sign_in_required_response
 from khaibao.routes.pages import PagesController
 from khaibao.routes.pwa import PwaController
 from khaibao.routes.regions import RegionsController
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             CitizenController,
             ArrivalController,
             RegionsController,
+            # officer side (one line per controller module)
             static_router,
         ],
         lifespan=[database_lifespan],
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         ],
         exception_handlers={
             CitizenSignInRequired: lambda request, _exc: sign_in_redirect(request),
+            OfficerSignInRequired: sign_in_required_response,
             HTTPException: http_exception_handler,
             db.DatabaseUnavailable: database_unavailable_handler,
             500: internal_error_handler,

@@ -105,6 +105,25 @@ def cmd_import_insurance(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """A new admin and a one-time enrollment URL (24 h) to add their passkey."""
+    from khaibao import officers
+    from khaibao.person_input import FormErrors
+
+    async def run():
+        officer = await officers.create(args.name, officers.ADMIN)
+        return officers.enrollment_url(settings, await officers.issue_enrollment(officer.id))
+
+    try:
+        url = asyncio.run(_with_database(settings, run))
+    except FormErrors as errors:
+        return _fail("create-admin: " + "; ".join(e.message_en for e in errors.errors.values()), 2)
+    print(f"Admin {' '.join(args.name.split())!r} created. Open this link within 24 hours, "
+          "once, to add a passkey:", file=sys.stderr)
+    print(url)
+    return 0
+
+
 def _serve(host: str, port: int, workers: int) -> int:
     from hypercorn.config import Config
     from hypercorn.run import run
@@ -141,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_options(demo)
     demo.add_argument("--no-serve", action="store_true", help="only prepare the demo data")
     demo.set_defaults(handler=cmd_demo)
+
+    admin = sub.add_parser("create-admin", help="create an admin; prints a one-time enrollment URL")
+    admin.add_argument("--name", required=True, help="the admin's full name")
+    admin.set_defaults(handler=cmd_create_admin)
 
     regions = sub.add_parser("import-regions", help="load the region tree")
     regions.add_argument("--vietnam", action="store_true",

@@ -63,6 +63,14 @@ class Settings:
     log_json: bool = False
     """Write logs as JSON lines (``KHAIBAO_LOG_JSON=1``)."""
 
+    check_declaration_days: int = 7
+    """The officer's result turns yellow when a person's last health declaration is older
+    than this many days, or missing (``KHAIBAO_CHECK_DECLARATION_DAYS``)."""
+
+    officer_lookups_per_minute: int = 60
+    """How many people one officer may look up per minute; more is refused and audited
+    (``KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE``)."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
@@ -104,6 +112,9 @@ class Settings:
             or cls.province_full_name,
             province_code=_province_code(env.get("KHAIBAO_PROVINCE_CODE", "").strip()),
             log_json=env.get("KHAIBAO_LOG_JSON", "").strip().lower() in {"1", "true", "yes"},
+            check_declaration_days=_positive_int(env, "KHAIBAO_CHECK_DECLARATION_DAYS", 7),
+            officer_lookups_per_minute=_positive_int(
+                env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
         return cls(**{**settings.__dict__, "secret_key": key})
@@ -185,7 +196,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}: expected a whole number of days, got {raw!r}") from None
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
     if value < 1:
         raise SettingsError(f"{name}: must be at least 1, got {value}")
     return value

@@ -1,6 +1,7 @@
 """Small helpers shared by the test suites."""
 
 import random
+import re
 
 # Prefixes assigned to Vietnamese mobile networks (Viettel, VinaPhone, MobiFone).
 MOBILE_PREFIXES = ("090", "093", "097", "098", "091", "094", "086", "088", "096", "070", "032")
@@ -9,3 +10,31 @@ MOBILE_PREFIXES = ("090", "093", "097", "098", "091", "094", "086", "088", "096"
 def random_mobile() -> str:
     """A random Vietnamese mobile number in national form, e.g. 0905123456."""
     return random.choice(MOBILE_PREFIXES) + "".join(random.choices("0123456789", k=7))
+
+
+async def sign_in_officer(client, role: str = "checkpoint", *, name: str = "Cán bộ Kiểm Thử",
+                          region_code: str | None = None, checkpoint_id: int | None = None):
+    """Create an officer and give ``client`` (httpx) a live session for them, as a passkey
+    sign-in would. Returns the officer's view."""
+    from khaibao import officers
+
+    officer = await officers.create(name, role, region_code=region_code,
+                                    checkpoint_id=checkpoint_id)
+    raw = await officers.start_session(officer.id)
+    client.cookies.set("khaibao_officer", raw)
+    return officer
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries (its forms' hidden field)."""
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def csrf_headers(html: str, *, htmx: bool = False) -> dict[str, str]:
+    """Headers for an unsafe request made from the page ``html`` (as htmx would send them)."""
+    headers = {"x-csrftoken": csrf_from(html)}
+    if htmx:
+        headers["HX-Request"] = "true"
+    return headers

@@ -11,6 +11,13 @@ from khaibao.tables.citizens import (
     Person,
 )
 from khaibao.tables.infra import RateCounter, WebSession
+from khaibao.tables.officers import (
+    CheckPass,
+    EnrollmentLink,
+    Officer,
+    Passkey,
+    WebAuthnChallenge,
+)
 from khaibao.tables.regions import Region
 
 ALL_TABLES = [
@@ -27,6 +34,11 @@ ALL_TABLES = [
     ArrivalDeclaration,
     ArrivalPlace,
     Policy,
+    Officer,
+    Passkey,
+    EnrollmentLink,
+    WebAuthnChallenge,
+    CheckPass,
 ]
 
 __all__ = [
@@ -37,6 +49,11 @@ __all__ = [
     "Checkpoint",
     "Policy",
     "AuditEntry",
+    "CheckPass",
+    "EnrollmentLink",
+    "Officer",
+    "Passkey",
+    "WebAuthnChallenge",
     "HealthDeclaration",
     "InsuranceRecord",
     "OtpCode",

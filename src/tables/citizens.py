@@ -23,7 +23,7 @@ class Person(Table, tablename="person"):
     ``qr_reference`` is the random part of the person's QR token; re-issuing replaces it.
     """
 
-    account = ForeignKey(Account, index=True)
+    account = ForeignKey(Account, null=True, index=True)  # none: entered by an officer or kiosk
     is_owner = Boolean(default=False)
     full_name = Varchar(length=100)
     id_type = Varchar(length=10)  # cccd | cmnd | passport | none
