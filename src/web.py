@@ -108,6 +108,8 @@ def base_context(request: Request) -> dict[str, Any]:
         "csrf_token": ScopeState.from_scope(request.scope).csrf_token or "",
         "url_for": lambda name, **params: url_for(request, name, **params),
         "page_path": request.url.path,
+        # Set by the officer guard (routes/officer_session.py) on officer pages.
+        "officer": request.state.get("officer"),
     }
 
 
