@@ -1,16 +1,22 @@
 """Demo data for ``khaibao demo``: added once, safe to run again.
 
-Fictional citizens of Huế with their families and a few days of health declarations, so
-every citizen page shows something real. Demo phones receive their OTP in the console.
+Fictional citizens of Huế with their families and a few days of health declarations, villages
+and residential groups of four Huế wards, checkpoints, quarantine policies and arrivals, so
+every page shows something real. Demo phones receive their OTP in the console; a demo admin
+gets a fresh one-time enrollment link at every start (there is no default password).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from khaibao import arrivals, declarations, people, regions
+from khaibao import arrivals, declarations, officers, people, policies, regions
 from khaibao.settings import Settings
-from khaibao.tables import Account
+from khaibao.tables import Account, Officer, Policy
+
+VILLAGES_CSV = Path(__file__).parent / "demo_data" / "hue_villages.csv"
+DEMO_ADMIN = "Quản trị viên Demo"
 
 # (phone, [(name, id type, id number, birth year, sex, ward code)], days ago declared, symptoms)
 DEMO_FAMILIES = [
@@ -34,34 +40,81 @@ async def _ward(name: str) -> str | None:
     return found[0].code if found else None
 
 
-async def _demo_arrival(account_id: int, person_ids: list[int], settings: Settings,
-                        now: datetime) -> None:
-    """A trip from Hà Nội into Huế by coach, through the Phong Điền checkpoint."""
-    origin = (await regions.search("Hoàn Kiếm", within=regions.province_code(1),
-                                   kinds=("ward",), limit=1))[0]
-    checkpoint = next(c.id for c in await arrivals.checkpoints() if "Phong Điền" in c.name)
+async def _region(name: str, within: str, kind: str) -> str:
+    return (await regions.search(name, within=within, kinds=(kind,), limit=1))[0].code
+
+
+# (family index, origin province number, origin ward, days ago, transport, vehicle,
+#  checkpoint name part, destination ward, destination village)
+DEMO_TRIPS = [
+    (2, 1, "Hoàn Kiếm", 0, "bus", "29B-12345", "Phong Điền", "Thủy Xuân", "Tổ dân phố 5"),
+    (1, 48, "Hải Châu", 2, "plane", "VN1545", "Phú Bài", "Phú Xuân", "Tổ dân phố 7"),
+]
+# (province number, ward or None, measure, days, legal reference)
+DEMO_POLICIES = [
+    (1, "Hoàn Kiếm", "centralised", 14, "Ví dụ: Công văn số 01/SYT-NVY (dữ liệu demo)"),
+    (1, None, "self_monitor", 14, "Ví dụ: Công văn số 02/SYT-NVY (dữ liệu demo)"),
+    (79, None, "home", 7, "Ví dụ: Công văn số 03/SYT-NVY (dữ liệu demo)"),
+    (48, None, "test", None, "Ví dụ: Công văn số 04/SYT-NVY (dữ liệu demo)"),
+]
+
+
+async def _demo_policies(now: datetime) -> None:
+    """Policies on where the demo travellers come from, in force since a week ago."""
+    if await Policy.count():
+        return
+    for province, ward, measure, days, reference in DEMO_POLICIES:
+        target = regions.province_code(province)
+        if ward:
+            target = await _region(ward, target, "ward")
+        await policies.create(policies.PolicyInput(
+            target_region_code=target, measure=measure, days=days, custom_text="",
+            effective_from=now - timedelta(days=7), effective_to=None,
+            legal_reference=reference,
+        ), created_by=None, now=now - timedelta(days=7))
+
+
+async def _demo_arrival(account_id: int, person_ids: list[int], trip_spec: tuple,
+                        settings: Settings, now: datetime) -> None:
+    """A trip into a Huế village through a checkpoint."""
+    _, province, ward, days_ago, transport, vehicle, checkpoint_name, to_ward, village = trip_spec
+    origin = await _region(ward, regions.province_code(province), "ward")
+    destination_ward = await _ward(to_ward)
+    checkpoint = next(c.id for c in await arrivals.checkpoints() if checkpoint_name in c.name)
+    arrival_at = now - timedelta(days=days_ago, hours=2)
     trip = arrivals.TripData(
-        origin_country="VN", origin_region_code=origin.code, departure_date=(
-            now - timedelta(days=1)).date(), arrival_at=now - timedelta(hours=2),
-        transport="bus", vehicle_number="29B-12345", checkpoint_id=checkpoint,
-        destination_region_code=await _ward("Thủy Xuân"), purpose="Về nhà",
+        origin_country="VN", origin_region_code=origin,
+        departure_date=(arrival_at - timedelta(days=1)).date(), arrival_at=arrival_at,
+        transport=transport, vehicle_number=vehicle, checkpoint_id=checkpoint,
+        destination_region_code=await _region(village, destination_ward, "residential_group"),
+        purpose="Về nhà",
     )
     await arrivals.submit(account_id, person_ids=person_ids, new_persons=[], trip=trip,
-                          client_ref="demo-arrival-1", settings=settings,
+                          client_ref=f"demo-arrival-{vehicle}", settings=settings,
                           province_code=settings.province_code,
                           province_name=settings.province_name)
+
+
+async def _demo_admin_link(settings: Settings) -> str:
+    """The demo admin (created once) and a new one-time enrollment link for it."""
+    row = await Officer.select(Officer.id).where(Officer.name == DEMO_ADMIN).first()
+    officer_id = row["id"] if row else (await officers.create(DEMO_ADMIN, officers.ADMIN)).id
+    return officers.enrollment_url(settings, await officers.issue_enrollment(officer_id))
 
 
 async def seed(settings: Settings) -> str:
     """Add the demo data that is not there yet and say what there is to try."""
     await regions.ensure_vietnam_loaded()
+    await regions.import_villages_csv(VILLAGES_CSV)
+    now = datetime.now(UTC)
+    await _demo_policies(now)
     if not await arrivals.checkpoints(active_only=False):
         for name, place in DEMO_CHECKPOINTS:
             await arrivals.add_checkpoint(name, region_code=regions.province_code(46),
                                           place=place)
     added = 0
-    now = datetime.now(UTC)
-    for phone, members, days_ago, symptoms in DEMO_FAMILIES:
+    trips = {spec[0]: spec for spec in DEMO_TRIPS}
+    for family_index, (phone, members, days_ago, symptoms) in enumerate(DEMO_FAMILIES):
         e164 = "+84" + phone[1:]
         if await Account.exists().where(Account.phone == e164).run():
             continue
@@ -86,9 +139,12 @@ async def seed(settings: Settings) -> str:
             )
             person_ids = [p.id for p in submission.persons]
         added += 1
-        if phone == DEMO_FAMILIES[-1][0]:
-            await _demo_arrival(account_id, person_ids, settings, now)
+        if family_index in trips:
+            await _demo_arrival(account_id, person_ids[:1], trips[family_index], settings, now)
     phones = ", ".join(DEMO_PHONES)
+    link = await _demo_admin_link(settings)
     return (f"Demo data: {added} new demo famil{'y' if added == 1 else 'ies'} "
             f"({len(DEMO_FAMILIES)} in all). Sign in at /kbyt with a demo phone ({phones}); "
-            "the OTP is printed in this console.")
+            "the OTP is printed in this console.\n"
+            f"Officer side: open this one-time link (24 h) to add the demo admin's passkey, "
+            f"then sign in at /can-bo/dang-nhap:\n{link}")

@@ -25,8 +25,8 @@ class Officer(Table, tablename="officer"):
     user_handle = Varchar(length=64, unique=True)
     created_at = Timestamptz()
     created_by = Integer(null=True)
-    last_sign_in_at = Timestamptz(null=True)
-    disabled_at = Timestamptz(null=True)
+    last_sign_in_at = Timestamptz(null=True, default=None)
+    disabled_at = Timestamptz(null=True, default=None)
 
 
 class Passkey(Table, tablename="passkey"):
@@ -40,7 +40,7 @@ class Passkey(Table, tablename="passkey"):
     transports = Varchar(length=100, default="")
     name = Varchar(length=60, default="")
     created_at = Timestamptz()
-    last_used_at = Timestamptz(null=True)
+    last_used_at = Timestamptz(null=True, default=None)
 
 
 class EnrollmentLink(Table, tablename="enrollment_link"):
@@ -52,8 +52,8 @@ class EnrollmentLink(Table, tablename="enrollment_link"):
     created_at = Timestamptz()
     created_by = Integer(null=True)
     expires_at = Timestamptz()
-    used_at = Timestamptz(null=True)
-    revoked_at = Timestamptz(null=True)
+    used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
 
 
 class WebAuthnChallenge(Table, tablename="webauthn_challenge"):

@@ -65,25 +65,14 @@ class Region(Table, tablename="region", schema=None):
     )
 
 
-ID = "2026-11-26T00:18:40:282933"
+ID = "2026-11-26T00:22:31:234715"
 VERSION = "1.38.0"
-DESCRIPTION = "Officers, passkeys, enrollment links, WebAuthn challenges, check passes; persons without a phone"
+DESCRIPTION = "Officers, passkeys, enrollment links, WebAuthn challenges, check passes"
 
 
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="khaibao", description=DESCRIPTION
-    )
-
-    manager.add_table(
-        class_name="Passkey", tablename="passkey", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="WebAuthnChallenge",
-        tablename="webauthn_challenge",
-        schema=None,
-        columns=None,
     )
 
     manager.add_table(
@@ -94,292 +83,22 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="CheckPass", tablename="check_pass", schema=None, columns=None
+        class_name="WebAuthnChallenge",
+        tablename="webauthn_challenge",
+        schema=None,
+        columns=None,
     )
 
     manager.add_table(
         class_name="Officer", tablename="officer", schema=None, columns=None
     )
 
-    manager.add_column(
-        table_class_name="Passkey",
-        tablename="passkey",
-        column_name="officer",
-        db_column_name="officer",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Officer,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
+    manager.add_table(
+        class_name="Passkey", tablename="passkey", schema=None, columns=None
     )
 
-    manager.add_column(
-        table_class_name="Passkey",
-        tablename="passkey",
-        column_name="credential_id",
-        db_column_name="credential_id",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 1400,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Passkey",
-        tablename="passkey",
-        column_name="public_key",
-        db_column_name="public_key",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Passkey",
-        tablename="passkey",
-        column_name="sign_count",
-        db_column_name="sign_count",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Passkey",
-        tablename="passkey",
-        column_name="transports",
-        db_column_name="transports",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Passkey",
-        tablename="passkey",
-        column_name="name",
-        db_column_name="name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 60,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Passkey",
-        tablename="passkey",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Passkey",
-        tablename="passkey",
-        column_name="last_used_at",
-        db_column_name="last_used_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WebAuthnChallenge",
-        tablename="webauthn_challenge",
-        column_name="challenge_hash",
-        db_column_name="challenge_hash",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WebAuthnChallenge",
-        tablename="webauthn_challenge",
-        column_name="purpose",
-        db_column_name="purpose",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 12,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WebAuthnChallenge",
-        tablename="webauthn_challenge",
-        column_name="officer_id",
-        db_column_name="officer_id",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WebAuthnChallenge",
-        tablename="webauthn_challenge",
-        column_name="enrollment_link_id",
-        db_column_name="enrollment_link_id",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WebAuthnChallenge",
-        tablename="webauthn_challenge",
-        column_name="expires_at",
-        db_column_name="expires_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
+    manager.add_table(
+        class_name="CheckPass", tablename="check_pass", schema=None, columns=None
     )
 
     manager.add_column(
@@ -499,7 +218,7 @@ async def forwards():
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
-            "default": TimestamptzNow(),
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -520,7 +239,7 @@ async def forwards():
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
-            "default": TimestamptzNow(),
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -534,20 +253,18 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="CheckPass",
-        tablename="check_pass",
-        column_name="person",
-        db_column_name="person",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="WebAuthnChallenge",
+        tablename="webauthn_challenge",
+        column_name="challenge_hash",
+        db_column_name="challenge_hash",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "references": Person,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
+            "length": 64,
+            "default": "",
+            "null": False,
             "primary_key": False,
-            "unique": False,
+            "unique": True,
             "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -558,21 +275,19 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="CheckPass",
-        tablename="check_pass",
-        column_name="officer",
-        db_column_name="officer",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="WebAuthnChallenge",
+        tablename="webauthn_challenge",
+        column_name="purpose",
+        db_column_name="purpose",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "references": Officer,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
+            "length": 12,
+            "default": "",
+            "null": False,
             "primary_key": False,
             "unique": False,
-            "index": True,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -582,21 +297,18 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="CheckPass",
-        tablename="check_pass",
-        column_name="checkpoint",
-        db_column_name="checkpoint",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="WebAuthnChallenge",
+        tablename="webauthn_challenge",
+        column_name="officer_id",
+        db_column_name="officer_id",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "references": Checkpoint,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
+            "default": 0,
             "null": True,
             "primary_key": False,
             "unique": False,
-            "index": True,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -606,10 +318,31 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="CheckPass",
-        tablename="check_pass",
-        column_name="at",
-        db_column_name="at",
+        table_class_name="WebAuthnChallenge",
+        tablename="webauthn_challenge",
+        column_name="enrollment_link_id",
+        db_column_name="enrollment_link_id",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WebAuthnChallenge",
+        tablename="webauthn_challenge",
+        column_name="expires_at",
+        db_column_name="expires_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -618,49 +351,6 @@ async def forwards():
             "primary_key": False,
             "unique": False,
             "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CheckPass",
-        tablename="check_pass",
-        column_name="colour",
-        db_column_name="colour",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 8,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CheckPass",
-        tablename="check_pass",
-        column_name="reason",
-        db_column_name="reason",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -854,7 +544,7 @@ async def forwards():
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
-            "default": TimestamptzNow(),
+            "default": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -875,8 +565,318 @@ async def forwards():
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
-            "default": TimestamptzNow(),
+            "default": None,
             "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Passkey",
+        tablename="passkey",
+        column_name="officer",
+        db_column_name="officer",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Officer,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Passkey",
+        tablename="passkey",
+        column_name="credential_id",
+        db_column_name="credential_id",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 1400,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Passkey",
+        tablename="passkey",
+        column_name="public_key",
+        db_column_name="public_key",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Passkey",
+        tablename="passkey",
+        column_name="sign_count",
+        db_column_name="sign_count",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Passkey",
+        tablename="passkey",
+        column_name="transports",
+        db_column_name="transports",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Passkey",
+        tablename="passkey",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 60,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Passkey",
+        tablename="passkey",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Passkey",
+        tablename="passkey",
+        column_name="last_used_at",
+        db_column_name="last_used_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CheckPass",
+        tablename="check_pass",
+        column_name="person",
+        db_column_name="person",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CheckPass",
+        tablename="check_pass",
+        column_name="officer",
+        db_column_name="officer",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Officer,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CheckPass",
+        tablename="check_pass",
+        column_name="checkpoint",
+        db_column_name="checkpoint",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Checkpoint,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CheckPass",
+        tablename="check_pass",
+        column_name="at",
+        db_column_name="at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CheckPass",
+        tablename="check_pass",
+        column_name="colour",
+        db_column_name="colour",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 8,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CheckPass",
+        tablename="check_pass",
+        column_name="reason",
+        db_column_name="reason",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
