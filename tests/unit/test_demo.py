@@ -1,0 +1,40 @@
+"""`khaibao demo --no-serve` on a fresh SQLite file: what a first-time user gets, twice."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+
+def _demo(tmp_path) -> str:
+    env = {**os.environ, "KHAIBAO_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+           "KHAIBAO_SMS_BACKEND": "console"}
+    result = subprocess.run([sys.executable, "-m", "khaibao.cli", "demo", "--no-serve"],
+                            env=env, capture_output=True, text=True, timeout=300, check=True)
+    return result.stdout
+
+
+def test_demo_data_is_added_once_with_a_fresh_admin_link(tmp_path):
+    first = _demo(tmp_path)
+    assert "3 new demo families" in first
+    link = first.strip().splitlines()[-1]
+    assert link.startswith("http://localhost:8000/can-bo/dang-ky/")
+
+    second = _demo(tmp_path)
+    assert "0 new demo families" in second
+    assert second.strip().splitlines()[-1] != link  # a new link at every start
+
+    database = sqlite3.connect(tmp_path / "demo.sqlite3")
+    count = lambda sql: database.execute(sql).fetchone()[0]  # noqa: E731
+    assert count("SELECT count(*) FROM policy") == 4
+    assert count("SELECT count(*) FROM arrival_declaration") == 2
+    assert count("SELECT count(*) FROM region WHERE kind IN "
+                 "('village', 'residential_group', 'point')") == 12
+    assert count("SELECT count(*) FROM officer WHERE role = 'admin'") == 1
+    # Only the newest link works: the first run's link was revoked by the second.
+    assert count("SELECT count(*) FROM enrollment_link WHERE revoked_at IS NULL "
+                 "AND used_at IS NULL") == 1
+    # Every demo arrival goes to a village or residential group inside Huế.
+    paths = [row[0] for row in database.execute(
+        "SELECT destination_path FROM arrival_declaration")]
+    assert all(path.startswith("/VN/VN-46/") and path.count("/") == 5 for path in paths)
