@@ -57,6 +57,15 @@ class Decision:
     def describe(self, lang: str = "vi") -> str:
         return describe_measure(self.measure, self.days, self.custom_text, lang)
 
+    @property
+    def colour(self) -> str:
+        """green: nothing required; yellow: a test, self-monitoring or a custom measure;
+        red: home or centralised quarantine."""
+        rank = RANK.get(self.measure, 0)
+        if rank >= RANK["home"]:
+            return "red"
+        return "yellow" if rank > RANK["none"] else "green"
+
 
 _NO_POLICY = N_("Không có chính sách cách ly áp dụng cho nơi đi")
 

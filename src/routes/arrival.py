@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -10,7 +10,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from khaibao import arrivals, people, region_picker
+from khaibao import arrivals, decisions, people, region_picker
 from khaibao.i18n import gettext as _
 from khaibao.routes.auth import citizen_session, require_citizen, safe_next
 from khaibao.routes.person_form import (
@@ -132,6 +132,12 @@ class ArrivalController(Controller):
         persons = await people.persons_of(account_id, settings)
         by_person = await arrivals.arrivals_of_account(account_id)
         submitted = await arrivals.submission(account_id, ref, settings) if ref else None
+        now = datetime.now(UTC)
+        # What the policies in force now require of each trip (decided now, so a policy
+        # changed a minute ago shows at once).
+        required = {trip.id: await decisions.decide_for_arrival(trip.id, at=now)
+                    for trips in by_person.values() for trip in trips}
         return render(request, "arrival_lookup.html", {
             "rows": [(p, by_person.get(p.id, [])) for p in persons], "submitted": submitted,
+            "required": required,
         })

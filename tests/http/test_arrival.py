@@ -66,3 +66,29 @@ async def test_double_submit_creates_one_arrival(client, outbox_path):
         ArrivalDeclaration.client_ref.like("arrival-twice-000001:%")) == 1
     lookup = await client.get(first.headers["location"])
     assert "Khai báo thành công" in lookup.text and "Đặng Văn Hùng" in lookup.text
+
+
+async def test_lookup_shows_what_the_policy_in_force_requires_now(client, outbox_path):
+    """A policy on the origin ward shows on the citizen's lookup at once, and so does its end."""
+    from datetime import UTC
+
+    from khaibao import policies
+
+    await sign_in(client, outbox_path)
+    origin = (await regions.children("VN-01"))[7]
+    policy = await policies.create(policies.PolicyInput(
+        target_region_code=origin.code, measure="centralised", days=14, custom_text="",
+        effective_from=datetime.now(UTC) - timedelta(days=1), effective_to=None,
+        legal_reference="Công văn 99/SYT",
+    ), created_by=None)
+    try:
+        data = await trip_form(client, client_ref="arrival-policy-00001",
+                               origin_region=origin.code)
+        submitted = await client.post("/khaibao/khai-bao", data=data, follow_redirects=False)
+        lookup = await client.get(submitted.headers["location"])
+        assert "Yêu cầu hiện tại: Cách ly tập trung 14 ngày" in lookup.text
+        assert "decision-red" in lookup.text and "Công văn 99/SYT" in lookup.text
+    finally:
+        await policies.end(policy.policy_key, at=datetime.now(UTC), created_by=None)
+    after = await client.get("/khaibao/tra-cuu")
+    assert "Cách ly tập trung 14 ngày" not in after.text
