@@ -19,6 +19,7 @@ from khaibao.tables.officers import (
     WebAuthnChallenge,
 )
 from khaibao.tables.regions import Region
+from khaibao.tables.venues import CheckIn, OfficerVenue, Venue
 
 ALL_TABLES = [
     WebSession,
@@ -39,6 +40,9 @@ ALL_TABLES = [
     EnrollmentLink,
     WebAuthnChallenge,
     CheckPass,
+    Venue,
+    OfficerVenue,
+    CheckIn,
 ]
 
 __all__ = [
@@ -49,6 +53,9 @@ __all__ = [
     "Checkpoint",
     "Policy",
     "AuditEntry",
+    "CheckIn",
+    "OfficerVenue",
+    "Venue",
     "CheckPass",
     "EnrollmentLink",
     "Officer",
