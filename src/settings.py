@@ -67,6 +67,10 @@ class Settings:
     """The officer's result turns yellow when a person's last health declaration is older
     than this many days, or missing (``KHAIBAO_CHECK_DECLARATION_DAYS``)."""
 
+    checkin_stay_minutes: int = 120
+    """A check-in without check-out is taken to end this many minutes later, for contact
+    tracing (``KHAIBAO_CHECKIN_STAY_MINUTES``)."""
+
     officer_lookups_per_minute: int = 60
     """How many people one officer may look up per minute; more is refused and audited
     (``KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE``)."""
@@ -113,6 +117,7 @@ class Settings:
             province_code=_province_code(env.get("KHAIBAO_PROVINCE_CODE", "").strip()),
             log_json=env.get("KHAIBAO_LOG_JSON", "").strip().lower() in {"1", "true", "yes"},
             check_declaration_days=_positive_int(env, "KHAIBAO_CHECK_DECLARATION_DAYS", 7),
+            checkin_stay_minutes=_positive_int(env, "KHAIBAO_CHECKIN_STAY_MINUTES", 120),
             officer_lookups_per_minute=_positive_int(
                 env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),
         )

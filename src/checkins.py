@@ -1,0 +1,132 @@
+"""Check-ins at venues (quét QR điểm đến), both ways: a citizen scanning a poster, or venue
+staff scanning the citizen's QR. Each stay has an end (``ends_at``): the check-out, or the
+check-in plus the default stay, so tracing never deals with open intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from khaibao import db
+from khaibao.tables import CheckIn
+
+REPEAT_WINDOW = timedelta(minutes=30)
+BY_SELF, BY_STAFF = "self", "staff"
+
+
+@dataclass(frozen=True)
+class CheckInView:
+    id: int
+    person_id: int
+    person_name: str
+    venue_id: int
+    venue_name: str
+    checked_in_at: datetime
+    checked_out_at: datetime | None
+    ends_at: datetime
+    by_kind: str
+    repeated: bool = False  # an earlier check-in within the repeat window, returned again
+
+    def is_open(self, now: datetime) -> bool:
+        return self.checked_out_at is None and self.ends_at > now
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+_COLUMNS = (CheckIn.id, CheckIn.person, CheckIn.venue, CheckIn.checked_in_at,
+            CheckIn.checked_out_at, CheckIn.ends_at, CheckIn.by_kind,
+            CheckIn.person.full_name.as_alias("person_name"),
+            CheckIn.venue.name.as_alias("venue_name"))
+
+
+def _view(row: dict[str, Any], repeated: bool = False) -> CheckInView:
+    return CheckInView(
+        id=row["id"], person_id=row["person"], person_name=row["person_name"],
+        venue_id=row["venue"], venue_name=row["venue_name"],
+        checked_in_at=_aware(row["checked_in_at"]), checked_out_at=_aware(row["checked_out_at"]),
+        ends_at=_aware(row["ends_at"]), by_kind=row["by_kind"], repeated=repeated,
+    )
+
+
+async def check_in(venue_id: int, person_ids: Sequence[int], settings, *,
+                   account_id: int | None = None, by_kind: str = BY_SELF,
+                   officer_id: int | None = None, now: datetime | None = None
+                   ) -> list[CheckInView]:
+    """Check the persons in. A person still checked in here since less than 30 minutes is not
+    checked in again: their existing check-in comes back with ``repeated=True``.
+
+    Callers make sure the persons are the account's (citizen) or were scanned (staff)."""
+    now = _now(now)
+    stay = timedelta(minutes=settings.checkin_stay_minutes)
+    ids = list(dict.fromkeys(person_ids))
+    async with db.write_transaction():
+        recent = {row["person"]: row for row in await CheckIn.select(*_COLUMNS).where(
+            (CheckIn.venue == venue_id) & CheckIn.person.is_in(ids or [0])
+            & (CheckIn.checked_in_at >= now - REPEAT_WINDOW)
+            & CheckIn.checked_out_at.is_null()
+        ).order_by(CheckIn.checked_in_at)}
+        new = [pid for pid in ids if pid not in recent]
+        inserted: list[dict[str, Any]] = []
+        if new:
+            inserted = await CheckIn.insert(*[CheckIn(
+                person=pid, venue=venue_id, account=account_id, checked_in_at=now,
+                checked_out_at=None, ends_at=now + stay, by_kind=by_kind, officer_id=officer_id,
+            ) for pid in new]).returning(CheckIn.id)
+    rows = {row["person"]: row for row in await CheckIn.select(*_COLUMNS).where(
+        CheckIn.id.is_in([r["id"] for r in inserted] or [0]))}
+    return [_view(recent[pid], repeated=True) if pid in recent else _view(rows[pid])
+            for pid in ids if pid in recent or pid in rows]
+
+
+async def check_out(venue_id: int, person_ids: Sequence[int], *,
+                    now: datetime | None = None) -> int:
+    """End the persons' open stays at this venue now; how many were ended."""
+    now = _now(now)
+    ended = await CheckIn.update({CheckIn.checked_out_at: now, CheckIn.ends_at: now}).where(
+        (CheckIn.venue == venue_id) & CheckIn.person.is_in(list(person_ids) or [0])
+        & CheckIn.checked_out_at.is_null() & (CheckIn.ends_at > now)
+    ).returning(CheckIn.id)
+    return len(ended)
+
+
+async def open_stays(venue_id: int, person_ids: Sequence[int], *,
+                     now: datetime | None = None) -> list[CheckInView]:
+    """The persons' stays at this venue that have not ended."""
+    rows = await CheckIn.select(*_COLUMNS).where(
+        (CheckIn.venue == venue_id) & CheckIn.person.is_in(list(person_ids) or [0])
+        & CheckIn.checked_out_at.is_null() & (CheckIn.ends_at > _now(now))
+    ).order_by(CheckIn.checked_in_at)
+    return [_view(row) for row in rows]
+
+
+async def last_checkin(person_id: int) -> CheckInView | None:
+    """The person's latest check-in anywhere (for the officer's result)."""
+    row = await CheckIn.select(*_COLUMNS).where(CheckIn.person == person_id).order_by(
+        CheckIn.checked_in_at, ascending=False).first()
+    return _view(row) if row else None
+
+
+async def venue_today(venue_id: int, since: datetime, *, limit: int = 500) -> list[CheckInView]:
+    """The venue's check-ins since ``since``, newest first."""
+    rows = await CheckIn.select(*_COLUMNS).where(
+        (CheckIn.venue == venue_id) & (CheckIn.checked_in_at >= since)
+    ).order_by(CheckIn.checked_in_at, ascending=False).limit(limit)
+    return [_view(row) for row in rows]
+
+
+async def occupancy(venue_id: int, *, now: datetime | None = None) -> int:
+    """How many people are at the venue now (stays not ended)."""
+    now = _now(now)
+    return await CheckIn.count().where(
+        (CheckIn.venue == venue_id) & (CheckIn.checked_in_at <= now) & (CheckIn.ends_at > now))

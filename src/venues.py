@@ -1,0 +1,258 @@
+"""Venues (điểm đến): the form's rules, storing and reading venues, their poster codes, and
+which staff run them.
+
+A poster's QR holds ``{base_url}/v/{code}``: the code is a signed venue token (tokens.py)
+built from the venue's random ``code_reference``, so altering one character makes it invalid
+and nothing about the venue is inside. Re-issuing the code retires every printed poster.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from khaibao import audit, tokens
+from khaibao.errors import InputError
+from khaibao.i18n import N_
+from khaibao.person_input import FormErrors
+from khaibao.tables import OfficerVenue, Region, Venue
+
+KINDS: tuple[tuple[str, str], ...] = (
+    ("office", N_("Cơ quan, văn phòng")),
+    ("market", N_("Chợ")),
+    ("school", N_("Trường học")),
+    ("shop", N_("Cửa hàng, siêu thị")),
+    ("restaurant", N_("Nhà hàng, quán ăn")),
+    ("hospital", N_("Bệnh viện, cơ sở y tế")),
+    ("checkpoint", N_("Chốt kiểm soát")),
+    ("event", N_("Sự kiện")),
+    ("other", N_("Khác")),
+)
+KIND_LABELS = dict(KINDS)
+MAX_DAILY_VISITORS = 1_000_000
+
+_MESSAGES = {
+    "venue.name_required": ("Vui lòng nhập tên điểm đến.", "Enter the venue's name."),
+    "venue.name_length": ("Tên điểm đến dài từ 2 đến 150 ký tự.",
+                          "The venue name must be 2 to 150 characters long."),
+    "venue.kind_invalid": ("Vui lòng chọn loại điểm đến.", "Choose the kind of venue."),
+    "venue.region_unknown": ("Không tìm thấy địa bàn này.", "This area was not found."),
+    "venue.address_length": ("Địa chỉ dài tối đa 200 ký tự.",
+                             "The address can be at most 200 characters long."),
+    "venue.owner_length": ("Tên đơn vị quản lý dài tối đa 150 ký tự.",
+                           "The owner's name can be at most 150 characters long."),
+    "venue.visitors_invalid": ("Số lượt khách mỗi ngày là một số từ 1 đến 1.000.000.",
+                               "Daily visitors must be a number from 1 to 1,000,000."),
+}
+
+
+def error(code: str) -> InputError:
+    return InputError(code, *_MESSAGES[code])
+
+
+class VenueNotFound(LookupError):
+    """No such venue, or not one this officer runs."""
+
+
+@dataclass(frozen=True)
+class VenueInput:
+    name: str
+    kind: str
+    region_code: str | None = None
+    address: str = ""
+    owner_org: str = ""
+    daily_visitors: int | None = None
+
+
+@dataclass(frozen=True)
+class VenueView:
+    id: int
+    name: str
+    kind: str
+    region_code: str | None
+    region_path: str
+    region_name: str
+    address: str
+    owner_org: str
+    daily_visitors: int | None
+    active: bool
+    code_reference: str
+
+    @property
+    def kind_label(self) -> str:
+        """Marked with ``N_``: translate where shown."""
+        return KIND_LABELS.get(self.kind, KIND_LABELS["other"])
+
+    def code(self, secret_key: bytes) -> str:
+        return tokens.make_token(tokens.TokenKind.VENUE, self.code_reference, secret_key)
+
+    def poster_url(self, settings) -> str:
+        """What the venue's poster QR holds."""
+        return tokens.venue_url(settings.base_url, self.code(settings.secret_key))
+
+
+def _text(raw: Any) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(raw or "")).split())
+
+
+def parse_venue(form: Mapping[str, Any]) -> VenueInput:
+    """The venue form's values, or FormErrors naming every bad field."""
+    errors: dict[str, InputError] = {}
+    name, kind = _text(form.get("name")), _text(form.get("kind"))
+    address, owner = _text(form.get("address")), _text(form.get("owner_org"))
+    if not name:
+        errors["name"] = error("venue.name_required")
+    elif not 2 <= len(name) <= 150:
+        errors["name"] = error("venue.name_length")
+    if kind not in KIND_LABELS:
+        errors["kind"] = error("venue.kind_invalid")
+    if len(address) > 200:
+        errors["address"] = error("venue.address_length")
+    if len(owner) > 150:
+        errors["owner_org"] = error("venue.owner_length")
+    visitors_raw = _text(form.get("daily_visitors")).replace(".", "").replace(",", "")
+    visitors = None
+    if visitors_raw:
+        if not visitors_raw.isdigit() or not 1 <= int(visitors_raw) <= MAX_DAILY_VISITORS:
+            errors["daily_visitors"] = error("venue.visitors_invalid")
+        else:
+            visitors = int(visitors_raw)
+    if errors:
+        raise FormErrors(errors)
+    return VenueInput(name, kind, _text(form.get("region")) or None, address, owner, visitors)
+
+
+async def _region(code: str | None) -> tuple[int | None, str]:
+    if not code:
+        return None, ""
+    row = await Region.select(Region.id, Region.path).where(Region.code == code).first()
+    if row is None:
+        raise FormErrors({"region": error("venue.region_unknown")})
+    return row["id"], row["path"]
+
+
+_COLUMNS = (Venue.id, Venue.name, Venue.kind, Venue.region_path, Venue.address, Venue.owner_org,
+            Venue.daily_visitors, Venue.active, Venue.code_reference,
+            Venue.region.code.as_alias("region_code"), Venue.region.name.as_alias("region_name"))
+
+
+def _view(row: Mapping[str, Any]) -> VenueView:
+    return VenueView(
+        id=row["id"], name=row["name"], kind=row["kind"], region_code=row["region_code"],
+        region_path=row["region_path"] or "", region_name=row["region_name"] or "",
+        address=row["address"], owner_org=row["owner_org"],
+        daily_visitors=row["daily_visitors"], active=bool(row["active"]),
+        code_reference=row["code_reference"],
+    )
+
+
+async def create(data: VenueInput, settings, *, created_by: int | None = None,
+                 now: datetime | None = None) -> VenueView:
+    region_id, path = await _region(data.region_code)
+    _code, reference = tokens.issue_venue_code(settings.secret_key)
+    rows = await Venue.insert(Venue(
+        name=data.name, kind=data.kind, region=region_id, region_path=path,
+        address=data.address, owner_org=data.owner_org, daily_visitors=data.daily_visitors,
+        active=True, code_reference=reference, created_at=now or datetime.now(UTC),
+        created_by=created_by,
+    )).returning(Venue.id)
+    venue_id = rows[0]["id"]
+    await audit.record("venue.create", actor_kind="officer" if created_by else "system",
+                       actor_id=created_by, detail={"venue": venue_id})
+    return await get(venue_id)  # type: ignore[return-value]
+
+
+async def update(venue_id: int, data: VenueInput, *, by: int | None = None) -> VenueView:
+    region_id, path = await _region(data.region_code)
+    updated = await Venue.update({
+        Venue.name: data.name, Venue.kind: data.kind, Venue.region: region_id,
+        Venue.region_path: path, Venue.address: data.address, Venue.owner_org: data.owner_org,
+        Venue.daily_visitors: data.daily_visitors,
+    }).where(Venue.id == venue_id).returning(Venue.id)
+    if not updated:
+        raise VenueNotFound(venue_id)
+    await audit.record("venue.update", actor_kind="officer", actor_id=by,
+                       detail={"venue": venue_id})
+    return await get(venue_id)  # type: ignore[return-value]
+
+
+async def set_active(venue_id: int, active: bool, *, by: int | None = None) -> VenueView:
+    await Venue.update({Venue.active: active}).where(Venue.id == venue_id)
+    await audit.record("venue.enable" if active else "venue.disable", actor_kind="officer",
+                       actor_id=by, detail={"venue": venue_id})
+    view = await get(venue_id)
+    if view is None:
+        raise VenueNotFound(venue_id)
+    return view
+
+
+async def reissue_code(venue_id: int, settings, *, by: int | None = None) -> VenueView:
+    """A new poster code: every poster printed before stops working."""
+    _code, reference = tokens.issue_venue_code(settings.secret_key)
+    updated = await Venue.update({Venue.code_reference: reference}).where(
+        Venue.id == venue_id).returning(Venue.id)
+    if not updated:
+        raise VenueNotFound(venue_id)
+    await audit.record("venue.reissue_code", actor_kind="officer", actor_id=by,
+                       detail={"venue": venue_id})
+    return await get(venue_id)  # type: ignore[return-value]
+
+
+async def get(venue_id: int) -> VenueView | None:
+    row = await Venue.select(*_COLUMNS).where(Venue.id == venue_id).first()
+    return _view(row) if row else None
+
+
+async def by_code(code: str, settings) -> VenueView | None:
+    """The active venue of a poster code; None for a bad, forged, retired or inactive code."""
+    try:
+        verified = tokens.verify(code, settings.secret_key)
+    except tokens.TokenError:
+        return None
+    if verified.kind is not tokens.TokenKind.VENUE:
+        return None
+    row = await Venue.select(*_COLUMNS).where(
+        (Venue.code_reference == verified.reference) & (Venue.active == True)  # noqa: E712
+    ).first()
+    return _view(row) if row else None
+
+
+async def list_venues(*, officer_id: int | None = None, include_inactive: bool = True
+                      ) -> list[VenueView]:
+    """All venues by name, or only those ``officer_id`` runs (venue staff)."""
+    query = Venue.select(*_COLUMNS)
+    if officer_id is not None:
+        ids = [r["venue"] for r in await OfficerVenue.select(OfficerVenue.venue).where(
+            OfficerVenue.officer == officer_id)]
+        if not ids:
+            return []
+        query = query.where(Venue.id.is_in(ids))
+    if not include_inactive:
+        query = query.where(Venue.active == True)  # noqa: E712
+    views = [_view(row) for row in await query]
+    return sorted(views, key=lambda v: (not v.active, v.name.casefold(), v.id))
+
+
+async def staff_venue_ids(officer_id: int) -> set[int]:
+    return {r["venue"] for r in await OfficerVenue.select(OfficerVenue.venue).where(
+        OfficerVenue.officer == officer_id)}
+
+
+async def set_staff(venue_id: int, officer_ids: set[int], *, by: int | None = None) -> None:
+    """Exactly these officers run the venue."""
+    current = {r["officer"] for r in await OfficerVenue.select(OfficerVenue.officer).where(
+        OfficerVenue.venue == venue_id)}
+    removed, added = current - officer_ids, officer_ids - current
+    if removed:
+        await OfficerVenue.delete().where(
+            (OfficerVenue.venue == venue_id) & OfficerVenue.officer.is_in(sorted(removed)))
+    if added:
+        await OfficerVenue.insert(*[OfficerVenue(officer=o, venue=venue_id)
+                                    for o in sorted(added)])
+    if removed or added:
+        await audit.record("venue.staff", actor_kind="officer", actor_id=by,
+                           detail={"venue": venue_id, "added": sorted(added),
+                                   "removed": sorted(removed)})
