@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from khaibao import db, i18n, rate_limits
+from khaibao import db, i18n, rate_limits, retention
 from khaibao.routes.arrival import ArrivalController
 from khaibao.routes.auth import CitizenAuthController, CitizenSignInRequired, sign_in_redirect
 from khaibao.routes.citizen import CitizenController
@@ -59,11 +60,17 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     @asynccontextmanager
     async def database_lifespan(_app: Litestar) -> AsyncGenerator[None, None]:
         await db.connect()
+        stop, purging = asyncio.Event(), None
         try:
             if check_migrations:
                 await db.require_migrated()
+            if settings.purge_daily:
+                purging = asyncio.create_task(retention.run_daily(settings, stop=stop))
             yield
         finally:
+            stop.set()
+            if purging is not None:
+                await purging
             await rate_limits.close()
             await db.disconnect()
 

@@ -124,6 +124,26 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
+    """Delete what is older than the retention period now and print the deletion report."""
+    from khaibao import retention
+
+    async def run():
+        await db.require_migrated()
+        return await retention.purge(settings)
+
+    try:
+        report = asyncio.run(_with_database(settings, run))
+    except db.NotMigrated as error:
+        return _fail(str(error))
+    print(f"Retention {settings.retention_days} days: deleted what is older than "
+          f"{report.cutoff.isoformat(timespec='seconds')}.")
+    for kind, item in report.counts.items():
+        oldest = f", oldest kept {item['oldest_kept']}" if item["oldest_kept"] else ""
+        print(f"  {kind}: {item['deleted']} deleted{oldest}")
+    return 0
+
+
 def _serve(host: str, port: int, workers: int) -> int:
     from hypercorn.config import Config
     from hypercorn.run import run
@@ -164,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("create-admin", help="create an admin; prints a one-time enrollment URL")
     admin.add_argument("--name", required=True, help="the admin's full name")
     admin.set_defaults(handler=cmd_create_admin)
+
+    purge = sub.add_parser("purge", help="delete data older than the retention period now")
+    purge.set_defaults(handler=cmd_purge)
 
     regions = sub.add_parser("import-regions", help="load the region tree")
     regions.add_argument("--vietnam", action="store_true",

@@ -67,6 +67,10 @@ class Settings:
     """The officer's result turns yellow when a person's last health declaration is older
     than this many days, or missing (``KHAIBAO_CHECK_DECLARATION_DAYS``)."""
 
+    purge_daily: bool = True
+    """Each server process checks hourly and one of them runs the day's retention purge
+    (``KHAIBAO_PURGE_DAILY=0`` to leave it to ``khaibao purge`` from cron)."""
+
     checkin_stay_minutes: int = 120
     """A check-in without check-out is taken to end this many minutes later, for contact
     tracing (``KHAIBAO_CHECKIN_STAY_MINUTES``)."""
@@ -117,6 +121,8 @@ class Settings:
             province_code=_province_code(env.get("KHAIBAO_PROVINCE_CODE", "").strip()),
             log_json=env.get("KHAIBAO_LOG_JSON", "").strip().lower() in {"1", "true", "yes"},
             check_declaration_days=_positive_int(env, "KHAIBAO_CHECK_DECLARATION_DAYS", 7),
+            purge_daily=env.get("KHAIBAO_PURGE_DAILY", "1").strip().lower()
+            not in {"0", "false", "no"},
             checkin_stay_minutes=_positive_int(env, "KHAIBAO_CHECKIN_STAY_MINUTES", 120),
             officer_lookups_per_minute=_positive_int(
                 env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),

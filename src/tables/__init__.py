@@ -10,7 +10,7 @@ from khaibao.tables.citizens import (
     OtpCode,
     Person,
 )
-from khaibao.tables.infra import RateCounter, WebSession
+from khaibao.tables.infra import PurgeRun, RateCounter, WebSession
 from khaibao.tables.officers import (
     CheckPass,
     EnrollmentLink,
@@ -24,6 +24,7 @@ from khaibao.tables.venues import CheckIn, OfficerVenue, Venue
 ALL_TABLES = [
     WebSession,
     RateCounter,
+    PurgeRun,
     Region,
     Account,
     Person,
@@ -65,6 +66,7 @@ __all__ = [
     "InsuranceRecord",
     "OtpCode",
     "Person",
+    "PurgeRun",
     "RateCounter",
     "Region",
     "WebSession",

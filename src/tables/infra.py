@@ -26,3 +26,16 @@ class RateCounter(Table, tablename="rate_counter"):
     key = Varchar(length=200, unique=True, index=True)
     window_start = Timestamptz()
     count = Integer(default=0)
+
+
+class PurgeRun(Table, tablename="purge_run"):
+    """One run of the retention purge and its deletion report (JSON: per kind, rows deleted
+    and the oldest row kept). ``run_key`` is unique: the daily run of a given day can start
+    only once, however many server processes try."""
+
+    run_key = Varchar(length=40, unique=True)
+    trigger = Varchar(length=10)  # schedule | cli
+    started_at = Timestamptz(index=True)
+    finished_at = Timestamptz(null=True, default=None)
+    cutoff = Timestamptz()
+    report = Text(default="{}")
