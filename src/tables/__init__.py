@@ -10,6 +10,7 @@ from khaibao.tables.citizens import (
     OtpCode,
     Person,
 )
+from khaibao.tables.devices import DeviceKey
 from khaibao.tables.infra import PurgeRun, RateCounter, WebSession
 from khaibao.tables.officers import (
     CheckPass,
@@ -44,6 +45,7 @@ ALL_TABLES = [
     Venue,
     OfficerVenue,
     CheckIn,
+    DeviceKey,
 ]
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "OfficerVenue",
     "Venue",
     "CheckPass",
+    "DeviceKey",
     "EnrollmentLink",
     "Officer",
     "Passkey",
