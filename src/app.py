@@ -16,18 +16,31 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from khaibao import db, i18n, rate_limits, retention
+from khaibao.routes.admin_checkpoints import CheckpointsAdminController
+from khaibao.routes.admin_officers import OfficersAdminController
+from khaibao.routes.admin_policies import PolicyAdminController
 from khaibao.routes.arrival import ArrivalController
+from khaibao.routes.assisted import AssistedController
 from khaibao.routes.auth import CitizenAuthController, CitizenSignInRequired, sign_in_redirect
+from khaibao.routes.check import CheckController
 from khaibao.routes.citizen import CitizenController
 from khaibao.routes.errors import (
     database_unavailable_handler,
     http_exception_handler,
     internal_error_handler,
 )
+from khaibao.routes.kiosk import KioskController, KioskStartController
+from khaibao.routes.local_arrivals import LocalArrivalsController
+from khaibao.routes.officer_auth import OfficerAuthController
 from khaibao.routes.officer_session import OfficerSignInRequired, sign_in_required_response
 from khaibao.routes.pages import PagesController
+from khaibao.routes.posters import PublicPosterController, VenuePosterController
 from khaibao.routes.pwa import PwaController
 from khaibao.routes.regions import RegionsController
+from khaibao.routes.retention import RetentionController
+from khaibao.routes.tracing import TracingController
+from khaibao.routes.venue_admin import VenueAdminController, VenueStaffController
+from khaibao.routes.venue_checkin import VenueCheckinController
 from khaibao.security import security_headers
 from khaibao.settings import Settings
 from khaibao.web import STATIC_DIR, create_environment
@@ -84,13 +97,30 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
 
     return Litestar(
         route_handlers=[
+            # everyone, citizens
             PagesController,
             PwaController,
             CitizenAuthController,
             CitizenController,
             ArrivalController,
             RegionsController,
-            # officer side (one line per controller module)
+            VenueCheckinController,
+            PublicPosterController,
+            KioskController,
+            # officers (each controller behind the officer guard, except sign-in)
+            OfficerAuthController,
+            CheckController,
+            AssistedController,
+            KioskStartController,
+            LocalArrivalsController,
+            PolicyAdminController,
+            OfficersAdminController,
+            CheckpointsAdminController,
+            VenueAdminController,
+            VenueStaffController,
+            VenuePosterController,
+            TracingController,
+            RetentionController,
             static_router,
         ],
         lifespan=[database_lifespan],

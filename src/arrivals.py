@@ -19,7 +19,7 @@ from typing import Any
 from khaibao import db, people, submissions
 from khaibao.errors import InputError
 from khaibao.people import FormErrors, PersonData, PersonView
-from khaibao.tables import Account, ArrivalDeclaration, ArrivalPlace, Checkpoint, Person, Region
+from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Checkpoint, Person, Region
 from khaibao.trips import (  # noqa: F401 (the arrival form's parts, re-exported)
     CHANNELS,
     LOCAL_TIMEZONE,
@@ -75,16 +75,20 @@ class CheckpointView:
     region_code: str | None
 
 
-async def submission(account_id: int, client_ref: str, settings) -> ArrivalSubmission | None:
-    """A past submission of this account by its ``client_ref`` (``replayed=True``); None when
-    there is none — also when the reference is malformed or another account's."""
-    rows = await submissions.rows_of(ArrivalDeclaration, account_id, client_ref)
+async def submission(account_id: int | None, client_ref: str, settings, *,
+                     officer_id: int | None = None) -> ArrivalSubmission | None:
+    """A past submission of this account (no account: of this officer, or of kiosks) by its
+    ``client_ref`` (``replayed=True``); None when there is none."""
+    rows = await submissions.rows_of(ArrivalDeclaration, account_id, client_ref,
+                                     officer_id=officer_id)
     return await submissions.replayed(ArrivalSubmission, account_id, client_ref, rows, settings)
 
 
-async def _replay(account_id: int, client_ref: str, settings) -> ArrivalSubmission | None:
+async def _replay(account_id: int | None, client_ref: str, settings,
+                  officer_id: int | None = None) -> ArrivalSubmission | None:
     rows = await submissions.replayed_rows(ArrivalDeclaration, account_id, client_ref,
-                                           trip_error("arrival.client_ref_invalid"))
+                                           trip_error("arrival.client_ref_invalid"),
+                                           officer_id=officer_id)
     return await submissions.replayed(ArrivalSubmission, account_id, client_ref, rows, settings)
 
 
@@ -115,22 +119,18 @@ async def _trip_regions(trip: TripData, province_code: str, province_name: str,
     return rows
 
 
-async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequence[PersonData],
-                       trip: TripData, client_ref: str, settings, province_code: str,
-                       province_name: str, channel: str, officer_id: int | None,
+async def _submit_once(account_id: int | None, person_ids: list[int],
+                       new_persons: Sequence[PersonData], trip: TripData, client_ref: str,
+                       settings, province_code: str, province_name: str, channel: str,
+                       officer_id: int | None,
                        now: datetime) -> tuple[list[int], list[int]] | None:
     """One attempt in one transaction; None when the submission already exists."""
     async with db.write_transaction():
-        # Lock the account: submissions from one phone run one after the other.
-        account = await db.for_update(Account.select(Account.id).where(
-            Account.id == account_id)).first()
-        if account is None:
-            raise LookupError(f"no account {account_id}")
+        await submissions.lock_account(account_id)
         if await ArrivalDeclaration.exists().where(
                 ArrivalDeclaration.client_ref == f"{client_ref}:0"):
             return None
-        owned = {r["id"]: r for r in await Person.select(Person.id, Person.is_owner).where(
-            Person.account == account_id)}
+        owned = await submissions.named_persons(account_id, person_ids)
         if any(pid not in owned for pid in person_ids):
             raise FormErrors({"persons": trip_error("arrival.person_unknown")})
         errors: dict[str, InputError] = {}
@@ -140,7 +140,7 @@ async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequ
             errors["checkpoint"] = trip_error("checkpoint.unknown")
         if errors:
             raise FormErrors(errors)
-        has_owner = any(r["is_owner"] for r in owned.values())
+        has_owner = account_id is None or any(r["is_owner"] for r in owned.values())
         declared = list(person_ids)
         for i, data in enumerate(new_persons):
             is_owner = not has_owner and i == 0
@@ -182,7 +182,8 @@ async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequ
         return arrival_ids, declared
 
 
-async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Sequence[PersonData],
+async def submit(account_id: int | None, *, person_ids: Sequence[int],
+                 new_persons: Sequence[PersonData],
                  trip: TripData, client_ref: str, settings, province_code: str,
                  province_name: str, channel: str = "self", officer_id: int | None = None,
                  now: datetime | None = None) -> ArrivalSubmission:
@@ -194,6 +195,7 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
     ward, destination outside the province), ``checkpoint`` (unknown or closed),
     ``new{i}.{field}`` (a new person's problems). Submitting the same ``client_ref`` again
     returns the first submission with ``replayed=True``, also when two arrive at once.
+    ``account_id=None``: officer or kiosk entry, as in :func:`declarations.submit`.
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -204,7 +206,7 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
     chosen = list(dict.fromkeys(int(p) for p in person_ids))
     if not chosen and not new_persons:
         raise FormErrors({"persons": trip_error("arrival.no_person")})
-    replay = await _replay(account_id, client_ref, settings)
+    replay = await _replay(account_id, client_ref, settings, officer_id)
     if replay is not None:
         return replay
     now = now or datetime.now(UTC)
@@ -217,11 +219,11 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
     # a QR reference): the transaction rolled back and the next attempt sees the winner.
     result = await db.retry_on_unique(attempt)
     if result is None:
-        replay = await _replay(account_id, client_ref, settings)
+        replay = await _replay(account_id, client_ref, settings, officer_id)
         assert replay is not None
         return replay
     arrival_ids, declared = result
-    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    views = await submissions.person_views(account_id, declared, settings)
     return ArrivalSubmission(client_ref, now, arrival_ids, [views[p] for p in declared], False)
 
 

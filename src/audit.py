@@ -36,6 +36,7 @@ class AuditView:
     actor_kind: str
     place: str
     person_id: int | None
+    actor_id: int | None = None
 
 
 def fingerprint(value: str, secret_key: bytes) -> str:
@@ -85,8 +86,8 @@ async def for_persons(person_ids: Sequence[int], *, actor_kinds: Sequence[str] =
         return []
     rows = await AuditEntry.select(
         AuditEntry.at, AuditEntry.action, AuditEntry.actor_kind, AuditEntry.place,
-        AuditEntry.person,
+        AuditEntry.person, AuditEntry.actor_id,
     ).where(AuditEntry.person.is_in(ids) & AuditEntry.actor_kind.is_in(list(actor_kinds))
             ).order_by(AuditEntry.at, AuditEntry.id, ascending=False).limit(limit)
-    return [AuditView(r["at"], r["action"], r["actor_kind"], r["place"], r["person"])
-            for r in rows]
+    return [AuditView(r["at"], r["action"], r["actor_kind"], r["place"], r["person"],
+                      r["actor_id"]) for r in rows]

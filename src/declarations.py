@@ -19,7 +19,7 @@ from khaibao import db, people, submissions
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors, PersonData, PersonView
-from khaibao.tables import Account, HealthDeclaration, Person
+from khaibao.tables import HealthDeclaration, Person
 
 SYMPTOMS = (
     ("fever", N_("Sốt")),
@@ -134,37 +134,39 @@ def parse_health(fields: Mapping[str, str | list[str]]) -> HealthData:
     return HealthData(places, symptoms or (), exposures or (), pledge)
 
 
-async def submission(account_id: int, client_ref: str, settings) -> Submission | None:
-    """A past submission of this account by its ``client_ref`` (``replayed=True``); None when
-    there is none — also when the reference is malformed or another account's."""
-    rows = await submissions.rows_of(HealthDeclaration, account_id, client_ref)
+async def submission(account_id: int | None, client_ref: str, settings, *,
+                     officer_id: int | None = None) -> Submission | None:
+    """A past submission of this account (no account: of this officer, or of kiosks) by its
+    ``client_ref`` (``replayed=True``); None when there is none — also when the reference is
+    malformed or another account's."""
+    rows = await submissions.rows_of(HealthDeclaration, account_id, client_ref,
+                                     officer_id=officer_id)
     return await submissions.replayed(Submission, account_id, client_ref, rows, settings)
 
 
-async def _replay(account_id: int, client_ref: str, settings) -> Submission | None:
+async def _replay(account_id: int | None, client_ref: str, settings,
+                  officer_id: int | None = None) -> Submission | None:
     rows = await submissions.replayed_rows(HealthDeclaration, account_id, client_ref,
-                                           _error("declaration.client_ref_invalid"))
+                                           _error("declaration.client_ref_invalid"),
+                                           officer_id=officer_id)
     return await submissions.replayed(Submission, account_id, client_ref, rows, settings)
 
 
-async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequence[PersonData],
-                       health: HealthData, client_ref: str, settings, channel: str,
-                       officer_id: int | None, now: datetime) -> tuple[list[int], list[int]] | None:
+async def _submit_once(account_id: int | None, person_ids: list[int],
+                       new_persons: Sequence[PersonData], health: HealthData, client_ref: str,
+                       settings, channel: str, officer_id: int | None,
+                       now: datetime) -> tuple[list[int], list[int]] | None:
     """One attempt in one transaction; None when the submission already exists."""
     async with db.write_transaction():
-        # Lock the account: submissions from one phone run one after the other.
-        account = await db.for_update(Account.select(Account.id).where(
-            Account.id == account_id)).first()
-        if account is None:
-            raise LookupError(f"no account {account_id}")
+        await submissions.lock_account(account_id)
         if await HealthDeclaration.exists().where(
                 HealthDeclaration.client_ref == f"{client_ref}:0"):
             return None
-        owned = {r["id"]: r for r in await Person.select(Person.id, Person.is_owner).where(
-            Person.account == account_id)}
+        owned = await submissions.named_persons(account_id, person_ids)
         if any(pid not in owned for pid in person_ids):
             raise FormErrors({"persons": _error("declaration.person_unknown")})
-        has_owner = any(r["is_owner"] for r in owned.values())
+        # Without an account nobody is "the phone's owner".
+        has_owner = account_id is None or any(r["is_owner"] for r in owned.values())
         errors: dict[str, InputError] = {}
         declared = list(person_ids)
         for i, data in enumerate(new_persons):
@@ -195,7 +197,8 @@ async def _submit_once(account_id: int, person_ids: list[int], new_persons: Sequ
         return [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))], declared
 
 
-async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Sequence[PersonData],
+async def submit(account_id: int | None, *, person_ids: Sequence[int],
+                 new_persons: Sequence[PersonData],
                  health: HealthData, client_ref: str, settings, channel: str = "self",
                  officer_id: int | None = None, now: datetime | None = None) -> Submission:
     """Declare for the chosen persons of the account and the new ones, all or nothing.
@@ -204,6 +207,10 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
     account), ``new{i}.{field}`` (a new person's ID is on this or another phone, unknown
     region). Submitting the same ``client_ref`` again returns the first submission with
     ``replayed=True``, also when two arrive at once.
+
+    ``account_id=None``: entered by an officer (``officer_id``; channel assisted or paper) or
+    at a kiosk without a phone (channel kiosk): ``person_ids`` may be any existing persons,
+    new persons get no account.
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -212,7 +219,7 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
     chosen = list(dict.fromkeys(int(p) for p in person_ids))
     if not chosen and not new_persons:
         raise FormErrors({"persons": _error("declaration.no_person")})
-    replay = await _replay(account_id, client_ref, settings)
+    replay = await _replay(account_id, client_ref, settings, officer_id)
     if replay is not None:
         return replay
     now = now or datetime.now(UTC)
@@ -225,11 +232,11 @@ async def submit(account_id: int, *, person_ids: Sequence[int], new_persons: Seq
     # a QR reference): the transaction rolled back and the next attempt sees the winner.
     result = await db.retry_on_unique(attempt)
     if result is None:
-        replay = await _replay(account_id, client_ref, settings)
+        replay = await _replay(account_id, client_ref, settings, officer_id)
         assert replay is not None
         return replay
     declaration_ids, declared = result
-    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    views = await submissions.person_views(account_id, declared, settings)
     return Submission(client_ref, now, declaration_ids, [views[p] for p in declared], False)
 
 

@@ -39,6 +39,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "officers": frozenset({ADMIN}),
     "checkpoints": frozenset({ADMIN}),
     "venues": frozenset({ADMIN, VENUE}),
+    "trace": frozenset({ADMIN, HEALTH}),  # contact tracing, venue "point" policies
+    "retention": frozenset({ADMIN}),  # read the deletion reports
+    "self": frozenset(ROLES),  # manage one's own passkeys
 }
 
 ENROLLMENT_LIFETIME = timedelta(hours=24)
@@ -58,6 +61,12 @@ _MESSAGES = {
                                    "This checkpoint was not found."),
     "officer.last_admin": ("Không thể khoá quản trị viên cuối cùng đang hoạt động.",
                            "The last active admin cannot be disabled."),
+    "officer.last_admin_role": (
+        "Không thể đổi vai trò của quản trị viên cuối cùng đang hoạt động. Hãy tạo thêm một "
+        "quản trị viên khác trước.",
+        "The last active admin cannot get another role. Create another admin first."),
+    "officer.disabled": ("Cán bộ này đang bị khoá. Hãy mở khoá trước khi cấp liên kết.",
+                         "This officer is disabled. Re-enable them before issuing a link."),
 }
 
 
@@ -215,14 +224,19 @@ async def update(officer_id: int, name: str, role: str, *, region_code: str | No
     if current is None:
         raise OfficerNotFound(officer_id)
     values = await _checked(name, role, region_code, checkpoint_id)
-    if current.is_admin and current.active and role != ADMIN and await count_active_admins() <= 1:
-        raise FormErrors({"role": error("officer.last_admin")})
-    await Officer.update(values).where(Officer.id == officer_id)
+    async with db.write_transaction():
+        # Checked and written in one transaction: two admins demoting each other at once
+        # cannot leave nobody.
+        if (current.is_admin and current.active and role != ADMIN
+                and await count_active_admins() <= 1):
+            raise FormErrors({"role": error("officer.last_admin_role")})
+        await Officer.update(values).where(Officer.id == officer_id)
     if role != current.role:
         # A new role must not ride on sessions opened under the old one.
         await sessions.end_all(SESSION_KIND, officer_id)
-    await audit.record("officer.update", actor_kind="officer", actor_id=by,
-                       detail={"officer": officer_id, "role": role})
+    await audit.record("officer.update", actor_kind="officer" if by else "system", actor_id=by,
+                       detail={"officer": officer_id, "role": role,
+                               "previous_role": current.role})
     return await get(officer_id)  # type: ignore[return-value]
 
 
@@ -232,10 +246,11 @@ async def set_active(officer_id: int, active: bool, *, by: int | None = None,
     current = await get(officer_id)
     if current is None:
         raise OfficerNotFound(officer_id)
-    if not active and current.is_admin and current.active and await count_active_admins() <= 1:
-        raise error("officer.last_admin")
     now = _now(now)
-    async with db.transaction():
+    async with db.write_transaction():
+        if (not active and current.is_admin and current.active
+                and await count_active_admins() <= 1):
+            raise error("officer.last_admin")
         await Officer.update({Officer.active: active,
                               Officer.disabled_at: None if active else now}
                              ).where(Officer.id == officer_id)
@@ -245,7 +260,8 @@ async def set_active(officer_id: int, active: bool, *, by: int | None = None,
                 & EnrollmentLink.revoked_at.is_null())
     if not active:
         await sessions.end_all(SESSION_KIND, officer_id)
-    await audit.record("officer.enable" if active else "officer.disable", actor_kind="officer",
+    await audit.record("officer.enable" if active else "officer.disable",
+                       actor_kind="officer" if by else "system",
                        actor_id=by, detail={"officer": officer_id}, now=now)
     return await get(officer_id)  # type: ignore[return-value]
 
@@ -279,6 +295,11 @@ async def issue_enrollment(officer_id: int, *, created_by: int | None = None,
                            now: datetime | None = None) -> str:
     """A new one-time enrollment token (24 h); earlier open links of the officer are revoked
     so only the newest link handed out works."""
+    officer = await get(officer_id)
+    if officer is None:
+        raise OfficerNotFound(officer_id)
+    if not officer.active:
+        raise error("officer.disabled")
     now = _now(now)
     raw = secrets.token_urlsafe(32)
     async with db.transaction():
@@ -333,7 +354,8 @@ async def revoke_enrollments(officer_id: int, *, by: int | None = None,
         & EnrollmentLink.revoked_at.is_null()
     ).returning(EnrollmentLink.id)
     if revoked:
-        await audit.record("officer.revoke_link", actor_kind="officer", actor_id=by,
+        await audit.record("officer.revoke_link", actor_kind="officer" if by else "system",
+                           actor_id=by,
                            detail={"officer": officer_id}, now=now)
     return len(revoked)
 
@@ -347,6 +369,38 @@ async def open_enrollment(officer_id: int, *, now: datetime | None = None) -> da
     if row is None or _aware(row["expires_at"]) <= _now(now):
         return None
     return _aware(row["expires_at"])
+
+
+async def open_enrollments(*, now: datetime | None = None) -> dict[int, datetime]:
+    """Officer id → when their open enrollment link expires, for every officer with one."""
+    now = _now(now)
+    rows = await EnrollmentLink.select(EnrollmentLink.officer, EnrollmentLink.expires_at).where(
+        EnrollmentLink.used_at.is_null() & EnrollmentLink.revoked_at.is_null()
+        & (EnrollmentLink.expires_at > now))
+    result: dict[int, datetime] = {}
+    for row in rows:
+        expires = _aware(row["expires_at"])
+        result[row["officer"]] = max(expires, result.get(row["officer"], expires))
+    return result
+
+
+# --- passkeys (read only; adding and signing in live in passkeys.py) ---------------------------
+
+@dataclass(frozen=True)
+class PasskeyView:
+    id: int
+    name: str
+    created_at: datetime | None
+    last_used_at: datetime | None
+
+
+async def passkeys_of(officer_id: int) -> list[PasskeyView]:
+    """The officer's passkeys, oldest first."""
+    rows = await Passkey.select(Passkey.id, Passkey.name, Passkey.created_at,
+                                Passkey.last_used_at).where(Passkey.officer == officer_id
+                                                            ).order_by(Passkey.id)
+    return [PasskeyView(r["id"], r["name"] or "", _aware(r["created_at"]),
+                        _aware(r["last_used_at"])) for r in rows]
 
 
 # --- sessions ----------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ class PersonNotFound(LookupError):
 @dataclass
 class PersonView:
     id: int
-    account_id: int
+    account_id: int | None  # None: entered by an officer or at a kiosk, no phone account
     is_owner: bool
     full_name: str
     id_type: IdType
@@ -60,7 +60,7 @@ class PersonView:
     token: str
     channel: str
     last_declared_at: datetime | None
-
+    qr_issued_at: datetime | None = None
 
 
 # --- storage -------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def _compact(number: str) -> str:
     return "".join(unicodedata.normalize("NFKC", number or "").split()).upper()
 
 
-def _stored(data: PersonData, account_id: int, key: bytes) -> dict[str, Any]:
+def _stored(data: PersonData, account_id: int | None, key: bytes) -> dict[str, Any]:
     """The person's columns from validated data: hashes, masks and ciphertexts only."""
     has_id = data.id_type is not IdType.NONE and bool(data.id_number)
     bhyt = (data.bhyt.full or data.bhyt.social_insurance_number) if data.bhyt else None
@@ -100,7 +100,7 @@ async def _region_id(code: str | None) -> int | None:
     return row["id"]
 
 
-async def _conflicts(account_id: int, values: dict[str, Any], person_id: int | None = None
+async def _conflicts(account_id: int | None, values: dict[str, Any], person_id: int | None = None
                      ) -> dict[str, InputError]:
     if values["id_hash"] is None:
         return {}
@@ -108,7 +108,7 @@ async def _conflicts(account_id: int, values: dict[str, Any], person_id: int | N
         Person.id_hash == values["id_hash"]).first()
     if row is None or row["id"] == person_id:
         return {}
-    same = row["account"] == account_id
+    same = account_id is not None and row["account"] == account_id
     return {"id_number": error("person.already_listed" if same
                                else "person.id_registered_elsewhere")}
 
@@ -125,14 +125,17 @@ async def _checked_region(data: PersonData, errors: dict[str, InputError]) -> in
     return region_id
 
 
-async def create_person(account_id: int, data: PersonData, settings, *, is_owner: bool,
+async def create_person(account_id: int | None, data: PersonData, settings, *, is_owner: bool,
                         channel: str, now: datetime | None = None) -> int:
     """Add a person to an account (inside the caller's write transaction); return its id.
 
-    A child without ID already on this account is reused. Raises :class:`FormErrors`
-    (``id_number``: already listed / registered elsewhere; ``region``: unknown)."""
+    ``account_id=None``: a person entered by an officer or at a kiosk, with no phone account.
+    A child without ID already on this account is reused (never across persons without an
+    account: two children of the same name and year there are not known to be one).
+    Raises :class:`FormErrors` (``id_number``: already listed / registered elsewhere;
+    ``region``: unknown)."""
     values = _stored(data, account_id, settings.secret_key)
-    if values["no_id_key"] is not None:
+    if values["no_id_key"] is not None and account_id is not None:
         same_child = await Person.select(Person.id).where(
             (Person.account == account_id) & (Person.no_id_key == values["no_id_key"])).first()
         if same_child is not None:
@@ -193,6 +196,7 @@ async def _views(where, settings) -> list[PersonView]:
         Person.id, Person.account, Person.is_owner, Person.full_name, Person.id_type,
         Person.id_masked, Person.birth_year, Person.sex, Person.nationality,
         Person.address_detail, Person.bhyt_masked, Person.qr_reference, Person.channel,
+        Person.qr_issued_at,
         Person.region.code.as_alias("region_code"), Person.region.path.as_alias("region_path"),
     ).where(where).order_by(Person.is_owner, ascending=False).order_by(
         Person.created_at, Person.id)
@@ -212,20 +216,36 @@ async def _views(where, settings) -> list[PersonView]:
         address_detail=r["address_detail"], bhyt_masked=r["bhyt_masked"],
         token=make_token(TokenKind.PERSON, r["qr_reference"], settings.secret_key),
         channel=r["channel"], last_declared_at=last.get(r["id"]),
+        qr_issued_at=_as_datetime(r["qr_issued_at"]),
     ) for r in rows]
 
 
 async def persons_of(account_id: int, settings) -> list[PersonView]:
     """The account's persons: the owner first, then in the order they were added."""
+    if account_id is None:
+        return []
     return await _views(Person.account == account_id, settings)
 
 
 async def get_person(account_id: int, person_id: int, settings) -> PersonView:
-    """One person of this account; :class:`PersonNotFound` for anyone else's."""
+    """One person of this account; :class:`PersonNotFound` for anyone else's (also for a
+    person without an account: ``account_id`` None reaches nobody)."""
+    if account_id is None:
+        raise PersonNotFound(person_id)
     views = await _views((Person.id == person_id) & (Person.account == account_id), settings)
     if not views:
         raise PersonNotFound(person_id)
     return views[0]
+
+
+async def persons_by_ids(person_ids: list[int], settings) -> list[PersonView]:
+    """Persons by id whoever they belong to — for officers and kiosks only, never for a
+    citizen's request (those go through :func:`persons_of` / :func:`get_person`)."""
+    ids = list(dict.fromkeys(int(p) for p in person_ids))
+    if not ids:
+        return []
+    views = {v.id: v for v in await _views(Person.id.is_in(ids), settings)}
+    return [views[i] for i in ids if i in views]
 
 
 async def find_by_token(token: str, settings) -> PersonView | None:
@@ -258,6 +278,9 @@ async def update_person(account_id: int, person_id: int, data: PersonData, setti
     """Replace a person's data (same conflict rules as adding one)."""
     values = _stored(data, account_id, settings.secret_key)
 
+    if account_id is None:
+        raise PersonNotFound(person_id)
+
     async def attempt() -> None:
         async with db.write_transaction():
             owned = await db.for_update(Person.select(Person.id).where(
@@ -280,6 +303,8 @@ async def update_person(account_id: int, person_id: int, data: PersonData, setti
 async def reissue_qr(account_id: int, person_id: int, settings, *,
                      now: datetime | None = None) -> PersonView:
     """Give the person a new QR reference: the old token stops finding anybody."""
+    if account_id is None:
+        raise PersonNotFound(person_id)
 
     async def attempt() -> None:
         _token, reference = issue_person_token(settings.secret_key)

@@ -1,7 +1,11 @@
 """What health and arrival declarations share: a submission covers several persons, all or
 nothing, and is idempotent. Row *n* of a submission is stored with ``client_ref``
 ``{ref}:{n}``, so a double tap or an offline replay finds the first submission instead of
-adding one."""
+adding one.
+
+A submission without an account (``account_id=None``) comes from an officer (assisted or
+paper entry, ``officer_id`` set) or a kiosk without a phone (``officer_id`` None): it may name
+any existing person, and its replay is found by the officer instead of the account."""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from typing import Any
 
 from piccolo.table import Table
 
-from khaibao import people
+from khaibao import db, people
 from khaibao.errors import InputError
 from khaibao.people import FormErrors
+from khaibao.tables import Account, Person
 
 CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -28,13 +33,23 @@ def channel_for(channel: str, is_owner: bool) -> str:
     return channel
 
 
-async def rows_of(table: type[Table], account_id: int, client_ref: str) -> list[dict[str, Any]]:
+def _submitter(table: type[Table], account_id: int | None, officer_id: int | None):
+    """Whose rows: the account's, or (no account) this officer's / a kiosk's."""
+    t: Any = table
+    if account_id is not None:
+        return t.account == account_id
+    by_officer = t.officer_id.is_null() if officer_id is None else t.officer_id == officer_id
+    return t.account.is_null() & by_officer
+
+
+async def rows_of(table: type[Table], account_id: int | None, client_ref: str, *,
+                  officer_id: int | None = None) -> list[dict[str, Any]]:
     """This account's rows of the submission ``client_ref``, in order (empty when none)."""
     if not is_client_ref(client_ref):
         return []
     rows = await table.select(
         table.id, table.person, table.client_ref, table.submitted_at,  # type: ignore[attr-defined]
-    ).where((table.account == account_id)  # type: ignore[attr-defined]
+    ).where(_submitter(table, account_id, officer_id)
             & table.client_ref.like(f"{client_ref}:%"))  # type: ignore[attr-defined]
     # LIKE treats "_" as a wildcard and may ignore case: keep the exact matches only.
     mine = sorted(((int(r["client_ref"].rpartition(":")[2]), r) for r in rows
@@ -44,8 +59,9 @@ async def rows_of(table: type[Table], account_id: int, client_ref: str) -> list[
     return [row for _n, row in mine]
 
 
-async def replayed_rows(table: type[Table], account_id: int, client_ref: str,
-                        refusal: InputError) -> list[dict[str, Any]]:
+async def replayed_rows(table: type[Table], account_id: int | None, client_ref: str,
+                        refusal: InputError, *, officer_id: int | None = None
+                        ) -> list[dict[str, Any]]:
     """The rows of an earlier submission with this reference (empty when there is none);
     FormErrors ``client_ref`` when the reference is another account's.
 
@@ -55,19 +71,51 @@ async def replayed_rows(table: type[Table], account_id: int, client_ref: str,
     first = f"{client_ref}:0"
     if not await table.exists().where(table.client_ref == first):  # type: ignore[attr-defined]
         return []
-    rows = await rows_of(table, account_id, client_ref)
+    rows = await rows_of(table, account_id, client_ref, officer_id=officer_id)
     if not rows:
         # Another account's reference: refuse, and never show its data.
         raise FormErrors({"client_ref": refusal})
     return rows
 
 
-async def replayed(make, account_id: int, client_ref: str, rows: list[dict[str, Any]],
+async def person_views(account_id: int | None, person_ids: list[int], settings
+                       ) -> dict[int, people.PersonView]:
+    """The views of a submission's persons: the account's, or (no account) those named."""
+    if account_id is None:
+        return {v.id: v for v in await people.persons_by_ids(person_ids, settings)}
+    return {v.id: v for v in await people.persons_of(account_id, settings)}
+
+
+async def lock_account(account_id: int | None) -> None:
+    """Inside a write transaction: submissions from one phone run one after the other.
+    Without an account, concurrent duplicates meet at the unique ``client_ref``."""
+    if account_id is None:
+        return
+    account = await db.for_update(Account.select(Account.id).where(
+        Account.id == account_id)).first()
+    if account is None:
+        raise LookupError(f"no account {account_id}")
+
+
+async def named_persons(account_id: int | None, person_ids: list[int]
+                        ) -> dict[int, dict[str, Any]]:
+    """id → row (id, is_owner) of the persons a submission may name: the account's own, or
+    without an account (officer, kiosk) the existing persons among ``person_ids``."""
+    if account_id is None:
+        if not person_ids:
+            return {}
+        where = Person.id.is_in(list(person_ids))
+    else:
+        where = Person.account == account_id
+    return {r["id"]: r for r in await Person.select(Person.id, Person.is_owner).where(where)}
+
+
+async def replayed(make, account_id: int | None, client_ref: str, rows: list[dict[str, Any]],
                    settings):
     """``make(client_ref, submitted_at, row ids, persons, replayed=True)`` for the rows of an
     earlier submission, or None when there are none."""
     if not rows:
         return None
-    views = {v.id: v for v in await people.persons_of(account_id, settings)}
+    views = await person_views(account_id, [r["person"] for r in rows], settings)
     return make(client_ref, rows[0]["submitted_at"], [r["id"] for r in rows],
                 [views[r["person"]] for r in rows if r["person"] in views], True)

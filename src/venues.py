@@ -256,3 +256,19 @@ async def set_staff(venue_id: int, officer_ids: set[int], *, by: int | None = No
         await audit.record("venue.staff", actor_kind="officer", actor_id=by,
                            detail={"venue": venue_id, "added": sorted(added),
                                    "removed": sorted(removed)})
+
+
+async def staff_by_venue(venue_ids: list[int] | set[int]) -> dict[int, list[tuple[int, str]]]:
+    """The officers (id, name) who run each venue, by name — for the venue list."""
+    ids = sorted(venue_ids)
+    if not ids:
+        return {}
+    rows = await OfficerVenue.select(
+        OfficerVenue.venue, OfficerVenue.officer, OfficerVenue.officer.name.as_alias("name")
+    ).where(OfficerVenue.venue.is_in(ids))
+    result: dict[int, list[tuple[int, str]]] = {}
+    for row in rows:
+        result.setdefault(row["venue"], []).append((row["officer"], row["name"]))
+    for staff in result.values():
+        staff.sort(key=lambda item: (item[1].casefold(), item[0]))
+    return result

@@ -34,10 +34,12 @@ STATIC_DIR = PACKAGE_DIR / "static"
 LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def format_time(value: datetime | None) -> str:
-    """A moment in Vietnam's time zone: "22:45, 25/11/2026"."""
-    if value is None:
+def format_time(value: datetime | str | None) -> str:
+    """A moment (or an ISO-8601 text) in Vietnam's time zone: "22:45, 25/11/2026"."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(LOCAL_TIMEZONE).strftime("%H:%M, %d/%m/%Y")

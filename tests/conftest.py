@@ -97,7 +97,10 @@ async def client(database: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app, run in the tests' own event loop on the session's
     connections (the app's start-up and shutdown are exercised by the browser tests)."""
     app = create_app(database)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    # Each test is its own client address: per-address limits (OTP sends) never carry over
+    # from one test to the next.
+    address = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as test_client:
         yield test_client
 

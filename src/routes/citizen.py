@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
 
-from khaibao import audit, declarations, insurance, people, qr, rate_limits
+from khaibao import audit, checks, declarations, insurance, people, qr, rate_limits
 from khaibao.errors import InputError
 from khaibao.i18n import gettext as _
 from khaibao.identity import looks_like_chip_cccd, parse_chip_cccd
@@ -30,6 +30,11 @@ from khaibao.web import redirect, render
 BHYT_FILLS_PER_HOUR = 20
 
 
+def _continue_to(value: str | None) -> str:
+    """A local path to continue to after declaring, or "" (then: the QR page)."""
+    return safe_next(value) if value else ""
+
+
 class CitizenController(Controller):
     @get("/kbyt", name="citizen.kbyt")
     async def kbyt(self, request: Request, tiep: FromQuery[str | None] = None) -> Response:
@@ -46,9 +51,11 @@ class CitizenController(Controller):
         })
 
     @get("/kbyt/khai-bao", name="citizen.declare_form")
-    async def declare_form(self, request: Request) -> Response:
+    async def declare_form(self, request: Request, tiep: FromQuery[str | None] = None
+                           ) -> Response:
+        """``tiep``: a local page to go back to after declaring (a venue's check-in)."""
         account_id = await require_citizen(request)
-        return await self._render_form(request, account_id)
+        return await self._render_form(request, account_id, tiep=_continue_to(tiep))
 
     @post("/kbyt/khai-bao", name="citizen.declare")
     async def declare(self, request: Request) -> Response:
@@ -62,6 +69,7 @@ class CitizenController(Controller):
                          "exposures": form.getall("exposures", []),
                          "pledge": str(form.get("pledge", ""))}
         client_ref = str(form.get("client_ref", ""))
+        tiep = _continue_to(str(form.get("tiep", "")))
         errors: dict[str, str] = {}
         health = None
         try:
@@ -77,10 +85,10 @@ class CitizenController(Controller):
             except people.FormErrors as caught:
                 errors.update(assign_errors(blocks, caught.errors))
             else:
-                return redirect(request, f"/qr?ref={submission.client_ref}")
+                return redirect(request, tiep or f"/qr?ref={submission.client_ref}")
         return await self._render_form(
             request, account_id, selected=selected, blocks=blocks, errors=errors,
-            health=health_fields, client_ref=client_ref, status_code=422,
+            health=health_fields, client_ref=client_ref, status_code=422, tiep=tiep,
         )
 
     async def _render_form(self, request: Request, account_id: int, *,
@@ -88,12 +96,13 @@ class CitizenController(Controller):
                            blocks: list[dict[str, Any]] | None = None,
                            errors: dict[str, str] | None = None,
                            health: dict[str, Any] | None = None, client_ref: str = "",
-                           status_code: int = 200) -> Response:
+                           status_code: int = 200, tiep: str = "") -> Response:
         persons = await persons_context(account_id, request.app.state.settings,
                                         selected=selected, blocks=blocks, client_ref=client_ref)
         return render(request, "declare.html", {
             **persons,
             "errors": errors or {}, "health": health or {"symptoms": [], "exposures": []},
+            "tiep": tiep,
             "symptom_choices": [(c, _(label)) for c, label in declarations.SYMPTOMS],
             "exposure_choices": [(c, _(label)) for c, label in declarations.EXPOSURES],
         }, block="form", status_code=status_code)
@@ -174,6 +183,10 @@ class CitizenController(Controller):
         cards = [{"person": p, "svg": Markup(qr.svg(p.token, title=p.full_name))}  # noqa: S704
                  for p in persons]
         submitted = await declarations.submission(account_id, ref, settings) if ref else None
+        # "Ai đã kiểm tra mã QR của tôi": officers' role and place, never their names.
+        seen = await checks.recent_checks([p.id for p in persons])
+        for card in cards:
+            card["checks"] = seen.get(card["person"].id, [])[:10]
         return render(request, "my_qr.html", {"cards": cards, "submitted": submitted})
 
     @get("/qr/{person_id:int}/ma-qr.png", name="citizen.qr_png")

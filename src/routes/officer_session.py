@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
@@ -75,6 +75,8 @@ async def _provide_officer(request: Request) -> OfficerView:
 
 
 OFFICER_DEPENDENCY = {"officer": Provide(_provide_officer)}
+# A handler's ``officer: CurrentOfficer`` parameter receives the signed-in officer.
+CurrentOfficer = NamedDependency[OfficerView]
 
 
 def sign_in_required_response(request: Request, _exc: Exception) -> Response:

@@ -1,6 +1,7 @@
 """Piccolo tables, one module per domain. ``ALL_TABLES`` is what migrations and the engine
 binding see; add a new domain's tables here."""
 
+from khaibao.tables.api import ApiKey
 from khaibao.tables.arrivals import ArrivalDeclaration, ArrivalPlace, Checkpoint, Policy
 from khaibao.tables.audit import AuditEntry
 from khaibao.tables.citizens import (
@@ -46,10 +47,12 @@ ALL_TABLES = [
     OfficerVenue,
     CheckIn,
     DeviceKey,
+    ApiKey,
 ]
 
 __all__ = [
     "ALL_TABLES",
+    "ApiKey",
     "Account",
     "ArrivalDeclaration",
     "ArrivalPlace",

@@ -1,0 +1,87 @@
+"""The officer's check page (/kiemtra), its camera scanner (/kiemtra/quet), the lookup and
+"Ghi nhận đã kiểm tra". The rules live in checks.py; this only reads forms and renders.
+
+The scanned or typed text always travels in a POST body, never in a URL (it may be an ID
+number or a QR token). Both pages share the ``check`` block of check.html as the fragment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+
+from khaibao import checks, i18n
+from khaibao.errors import InputError
+from khaibao.routes.officer_session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
+from khaibao.web import is_htmx, render
+
+
+def _message(error) -> str:
+    return error.message(i18n.current_language.get())
+
+
+def _context(scan_page: bool) -> dict[str, Any]:
+    return {"scan_page": scan_page, "colour_labels": checks.COLOUR_LABELS,
+            "channel_labels": checks.CHANNEL_LABELS}
+
+
+class CheckController(Controller):
+    path = "/kiemtra"
+    guards = [officer_guard]
+    opt = {"permission": "check"}
+    dependencies = OFFICER_DEPENDENCY
+
+    @get("/", name="check.page")
+    async def page(self, request: Request, officer: CurrentOfficer) -> Response:
+        """KIỂM TRA KBYT TRONG TỈNH / KIỂM TRA VÀO HUẾ: one field for an ID number or a QR."""
+        return render(request, "check.html", _context(False))
+
+    @get("/quet", name="check.scan")
+    async def scan(self, request: Request, officer: CurrentOfficer) -> Response:
+        """The camera scanner: every code read is looked up like a typed one."""
+        return render(request, "check_scan.html", _context(True))
+
+    @post("/tra-cuu", name="check.lookup")
+    async def lookup(self, request: Request, officer: CurrentOfficer) -> Response:
+        settings = request.app.state.settings
+        form = await request.form()
+        text = str(form.get("q", ""))
+        scan_page = form.get("from") == "quet"
+        template = "check_scan.html" if scan_page and not is_htmx(request) else "check.html"
+        context = _context(scan_page)
+        try:
+            result = await checks.check(text, officer, settings)
+        except checks.RateLimited as limited:
+            context["limit_error"] = _message(limited.error)
+            return render(request, template, context, block="check", status_code=429,
+                          headers={"Retry-After": str(limited.retry_after)})
+        context["result"] = result
+        status = 200
+        if result.kind == "empty":
+            context["field_error"] = _message(result.error)
+            status = 422
+        elif result.person is not None:
+            context["pass_ref"] = checks.pass_reference(officer.id, result.person.id,
+                                                        settings.secret_key)
+        return render(request, template, context, block="check", status_code=status)
+
+    @post("/ghi-nhan", name="check.record_pass")
+    async def record_pass(self, request: Request, officer: CurrentOfficer) -> Response:
+        """"Ghi nhận đã kiểm tra": a CheckPass with the colour decided again now."""
+        settings = request.app.state.settings
+        form = await request.form()
+        person = str(form.get("person", ""))
+        scan_page = form.get("from") == "quet"
+        template = "check_scan.html" if scan_page and not is_htmx(request) else "check.html"
+        context = _context(scan_page)
+        try:
+            if not person.isdigit() or len(person) > 18:
+                raise checks.error("check.pass_invalid")
+            record = await checks.record_pass(officer, int(person), str(form.get("ref", "")),
+                                              settings)
+        except InputError as error:
+            context["pass_error"] = _message(error)
+            return render(request, template, context, block="pass", status_code=422)
+        context["passed"] = record
+        return render(request, template, context, block="pass")

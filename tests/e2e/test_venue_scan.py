@@ -1,0 +1,138 @@
+"""The venue's scanner in Chromium: venue staff scan a citizen's QR with the (fake) camera and
+see a green result with the name; a chip-CCCD text typed into the field + Enter (as a USB
+reader does) checks the person in too. The officer, venue and persons are made directly in
+the live server's database (a separate process, so this test's own database stays bound)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, camera_video
+
+pytestmark = pytest.mark.e2e
+
+SETUP = r'''
+import asyncio, json, uuid
+from khaibao import db, declarations, officers, people, venues
+from khaibao.declarations import HealthData
+from khaibao.settings import Settings
+
+async def main():
+    settings = Settings.from_env()
+    db.configure(settings)
+    await db.connect()
+    officer = await officers.create("Nhân Viên Chợ Đông Ba", "venue")
+    raw = await officers.start_session(officer.id)
+    venue = await venues.create(venues.parse_venue(
+        {"name": "Chợ Đông Ba", "kind": "market", "daily_visitors": "300"}), settings)
+    await venues.set_staff(venue.id, {officer.id})
+    made = {}
+    for key, name, number in (("camera", "Nguyễn Văn An", "046090001234"),
+                              ("chip", "Trần Thị Bình", "046191005678")):
+        account = await people.account_for_phone(f"+8490{uuid.uuid4().int % 10**7:07d}")
+        data = people.parse_person({"full_name": name, "id_type": "cccd", "id_number": number,
+                                    "birth_year": "19" + number[4:6],
+                                    "sex": "male" if number[3] == "0" else "female",
+                                    "nationality": "VN", "region": "", "address_detail": "",
+                                    "bhyt": ""})
+        async with db.write_transaction():
+            pid = await people.create_person(account, data, settings, is_owner=True,
+                                             channel="self")
+        await declarations.submit(account, person_ids=[pid], new_persons=[],
+                                  health=HealthData("", (), (), True),
+                                  client_ref=uuid.uuid4().hex, settings=settings)
+        made[key] = {"id": pid, "token": (await people.get_person(account, pid, settings)).token,
+                     "number": number, "name": name}
+    await db.disconnect()
+    print(json.dumps({"cookie": raw, "venue": venue.id, "persons": made}))
+
+asyncio.run(main())
+'''
+
+
+@pytest.fixture(scope="module")
+def setup(live_server):
+    done = subprocess.run([sys.executable, "-c", SETUP], env=live_server.env,
+                          cwd=live_server.directory, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def checkins_of(live_server, person_id: int) -> list[tuple]:
+    with sqlite3.connect(Path(live_server.directory) / "e2e.sqlite3") as connection:
+        return connection.execute(
+            "SELECT venue, by_kind FROM check_in WHERE person = ?", (person_id,)).fetchall()
+
+
+@pytest.fixture
+def scanner_page(playwright_instance, live_server, setup, tmp_path, request):
+    video = camera_video(tmp_path, "token", setup["persons"]["camera"]["token"])
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+              "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
+    )
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
+                                  permissions=["camera"])
+    context.add_cookies([{"name": "khaibao_officer", "value": setup["cookie"],
+                          "domain": "localhost", "path": "/"}])
+    page = context.new_page()
+    page.csp_errors = []
+    page.on("console", lambda message: page.csp_errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    yield page
+    from tests.e2e.conftest import save_failure_screenshot
+    save_failure_screenshot(request, page)
+    context.close()
+    browser.close()
+
+
+def test_camera_scan_and_typed_chip_cccd_check_people_in(scanner_page, live_server, setup):
+    page = scanner_page
+    venue_id = setup["venue"]
+    camera, chip = setup["persons"]["camera"], setup["persons"]["chip"]
+    page.goto("/quan-tri/diem-den")
+    page.get_by_role("link", name="Máy quét").click()
+    page.wait_for_url(f"**/diem-den/{venue_id}/quet")
+    assert page.get_by_label("Mã QR cá nhân, mã trên thẻ CCCD hoặc số giấy tờ").evaluate(
+        "el => el === document.activeElement")  # ready for a USB reader
+
+    page.get_by_role("button", name="Bật camera để quét").click()
+    result = page.locator("#ket-qua")
+    result.get_by_text(camera["name"]).wait_for(timeout=15_000)
+    assert result.get_attribute("data-colour") == "green"
+    assert "Đã check-in" in result.inner_text()
+    assert "046090001234" not in result.inner_text()  # masked ID only
+    assert checkins_of(live_server, camera["id"]) == [(venue_id, "staff")]
+    page.wait_for_timeout(1000)  # the code stays in view: no second check-in, no new result
+    assert len(checkins_of(live_server, camera["id"])) == 1
+    page.get_by_role("button", name="Tắt camera").click()
+
+    field = page.get_by_label("Mã QR cá nhân, mã trên thẻ CCCD hoặc số giấy tờ")
+    assert field.input_value() == ""
+    field.fill(f"{chip['number']}||{chip['name']}|01011991|Nữ|Phường Thuận Hóa, Huế|01012021")
+    field.press("Enter")
+    result.get_by_text(chip["name"]).wait_for(timeout=10_000)
+    assert result.get_attribute("data-colour") == "green"
+    assert checkins_of(live_server, chip["id"]) == [(venue_id, "staff")]
+    # the field is cleared and focused again for the next person
+    assert field.input_value() == ""
+    assert field.evaluate("el => el === document.activeElement")
+
+    field.fill("KB1PXXXXXXXXXXXXXXXXXXXXXXXXXX")
+    field.press("Enter")
+    page.get_by_text("Đọc lỗi, quét lại").wait_for(timeout=10_000)
+    assert result.get_attribute("data-colour") == "red"
+
+    page.goto(f"/diem-den/{venue_id}")
+    assert page.locator("#hom-nay").inner_text() == "2"
+    assert page.get_by_role("cell", name=chip["name"]).count() == 1
+    assert page.locator("svg[role=img]").count() == 2
+    assert page.csp_errors == []
