@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 
 from khaibao import checkpoints, region_picker
 from khaibao.checkpoints import CheckpointAdminView
@@ -78,13 +78,13 @@ class CheckpointsAdminController(Controller):
         }, block="checkpoints_main", status_code=status_code)
 
     @get("/{checkpoint_id:int}", name="admin_checkpoints.detail")
-    async def detail(self, request: Request, officer: CurrentOfficer, checkpoint_id: int,
+    async def detail(self, request: Request, officer: CurrentOfficer, checkpoint_id: FromPath[int],
                      xong: FromQuery[str | None] = None) -> Response:
         target = await self._target(checkpoint_id)
         return await self._detail(request, target, done=xong if xong in DONE else None)
 
     @post("/{checkpoint_id:int}", name="admin_checkpoints.update")
-    async def update(self, request: Request, officer: CurrentOfficer, checkpoint_id: int
+    async def update(self, request: Request, officer: CurrentOfficer, checkpoint_id: FromPath[int]
                      ) -> Response:
         target = await self._target(checkpoint_id)
         form = await request.form()
@@ -101,14 +101,14 @@ class CheckpointsAdminController(Controller):
         return await self._done(request, checkpoint_id, "sua")
 
     @post("/{checkpoint_id:int}/tam-dung", name="admin_checkpoints.disable")
-    async def disable(self, request: Request, officer: CurrentOfficer, checkpoint_id: int
+    async def disable(self, request: Request, officer: CurrentOfficer, checkpoint_id: FromPath[int]
                       ) -> Response:
         await self._target(checkpoint_id)
         await checkpoints.set_active(checkpoint_id, False, by=officer.id)
         return await self._done(request, checkpoint_id, "tam-dung")
 
     @post("/{checkpoint_id:int}/kich-hoat", name="admin_checkpoints.enable")
-    async def enable(self, request: Request, officer: CurrentOfficer, checkpoint_id: int
+    async def enable(self, request: Request, officer: CurrentOfficer, checkpoint_id: FromPath[int]
                      ) -> Response:
         await self._target(checkpoint_id)
         await checkpoints.set_active(checkpoint_id, True, by=officer.id)

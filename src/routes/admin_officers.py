@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 
 from khaibao import arrivals, officers, region_picker
 from khaibao.errors import InputError
@@ -118,13 +118,14 @@ class OfficersAdminController(Controller):
     # --- one officer -----------------------------------------------------------------------
 
     @get("/{officer_id:int}", name="admin_officers.detail")
-    async def detail(self, request: Request, officer: CurrentOfficer, officer_id: int,
+    async def detail(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int],
                      xong: FromQuery[str | None] = None) -> Response:
         target = await self._target(officer_id)
         return await self._detail(request, target, done=xong if xong in DONE else None)
 
     @post("/{officer_id:int}", name="admin_officers.update")
-    async def update(self, request: Request, officer: CurrentOfficer, officer_id: int) -> Response:
+    async def update(self, request: Request,
+                     officer: CurrentOfficer, officer_id: FromPath[int]) -> Response:
         """Edit name, role and scope; a new role ends the officer's sessions."""
         target = await self._target(officer_id)
         form = await request.form()
@@ -140,7 +141,7 @@ class OfficersAdminController(Controller):
         return await self._done(request, officer_id, "sua")
 
     @post("/{officer_id:int}/lien-ket", name="admin_officers.issue_link")
-    async def issue_link(self, request: Request, officer: CurrentOfficer, officer_id: int
+    async def issue_link(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
                          ) -> Response:
         """A new enrollment link (older open ones stop working), shown once."""
         target = await self._target(officer_id)
@@ -154,21 +155,22 @@ class OfficersAdminController(Controller):
                                   status_code=201)
 
     @post("/{officer_id:int}/thu-hoi", name="admin_officers.revoke_link")
-    async def revoke_link(self, request: Request, officer: CurrentOfficer, officer_id: int
+    async def revoke_link(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
                           ) -> Response:
         await self._target(officer_id)
         await officers.revoke_enrollments(officer_id, by=officer.id)
         return await self._done(request, officer_id, "thu-hoi")
 
     @get("/{officer_id:int}/khoa", name="admin_officers.confirm_disable")
-    async def confirm_disable(self, request: Request, officer: CurrentOfficer, officer_id: int
+    async def confirm_disable(self, request: Request,
+                              officer: CurrentOfficer, officer_id: FromPath[int]
                               ) -> Response:
         """Ask before disabling: the page (or block) with a confirmation form."""
         target = await self._target(officer_id)
         return await self._detail(request, target, confirm=True)
 
     @post("/{officer_id:int}/khoa", name="admin_officers.disable")
-    async def disable(self, request: Request, officer: CurrentOfficer, officer_id: int
+    async def disable(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
                       ) -> Response:
         """Disable at once: sessions end, open links are revoked."""
         target = await self._target(officer_id)
@@ -182,7 +184,7 @@ class OfficersAdminController(Controller):
         return await self._done(request, officer_id, "khoa")
 
     @post("/{officer_id:int}/mo-khoa", name="admin_officers.enable")
-    async def enable(self, request: Request, officer: CurrentOfficer, officer_id: int
+    async def enable(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
                      ) -> Response:
         await self._target(officer_id)
         await officers.set_active(officer_id, True, by=officer.id)

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 
 from khaibao import audit, decisions, i18n, local_arrivals, officers, policies, region_picker
 from khaibao.i18n import gettext as _
@@ -134,11 +134,13 @@ class PolicyAdminController(Controller):
                       block="preview")
 
     @get("/{policy_key:int}", name="policies.detail")
-    async def detail(self, request: Request, officer: CurrentOfficer, policy_key: int) -> Response:
+    async def detail(self, request: Request,
+                     officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
         return await self._detail(request, policy_key)
 
     @post("/{policy_key:int}", name="policies.edit")
-    async def edit(self, request: Request, officer: CurrentOfficer, policy_key: int) -> Response:
+    async def edit(self, request: Request,
+                   officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
         """Save the form as the policy's next version."""
         fields, picker = await _read(await request.form())
         try:
@@ -155,7 +157,8 @@ class PolicyAdminController(Controller):
         return redirect(request, f"{BASE}/{policy_key}")
 
     @post("/{policy_key:int}/ket-thuc", name="policies.end")
-    async def end(self, request: Request, officer: CurrentOfficer, policy_key: int) -> Response:
+    async def end(self, request: Request,
+                  officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
         """End the policy now (a new version whose end is this moment)."""
         try:
             view = await policies.end(policy_key, at=datetime.now(UTC), created_by=officer.id)

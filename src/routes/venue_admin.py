@@ -16,7 +16,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 
 from khaibao import officers, region_picker, staff_checkin, venue_stats, venues
 from khaibao.errors import InputError
@@ -52,7 +52,7 @@ def view_fields(venue: VenueView) -> dict[str, Any]:
             "owner_org": venue.owner_org, "daily_visitors": venue.daily_visitors or ""}
 
 
-async def venue_for(officer: OfficerView, venue_id: int) -> VenueView:
+async def venue_for(officer: OfficerView, venue_id: FromPath[int]) -> VenueView:
     """The venue if this officer may run it; 404 otherwise (others' venues stay unseen)."""
     venue = await venues.get(venue_id)
     if venue is None or not (officer.is_admin
@@ -115,13 +115,14 @@ class VenueAdminController(Controller):
         }, block="venues_main", status_code=status_code)
 
     @get("/{venue_id:int}", name="venue_admin.detail")
-    async def detail(self, request: Request, officer: CurrentOfficer, venue_id: int,
+    async def detail(self, request: Request, officer: CurrentOfficer, venue_id: FromPath[int],
                      xong: FromQuery[str | None] = None) -> Response:
         venue = await venue_for(officer, venue_id)
         return await self._detail(request, officer, venue, done=xong if xong in DONE else None)
 
     @post("/{venue_id:int}", name="venue_admin.update")
-    async def update(self, request: Request, officer: CurrentOfficer, venue_id: int) -> Response:
+    async def update(self, request: Request,
+                     officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
         venue = await venue_for(officer, venue_id)
         form = await request.form()
         picker = await picker_for(form)
@@ -135,26 +136,30 @@ class VenueAdminController(Controller):
         return await self._done(request, officer, venue_id, "sua")
 
     @post("/{venue_id:int}/tam-dung", name="venue_admin.disable")
-    async def disable(self, request: Request, officer: CurrentOfficer, venue_id: int) -> Response:
+    async def disable(self, request: Request,
+                      officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
         await venue_for(officer, venue_id)
         await venues.set_active(venue_id, False, by=officer.id)
         return await self._done(request, officer, venue_id, "tam-dung")
 
     @post("/{venue_id:int}/kich-hoat", name="venue_admin.enable")
-    async def enable(self, request: Request, officer: CurrentOfficer, venue_id: int) -> Response:
+    async def enable(self, request: Request,
+                     officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
         await venue_for(officer, venue_id)
         await venues.set_active(venue_id, True, by=officer.id)
         return await self._done(request, officer, venue_id, "kich-hoat")
 
     @post("/{venue_id:int}/ma-moi", name="venue_admin.reissue")
-    async def reissue(self, request: Request, officer: CurrentOfficer, venue_id: int) -> Response:
+    async def reissue(self, request: Request,
+                      officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
         """A new poster code: posters printed before stop working."""
         await venue_for(officer, venue_id)
         await venues.reissue_code(venue_id, request.app.state.settings, by=officer.id)
         return await self._done(request, officer, venue_id, "ma-moi")
 
     @post("/{venue_id:int}/nhan-vien", name="venue_admin.staff")
-    async def staff(self, request: Request, officer: CurrentOfficer, venue_id: int) -> Response:
+    async def staff(self, request: Request,
+                    officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
         """Admins only: exactly the ticked venue-staff officers run the venue."""
         if not officer.is_admin:
             raise PermissionDeniedException()
@@ -202,7 +207,7 @@ class VenueStaffController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/{venue_id:int}", name="venue_admin.dashboard")
-    async def dashboard(self, request: Request, officer: CurrentOfficer, venue_id: int
+    async def dashboard(self, request: Request, officer: CurrentOfficer, venue_id: FromPath[int]
                         ) -> Response:
         venue = await venue_for(officer, venue_id)
         now = datetime.now(UTC)
@@ -212,13 +217,14 @@ class VenueStaffController(Controller):
         })
 
     @get("/{venue_id:int}/quet", name="venue_admin.scan_page")
-    async def scan_page(self, request: Request, officer: CurrentOfficer, venue_id: int
+    async def scan_page(self, request: Request, officer: CurrentOfficer, venue_id: FromPath[int]
                         ) -> Response:
         venue = await venue_for(officer, venue_id)
         return render(request, "venue_scan.html", {"venue": venue})
 
     @post("/{venue_id:int}/quet", name="venue_admin.scan")
-    async def scan(self, request: Request, officer: CurrentOfficer, venue_id: int) -> Response:
+    async def scan(self, request: Request,
+                   officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
         """One scan or typed code (in the body, never the URL): check the person in."""
         venue = await venue_for(officer, venue_id)
         form = await request.form()
