@@ -14,7 +14,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from khaibao import i18n, officers, passkeys, sessions
+from khaibao import i18n, officers, passkeys, rate_limits, sessions
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
 from khaibao.routes.officer_session import (
@@ -30,6 +30,11 @@ from khaibao.web import is_htmx, redirect, render
 
 MY_PASSKEYS = "/can-bo/passkey"
 SELF = {"permission": "self"}
+# Passkey ceremonies per client address and 10 minutes: each one stores a challenge, and a
+# flood of attempts must not fill the table or hammer verification (any process counts).
+CEREMONY_LIMIT, CEREMONY_WINDOW = 120, 600
+_TOO_MANY = InputError("passkey.too_many", "Quá nhiều lần thử đăng nhập. Hãy đợi vài phút.",
+                       "Too many sign-in attempts. Wait a few minutes.")
 
 
 def local_path(value: str | None) -> str | None:
@@ -46,6 +51,18 @@ def _json(content: str | dict[str, Any], status_code: int = 200) -> Response:
 
 def _json_error(exc: InputError) -> Response:
     return _json({"error": exc.message(i18n.current_language.get()), "code": exc.code}, 400)
+
+
+async def _over_limit(request: Request) -> Response | None:
+    """429 with a message once this address made too many passkey ceremonies."""
+    address = request.client.host if request.client else "unknown"
+    hit = await rate_limits.hit(f"passkey-ceremony:{address}", CEREMONY_LIMIT, CEREMONY_WINDOW)
+    if hit.allowed:
+        return None
+    response = _json_error(_TOO_MANY)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(hit.retry_after)
+    return response
 
 
 async def _credential(request: Request) -> tuple[dict[str, Any], str | None]:
@@ -77,11 +94,15 @@ class OfficerAuthController(Controller):
 
     @post("/dang-nhap/tuy-chon", name="officer_auth.sign_in_options")
     async def sign_in_options(self, request: Request) -> Response:
+        if limited := await _over_limit(request):
+            return limited
         return _json(await passkeys.authentication_options(request.app.state.settings))
 
     @post("/dang-nhap/xac-minh", name="officer_auth.sign_in_verify")
     async def sign_in_verify(self, request: Request, tiep: FromQuery[str | None] = None
                              ) -> Response:
+        if limited := await _over_limit(request):
+            return limited
         try:
             credential, _name = await _credential(request)
             officer = await passkeys.finish_sign_in(request.app.state.settings, credential)
@@ -111,6 +132,8 @@ class OfficerAuthController(Controller):
 
     @post("/dang-ky/{token:str}/tuy-chon", name="officer_auth.enroll_options")
     async def enroll_options(self, request: Request, token: FromPath[str]) -> Response:
+        if limited := await _over_limit(request):
+            return limited
         enrollment = await officers.find_enrollment(token)
         if enrollment is None:
             return _json_error(passkeys.error("passkey.link_invalid"))

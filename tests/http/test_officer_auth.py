@@ -209,3 +209,21 @@ async def test_my_passkeys_needs_sign_in_and_own_keys_only(client):
                                  data={"name": "Của tôi"})
     assert response.status_code == 422
     assert await Passkey.count().where(Passkey.name == "Của tôi") == 0
+
+
+async def test_passkey_ceremonies_per_address_are_capped(client, monkeypatch):
+    """A flood of sign-in attempts from one address gets 429 with a message, not more
+    challenges (the cap is counted in the database, so every process shares it)."""
+    from khaibao.routes import officer_auth
+    from khaibao.tables import WebAuthnChallenge
+
+    monkeypatch.setattr(officer_auth, "CEREMONY_LIMIT", 3)
+    page = await client.get("/can-bo/dang-nhap")
+    headers = {**csrf_headers(page.text), "content-type": "application/json"}
+    before = await WebAuthnChallenge.count()
+    answers = [await client.post("/can-bo/dang-nhap/tuy-chon", headers=headers)
+               for _ in range(5)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert answers[-1].json()["error"] == "Quá nhiều lần thử đăng nhập. Hãy đợi vài phút."
+    assert int(answers[-1].headers["retry-after"]) > 0
+    assert await WebAuthnChallenge.count() == before + 3
