@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 
-.PHONY: demo test setup lint unit test-sqlite test-postgres test-e2e messages migration bench clean
+.PHONY: demo test setup lint unit test-sqlite test-postgres test-e2e messages migration bench clean guides
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,10 @@ test-postgres: setup
 
 test-e2e: setup
 	$(PY) -m pytest -m e2e -q
+
+# Refresh the screenshots the in-app guides (/huong-dan) show, from the running app.
+guides: setup
+	KHAIBAO_GUIDE_SCREENSHOTS=1 $(PY) -m pytest -m e2e -q tests/e2e/test_dashboard_e2e.py
 
 # Update the English catalog after changing Vietnamese texts.
 messages: setup

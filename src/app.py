@@ -19,16 +19,22 @@ from khaibao import db, i18n, rate_limits, retention
 from khaibao.routes.admin_checkpoints import CheckpointsAdminController
 from khaibao.routes.admin_officers import OfficersAdminController
 from khaibao.routes.admin_policies import PolicyAdminController
+from khaibao.routes.api import ApiController, openapi_config
+from khaibao.routes.api_keys_admin import ApiKeysAdminController
 from khaibao.routes.arrival import ArrivalController
 from khaibao.routes.assisted import AssistedController
+from khaibao.routes.audit_viewer import AuditViewerController
 from khaibao.routes.auth import CitizenAuthController, CitizenSignInRequired, sign_in_redirect
 from khaibao.routes.check import CheckController
 from khaibao.routes.citizen import CitizenController
+from khaibao.routes.dashboard import DashboardController
 from khaibao.routes.errors import (
     database_unavailable_handler,
     http_exception_handler,
     internal_error_handler,
 )
+from khaibao.routes.exports_admin import ExportsAdminController
+from khaibao.routes.guides import GuidesController
 from khaibao.routes.kiosk import KioskController, KioskStartController
 from khaibao.routes.local_arrivals import LocalArrivalsController
 from khaibao.routes.officer_auth import OfficerAuthController
@@ -41,7 +47,7 @@ from khaibao.routes.retention import RetentionController
 from khaibao.routes.tracing import TracingController
 from khaibao.routes.venue_admin import VenueAdminController, VenueStaffController
 from khaibao.routes.venue_checkin import VenueCheckinController
-from khaibao.security import security_headers
+from khaibao.security import reject_nul_bytes, security_headers
 from khaibao.settings import Settings
 from khaibao.web import STATIC_DIR, create_environment
 
@@ -121,6 +127,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             VenuePosterController,
             TracingController,
             RetentionController,
+            DashboardController,
+            ExportsAdminController,
+            ApiKeysAdminController,
+            AuditViewerController,
+            ApiController,
+            GuidesController,
             static_router,
         ],
         lifespan=[database_lifespan],
@@ -140,6 +152,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         allowed_hosts=AllowedHostsConfig(allowed_hosts=[settings.netloc]),
         before_send=[security_headers(settings.is_https)],
         middleware=[
+            reject_nul_bytes,
             language_middleware,
             static_cache_middleware,
         ],
@@ -151,7 +164,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             500: internal_error_handler,
         },
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=None,
+        # The OpenAPI document covers the JSON API only: every other route (HTML pages) is
+        # left out by default and ApiController opts back in (include_in_schema=True).
+        openapi_config=openapi_config(),
+        include_in_schema=False,
         debug=False,
     )
 

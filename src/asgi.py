@@ -2,8 +2,11 @@
 
 import sys
 
+from khaibao import log_setup
 from khaibao.app import create_app
 from khaibao.settings import Settings, SettingsError
+
+log_setup.install_masking()  # also in worker processes started by hypercorn (Procfile)
 
 try:
     app = create_app(Settings.from_env())

@@ -34,6 +34,7 @@ from typing import Any
 from khaibao import (
     arrivals,
     audit,
+    check_facts,
     checkins,
     decisions,
     declarations,
@@ -53,7 +54,7 @@ from khaibao.officers import ROLE_LABELS, OfficerView
 from khaibao.people import PersonView
 from khaibao.policies import DEFAULT_LOOKBACK_DAYS, RANK
 from khaibao.tables import CheckPass, Officer, Person
-from khaibao.tokens import ScanKind, classify_scan
+from khaibao.tokens import ScanKind, TokenError, classify_scan
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 COLOURS = (GREEN, YELLOW, RED)
@@ -88,6 +89,10 @@ _MESSAGES = {
     "check.venue_code": ("Đây là mã QR điểm đến, không phải mã cá nhân.",
                          "This is a venue QR code, not a personal code."),
     "check.misread": ("Đọc lỗi, hãy quét lại.", "The code was misread, please scan again."),
+    "check.token_revoked": ("Mã QR này đã được thay bằng mã mới hoặc không còn hiệu lực. "
+                            "Hãy đề nghị người dân mở mã QR mới nhất.",
+                            "This QR code was replaced by a newer one or is no longer valid. "
+                            "Ask the person to show their latest QR code."),
     "check.rate_limited": ("Bạn đã tra cứu quá nhiều lần trong một phút. Hãy chờ "
                            "%(seconds)d giây rồi thử lại.",
                            "You have looked up too many people in one minute. Wait "
@@ -129,6 +134,7 @@ class CheckResult:
     decision: Decision | None = None
     checkin: CheckInView | None = None
     checked_at: datetime | None = None
+    facts: check_facts.Facts | None = field(default=None, repr=False)  # read with the person
 
     @property
     def found(self) -> bool:
@@ -180,18 +186,26 @@ def colour_for(declaration: DeclarationView | None, decision: Decision | None, *
                      "thuộc diện cách ly.", days=declaration_days)]
 
 
-async def assess(person_id: int, settings, *, now: datetime | None = None
+async def assess(person_id: int, settings, *, now: datetime | None = None,
+                 facts: check_facts.Facts | None = None
                  ) -> tuple[str, list[str], DeclarationView | None, ArrivalView | None,
                             Decision | None]:
-    """Colour, reasons and the facts behind them for one person at ``now``."""
+    """Colour, reasons and the facts behind them for one person at ``now``. ``facts``
+    (check_facts.py) saves reading the declaration and what has no arrival or check-in."""
     now = _now(now)
-    declaration = await declarations.last_declaration(person_id)
-    arrival = await arrivals.last_arrival(person_id)
+    if facts is None:
+        declaration = await declarations.last_declaration(person_id)
+        arrival = await arrivals.last_arrival(person_id)
+    else:
+        declaration = facts.declaration
+        arrival = (await arrivals.last_arrival(person_id) if facts.arrival_id is not None
+                   else None)
     # Where they were: the last arrival's places, and venues under a "point" policy
-    # (tracing) during its exposure window.
+    # (tracing) during its exposure window (none without any check-in).
     places = await decisions.places_of_arrival(arrival.id) if arrival is not None else []
-    places += await tracing_points.places_from_checkins(
-        person_id, now - timedelta(days=DEFAULT_LOOKBACK_DAYS))
+    if facts is None or facts.checkin is not None:
+        places += await tracing_points.places_from_checkins(
+            person_id, now - timedelta(days=DEFAULT_LOOKBACK_DAYS))
     decision = (await decisions.decide(places, at=now)
                 if arrival is not None or places else None)
     colour, reasons = colour_for(declaration, decision,
@@ -201,20 +215,29 @@ async def assess(person_id: int, settings, *, now: datetime | None = None
 
 # --- lookup ------------------------------------------------------------------------------------
 
+async def person_of_card(card: ChipCard, settings) -> PersonView | None:
+    """The person of a chip CCCD card's QR: by its CCCD number, else its old CMND number."""
+    person = await people.find_by_id_number(card.cccd, settings)
+    if person is None and card.old_id:
+        person = await people.find_by_id_number(card.old_id, settings)
+    return person
+
+
 async def _find(text: str, settings) -> CheckResult:
     scan = classify_scan(text, settings.secret_key)
     kind = scan.kind.value
     if scan.kind is ScanKind.PERSON_TOKEN:
-        person = await people.find_by_token(text, settings)
+        facts = await check_facts.by_token(text, settings)
+        if facts is None:  # a genuine code whose person has a newer one (or is gone)
+            return CheckResult(kind, error=error("check.token_revoked"))
+        return CheckResult(kind, person=facts.person, facts=facts)
     elif scan.kind is ScanKind.ID_NUMBER:
         assert isinstance(scan.payload, ParsedId)
         person = await people.find_by_id_number(scan.payload.number, settings)
     elif scan.kind is ScanKind.CHIP_CCCD:
         card = scan.payload
         assert isinstance(card, ChipCard)
-        person = await people.find_by_id_number(card.cccd, settings)
-        if person is None and card.old_id:
-            person = await people.find_by_id_number(card.old_id, settings)
+        person = await person_of_card(card, settings)
         if person is None:
             return CheckResult(kind, error=error("check.not_found"), chip_name=card.full_name)
         return CheckResult(kind, person=person, chip_name=card.full_name,
@@ -225,9 +248,15 @@ async def _find(text: str, settings) -> CheckResult:
         return CheckResult(kind, error=error("check.misread"))
     elif scan.kind is ScanKind.GARBAGE:
         return CheckResult(kind, error=scan.error)
+    elif scan.kind is ScanKind.LIVE_TOKEN:
+        # Live QR: MAC by the phone's device key and a fresh time step (devices.py).
+        try:
+            person = await people.find_by_live_token(text, settings)
+        except TokenError as expired:  # "Mã đã hết hạn — mở lại ứng dụng."
+            return CheckResult(kind, error=expired)
+    elif scan.kind is ScanKind.FORGED:  # "Mã QR không hợp lệ hoặc đã bị sửa."
+        return CheckResult(kind, error=scan.error)
     else:
-        # Forged codes, and live tokens (not issued by any part of the app yet: accepting
-        # one without checking its time step would turn it into a static code).
         person = None
     if person is None:
         return CheckResult(kind, error=error("check.not_found"))
@@ -243,12 +272,14 @@ async def lookup(text: str | None, settings, *, now: datetime | None = None) -> 
     result = await _find(text[:MAX_INPUT_LENGTH], settings)
     result.checked_at = now
     if result.person is not None:
+        facts = result.facts or await check_facts.by_person_id(result.person.id, settings)
         (result.colour, result.reasons, result.declaration, result.arrival,
-         result.decision) = await assess(result.person.id, settings, now=now)
+         result.decision) = await assess(result.person.id, settings, now=now, facts=facts)
         result.declaration_recent = (
             result.declaration is not None and _aware(result.declaration.submitted_at)
             >= now - timedelta(days=settings.check_declaration_days))
-        result.checkin = await checkins.last_checkin(result.person.id)
+        result.checkin = (facts.checkin if facts is not None
+                          else await checkins.last_checkin(result.person.id))
     return result
 
 

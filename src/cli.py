@@ -124,6 +124,23 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_declarations(settings: Settings, args: argparse.Namespace) -> int:
+    """Merge declarations from another system (JSON lines, the API's schema), de-duplicated."""
+    from pathlib import Path
+
+    from khaibao import imports
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"no such file: {path}")
+    report = asyncio.run(_with_database(settings, lambda: imports.import_file(path)))
+    print(f"Imported {report.added} declaration(s), {report.duplicates} already here, "
+          f"{report.persons_added} new person(s), {len(report.errors)} line(s) with errors.")
+    for line, message in report.errors[:20]:
+        print(f"  line {line}: {message}")
+    return 1 if report.errors and not report.added else 0
+
+
 def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
     """Delete what is older than the retention period now and print the deletion report."""
     from khaibao import retention
@@ -141,6 +158,36 @@ def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
     for kind, item in report.counts.items():
         oldest = f", oldest kept {item['oldest_kept']}" if item["oldest_kept"] else ""
         print(f"  {kind}: {item['deleted']} deleted{oldest}")
+    return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent copy of the live database (SQLite online backup; pg_dump for PostgreSQL)."""
+    from pathlib import Path
+
+    from khaibao import backup
+
+    try:
+        report = backup.backup(settings, Path(args.path))
+    except backup.BackupError as error:
+        return _fail(f"backup: {error}")
+    print(f"Backup written: {report}")
+    print("Keep the secret key (KHAIBAO_SECRET_KEY or the .secret file) safe and separate: "
+          "the backup is useless without it.", file=sys.stderr)
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Replace the database with a backup (stop the server first)."""
+    from pathlib import Path
+
+    from khaibao import backup
+
+    try:
+        report = backup.restore(settings, Path(args.path))
+    except backup.BackupError as error:
+        return _fail(f"restore: {error}")
+    print(f"Restored: {report}")
     return 0
 
 
@@ -188,6 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="delete data older than the retention period now")
     purge.set_defaults(handler=cmd_purge)
 
+    backup = sub.add_parser("backup", help="copy the live database to PATH (safe while serving)")
+    backup.add_argument("path", help="the backup file to write")
+    backup.set_defaults(handler=cmd_backup)
+
+    restore = sub.add_parser("restore", help="replace the database with the backup at PATH")
+    restore.add_argument("path", help="a file written by 'khaibao backup'")
+    restore.set_defaults(handler=cmd_restore)
+
     regions = sub.add_parser("import-regions", help="load the region tree")
     regions.add_argument("--vietnam", action="store_true",
                          help="provinces and wards from the vietnam-provinces package")
@@ -197,13 +252,21 @@ def build_parser() -> argparse.ArgumentParser:
     insurance = sub.add_parser("import-insurance", help="load the health-insurance registry")
     insurance.add_argument("file", help="CSV: bhyt,full_name,birth_year,sex")
     insurance.set_defaults(handler=cmd_import_insurance)
+
+    declarations = sub.add_parser(
+        "import-declarations",
+        help="merge health and arrival declarations from another system (JSON lines)")
+    declarations.add_argument("file", help="JSON lines in the API's schema (/api/schema)")
+    declarations.set_defaults(handler=cmd_import_declarations)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("piccolo").setLevel(logging.WARNING)
+    from khaibao import log_setup
+
+    log_setup.configure(
+        json_lines=os.environ.get("KHAIBAO_LOG_JSON", "").strip().lower() in {"1", "true", "yes"})
     if getattr(args, "port", None) and not os.environ.get("KHAIBAO_BASE_URL"):
         # A local server on another port: keep the base URL (WebAuthn origin, QR URLs) in step.
         os.environ["KHAIBAO_BASE_URL"] = f"http://localhost:{args.port}"

@@ -11,12 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from khaibao import arrivals, declarations, officers, people, policies, regions
+from khaibao import arrivals, declarations, demo_bulk, officers, people, policies, regions
 from khaibao.settings import Settings
-from khaibao.tables import Account, Officer, Policy
+from khaibao.tables import Account, Officer, Policy, Region
 
 VILLAGES_CSV = Path(__file__).parent / "demo_data" / "hue_villages.csv"
 DEMO_ADMIN = "Quản trị viên Demo"
+DEMO_CHECKPOINT_OFFICER = "Cán bộ chốt Demo"
+# Provinces the bulk arrivals come from (Hà Nội, Đà Nẵng, TP HCM, Quảng Trị, …).
+DEMO_ORIGIN_PROVINCES = (1, 48, 79, 45, 44, 52, 31, 92)
 
 # (phone, [(name, id type, id number, birth year, sex, ward code)], days ago declared, symptoms)
 DEMO_FAMILIES = [
@@ -102,6 +105,36 @@ async def _demo_admin_link(settings: Settings) -> str:
     return officers.enrollment_url(settings, await officers.issue_enrollment(officer_id))
 
 
+async def _bulk(settings: Settings, now: datetime) -> str:
+    """Thousands of declarations, arrivals, check-ins, scans and OTP sends over the last 30
+    days (or the retention period if shorter), so every dashboard chart shows something
+    (added once)."""
+    if await demo_bulk.already_filled():
+        return ""
+    # 30 days, but never older than the retention period: the daily purge would delete it.
+    days = max(1, min(30, settings.retention_days - 1))
+    province = settings.province_code
+    wards = await Region.select(Region.code).where(
+        Region.path.like(f"%/{province}/%") & (Region.kind == "ward")).limit(8).run()
+    origins = []
+    for number in DEMO_ORIGIN_PROVINCES:
+        code = regions.province_code(number)
+        origins += [r["code"] for r in await Region.select(Region.code).where(
+            Region.path.like(f"%/{code}/%") & (Region.kind == "ward")).limit(3).run()]
+    row = await Officer.select(Officer.id).where(
+        Officer.name == DEMO_CHECKPOINT_OFFICER).first().run()
+    checkpoint_ids = [c.id for c in await arrivals.checkpoints(active_only=False)]
+    officer_id = row["id"] if row else (await officers.create(
+        DEMO_CHECKPOINT_OFFICER, officers.CHECKPOINT,
+        checkpoint_id=checkpoint_ids[0] if checkpoint_ids else None)).id
+    report = await demo_bulk.fill(ward_codes=[r["code"] for r in wards], origin_codes=origins,
+                                  officer_id=officer_id, checkpoint_ids=checkpoint_ids, now=now,
+                                  days=days)
+    return (f"Dashboard data: {report.declarations} declarations, {report.arrivals} arrivals, "
+            f"{report.checkins} check-ins at {report.venues} venues, {report.scans} checkpoint "
+            f"scans, {report.otp_codes} OTP codes over {days} days.\n")
+
+
 async def seed(settings: Settings) -> str:
     """Add the demo data that is not there yet and say what there is to try."""
     await regions.ensure_vietnam_loaded()
@@ -141,9 +174,10 @@ async def seed(settings: Settings) -> str:
         added += 1
         if family_index in trips:
             await _demo_arrival(account_id, person_ids[:1], trips[family_index], settings, now)
+    bulk = await _bulk(settings, now)
     phones = ", ".join(DEMO_PHONES)
     link = await _demo_admin_link(settings)
-    return (f"Demo data: {added} new demo famil{'y' if added == 1 else 'ies'} "
+    return (f"{bulk}Demo data: {added} new demo famil{'y' if added == 1 else 'ies'} "
             f"({len(DEMO_FAMILIES)} in all). Sign in at /kbyt with a demo phone ({phones}); "
             "the OTP is printed in this console.\n"
             f"Officer side: open this one-time link (24 h) to add the demo admin's passkey, "

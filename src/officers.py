@@ -42,6 +42,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "trace": frozenset({ADMIN, HEALTH}),  # contact tracing, venue "point" policies
     "retention": frozenset({ADMIN}),  # read the deletion reports
     "self": frozenset(ROLES),  # manage one's own passkeys
+    "dashboard": frozenset({ADMIN, LOCAL, HEALTH}),  # the overview with charts
+    "exports": frozenset({ADMIN, LOCAL}),  # CSV of declarations, arrivals, check-ins (rows)
+    "api_keys": frozenset({ADMIN}),  # keys of the read-only API for national systems
+    "audit": frozenset({ADMIN}),  # the audit log viewer
 }
 
 ENROLLMENT_LIFETIME = timedelta(hours=24)
@@ -149,6 +153,11 @@ def _view(row: dict[str, Any], passkey_count: int = 0) -> OfficerView:
         checkpoint_name=row["checkpoint_name"] or "", created_at=_aware(row["created_at"]),
         last_sign_in_at=_aware(row["last_sign_in_at"]), passkey_count=passkey_count,
     )
+
+
+def view_of(row: dict[str, Any]) -> OfficerView:
+    """An officer from a row with ``_COLUMNS``' names (the session guard joins it itself)."""
+    return _view(row)
 
 
 async def get(officer_id: int) -> OfficerView | None:

@@ -35,7 +35,14 @@ from khaibao.person_input import (  # noqa: F401 (the person form's parts, re-ex
     parse_person,
 )
 from khaibao.tables import Account, HealthDeclaration, Person, Region
-from khaibao.tokens import TokenError, TokenKind, issue_person_token, keyed_hash, make_token, verify
+from khaibao.tokens import (
+    TokenError,
+    TokenKind,
+    issue_person_token,
+    keyed_hash,
+    make_token,
+    person_reference,
+)
 
 
 class PersonNotFound(LookupError):
@@ -250,13 +257,28 @@ async def persons_by_ids(person_ids: list[int], settings) -> list[PersonView]:
 
 async def find_by_token(token: str, settings) -> PersonView | None:
     """The person of a scanned person QR token; None for a bad, forged or revoked token."""
+    reference = person_reference(token, settings.secret_key)
+    if reference is None:
+        return None
+    views = await _views(Person.qr_reference == reference, settings)
+    return views[0] if views else None
+
+
+async def find_by_live_token(token: str, settings, *, now: datetime | None = None
+                             ) -> PersonView | None:
+    """The person of a scanned live QR (mã QR động); None for a forged token or an unknown or
+    revoked device key. A genuine but stale token raises ``TokenError`` ``token.expired``."""
+    from khaibao import devices  # devices imports tables only; imported late to stay light
+
     try:
-        verified = verify(token, settings.secret_key)
-    except TokenError:
+        person_id = await devices.person_for_live_token(token, settings, now=now)
+    except TokenError as error:
+        if error.code == "token.expired":
+            raise
         return None
-    if verified.kind is not TokenKind.PERSON:
+    if person_id is None:
         return None
-    views = await _views(Person.qr_reference == verified.reference, settings)
+    views = await _views(Person.id == person_id, settings)
     return views[0] if views else None
 
 

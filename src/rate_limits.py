@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from khaibao import db
 from khaibao.settings import Settings
 from khaibao.tables import RateCounter
 
@@ -63,7 +64,7 @@ RETURNING "count", window_start
 class _DatabaseBackend:
     async def hit(self, key: str, window: timedelta, now: datetime) -> tuple[int, datetime]:
         cutoff = now - window
-        rows = await RateCounter.raw(_UPSERT, key, now, cutoff, cutoff).run()
+        rows = await db.execute(_UPSERT, key, now, cutoff, cutoff)
         return rows[0]["count"], _as_datetime(rows[0]["window_start"])
 
     async def peek(self, key: str) -> tuple[int, datetime | None]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from khaibao import db
 from khaibao.tables import WebSession
 
 CITIZEN_LIFETIME = timedelta(days=30)
@@ -64,24 +65,42 @@ async def start(
     return raw
 
 
-async def load(raw: str | None, *, now: datetime | None = None) -> Session | None:
-    """The live session for this cookie value, or None (unknown, expired or idle too long)."""
+# The columns :func:`from_row` needs; callers joining more tables select these too.
+COLUMNS = ("s.id, s.kind, s.subject_id, s.created_at, s.last_seen_at, s.expires_at, "
+           "s.idle_seconds, s.data")
+_LOAD = f"SELECT {COLUMNS} FROM web_session s WHERE s.id_hash = {{}}"  # noqa: S608
+
+
+def hash_id(raw: str | None) -> str | None:
+    """The stored hash of a cookie value, or None for a value no session can have."""
     if not raw or len(raw) > 100:
         return None
-    now = _now(now)
-    row = await WebSession.select().where(WebSession.id_hash == _hash(raw)).first().run()
-    if row is None:
+    return _hash(raw)
+
+
+async def load(raw: str | None, *, now: datetime | None = None) -> Session | None:
+    """The live session for this cookie value, or None (unknown, expired or idle too long)."""
+    id_hash = hash_id(raw)
+    if id_hash is None:
         return None
+    rows = await db.fetch(_LOAD, id_hash)
+    return await from_row(rows[0], now=now) if rows else None
+
+
+async def from_row(row: dict[str, Any], *, now: datetime | None = None) -> Session | None:
+    """The session of a ``web_session`` row (``COLUMNS``): None when it has expired or been
+    idle too long (it is deleted then). ``last_seen_at`` is written at most once a minute,
+    so most requests read and never write."""
+    now = _now(now)
     last_seen = _aware(row["last_seen_at"])
     expired = _aware(row["expires_at"]) <= now
     idle = row["idle_seconds"] and last_seen + timedelta(seconds=row["idle_seconds"]) <= now
     if expired or idle:
-        await WebSession.delete().where(WebSession.id == row["id"]).run()
+        await db.execute("DELETE FROM web_session WHERE id = {}", row["id"])
         return None
     if now - last_seen >= TOUCH_EVERY:
-        await WebSession.update({WebSession.last_seen_at: now}).where(
-            WebSession.id == row["id"]
-        ).run()
+        await db.execute("UPDATE web_session SET last_seen_at = {} WHERE id = {}", now,
+                         row["id"])
     return Session(
         kind=row["kind"],
         subject_id=row["subject_id"],
@@ -111,6 +130,8 @@ async def purge_expired(*, now: datetime | None = None) -> int:
     return len(deleted)
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive UTC datetimes; PostgreSQL aware ones."""
+def _aware(value: datetime | str) -> datetime:
+    """SQLite returns naive UTC datetimes (or ISO text); PostgreSQL aware ones."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -20,12 +20,13 @@ from datetime import UTC, datetime, timedelta
 
 from khaibao import audit, checkins, declarations, people
 from khaibao.checkins import CheckInView
-from khaibao.checks import same_name
+from khaibao.checks import person_of_card, same_name
 from khaibao.errors import InputError
+from khaibao.i18n import current_language
 from khaibao.i18n import gettext as _
 from khaibao.identity import ChipCard, ParsedId
 from khaibao.people import PersonView
-from khaibao.tokens import ScanKind, classify_scan
+from khaibao.tokens import ScanKind, TokenError, classify_scan
 from khaibao.venues import VenueView
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
@@ -84,15 +85,18 @@ async def _person(text: str, settings
     if scan.kind is ScanKind.CHIP_CCCD:
         card = scan.payload
         assert isinstance(card, ChipCard)
-        person = await people.find_by_id_number(card.cccd, settings)
-        if person is None and card.old_id:
-            person = await people.find_by_id_number(card.old_id, settings)
-        return kind, person, card.full_name, None
+        return kind, await person_of_card(card, settings), card.full_name, None
+    if scan.kind is ScanKind.LIVE_TOKEN:  # the live QR of the installed app
+        try:
+            return kind, await people.find_by_live_token(text, settings), None, None
+        except TokenError as expired:  # "Mã đã hết hạn — mở lại ứng dụng."
+            return kind, None, None, ScanResult(
+                RED, kind, expired.message(current_language.get()), "")
     if scan.kind is ScanKind.VENUE_CODE:
         return kind, None, None, ScanResult(
             RED, kind, _("Đây là mã điểm đến"),
             _("Hãy quét mã QR cá nhân của người đến hoặc mã QR trên thẻ CCCD gắn chip."))
-    # misread, forged, garbage, live tokens (never issued yet): nothing to check in
+    # misread, forged, garbage: nothing to check in
     return kind, None, None, ScanResult(RED, kind, _("Đọc lỗi, quét lại"),
                                         _("Mã không đọc được hoặc không hợp lệ."))
 

@@ -13,7 +13,13 @@ stays small: a person token is 31 characters, QR version 2 at error level M)::
     mac       = 16 chars Crockford base32 = first 80 bits of
                 HMAC-SHA256(kind_key, "KB1" kind reference [step])
                 kind_key = HMAC-SHA256(secret_key, "khaibao/token/v1/" kind-name),
-                kind-name = "person" | "live" | "venue", so one kind never verifies as another
+                kind-name = "person" | "venue", so one kind never verifies as another.
+                Live tokens: kind_key is the *device key* itself (32 random bytes held by
+                one phone and, encrypted, by the server — see devices.py); the reference
+                names that device key, and the phone computes the token offline with
+                WebCrypto (static/js/live_qr.js). :func:`verify` therefore checks a live
+                token's structure and check character only; :func:`verify_live` checks
+                its MAC and time step.
     check     = 1 char of 0-9 A-Z: ISO/IEC 7064 MOD 37,36 check character over all the
                 characters before it (detects every single-character substitution and
                 most adjacent transpositions)
@@ -34,6 +40,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -57,6 +64,8 @@ REFERENCE_LENGTH = 10
 STEP_LENGTH = 7
 MAC_LENGTH = 16  # 80 bits
 MIN_SECRET_LENGTH = 16
+LIVE_STEP_SECONDS = 30
+LIVE_SKEW_SECONDS = 10
 _MAX_SCAN_LENGTH = 2000
 
 
@@ -92,6 +101,8 @@ _MESSAGES = {
                       "The code was not read correctly, please scan again."),
     "token.forged": ("Mã QR không hợp lệ hoặc đã bị sửa.",
                      "This QR code is not valid or has been altered."),
+    "token.expired": ("Mã đã hết hạn — mở lại ứng dụng.",
+                      "This code has expired — open the app again."),
     "token.unknown_kind": ("Mã QR này không dùng được ở đây.", "This QR code cannot be used here."),
     "scan.garbage": ("Không nhận ra mã vừa quét. Hãy quét mã QR Khai Báo, mã QR trên thẻ CCCD "
                      "hoặc nhập số giấy tờ.",
@@ -144,7 +155,10 @@ def check_char(text: str) -> str:
 
 
 def _mac(kind: TokenKind, signed: str, secret_key: bytes) -> str:
-    key = _subkey(secret_key, f"khaibao/token/v1/{kind.value}")
+    if kind is TokenKind.LIVE:
+        key = _check_key(secret_key)  # the device key
+    else:
+        key = _subkey(secret_key, f"khaibao/token/v1/{kind.value}")
     digest = hmac.new(key, signed.encode(), hashlib.sha256).digest()[: MAC_LENGTH * 5 // 8]
     return _encode_int(int.from_bytes(digest, "big"), MAC_LENGTH)
 
@@ -189,9 +203,46 @@ def issue_venue_code(secret_key: bytes) -> tuple[str, str]:
     return make_token(TokenKind.VENUE, reference, secret_key), reference
 
 
-def issue_live_token(reference: str, secret_key: bytes, step: int) -> str:
-    """A live token for a person's reference, bound to one time step."""
-    return make_token(TokenKind.LIVE, reference, secret_key, step)
+def issue_live_token(reference: str, device_key: bytes, step: int) -> str:
+    """A live token for a device key's reference, bound to one time step (the phone computes
+    the same in static/js/live_qr.js; the server only needs this in tests)."""
+    return make_token(TokenKind.LIVE, reference, device_key, step)
+
+
+def new_device_reference() -> str:
+    """A fresh reference naming one device key (goes into that device's live tokens)."""
+    return _new_reference()
+
+
+def live_step(now: float) -> int:
+    """The live-token time step of the unix time ``now``."""
+    return int(now // LIVE_STEP_SECONDS)
+
+
+def verify_live(token: str, key_lookup: Callable[[str], bytes | None], now: float
+                ) -> Verified:
+    """Check a live token's MAC with its device key and its time step against ``now``.
+
+    ``key_lookup(reference)`` gives the device key, or None (unknown or revoked device:
+    *forged*). A token is accepted from ``LIVE_SKEW_SECONDS`` before its step starts to
+    ``LIVE_SKEW_SECONDS`` after it ends — a screenshot stops working 30–40 s after it was
+    taken; anything outside that is ``token.expired``. Phones correct their clock by the
+    server's time when they register (live_qr.js), so the skew can stay small.
+    """
+    t = _normalize(token)
+    if t[:4] in _HEADERS and t[3] != TokenKind.LIVE.letter:
+        raise _error("token.unknown_kind")
+    verified = verify(t, b"\0" * MIN_SECRET_LENGTH)  # structure only for kind L
+    if verified.kind is not TokenKind.LIVE or verified.step is None:
+        raise _error("token.unknown_kind")
+    key = key_lookup(verified.reference)
+    if key is None or not hmac.compare_digest(
+            _mac(TokenKind.LIVE, t[: -MAC_LENGTH - 1], key), t[-MAC_LENGTH - 1: -1]):
+        raise _error("token.forged")
+    start = verified.step * LIVE_STEP_SECONDS
+    if not start - LIVE_SKEW_SECONDS <= now < start + LIVE_STEP_SECONDS + LIVE_SKEW_SECONDS:
+        raise _error("token.expired")
+    return verified
 
 
 def venue_url(base_url: str, code: str) -> str:
@@ -223,9 +274,20 @@ def verify(token: str, secret_key: bytes) -> Verified:
     reference = body[:REFERENCE_LENGTH]
     step_text = body[REFERENCE_LENGTH:-MAC_LENGTH]
     signed = t[: -MAC_LENGTH - 1]
+    if kind is TokenKind.LIVE:  # keyed by a device key: verify_live checks the MAC
+        return Verified(kind, reference, _decode_int(step_text))
     if not hmac.compare_digest(_mac(kind, signed, secret_key), t[-MAC_LENGTH - 1: -1]):
         raise _error("token.forged")
     return Verified(kind, reference, _decode_int(step_text) if step_text else None)
+
+
+def person_reference(token: str, secret_key: bytes) -> str | None:
+    """The stored reference of a genuine static person token; None for anything else."""
+    try:
+        verified = verify(token, secret_key)
+    except TokenError:
+        return None
+    return verified.reference if verified.kind is TokenKind.PERSON else None
 
 
 class ScanKind(StrEnum):

@@ -31,7 +31,7 @@ from khaibao.errors import InputError
 from khaibao.identity import fold_diacritics
 from khaibao.person_input import FormErrors
 from khaibao.policy_input import LOCAL_TZ, parse_policy
-from khaibao.tables import CheckIn, Region, Venue
+from khaibao.tables import Region, Venue
 from khaibao.tracing import aware
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -151,35 +151,33 @@ async def create_point_policy(venue_id: int, start: datetime, end: datetime,
     return PointPolicy(view, code, venue_id, start, end)
 
 
+# The person's stays joined to the exposure windows of their venues' points, in one read:
+# venue → its region → the venue's point (code "{region code}-V{venue id}") → its windows.
+_STAYS_IN_WINDOWS = """
+SELECT c.checked_in_at, c.ends_at, v.name AS venue_name, w.code, w.path, w.name
+FROM check_in c
+JOIN venue v ON v.id = c.venue
+JOIN region r ON r.id = v.region
+JOIN region p ON p.code = r.code || '-V' || CAST(c.venue AS TEXT)
+JOIN region w ON w.parent = p.id AND w.kind = 'point'
+WHERE c.person = {} AND c.ends_at > {}
+ORDER BY c.checked_in_at, c.id, w.id
+"""
+
+
 async def places_from_checkins(person_id: int, since: datetime) -> list[Place]:
     """The person's stays (ending after ``since``) that overlap the exposure window of a
     venue point, as places for ``decisions.decide``: the window's region path, ``at`` = the
-    stay's check-in. Stays at venues without point windows give nothing. Three small
-    indexed queries: the person's stays, the venues' points, the points' windows."""
-    stays = await CheckIn.select(
-        CheckIn.venue, CheckIn.checked_in_at, CheckIn.ends_at,
-        CheckIn.venue.name.as_alias("venue_name"),
-        CheckIn.venue.region.code.as_alias("region_code"),
-    ).where((CheckIn.person == person_id) & (CheckIn.ends_at > since))
-    codes = {point_code(s["region_code"], s["venue"]): s["venue"]
-             for s in stays if s["region_code"]}
-    if not codes:
-        return []
-    points = {row["id"]: codes[row["code"]] for row in await Region.select(
-        Region.id, Region.code).where(Region.code.is_in(sorted(codes)))}
-    if not points:
-        return []
-    windows: dict[int, list[tuple[dict[str, Any], datetime, datetime]]] = {}
-    for row in await Region.select(Region.code, Region.path, Region.name, Region.parent).where(
-            Region.parent.is_in(sorted(points)) & (Region.kind == "point")):
-        window = window_of(row["code"])
-        if window is not None:
-            windows.setdefault(points[row["parent"]], []).append((row, *window))
+    stay's check-in. Stays at venues without point windows give nothing. One indexed read
+    (check_in by person, region by code and by parent)."""
     places = []
-    for stay in stays:
-        checked_in, ends = aware(stay["checked_in_at"]), aware(stay["ends_at"])
-        for row, start, end in windows.get(stay["venue"], ()):
-            if checked_in < end and start < ends:
-                places.append(Place(row["path"], row["code"],
-                                    f"{stay['venue_name']} ({row['name']})", checked_in))
+    for row in await db.fetch(_STAYS_IN_WINDOWS, person_id, since):
+        window = window_of(row["code"])
+        if window is None:
+            continue
+        start, end = window
+        checked_in, ends = aware(row["checked_in_at"]), aware(row["ends_at"])
+        if checked_in < end and start < ends:
+            places.append(Place(row["path"], row["code"],
+                                f"{row['venue_name']} ({row['name']})", checked_in))
     return places

@@ -1,5 +1,6 @@
 """Small helpers shared by the test suites."""
 
+import contextlib
 import random
 import re
 
@@ -38,3 +39,23 @@ def csrf_headers(html: str, *, htmx: bool = False) -> dict[str, str]:
     if htmx:
         headers["HX-Request"] = "true"
     return headers
+
+
+@contextlib.asynccontextmanager
+async def only_admin(officer_id: int):
+    """Make ``officer_id`` the only active admin for the block (other tests' admins are put
+    back afterwards)."""
+    from khaibao import officers
+    from khaibao.tables import Officer
+
+    others = await Officer.select(Officer.id).where(
+        (Officer.role == officers.ADMIN) & (Officer.active == True)  # noqa: E712
+        & (Officer.id != officer_id))
+    ids = [row["id"] for row in others]
+    if ids:
+        await Officer.update({Officer.active: False}).where(Officer.id.is_in(ids))
+    try:
+        yield
+    finally:
+        if ids:
+            await Officer.update({Officer.active: True}).where(Officer.id.is_in(ids))

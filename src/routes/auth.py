@@ -8,13 +8,14 @@ from litestar import Controller, Request, Response, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.response import Redirect
 
-from khaibao import i18n, otp, people, sessions
+from khaibao import devices, i18n, otp, people, sessions
 from khaibao.errors import InputError
-from khaibao.phones import mask_phone
+from khaibao.phones import mask_phone, normalize_mobile
 from khaibao.web import is_htmx, redirect, render
 
 OTP_PURPOSE = "citizen"
 DEFAULT_NEXT = "/kbyt/khai-bao"
+DEVICE_COOKIE = "khaibao_devices"  # the live-QR key references of this phone (citizen.py)
 
 
 class CitizenSignInRequired(NotAuthorizedException):
@@ -71,6 +72,14 @@ def _phone_context(request: Request, **values: Any) -> dict[str, Any]:
     }
 
 
+def _masked(raw_phone: str) -> str:
+    """The phone masked for the code step, or "" when what was posted is not a mobile."""
+    try:
+        return mask_phone(normalize_mobile(raw_phone))
+    except InputError:
+        return ""
+
+
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -109,7 +118,7 @@ class CitizenAuthController(Controller):
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings)
         except InputError as error:
             context = _phone_context(
-                request, phone=phone, next=next_path, sent=True, masked_phone=mask_phone(phone),
+                request, phone=phone, next=next_path, sent=True, masked_phone=_masked(phone),
                 error=error.message(i18n.current_language.get()), resend_at_epoch=0,
             )
             return render(request, "verify_phone.html", context, block="code_step",
@@ -129,8 +138,19 @@ class CitizenAuthController(Controller):
     async def sign_out(self, request: Request) -> Response:
         """End the session on the server and forget the cookie (and the offline QR copy)."""
         cookie = session_cookie_name(request)
+        session = await citizen_session(request)
+        if session is not None and session.subject_id is not None:
+            # This phone's live-QR keys: the cookie set when they were registered, and the
+            # references live_qr.js read from IndexedDB (sent with the form).
+            form = await request.form()
+            refs = request.cookies.get(DEVICE_COOKIE, "").split(".")
+            refs += str(form.get("device_refs", "")).split()
+            await devices.revoke_references(session.subject_id, refs)
         await sessions.end(request.cookies.get(cookie))
         response = Redirect(path="/", status_code=303)
         response.delete_cookie(cookie, path="/")
+        response.delete_cookie(DEVICE_COOKIE, path="/")
+        # The service worker also drops its copy of /qr when it sees this POST (sw.js), and
+        # app.js deletes the device keys and the offline outbox before submitting.
         response.headers["Clear-Site-Data"] = '"cache"'
         return response

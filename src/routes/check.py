@@ -26,6 +26,15 @@ def _context(scan_page: bool) -> dict[str, Any]:
             "channel_labels": checks.CHANNEL_LABELS}
 
 
+async def _posted(request: Request) -> tuple[Any, str, dict[str, Any]]:
+    """The form of a POST from either page, the template to answer with (the scanner page's
+    own for a full-page POST from it) and the shared context."""
+    form = await request.form()
+    scan_page = form.get("from") == "quet"
+    template = "check_scan.html" if scan_page and not is_htmx(request) else "check.html"
+    return form, template, _context(scan_page)
+
+
 class CheckController(Controller):
     path = "/kiemtra"
     guards = [officer_guard]
@@ -45,11 +54,8 @@ class CheckController(Controller):
     @post("/tra-cuu", name="check.lookup")
     async def lookup(self, request: Request, officer: CurrentOfficer) -> Response:
         settings = request.app.state.settings
-        form = await request.form()
+        form, template, context = await _posted(request)
         text = str(form.get("q", ""))
-        scan_page = form.get("from") == "quet"
-        template = "check_scan.html" if scan_page and not is_htmx(request) else "check.html"
-        context = _context(scan_page)
         try:
             result = await checks.check(text, officer, settings)
         except checks.RateLimited as limited:
@@ -70,11 +76,8 @@ class CheckController(Controller):
     async def record_pass(self, request: Request, officer: CurrentOfficer) -> Response:
         """"Ghi nhận đã kiểm tra": a CheckPass with the colour decided again now."""
         settings = request.app.state.settings
-        form = await request.form()
+        form, template, context = await _posted(request)
         person = str(form.get("person", ""))
-        scan_page = form.get("from") == "quet"
-        template = "check_scan.html" if scan_page and not is_htmx(request) else "check.html"
-        context = _context(scan_page)
         try:
             if not person.isdigit() or len(person) > 18:
                 raise checks.error("check.pass_invalid")

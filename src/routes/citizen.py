@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -10,11 +11,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
 
-from khaibao import audit, checks, declarations, insurance, people, qr, rate_limits
+from khaibao import audit, checks, declarations, devices, insurance, people, qr, rate_limits
 from khaibao.errors import InputError
 from khaibao.i18n import gettext as _
 from khaibao.identity import looks_like_chip_cccd, parse_chip_cccd
-from khaibao.routes.auth import citizen_session, require_citizen, safe_next
+from khaibao.routes.auth import DEVICE_COOKIE, citizen_session, require_citizen, safe_next
 from khaibao.routes.person_form import (
     assign_errors,
     fill_index,
@@ -25,15 +26,31 @@ from khaibao.routes.person_form import (
     persons_context,
     read_persons,
 )
-from khaibao.web import redirect, render
+from khaibao.web import is_htmx, redirect, render
 
 BHYT_FILLS_PER_HOUR = 20
+_PLATFORMS = ("Android", "iPhone", "iPad", "Windows", "Macintosh", "CrOS", "Linux")
+_BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+             ("Safari/", "Safari"))
+
+
+def device_label(user_agent: str) -> str:
+    """A short label for the device list ("Android · Chrome"), never the whole UA string."""
+    platform = next((p for p in _PLATFORMS if p in user_agent), "")
+    browser = next((name for key, name in _BROWSERS if key in user_agent), "")
+    return " · ".join(x for x in (platform.replace("Macintosh", "Mac"), browser) if x)
 
 
 def _continue_to(value: str | None) -> str:
     """A local path to continue to after declaring, or "" (then: the QR page)."""
     return safe_next(value) if value else ""
 
+
+
+def _to_form(request: Request) -> Response:
+    """The fill and add-person endpoints answer htmx with a fragment of the form; their
+    buttons need JavaScript, so any other request is sent to the whole form instead."""
+    return redirect(request, "/kbyt/khai-bao")
 
 class CitizenController(Controller):
     @get("/kbyt", name="citizen.kbyt")
@@ -111,6 +128,8 @@ class CitizenController(Controller):
     async def new_person(self, request: Request, i: FromQuery[int] = 0) -> Response:
         """One more person fieldset ("Khai hộ người thân")."""
         await require_citizen(request)
+        if not is_htmx(request):
+            return _to_form(request)
         index = min(max(i, 0), 99)
         return render(request, "declare.html",
                       {"pb": await person_block(index), **person_choices()}, block="new_person")
@@ -119,6 +138,8 @@ class CitizenController(Controller):
     async def bhyt_fill(self, request: Request) -> Response:
         """Fill name, birth year and sex from the health-insurance registry."""
         account_id = await require_citizen(request)
+        if not is_htmx(request):
+            return _to_form(request)
         settings = request.app.state.settings
         form = await request.form()
         index = fill_index(form)
@@ -150,6 +171,8 @@ class CitizenController(Controller):
     async def chip_fill(self, request: Request) -> Response:
         """Fill the person from the QR printed on a chip CCCD card, for review."""
         await require_citizen(request)
+        if not is_htmx(request):
+            return _to_form(request)
         form = await request.form()
         index = fill_index(form)
         block = await person_block(index, new_person_values(form, index), form=form)
@@ -185,9 +208,51 @@ class CitizenController(Controller):
         submitted = await declarations.submission(account_id, ref, settings) if ref else None
         # "Ai đã kiểm tra mã QR của tôi": officers' role and place, never their names.
         seen = await checks.recent_checks([p.id for p in persons])
+        keys = await devices.list_for_account(account_id)
         for card in cards:
             card["checks"] = seen.get(card["person"].id, [])[:10]
-        return render(request, "my_qr.html", {"cards": cards, "submitted": submitted})
+            card["devices"] = [k for k in keys if k.person_id == card["person"].id]
+        return render(request, "my_qr.html", {
+            "cards": cards, "submitted": submitted,
+            "live_refs": " ".join(k.reference for k in keys),
+            "rendered_at": int(datetime.now(UTC).timestamp() * 1000),
+        }, headers={"Cache-Control": "private, no-store", "Vary": "Cookie, HX-Request"})
+
+    @post("/qr/{person_id:int}/thiet-bi", name="citizen.device_register")
+    async def device_register(self, request: Request, person_id: FromPath[int]) -> Response:
+        """Live QR: a new device key for this phone, returned once (fetch from live_qr.js).
+        The phone's references are also kept in an HttpOnly cookie so that signing out
+        revokes them even without JavaScript."""
+        account_id = await require_citizen(request)
+        label = device_label(request.headers.get("user-agent", ""))
+        try:
+            new = await devices.register(account_id, person_id, request.app.state.settings,
+                                         label=label)
+        except devices.DeviceNotFound:
+            raise NotFoundException() from None
+        await audit.record("device.registered", actor_kind="citizen", actor_id=account_id,
+                           person_id=person_id)
+        refs = [r for r in request.cookies.get(DEVICE_COOKIE, "").split(".") if r][-20:]
+        response = Response(
+            {"person_id": new.person_id, "reference": new.reference, "key": new.key,
+             "step_seconds": new.step_seconds, "server_time": datetime.now(UTC).timestamp()},
+            headers={"Cache-Control": "no-store"},
+        )
+        response.set_cookie(DEVICE_COOKIE, ".".join([*refs, new.reference]), path="/",
+                            max_age=400 * 86400, httponly=True, samesite="lax",
+                            secure=request.app.state.settings.is_https)
+        return response
+
+    @post("/qr/thiet-bi/{device_id:int}/xoa", name="citizen.device_remove")
+    async def device_remove(self, request: Request, device_id: FromPath[int]) -> Response:
+        """The citizen removes a device from the live-QR list: its key stops working."""
+        account_id = await require_citizen(request)
+        try:
+            await devices.revoke(account_id, device_id)
+        except devices.DeviceNotFound:
+            raise NotFoundException() from None
+        await audit.record("device.revoked", actor_kind="citizen", actor_id=account_id)
+        return Redirect(path="/qr#thiet-bi", status_code=303)
 
     @get("/qr/{person_id:int}/ma-qr.png", name="citizen.qr_png")
     async def qr_png(self, request: Request, person_id: FromPath[int]) -> Response:

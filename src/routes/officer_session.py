@@ -13,7 +13,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from khaibao import i18n, officers, sessions
+from khaibao import db, i18n, officers, sessions
 from khaibao.officers import OfficerView
 from khaibao.web import is_htmx, render
 
@@ -41,17 +41,46 @@ def clear_officer_cookie(request: Request, response: Response) -> None:
     response.delete_cookie(officer_cookie_name(request), path="/")
 
 
+# The session, its officer and the officer's place in one indexed read (no cache: a
+# disabled officer or an ended session is refused on the very next request).
+_SESSION_AND_OFFICER = (
+    f"SELECT {sessions.COLUMNS}, o.id AS officer_id, o.name AS officer_name, "  # noqa: S608
+    "o.role, o.active,"
+    " o.created_at AS officer_created_at, o.last_sign_in_at,"
+    " c.id AS checkpoint_id, c.name AS checkpoint_name,"
+    " r.code AS region_code, r.path AS region_path, r.name AS region_name"
+    " FROM web_session s"
+    " LEFT JOIN officer o ON o.id = s.subject_id"
+    " LEFT JOIN checkpoint c ON c.id = o.checkpoint"
+    " LEFT JOIN region r ON r.id = o.region"
+    " WHERE s.id_hash = {}")
+
+
+async def _load(raw: str | None) -> tuple[sessions.Session | None, OfficerView | None]:
+    id_hash = sessions.hash_id(raw)
+    if id_hash is None:
+        return None, None
+    rows = await db.fetch(_SESSION_AND_OFFICER, id_hash)
+    if not rows:
+        return None, None
+    row = rows[0]
+    session = await sessions.from_row(row)
+    if session is None or session.kind != officers.SESSION_KIND or row["officer_id"] is None:
+        return session, None
+    officer = officers.view_of({
+        **row, "id": row["officer_id"], "name": row["officer_name"],
+        "created_at": row["officer_created_at"]})
+    return session, officer
+
+
 async def current_officer(connection: ASGIConnection) -> OfficerView | None:
     """The signed-in, active officer of this request (cached on the request), or None."""
     if "officer" not in connection.state:
         raw = connection.cookies.get(officer_cookie_name(connection))
-        session = await sessions.load(raw)
-        officer = None
-        if session and session.kind == officers.SESSION_KIND and session.subject_id:
-            officer = await officers.get(session.subject_id)
-            if officer is not None and not officer.active:
-                await sessions.end(raw)
-                officer = None
+        session, officer = await _load(raw)
+        if officer is not None and not officer.active:
+            await sessions.end(raw)
+            officer = None
         connection.state.officer = officer
         connection.state.officer_session = session if officer else None
     return connection.state.officer

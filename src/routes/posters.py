@@ -68,15 +68,17 @@ class VenuePosterController(Controller):
     @get("/{venue_id:int}/ma-qr.svg", name="posters.venue_svg")
     async def svg(self, request: Request, officer: CurrentOfficer,
                   venue_id: FromPath[int]) -> Response:
-        venue = await self._venue(officer, venue_id)
-        return _download(posters.venue_poster(venue, request.app.state.settings), "svg",
-                         VENUE_CACHE)
+        return await self._download(request, officer, venue_id, "svg")
 
     @get("/{venue_id:int}/ma-qr.png", name="posters.venue_png")
     async def png(self, request: Request, officer: CurrentOfficer,
                   venue_id: FromPath[int]) -> Response:
+        return await self._download(request, officer, venue_id, "png")
+
+    async def _download(self, request: Request, officer: CurrentOfficer, venue_id: int,
+                        kind: str) -> Response:
         venue = await self._venue(officer, venue_id)
-        return _download(posters.venue_poster(venue, request.app.state.settings), "png",
+        return _download(posters.venue_poster(venue, request.app.state.settings), kind,
                          VENUE_CACHE)
 
 

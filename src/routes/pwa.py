@@ -9,28 +9,52 @@ from pathlib import Path
 from litestar import Controller, Request, Response, get
 
 from khaibao import i18n
-from khaibao.web import htmx_file, static_url
+from khaibao.web import STATIC_DIR, htmx_file, static_url
 
 SERVICE_WORKER_FILE = Path(__file__).resolve().parents[2] / "service_worker" / "sw.js"
 
 
 def app_shell() -> list[str]:
-    """Static files every visit needs, cached by the service worker at install time."""
-    return ["css/app.css", "js/app.js", htmx_file(), "icons/icon-192.png", "icons/favicon.svg"]
+    """Static files cached by the service worker at install time: what every visit needs,
+    and what the offline /qr page (live QR) and the offline declaration need."""
+    return ["css/app.css", "css/pwa.css", "js/app.js", "js/offline_queue.js", htmx_file(),
+            "icons/favicon.svg", "js/live_qr.js", "js/citizen.js",
+            QR_LIBRARY]
+
+
+QR_LIBRARY = "vendor/qrcode-generator-2.0.4.min.js"
+
+
+def static_digest() -> str:
+    """A hash of every static file's path and content: any changed static file (not only
+    the app shell) is a new version, so the "Có phiên bản mới" banner follows every deploy."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()):
+        if path.suffix in (".py", ".pyc"):
+            continue
+        digest.update(path.relative_to(STATIC_DIR).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def build_service_worker(source: str, shell_urls: list[str], static_hash: str = "") -> str:
+    """Fill in sw.js: the version hashes the worker, the app-shell URLs (which carry each
+    file's content hash, ``?v=``) and ``static_hash``, so a changed file means a new worker
+    and new caches."""
+    digest = hashlib.sha256(source.encode())
+    for url in shell_urls:
+        digest.update(url.encode())
+    digest.update(static_hash.encode())
+    version = digest.hexdigest()[:12]
+    shell_list = ", ".join(f'"{url}"' for url in [*shell_urls, "/offline"])
+    return source.replace("__CACHE_VERSION__", version).replace("__APP_SHELL__", shell_list)
 
 
 @cache
 def service_worker_source() -> str:
-    """sw.js with its cache version and precache list filled in. The version is a hash of
-    the worker and of every app-shell file, so any deploy that changes them changes it."""
-    source = SERVICE_WORKER_FILE.read_text(encoding="utf-8")
-    shell_urls = [static_url(path) for path in app_shell()]
-    digest = hashlib.sha256(source.encode())
-    for url in shell_urls:
-        digest.update(url.encode())
-    version = digest.hexdigest()[:12]
-    shell_list = ", ".join(f'"{url}"' for url in [*shell_urls, "/offline"])
-    return source.replace("__CACHE_VERSION__", version).replace("__APP_SHELL__", shell_list)
+    """sw.js as served (computed once per process: a deploy restarts the processes)."""
+    return build_service_worker(SERVICE_WORKER_FILE.read_text(encoding="utf-8"),
+                                [static_url(path) for path in app_shell()], static_digest())
 
 
 class PwaController(Controller):
@@ -55,6 +79,29 @@ class PwaController(Controller):
             "theme_color": "#0b6e4f",
             "background_color": "#ffffff",
             "categories": ["health", "government", "medical"],
+            "prefer_related_applications": False,
+            "shortcuts": [
+                {"name": _("Khai báo y tế"), "short_name": _("Khai báo"),
+                 "url": "/kbyt/khai-bao?source=pwa-shortcut",
+                 "icons": [{"src": static_url("icons/icon-192.png"), "sizes": "192x192",
+                            "type": "image/png"}]},
+                {"name": _("Mã QR của tôi"), "short_name": _("Mã QR"),
+                 "url": "/qr?source=pwa-shortcut",
+                 "icons": [{"src": static_url("icons/icon-192.png"), "sizes": "192x192",
+                            "type": "image/png"}]},
+                {"name": _("Quét QR"), "short_name": _("Quét QR"),
+                 "url": "/quet?source=pwa-shortcut",
+                 "icons": [{"src": static_url("icons/icon-192.png"), "sizes": "192x192",
+                            "type": "image/png"}]},
+            ],
+            "screenshots": [
+                {"src": static_url("screenshots/khai-bao-narrow.png"), "sizes": "540x1080",
+                 "type": "image/png", "form_factor": "narrow",
+                 "label": _("Khai báo y tế trên điện thoại")},
+                {"src": static_url("screenshots/khai-bao-wide.png"), "sizes": "1280x720",
+                 "type": "image/png", "form_factor": "wide",
+                 "label": _("Khai báo y tế trên máy tính")},
+            ],
             "icons": [
                 {"src": static_url("icons/icon-192.png"), "sizes": "192x192",
                  "type": "image/png", "purpose": "any"},

@@ -59,6 +59,10 @@ def _csv_row(stay: tracing.Stay) -> list[Any]:
             format_time(stay.checked_in_at), _ended(stay), stay.overlap_minutes]
 
 
+def _messages(errors: dict[str, Any]) -> dict[str, str]:
+    return {k: message(e) for k, e in errors.items()}
+
+
 class Refused(Exception):
     """The venue lies outside the officer's area."""
 
@@ -103,6 +107,21 @@ class TracingController(Controller):
             raise FormErrors(errors)
         return query, venue
 
+    async def _checked_venue_query(self, request: Request, officer: CurrentOfficer, form: Any,
+                                   values: dict[str, str]):
+        """``(query, venue, None)``, or ``(None, None, page)`` where the page tells why not:
+        403 for a venue outside the officer's area, 422 with the field errors."""
+        try:
+            query, venue = await self._venue_query(officer, form)
+        except Refused:
+            return None, None, await self._render(request, officer, values=values,
+                                                  status_code=403, refused=True)
+        except FormErrors as caught:
+            return None, None, await self._render(request, officer, values=values,
+                                                  status_code=422,
+                                                  errors=_messages(caught.errors))
+        return query, venue, None
+
     async def _person_query(self, request: Request, form: Any):
         errors: dict[str, Any] = {}
         person, parsed = None, None
@@ -133,14 +152,9 @@ class TracingController(Controller):
         """Everyone at a venue during a time window (with the overlap in minutes)."""
         form = await request.form()
         values = _values(form, VENUE_FIELDS)
-        try:
-            query, venue = await self._venue_query(officer, form)
-        except Refused:
-            return await self._render(request, officer, values=values, status_code=403,
-                                      refused=True)
-        except FormErrors as caught:
-            return await self._render(request, officer, values=values, status_code=422,
-                                      errors={k: message(e) for k, e in caught.errors.items()})
+        query, venue, refusal = await self._checked_venue_query(request, officer, form, values)
+        if refusal is not None:
+            return refusal
         trace = await tracing.trace_venue(query)
         await tracing.record_query("trace.query", officer_id=officer.id, place=officer.place,
                                    query=query, rows=len(trace.rows), listed=trace.person_ids)
@@ -157,7 +171,7 @@ class TracingController(Controller):
         except FormErrors as caught:
             return await self._render(request, officer, values=values, mode="person",
                                       status_code=422,
-                                      errors={k: message(e) for k, e in caught.errors.items()})
+                                      errors=_messages(caught.errors))
         trace = await tracing.trace_person(person, query)
         await tracing.record_query("trace.query", officer_id=officer.id, place=officer.place,
                                    query=query, rows=trace.rows, listed=trace.person_ids)
@@ -168,15 +182,10 @@ class TracingController(Controller):
     async def venue_export(self, request: Request, officer: CurrentOfficer) -> Response:
         """The venue result as CSV (every row, streamed), audited as ``trace.export``."""
         form = await request.form()
-        try:
-            query, venue = await self._venue_query(officer, form)
-        except (Refused, FormErrors) as caught:
-            errors = caught.errors if isinstance(caught, FormErrors) else {}
-            return await self._render(
-                request, officer, values=_values(form, VENUE_FIELDS),
-                status_code=403 if isinstance(caught, Refused) else 422,
-                refused=isinstance(caught, Refused),
-                errors={k: message(e) for k, e in errors.items()})
+        query, venue, refusal = await self._checked_venue_query(
+            request, officer, form, _values(form, VENUE_FIELDS))
+        if refusal is not None:
+            return refusal
 
         async def rows():
             exported, listed, complete = 0, [], False
@@ -206,7 +215,7 @@ class TracingController(Controller):
         except FormErrors as caught:
             return await self._render(request, officer, values=_values(form, PERSON_FIELDS),
                                       mode="person", status_code=422,
-                                      errors={k: message(e) for k, e in caught.errors.items()})
+                                      errors=_messages(caught.errors))
         trace = await tracing.trace_person(person, query)
         await tracing.record_query("trace.export", officer_id=officer.id, place=officer.place,
                                    query=query, rows=trace.rows, listed=trace.person_ids)
@@ -223,14 +232,9 @@ class TracingController(Controller):
         next scan."""
         form = await request.form()
         values = _values(form, VENUE_FIELDS + tracing_points.POLICY_FIELDS)
-        try:
-            query, venue = await self._venue_query(officer, form)
-        except Refused:
-            return await self._render(request, officer, values=values, status_code=403,
-                                      refused=True)
-        except FormErrors as caught:
-            return await self._render(request, officer, values=values, status_code=422,
-                                      errors={k: message(e) for k, e in caught.errors.items()})
+        query, venue, refusal = await self._checked_venue_query(request, officer, form, values)
+        if refusal is not None:
+            return refusal
         try:
             made = await tracing_points.create_point_policy(
                 venue.id, query.start, query.end, form, created_by=officer.id)
@@ -239,7 +243,7 @@ class TracingController(Controller):
             return await self._render(
                 request, officer, values=values, venue_trace=trace, venue=venue,
                 status_code=422, open_point=True,
-                point_errors={k: message(e) for k, e in caught.errors.items()})
+                point_errors=_messages(caught.errors))
         await audit.record("trace.point_policy", actor_kind="officer", actor_id=officer.id,
                            place=officer.place, detail={
                                **query.audit_detail(), "policy_key": made.policy.policy_key,

@@ -56,45 +56,43 @@ class VenueCheckinController(Controller):
 
     @post("/v/{code:str}/check-in", name="venue.checkin")
     async def check_in(self, request: Request, code: FromPath[str]) -> Response:
-        settings = request.app.state.settings
-        venue = await venues.by_code(code, settings)
-        if venue is None:
-            return _invalid_code(request)
-        account_id = await require_citizen(request)
-        persons = await people.persons_of(account_id, settings)
-        form = await request.form()
-        ids = _selected_ids(form)
-        own = {p.id for p in persons}
-        if ids is None or not set(ids) <= own:
-            # Another phone's person (or a tampered form): refuse, store nothing.
-            return await self._render(
-                request, venue, code, persons, status_code=403,
-                error=_("Chỉ check-in được cho người đã khai báo từ số điện thoại này."))
-        if not ids:
-            return await self._render(request, venue, code, persons, status_code=422,
-                                      error=_("Hãy chọn ít nhất một người."))
-        done = await checkins.check_in(venue.id, ids, settings, account_id=account_id)
-        result = "lap" if all(c.repeated for c in done) else "moi"
-        return redirect(request, f"/v/{code}?kq={result}")
+        return await self._post(request, code, checking_in=True)
 
     @post("/v/{code:str}/check-out", name="venue.checkout")
     async def check_out(self, request: Request, code: FromPath[str]) -> Response:
+        return await self._post(request, code, checking_in=False)
+
+    async def _post(self, request: Request, code: str, *, checking_in: bool) -> Response:
+        """Check the ticked persons in (or out). Only the phone's own persons: their ids come
+        from one read; the full views are only read to show the form again."""
         settings = request.app.state.settings
         venue = await venues.by_code(code, settings)
         if venue is None:
             return _invalid_code(request)
         account_id = await require_citizen(request)
-        persons = await people.persons_of(account_id, settings)
         ids = _selected_ids(await request.form())
-        if ids is None or not set(ids) <= {p.id for p in persons}:
+        own = await checkins.person_ids_of(account_id)
+        if ids is None or not set(ids) <= own:
+            # Another phone's person (or a tampered form): refuse, store nothing.
             return await self._render(
-                request, venue, code, persons, status_code=403,
-                error=_("Chỉ check-out được cho người đã khai báo từ số điện thoại này."))
+                request, venue, code, await people.persons_of(account_id, settings),
+                status_code=403,
+                error=_("Chỉ check-in được cho người đã khai báo từ số điện thoại này.")
+                if checking_in else
+                _("Chỉ check-out được cho người đã khai báo từ số điện thoại này."))
         if not ids:
+            persons = await people.persons_of(account_id, settings)
+            if checking_in:
+                return await self._render(request, venue, code, persons, status_code=422,
+                                          error=_("Hãy chọn ít nhất một người."))
             return await self._render(request, venue, code, persons, status_code=422,
                                       checkout_error=_("Hãy chọn ít nhất một người."))
-        await checkins.check_out(venue.id, ids)
-        return redirect(request, f"/v/{code}?kq=ra")
+        if not checking_in:
+            await checkins.check_out(venue.id, ids)
+            return redirect(request, f"/v/{code}?kq=ra")
+        done = await checkins.check_in(venue.id, ids, settings, account_id=account_id)
+        result = "lap" if all(c.repeated for c in done) else "moi"
+        return redirect(request, f"/v/{code}?kq={result}")
 
     async def _render(self, request: Request, venue, code: str, persons, *,
                       result: str | None = None, error: str | None = None,

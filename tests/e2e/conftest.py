@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.db_setup import run_script
+
 CHROMIUM = os.environ.get("KHAIBAO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,8 +39,15 @@ def camera_video(directory: Path, name: str, text: str) -> Path:
     import segno
 
     png = directory / f"{name}.png"
-    y4m = directory / f"{name}.y4m"
     segno.make_qr(text, error="m").save(str(png), scale=8, border=4)
+    y4m = picture_video(png, directory / f"{name}.y4m")
+    # the picture itself must be readable, or a test using it proves nothing
+    assert decode_qr(png) == text
+    return y4m
+
+
+def picture_video(png: Path, y4m: Path) -> Path:
+    """A 3-second .y4m of a still picture (640×480, white borders) for the fake camera."""
     subprocess.run(
         ["ffmpeg", "-y", "-loglevel", "error", "-loop", "1", "-i", str(png), "-vf",
          "scale=640:480:force_original_aspect_ratio=decrease,"
@@ -46,9 +55,27 @@ def camera_video(directory: Path, name: str, text: str) -> Path:
          "-t", "3", "-r", "10", str(y4m)],
         check=True,
     )
-    # the picture itself must be readable, or a test using it proves nothing
-    assert decode_qr(png) == text
     return y4m
+
+
+def camera_browser(playwright_instance, video: Path):
+    """A Chromium whose camera shows ``video`` and needs no permission prompt."""
+    return playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+              "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
+    )
+
+
+def run_setup(live_server, script: str, *args: str):
+    """Runs a setup ``script`` (see tests/db_setup.py) against the live server's database."""
+    return run_script(script, *args, env=live_server.env, cwd=live_server.directory)
+
+
+def add_officer_cookie(context, live_server, session: str) -> None:
+    """Signs the browser context in as the officer whose raw session is ``session``."""
+    context.add_cookies([{"name": "khaibao_officer", "value": session,
+                          "url": live_server.url}])
 
 
 def decode_qr(png: Path) -> str:
@@ -178,13 +205,18 @@ def save_failure_screenshot(request, page) -> None:
 @pytest.fixture
 def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server.url, locale="vi-VN")
-    page = context.new_page()
-    page.csp_errors = []
-    page.on("console", lambda message: page.csp_errors.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page = watch_csp(context.new_page())
     yield page
     save_failure_screenshot(request, page)
     context.close()
+
+
+def watch_csp(page):
+    """Collects Content Security Policy violations in ``page.csp_errors``."""
+    page.csp_errors = []
+    page.on("console", lambda message: page.csp_errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return page
 
 
 @pytest.fixture

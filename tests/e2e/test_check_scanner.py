@@ -8,65 +8,39 @@ is no CLI for sessions); the officer's session cookie is then put into the brows
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, camera_video, save_failure_screenshot
+from tests.e2e.conftest import (
+    CHROMIUM,
+    add_officer_cookie,
+    camera_browser,
+    camera_video,
+    run_setup,
+    save_failure_screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 
 SETUP = r"""
-import asyncio, json, random, sys, uuid
-from khaibao import db, declarations, officers, people
-from khaibao.declarations import HealthData
-from khaibao.settings import Settings
-
-async def main():
-    settings = Settings.from_env()
-    db.configure(settings)
-    await db.connect()
-    try:
-        officer = await officers.create("Cán bộ Trình Duyệt", "checkpoint")
-        session = await officers.start_session(officer.id)
-        account = await people.account_for_phone("+84905" + sys.argv[2])
-        data = people.parse_person({
-            "full_name": "Hoàng Thị Mai", "id_type": "cccd", "id_number": sys.argv[1],
-            "birth_year": "1990", "sex": "female", "nationality": "VN", "region": "",
-            "address_detail": "", "bhyt": ""})
-        async with db.write_transaction():
-            person_id = await people.create_person(account, data, settings, is_owner=True,
-                                                   channel="self")
-        await declarations.submit(account, person_ids=[person_id], new_persons=[],
-                                  health=HealthData("", (), (), True),
-                                  client_ref=uuid.uuid4().hex, settings=settings)
-        view = await people.get_person(account, person_id, settings)
-        print(json.dumps({"session": session, "token": view.token}))
-    finally:
-        await db.disconnect()
-
-asyncio.run(main())
+async def main(settings):
+    _officer, session = await officer_session("Cán bộ Trình Duyệt", "checkpoint")
+    account, person_id = await make_person(settings, "Hoàng Thị Mai", sys.argv[1],
+                                           phone="+84905" + sys.argv[2], sex="female",
+                                           declared=True)
+    view = await people.get_person(account, person_id, settings)
+    return {"session": session, "token": view.token}
 """
 
 
 @pytest.fixture(scope="module")
 def people_made(live_server) -> dict[str, str]:
     number = "046190" + f"{random.randrange(10**6):06d}"
-    done = subprocess.run(
-        [sys.executable, "-c", SETUP, number, f"{random.randrange(10**6):06d}"],
-        env=live_server.env, cwd=live_server.directory, capture_output=True, text=True,
-        timeout=60, check=True)
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "cccd": number}
-
-
-def _signed_in(context, live_server, session: str) -> None:
-    context.add_cookies([{"name": "khaibao_officer", "value": session,
-                          "url": live_server.url}])
+    made = run_setup(live_server, SETUP, number, f"{random.randrange(10**6):06d}")
+    return {**made, "cccd": number}
 
 
 def _wait_result(page) -> None:
@@ -78,18 +52,14 @@ def test_camera_scan_shows_result_without_reload(playwright_instance, live_serve
     if not Path(CHROMIUM).exists() or shutil.which("ffmpeg") is None:
         pytest.skip("needs Chromium and ffmpeg")
     video = camera_video(tmp_path, "token", people_made["token"])
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
-              "--use-fake-device-for-media-stream",
-              f"--use-file-for-fake-video-capture={video}"])
+    browser = camera_browser(playwright_instance, video)
     context = browser.new_context(base_url=live_server.url, locale="vi-VN")
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     try:
-        _signed_in(context, live_server, people_made["session"])
+        add_officer_cookie(context, live_server, people_made["session"])
         page.goto("/kiemtra/quet")
         page.wait_for_selector("#may-quet.qr-scanner--ready")
         page.evaluate("window.__samePage = true")
@@ -120,7 +90,7 @@ def test_typed_token_and_chip_text(browser, live_server, people_made, request):
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     try:
-        _signed_in(context, live_server, people_made["session"])
+        add_officer_cookie(context, live_server, people_made["session"])
         page.goto("/kiemtra")
         assert page.is_visible("text=KIỂM TRA KBYT TRONG TỈNH")
         assert page.is_visible("text=KIỂM TRA VÀO HUẾ")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, camera_video, decode_qr
+from tests.e2e.conftest import camera_browser, camera_video, decode_qr
 from tests.helpers import random_mobile
 
 TOKEN = re.compile(r"^KB1P[0-9A-Z]{27}$")
@@ -43,6 +43,18 @@ def fill_person(fieldset, *, name, id_type, id_number, birth_year, sex, ward=Non
         ward_select.select_option(label=ward)
         fieldset.get_by_text(f"Đã chọn: {ward}").wait_for()
 
+
+
+def declare_one(page, live_server, **person) -> str:
+    """A new phone signs in and declares one person (``fill_person``'s fields); waits for the
+    QR page. Returns the phone in E.164 form."""
+    e164 = sign_in(page, live_server)
+    page.wait_for_url("**/kbyt/khai-bao")
+    fill_person(page.locator("#nguoi-moi-0"), **person)
+    page.get_by_label("Tôi cam kết những thông tin trên là đúng sự thật").check()
+    page.get_by_role("button", name="Gửi khai báo").click()
+    page.wait_for_url(re.compile(r".*/qr\?ref=.*"))
+    return e164
 
 def test_declare_for_self_and_child_and_get_two_qr_codes(page, live_server, tmp_path):
     phone = sign_in(page, live_server)
@@ -104,14 +116,8 @@ def test_bad_cccd_is_explained_beside_the_field_and_nothing_is_saved(page, live_
 
 
 def test_lookup_shows_the_persons_of_the_phone(page, live_server):
-    sign_in(page, live_server)
-    page.wait_for_url("**/kbyt/khai-bao")
-    fill_person(page.locator("#nguoi-moi-0"), name="Võ Thị Hoa",
-                id_type="Chứng minh nhân dân (CMND)", id_number="191555666",
-                birth_year="1975", sex="Nữ")
-    page.get_by_label("Tôi cam kết những thông tin trên là đúng sự thật").check()
-    page.get_by_role("button", name="Gửi khai báo").click()
-    page.wait_for_url(re.compile(r".*/qr\?ref=.*"))
+    declare_one(page, live_server, name="Võ Thị Hoa", id_type="Chứng minh nhân dân (CMND)",
+                id_number="191555666", birth_year="1975", sex="Nữ")
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url("**/")
 
@@ -124,11 +130,7 @@ def chip_camera(playwright_instance, live_server, tmp_path):
     chip_text = ("046090001234|191234567|Nguyễn Văn An|15031990|Nam|"
                  "Thôn Đông, Phường Thuận An, Thành phố Huế|20042021")
     video = camera_video(tmp_path, "chip", chip_text)
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
-              "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
-    )
+    browser = camera_browser(playwright_instance, video)
     context = browser.new_context(base_url=live_server.url, locale="vi-VN",
                                   permissions=["camera"])
     yield context.new_page()

@@ -7,45 +7,31 @@ The officer and the checkpoint are made in the live server's database by a small
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-import sys
 
 import pytest
+
+from tests.e2e.conftest import add_officer_cookie, run_setup
 
 pytestmark = pytest.mark.e2e
 
 SETUP = r"""
-import asyncio, json, random
-from khaibao import arrivals, db, officers
-from khaibao.settings import Settings
+from khaibao import arrivals
 
-async def main():
-    db.configure(Settings.from_env())
-    await db.connect()
-    try:
-        checkpoint = await arrivals.add_checkpoint("Chốt Kiosk Trình Duyệt %d"
-                                                   % random.randrange(10**6))
-        officer = await officers.create("Cán bộ Kiosk", "checkpoint", checkpoint_id=checkpoint)
-        print(json.dumps({"session": await officers.start_session(officer.id),
-                          "checkpoint": checkpoint}))
-    finally:
-        await db.disconnect()
-
-asyncio.run(main())
+async def main(settings):
+    checkpoint = await arrivals.add_checkpoint("Chốt Kiosk Trình Duyệt %d"
+                                               % random.randrange(10**6))
+    _officer, session = await officer_session("Cán bộ Kiosk", "checkpoint",
+                                              checkpoint_id=checkpoint)
+    return {"session": session, "checkpoint": checkpoint}
 """
 
 
 @pytest.fixture
 def kiosk_page(page, live_server):
     """A browser tab in kiosk mode, started by an officer as they would."""
-    done = subprocess.run([sys.executable, "-c", SETUP], env=live_server.env,
-                          cwd=live_server.directory, capture_output=True, text=True,
-                          timeout=60, check=True)
-    made = json.loads(done.stdout.strip().splitlines()[-1])
-    page.context.add_cookies([{"name": "khaibao_officer", "value": made["session"],
-                               "url": live_server.url}])
+    made = run_setup(live_server, SETUP)
+    add_officer_cookie(page.context, live_server, made["session"])
     page.goto("/kiemtra/kiosk")
     assert page.get_by_label("Chốt kiểm soát của kiosk").input_value() == str(made["checkpoint"])
     page.get_by_role("button", name="Bật chế độ kiosk trên thiết bị này").click()

@@ -4,42 +4,20 @@ picker's search using only the keyboard, the preview shows a count, the policy i
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 from playwright.sync_api import expect
 
-# Run in a separate interpreter against the live server's database: configuring the engine in
-# the test process would rebind the tables of any other test sharing this pytest run.
+from tests.e2e.conftest import add_officer_cookie, run_setup
+
 MAKE_ADMIN = """
-import asyncio
-from khaibao import db, officers
-from khaibao.settings import Settings
-
-async def main():
-    db.configure(Settings.from_env())
-    await db.connect()
-    try:
-        officer = await officers.create("Quản Trị Thử", "admin")
-        print(await officers.start_session(officer.id))
-    finally:
-        await db.disconnect()
-
-asyncio.run(main())
+async def main(settings):
+    _officer, session = await officer_session("Quản Trị Thử", "admin")
+    return session
 """
 
 
-def admin_cookie(live_server) -> str:
-    result = subprocess.run([sys.executable, "-c", MAKE_ADMIN], env=live_server.env,
-                            cwd=live_server.directory, capture_output=True, text=True,
-                            timeout=60, check=True)
-    return result.stdout.strip().splitlines()[-1]
-
-
 def test_admin_creates_a_policy_with_the_keyboard(page, live_server):
-    raw = admin_cookie(live_server)
-    page.context.add_cookies([{"name": "khaibao_officer", "value": raw,
-                               "url": live_server.url}])
+    add_officer_cookie(page.context, live_server, run_setup(live_server, MAKE_ADMIN))
     page.goto("/quan-tri/chinh-sach/moi")
     expect(page.get_by_role("heading", name="Thêm chính sách cách ly")).to_be_visible()
 

@@ -9,40 +9,32 @@ no CLI for sessions); the officer's session cookie is then put into the browser.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, decode_qr, save_failure_screenshot
-from tests.e2e.test_citizen_journey import fill_person, sign_in
+from tests.e2e.conftest import (
+    add_officer_cookie,
+    camera_browser,
+    decode_qr,
+    picture_video,
+    run_setup,
+    save_failure_screenshot,
+)
+from tests.e2e.test_citizen_journey import declare_one, fill_person, sign_in
 
 pytestmark = pytest.mark.e2e
 
 SETUP = r"""
-import asyncio, json
-from khaibao import db, officers, venues
-from khaibao.settings import Settings
+from khaibao import venues
 
-async def main():
-    settings = Settings.from_env()
-    db.configure(settings)
-    await db.connect()
-    try:
-        officer = await officers.create("Quản trị Áp Phích", "admin")
-        session = await officers.start_session(officer.id)
-        venue = await venues.create(venues.VenueInput(
-            name="Chợ Đông Ba", kind="market", address="2 Trần Hưng Đạo"), settings)
-        print(json.dumps({"session": session, "venue_id": venue.id,
-                          "url": venue.poster_url(settings)}))
-    finally:
-        await db.disconnect()
-
-asyncio.run(main())
+async def main(settings):
+    _officer, session = await officer_session("Quản trị Áp Phích", "admin")
+    venue = await venues.create(venues.VenueInput(
+        name="Chợ Đông Ba", kind="market", address="2 Trần Hưng Đạo"), settings)
+    return {"session": session, "venue_id": venue.id, "url": venue.poster_url(settings)}
 """
 
 CSS_PX_PER_CM = 96 / 2.54
@@ -50,10 +42,7 @@ CSS_PX_PER_CM = 96 / 2.54
 
 @pytest.fixture(scope="module")
 def made(live_server) -> dict:
-    done = subprocess.run([sys.executable, "-c", SETUP], env=live_server.env,
-                          cwd=live_server.directory, capture_output=True, text=True,
-                          timeout=60, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_setup(live_server, SETUP)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +50,7 @@ def poster_png(browser, live_server, made, tmp_path_factory) -> Path:
     """The officer's part: the poster's print view, then the PNG download."""
     context = browser.new_context(base_url=live_server.url, locale="vi-VN",
                                   accept_downloads=True)
-    context.add_cookies([{"name": "khaibao_officer", "value": made["session"],
-                          "url": live_server.url}])
+    add_officer_cookie(context, live_server, made["session"])
     page = context.new_page()
     try:
         page.goto(f"/ap-phich/diem-den/{made['venue_id']}")
@@ -137,29 +125,14 @@ def test_citizen_scanner_reads_the_poster(playwright_instance, live_server, post
     if shutil.which("ffmpeg") is None:
         pytest.skip("needs ffmpeg")
     url = decode_qr(poster_png)
-    video = tmp_path / "poster.y4m"
-    subprocess.run(
-        ["ffmpeg", "-y", "-loglevel", "error", "-loop", "1", "-i", str(poster_png), "-vf",
-         "scale=640:480:force_original_aspect_ratio=decrease,"
-         "pad=640:480:(ow-iw)/2:(oh-ih)/2:white,format=yuv420p",
-         "-t", "3", "-r", "10", str(video)], check=True)
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
-              "--use-fake-device-for-media-stream",
-              f"--use-file-for-fake-video-capture={video}"])
+    video = picture_video(poster_png, tmp_path / "poster.y4m")
+    browser = camera_browser(playwright_instance, video)
     context = browser.new_context(base_url=live_server.url, locale="vi-VN",
                                   permissions=["camera"])
     page = context.new_page()
     try:
-        sign_in(page, live_server)
-        page.wait_for_url("**/kbyt/khai-bao")
-        fill_person(page.locator("#nguoi-moi-0"), name="Võ Văn Tài",
-                    id_type="Chứng minh nhân dân (CMND)", id_number="191888999",
-                    birth_year="1979", sex="Nam")
-        page.get_by_label("Tôi cam kết những thông tin trên là đúng sự thật").check()
-        page.get_by_role("button", name="Gửi khai báo").click()
-        page.wait_for_url(re.compile(r".*/qr\?ref=.*"))
+        declare_one(page, live_server, name="Võ Văn Tài", id_type="Chứng minh nhân dân (CMND)",
+                    id_number="191888999", birth_year="1979", sex="Nam")
 
         page.goto("/")
         page.get_by_role("link", name=re.compile("Quét QR điểm đến")).click()

@@ -5,64 +5,46 @@ the live server's database (a separate process, so this test's own database stay
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, camera_video
+from tests.e2e.conftest import (
+    add_officer_cookie,
+    camera_browser,
+    camera_video,
+    run_setup,
+    save_failure_screenshot,
+    watch_csp,
+)
 
 pytestmark = pytest.mark.e2e
 
-SETUP = r'''
-import asyncio, json, uuid
-from khaibao import db, declarations, officers, people, venues
-from khaibao.declarations import HealthData
-from khaibao.settings import Settings
+SETUP = r"""
+from khaibao import venues
 
-async def main():
-    settings = Settings.from_env()
-    db.configure(settings)
-    await db.connect()
-    officer = await officers.create("Nhân Viên Chợ Đông Ba", "venue")
-    raw = await officers.start_session(officer.id)
+async def main(settings):
+    officer, raw = await officer_session("Nhân Viên Chợ Đông Ba", "venue")
     venue = await venues.create(venues.parse_venue(
         {"name": "Chợ Đông Ba", "kind": "market", "daily_visitors": "300"}), settings)
     await venues.set_staff(venue.id, {officer.id})
     made = {}
     for key, name, number in (("camera", "Nguyễn Văn An", "046090001234"),
                               ("chip", "Trần Thị Bình", "046191005678")):
-        account = await people.account_for_phone(f"+8490{uuid.uuid4().int % 10**7:07d}")
-        data = people.parse_person({"full_name": name, "id_type": "cccd", "id_number": number,
-                                    "birth_year": "19" + number[4:6],
-                                    "sex": "male" if number[3] == "0" else "female",
-                                    "nationality": "VN", "region": "", "address_detail": "",
-                                    "bhyt": ""})
-        async with db.write_transaction():
-            pid = await people.create_person(account, data, settings, is_owner=True,
-                                             channel="self")
-        await declarations.submit(account, person_ids=[pid], new_persons=[],
-                                  health=HealthData("", (), (), True),
-                                  client_ref=uuid.uuid4().hex, settings=settings)
+        account, pid = await make_person(
+            settings, name, number, phone=f"+8490{uuid.uuid4().int % 10**7:07d}",
+            birth_year="19" + number[4:6], sex="male" if number[3] == "0" else "female",
+            declared=True)
         made[key] = {"id": pid, "token": (await people.get_person(account, pid, settings)).token,
                      "number": number, "name": name}
-    await db.disconnect()
-    print(json.dumps({"cookie": raw, "venue": venue.id, "persons": made}))
-
-asyncio.run(main())
-'''
+    return {"cookie": raw, "venue": venue.id, "persons": made}
+"""
 
 
 @pytest.fixture(scope="module")
 def setup(live_server):
-    done = subprocess.run([sys.executable, "-c", SETUP], env=live_server.env,
-                          cwd=live_server.directory, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_setup(live_server, SETUP)
 
 
 def checkins_of(live_server, person_id: int) -> list[tuple]:
@@ -74,21 +56,12 @@ def checkins_of(live_server, person_id: int) -> list[tuple]:
 @pytest.fixture
 def scanner_page(playwright_instance, live_server, setup, tmp_path, request):
     video = camera_video(tmp_path, "token", setup["persons"]["camera"]["token"])
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
-              "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"],
-    )
+    browser = camera_browser(playwright_instance, video)
     context = browser.new_context(base_url=live_server.url, locale="vi-VN",
                                   permissions=["camera"])
-    context.add_cookies([{"name": "khaibao_officer", "value": setup["cookie"],
-                          "domain": "localhost", "path": "/"}])
-    page = context.new_page()
-    page.csp_errors = []
-    page.on("console", lambda message: page.csp_errors.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    add_officer_cookie(context, live_server, setup["cookie"])
+    page = watch_csp(context.new_page())
     yield page
-    from tests.e2e.conftest import save_failure_screenshot
     save_failure_screenshot(request, page)
     context.close()
     browser.close()

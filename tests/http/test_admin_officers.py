@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 
 from khaibao import arrivals, checkpoints, officers, regions, sessions
 from khaibao.tables import AuditEntry, Officer, Passkey
-from tests.helpers import csrf_from, csrf_headers, sign_in_officer
+from tests.helpers import csrf_from, csrf_headers, only_admin, sign_in_officer
 
 BASE = "/quan-tri/can-bo"
-
-
-@contextlib.asynccontextmanager
-async def only_admin(officer_id: int):
-    """``officer_id`` is the only active admin inside the block."""
-    rows = await Officer.select(Officer.id).where(
-        (Officer.role == officers.ADMIN) & (Officer.active == True)  # noqa: E712
-        & (Officer.id != officer_id))
-    ids = [row["id"] for row in rows]
-    if ids:
-        await Officer.update({Officer.active: False}).where(Officer.id.is_in(ids))
-    try:
-        yield
-    finally:
-        if ids:
-            await Officer.update({Officer.active: True}).where(Officer.id.is_in(ids))
 
 
 def enrollment_url(html: str) -> str:
@@ -268,7 +251,7 @@ async def test_checkpoint_add_edit_deactivate(client):
     assert on.status_code == 303
     assert point.id in {c.id for c in await arrivals.checkpoints()}
     rows = await AuditEntry.select(AuditEntry.action, AuditEntry.detail).where(
-        AuditEntry.action.like("checkpoint.%"))
+        AuditEntry.action.like("checkpoint.%")).order_by(AuditEntry.id)
     mine = [r["action"] for r in rows if json.loads(r["detail"]).get("checkpoint") == point.id]
     assert mine == ["checkpoint.create", "checkpoint.update", "checkpoint.disable",
                     "checkpoint.enable"]

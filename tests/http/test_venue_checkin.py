@@ -43,6 +43,12 @@ async def account_persons(client, settings):
     return sorted(persons, key=lambda p: (not p.is_owner, p.id))
 
 
+async def post_persons(client, code: str, action: str, token: str, person_ids: list[int]):
+    """POSTs the check-in page's form (``action``: check-in | check-out) for ``person_ids``."""
+    return await client.post(f"/v/{code}/{action}", follow_redirects=False, data={
+        "_csrf_token": token, "persons": [str(pid) for pid in person_ids]})
+
+
 def checkin_count(html: str) -> int:
     return len(re.findall(r"Đã check-in lúc", html))
 
@@ -62,8 +68,7 @@ async def test_check_in_two_persons_repeat_and_check_out_one(client, outbox_path
     assert re.search(rf'value="{relative.id}">', page.text)
 
     token = csrf_from(page.text)
-    done = await client.post(f"/v/{code}/check-in", follow_redirects=False, data={
-        "_csrf_token": token, "persons": [str(owner.id), str(relative.id)]})
+    done = await post_persons(client, code, "check-in", token, [owner.id, relative.id])
     assert done.status_code == 303
     assert done.headers["location"] == f"/v/{code}?kq=moi"
     confirm = await client.get(done.headers["location"])
@@ -74,16 +79,14 @@ async def test_check_in_two_persons_repeat_and_check_out_one(client, outbox_path
     assert await CheckIn.count().where(CheckIn.venue == venue.id) == 2
 
     # scanning again within 30 minutes adds nothing
-    again = await client.post(f"/v/{code}/check-in", follow_redirects=False, data={
-        "_csrf_token": token, "persons": [str(owner.id)]})
+    again = await post_persons(client, code, "check-in", token, [owner.id])
     assert again.headers["location"] == f"/v/{code}?kq=lap"
     repeat_page = await client.get(again.headers["location"])
     assert "không ghi thêm lần nữa" in repeat_page.text
     assert await CheckIn.count().where(CheckIn.venue == venue.id) == 2
 
     # check out one person: the other stays checked in
-    out = await client.post(f"/v/{code}/check-out", follow_redirects=False, data={
-        "_csrf_token": token, "persons": [str(relative.id)]})
+    out = await post_persons(client, code, "check-out", token, [relative.id])
     assert out.headers["location"] == f"/v/{code}?kq=ra"
     after = await client.get(out.headers["location"])
     assert "Đã check-out." in after.text
@@ -117,16 +120,14 @@ async def test_another_phones_person_is_refused(client, outbox_path, database):
 
     page = await client.get(f"/v/{code}")
     token = csrf_from(page.text)
-    refused = await client.post(f"/v/{code}/check-in", follow_redirects=False, data={
-        "_csrf_token": token, "persons": [str(mine.id), str(victim_owner.id)]})
+    refused = await post_persons(client, code, "check-in", token, [mine.id, victim_owner.id])
     assert refused.status_code == 403
     assert "Chỉ check-in được cho người đã khai báo từ số điện thoại này" in refused.text
     assert await CheckIn.count().where(CheckIn.person.is_in([mine.id, victim_owner.id])) == 0
 
     # the victim's open stay cannot be ended from this phone either
     await checkins.check_in(venue.id, [victim_owner.id], database)
-    refused = await client.post(f"/v/{code}/check-out", follow_redirects=False, data={
-        "_csrf_token": token, "persons": [str(victim_owner.id)]})
+    refused = await post_persons(client, code, "check-out", token, [victim_owner.id])
     assert refused.status_code == 403
     assert len(await checkins.open_stays(venue.id, [victim_owner.id])) == 1
 

@@ -117,10 +117,10 @@ async def test_lookup_paths(database, person):
     assert (result.kind, result.error.code) == ("misread", "check.misread")
     assert result.error.message_vi == "Đọc lỗi, hãy quét lại."
     unknown = make_token(TokenKind.PERSON, "0000000000", settings.secret_key)
-    assert (await checks.lookup(unknown, settings)).error.code == "check.not_found"
+    assert (await checks.lookup(unknown, settings)).error.code == "check.token_revoked"
     forged = make_token(TokenKind.PERSON, "0000000000", b"another-secret-key-0123456789")
     result = await checks.lookup(forged, settings)
-    assert (result.kind, result.person, result.error.code) == ("forged", None, "check.not_found")
+    assert (result.kind, result.person, result.error.code) == ("forged", None, "token.forged")
     assert (await checks.lookup(cccd(), settings)).error.code == "check.not_found"
     assert (await checks.lookup("   ", settings)).kind == "empty"
     assert (await checks.lookup("000000000", settings)).person is None
@@ -131,7 +131,7 @@ async def test_revoked_token_finds_nobody(database, person):
     view, _number, account_id = person
     await people.reissue_qr(account_id, view.id, settings)
     result = await checks.lookup(view.token, settings)
-    assert result.person is None and result.error.code == "check.not_found"
+    assert result.person is None and result.error.code == "check.token_revoked"
 
 
 async def test_arrival_policy_turns_red(database, person):

@@ -27,7 +27,18 @@ def test_demo_data_is_added_once_with_a_fresh_admin_link(tmp_path):
     database = sqlite3.connect(tmp_path / "demo.sqlite3")
     count = lambda sql: database.execute(sql).fetchone()[0]  # noqa: E731
     assert count("SELECT count(*) FROM policy") == 4
-    assert count("SELECT count(*) FROM arrival_declaration") == 2
+    assert count("SELECT count(*) FROM arrival_declaration "
+                 "WHERE client_ref NOT LIKE 'demo-bulk-%'") == 2
+    # dashboard data: thousands of declarations over 30 days, added once
+    assert "Dashboard data: 4000 declarations" in first and "Dashboard data" not in second
+    assert count("SELECT count(*) FROM health_declaration "
+                 "WHERE client_ref LIKE 'demo-bulk-%'") == 4000
+    # over 20 days: within the default 21-day retention, so the daily purge keeps them
+    assert count("SELECT count(DISTINCT date(submitted_at)) FROM health_declaration") >= 18
+    assert count("SELECT count(*) FROM health_declaration "
+                 "WHERE submitted_at < datetime('now', '-21 days')") == 0
+    assert count("SELECT count(*) FROM check_in") == 2500
+    assert count("SELECT count(*) FROM check_pass") == 800
     assert count("SELECT count(*) FROM region WHERE kind IN "
                  "('village', 'residential_group', 'point')") == 12
     assert count("SELECT count(*) FROM officer WHERE role = 'admin'") == 1
@@ -36,5 +47,6 @@ def test_demo_data_is_added_once_with_a_fresh_admin_link(tmp_path):
                  "AND used_at IS NULL") == 1
     # Every demo arrival goes to a village or residential group inside Huế.
     paths = [row[0] for row in database.execute(
-        "SELECT destination_path FROM arrival_declaration")]
+        "SELECT destination_path FROM arrival_declaration "
+        "WHERE client_ref NOT LIKE 'demo-bulk-%'")]
     assert all(path.startswith("/VN/VN-46/") and path.count("/") == 5 for path in paths)

@@ -3,7 +3,6 @@ scope and permissions."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +13,7 @@ from khaibao.errors import InputError
 from khaibao.officers import OfficerView
 from khaibao.person_input import FormErrors
 from khaibao.tables import AuditEntry, EnrollmentLink, Officer
+from tests.helpers import only_admin
 
 PROVINCE = "VN-46"
 
@@ -22,26 +22,9 @@ async def a_ward() -> regions.RegionView:
     return (await regions.children(PROVINCE))[0]
 
 
-@contextlib.asynccontextmanager
-async def only_admin(officer_id: int):
-    """Make ``officer_id`` the only active admin for the block (other tests' admins are put
-    back afterwards)."""
-    others = await Officer.select(Officer.id).where(
-        (Officer.role == officers.ADMIN) & (Officer.active == True)  # noqa: E712
-        & (Officer.id != officer_id))
-    ids = [row["id"] for row in others]
-    if ids:
-        await Officer.update({Officer.active: False}).where(Officer.id.is_in(ids))
-    try:
-        yield
-    finally:
-        if ids:
-            await Officer.update({Officer.active: True}).where(Officer.id.is_in(ids))
-
-
 async def actions_about(officer_id: int) -> list[str]:
     rows = await AuditEntry.select(AuditEntry.action, AuditEntry.detail).where(
-        AuditEntry.action.like("officer.%"))
+        AuditEntry.action.like("officer.%")).order_by(AuditEntry.id)
     return [r["action"] for r in rows if json.loads(r["detail"]).get("officer") == officer_id]
 
 

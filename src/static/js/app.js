@@ -36,13 +36,112 @@
     if (invalid) invalid.focus();
   });
 
+  // A POST that could not reach the server (officer scanner on a weak network): keep the
+  // banner up and send the same request again, backing off to 30 s, and at once when the
+  // browser is back online — a scan is never silently lost. Health declarations are queued
+  // in IndexedDB instead (offline_queue.js, forms marked data-offline-queue).
+  var retryTimers = new WeakMap();
+  document.addEventListener("htmx:sendError", function (event) {
+    var detail = event.detail || {};
+    var config = detail.requestConfig;
+    var elt = detail.elt;
+    if (!config || !elt || !window.htmx || config.verb === "get") return;
+    if (elt.closest && elt.closest("[data-offline-queue]")) return;
+    var attempt = (elt.__kbAttempt || 0) + 1;
+    elt.__kbAttempt = attempt;
+    var values = {};
+    if (config.formData && config.formData.forEach) {
+      config.formData.forEach(function (value, key) {
+        if (key in values) values[key] = [].concat(values[key], value);
+        else values[key] = value;
+      });
+    }
+    function resend() {
+      window.removeEventListener("online", resend);
+      clearTimeout(retryTimers.get(elt));
+      if (!document.body.contains(elt)) return;
+      window.htmx.ajax(config.verb.toUpperCase(), config.path,
+        { source: elt, values: values, target: detail.target });
+    }
+    retryTimers.set(elt, setTimeout(resend, Math.min(30000, 1000 * Math.pow(2, attempt - 1))));
+    window.addEventListener("online", resend);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && event.detail.xhr && event.detail.xhr.status) elt.__kbAttempt = 0;
+  });
+
+  // ---- installable app: install button, iOS hint, update banner ----------------------------
+  var installPrompt = null;
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault();
+    installPrompt = event;
+    var bar = document.getElementById("cai-dat");
+    if (bar) bar.hidden = false;
+  });
+  window.addEventListener("appinstalled", function () {
+    var bar = document.getElementById("cai-dat");
+    if (bar) bar.hidden = true;
+    installPrompt = null;
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-pwa-install]") && installPrompt) {
+      installPrompt.prompt();
+      installPrompt.userChoice.then(function () {
+        installPrompt = null;
+        document.getElementById("cai-dat").hidden = true;
+      });
+    }
+  });
+  var standalone = window.matchMedia("(display-mode: standalone)").matches ||
+    window.navigator.standalone === true;
+  var iOS = /iPhone|iPad|iPod/.test(navigator.userAgent) && !window.MSStream;
+  if (iOS && !standalone) {
+    var hint = document.getElementById("cai-dat-ios");
+    if (hint) hint.hidden = false;
+  }
+
+  // A new service worker waits (sw.js); offer "Có phiên bản mới — Tải lại". Tapping it tells
+  // the waiting worker to take over; the page reloads when it controls the page.
+  function offerUpdate(worker) {
+    var bar = document.getElementById("cap-nhat");
+    if (!bar || !worker) return;
+    bar.hidden = false;
+    bar.querySelector("[data-pwa-update]").onclick = function () {
+      worker.postMessage("skipWaiting");
+    };
+  }
+  function watchUpdates(registration) {
+    if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+    registration.addEventListener("updatefound", function () {
+      var installing = registration.installing;
+      if (!installing) return;
+      installing.addEventListener("statechange", function () {
+        if (installing.state === "installed" && navigator.serviceWorker.controller) {
+          offerUpdate(installing);
+        }
+      });
+    });
+  }
+
   if ("serviceWorker" in navigator && window.isSecureContext) {
+    var reloading = false;
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      // Only reload when the user asked (a first install also changes the controller).
+      if (reloading || !document.getElementById("cap-nhat") ||
+          document.getElementById("cap-nhat").hidden) return;
+      reloading = true;
+      window.location.reload();
+    });
     window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function (error) {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+        watchUpdates(registration);
+        window.KhaiBaoRegistration = registration;
+      }).catch(function (error) {
         console.warn("service worker registration failed", error);
       });
     });
   }
 
-  window.KhaiBao = { texts: t };
+  window.KhaiBao = { texts: t, standalone: standalone };
 })();

@@ -1,0 +1,137 @@
+"""What the officer's scan needs about a person, in one indexed read.
+
+The person, their region, their last health declaration, the id of their last arrival and
+their last check-in (with the venue's name) come back as one row: on SQLite that is one read
+on the synchronous fast connection (db.fetch), on PostgreSQL one round trip. The last
+arrival's full view (its places and labels) is only read when there is one. Views are the
+same as people.py, declarations.py and checkins.py build, so templates see no difference.
+
+Region labels ("Phường Thuận An, Thành phố Huế") are kept in process for ``LABEL_TTL``:
+they are display text of administrative units, which change by decree, not by minute.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from khaibao import db, people
+from khaibao.checkins import CheckInView
+from khaibao.declarations import _EXPOSURE_LABELS, _SYMPTOM_LABELS, DeclarationView
+from khaibao.identity import IdType, Sex
+from khaibao.people import PersonView
+from khaibao.tokens import TokenKind, make_token, person_reference
+
+LABEL_TTL = 300.0  # seconds
+
+_FACTS = """
+SELECT p.id, p.account, p.is_owner, p.full_name, p.id_type, p.id_masked, p.birth_year,
+       p.sex, p.nationality, p.address_detail, p.bhyt_masked, p.qr_reference, p.channel,
+       p.qr_issued_at, r.code AS region_code, r.path AS region_path,
+       d.id AS d_id, d.submitted_at AS d_submitted_at, d.has_symptoms AS d_has_symptoms,
+       d.symptoms AS d_symptoms, d.exposures AS d_exposures, d.channel AS d_channel,
+       d.places_visited AS d_places_visited,
+       (SELECT a.id FROM arrival_declaration a WHERE a.person = p.id
+        ORDER BY a.arrival_at DESC, a.id DESC LIMIT 1) AS arrival_id,
+       c.id AS c_id, c.venue AS c_venue, c.checked_in_at AS c_checked_in_at,
+       c.checked_out_at AS c_checked_out_at, c.ends_at AS c_ends_at, c.by_kind AS c_by_kind,
+       v.name AS c_venue_name
+FROM person p
+LEFT JOIN region r ON r.id = p.region
+LEFT JOIN health_declaration d ON d.id = (
+    SELECT h.id FROM health_declaration h WHERE h.person = p.id
+    ORDER BY h.submitted_at DESC, h.id DESC LIMIT 1)
+LEFT JOIN check_in c ON c.id = (
+    SELECT k.id FROM check_in k WHERE k.person = p.id
+    ORDER BY k.checked_in_at DESC, k.id DESC LIMIT 1)
+LEFT JOIN venue v ON v.id = c.venue
+WHERE """
+_BY_REFERENCE = _FACTS + "p.qr_reference = {}"
+_BY_ID = _FACTS + "p.id = {}"
+
+
+@dataclass(frozen=True)
+class Facts:
+    person: PersonView
+    declaration: DeclarationView | None
+    arrival_id: int | None
+    checkin: CheckInView | None
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_labels: dict[str, tuple[float, str]] = {}
+
+
+async def region_label(path: str | None) -> str:
+    if not path:
+        return ""
+    cached = _labels.get(path)
+    moment = time.monotonic()
+    if cached is not None and cached[0] > moment:
+        return cached[1]
+    label = (await people._region_labels({path})).get(path, "")
+    if len(_labels) > 50_000:  # wards of a whole country fit many times over
+        _labels.clear()
+    _labels[path] = (moment + LABEL_TTL, label)
+    return label
+
+
+def _codes(text: str | None) -> tuple[str, ...]:
+    return tuple(c for c in (text or "").split(",") if c)
+
+
+async def _facts(row: dict[str, Any], settings) -> Facts:
+    declared = _aware(row["d_submitted_at"])
+    person = PersonView(
+        id=row["id"], account_id=row["account"], is_owner=bool(row["is_owner"]),
+        full_name=row["full_name"], id_type=IdType(row["id_type"]), id_masked=row["id_masked"],
+        birth_year=row["birth_year"], sex=Sex(row["sex"]), nationality=row["nationality"],
+        region_code=row["region_code"], region_label=await region_label(row["region_path"]),
+        address_detail=row["address_detail"], bhyt_masked=row["bhyt_masked"],
+        token=make_token(TokenKind.PERSON, row["qr_reference"], settings.secret_key),
+        channel=row["channel"], last_declared_at=declared,
+        qr_issued_at=_aware(row["qr_issued_at"]))
+    declaration = None
+    if row["d_id"] is not None:
+        symptoms, exposures = _codes(row["d_symptoms"]), _codes(row["d_exposures"])
+        declaration = DeclarationView(
+            id=row["d_id"], submitted_at=declared,  # type: ignore[arg-type]
+            has_symptoms=bool(row["d_has_symptoms"]),
+            symptoms=tuple(_SYMPTOM_LABELS.get(c, c) for c in symptoms),
+            exposures=tuple(_EXPOSURE_LABELS.get(c, c) for c in exposures),
+            symptom_codes=symptoms, exposure_codes=exposures, channel=row["d_channel"],
+            places_visited=row["d_places_visited"])
+    checkin = None
+    if row["c_id"] is not None:
+        checkin = CheckInView(
+            id=row["c_id"], person_id=row["id"], person_name=row["full_name"],
+            venue_id=row["c_venue"], venue_name=row["c_venue_name"],
+            checked_in_at=_aware(row["c_checked_in_at"]),  # type: ignore[arg-type]
+            checked_out_at=_aware(row["c_checked_out_at"]),
+            ends_at=_aware(row["c_ends_at"]),  # type: ignore[arg-type]
+            by_kind=row["c_by_kind"])
+    return Facts(person, declaration, row["arrival_id"], checkin)
+
+
+async def by_token(token: str, settings) -> Facts | None:
+    """The facts of a scanned person QR token; None for a bad, forged or revoked token
+    (the same rule as ``people.find_by_token``)."""
+    reference = person_reference(token, settings.secret_key)
+    if reference is None:
+        return None
+    rows = await db.fetch(_BY_REFERENCE, reference)
+    return await _facts(rows[0], settings) if rows else None
+
+
+async def by_person_id(person_id: int, settings) -> Facts | None:
+    rows = await db.fetch(_BY_ID, person_id)
+    return await _facts(rows[0], settings) if rows else None
