@@ -57,6 +57,15 @@ class NotMigrated(RuntimeError):
     """The database schema is behind the code."""
 
 
+class StorageFull(DatabaseUnavailable):
+    """The disk (or SQLite's size limit) is full: this write failed and was rolled back;
+    everything saved before is intact."""
+
+
+def _full(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
 class _PersistentTransaction(SQLiteTransaction):
     """A transaction on the process's writer connection, holding its lock until the end."""
 
@@ -85,6 +94,11 @@ class _PersistentTransaction(SQLiteTransaction):
             elif not self._committed:
                 try:
                     await self.commit()
+                except sqlite3.Error as error:
+                    await self.rollback()
+                    if _full(error):
+                        raise StorageFull(str(error)) from error
+                    raise
                 except BaseException:
                     await self.rollback()
                     raise
@@ -172,7 +186,12 @@ class PersistentSQLiteEngine(SQLiteEngine):
 
     async def _execute(self, connection, query: str, args: list[Any] | None) -> list[dict]:
         # One hop to aiosqlite's thread (execute + fetchall + close there), not three.
-        return list(await connection.execute_fetchall(query, args or []))
+        try:
+            return list(await connection.execute_fetchall(query, args or []))
+        except sqlite3.OperationalError as error:
+            if _full(error):
+                raise StorageFull(str(error)) from error
+            raise
 
     async def _run_in_new_connection(
         self, query: str, args=None, query_type: str = "generic", table=None

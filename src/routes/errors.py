@@ -40,6 +40,8 @@ def _message_for(status: int) -> tuple[str, str]:
         return _("Dữ liệu quá lớn"), _("Nội dung gửi lên vượt quá giới hạn cho phép.")
     if status == 429:
         return _("Quá nhiều yêu cầu"), _("Bạn đã thử quá nhiều lần. Hãy đợi một lúc rồi thử lại.")
+    if status == 507:
+        return _("Hết chỗ lưu trữ"), _("Máy chủ đã hết chỗ lưu trữ. Hãy thử lại sau ít phút.")
     if status == 503:
         return _("Hệ thống tạm thời gián đoạn"), _(
             "Không kết nối được cơ sở dữ liệu. Dữ liệu đã lưu không bị mất; "
@@ -78,6 +80,12 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 
 def database_unavailable_handler(request: Request, exc: db.DatabaseUnavailable) -> Response:
+    if isinstance(exc, db.StorageFull):
+        log.critical("storage full, a write was refused: %s", exc)
+        i18n.current_language.set(i18n.language_for(request))
+        return error_response(request, 507, _(
+            "Máy chủ đã hết chỗ lưu trữ nên chưa lưu được nội dung vừa gửi. Dữ liệu đã lưu "
+            "trước đó không bị mất. Hãy thử lại sau ít phút."))
     log.error("database unavailable: %s", exc)
     return error_response(request, 503)
 
