@@ -79,7 +79,14 @@ def test_poster_qr_decodes_to_the_venue_url(poster_png, made, live_server):
     assert re.fullmatch(re.escape(live_server.url) + r"/v/KB1V[0-9A-Z]{27}", url)
 
 
-def test_citizen_checks_in_two_and_checks_out_one(page, poster_png, live_server):
+OFFICER = """
+async def main(settings):
+    _officer, session = await officer_session("Cán bộ Chốt Đông Ba", "checkpoint")
+    return {"session": session}
+"""
+
+
+def test_citizen_checks_in_two_and_checks_out_one(page, poster_png, live_server, tmp_path):
     url = decode_qr(poster_png)
     code = url.rsplit("/", 1)[1]
     page.goto(url)
@@ -118,6 +125,24 @@ def test_citizen_checks_in_two_and_checks_out_one(page, poster_png, live_server)
     text = page.locator(".checkin-confirm").inner_text()
     assert "Hoàng Thị Lan" in text and "Trần Minh Khôi" not in text
     assert page.csp_errors == []
+
+    # At a checkpoint, the officer's result shows this venue as the last check-in.
+    page.goto("/qr")
+    image = tmp_path / "lan.png"
+    page.locator(".qr-card", has_text="Hoàng Thị Lan").locator(".qr-image svg").screenshot(
+        path=str(image))
+    token = decode_qr(image)
+    officer = page.context.browser.new_context(base_url=live_server.url, locale="vi-VN")
+    add_officer_cookie(officer, live_server, run_setup(live_server, OFFICER)["session"])
+    check = officer.new_page()
+    check.goto("/kiemtra")
+    field = check.get_by_label("Số CCCD/CMND hoặc mã QR")
+    field.fill(token)
+    field.press("Enter")
+    check.wait_for_selector("#ket-qua .check-name")
+    assert check.locator("#ket-qua .check-name").inner_text() == "Hoàng Thị Lan"
+    assert "Chợ Đông Ba" in check.locator("#ket-qua").inner_text()
+    officer.close()
 
 
 def test_citizen_scanner_reads_the_poster(playwright_instance, live_server, poster_png,
