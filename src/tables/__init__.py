@@ -12,7 +12,7 @@ from khaibao.tables.citizens import (
     Person,
 )
 from khaibao.tables.devices import DeviceKey
-from khaibao.tables.infra import PurgeRun, RateCounter, WebSession
+from khaibao.tables.infra import DailyCount, PurgeRun, RateCounter, WebSession
 from khaibao.tables.officers import (
     CheckPass,
     EnrollmentLink,
@@ -27,6 +27,7 @@ ALL_TABLES = [
     WebSession,
     RateCounter,
     PurgeRun,
+    DailyCount,
     Region,
     Account,
     Person,
@@ -63,6 +64,7 @@ __all__ = [
     "OfficerVenue",
     "Venue",
     "CheckPass",
+    "DailyCount",
     "DeviceKey",
     "EnrollmentLink",
     "Officer",

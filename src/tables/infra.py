@@ -39,3 +39,15 @@ class PurgeRun(Table, tablename="purge_run"):
     finished_at = Timestamptz(null=True, default=None)
     cutoff = Timestamptz()
     report = Text(default="{}")
+
+
+class DailyCount(Table, tablename="daily_count"):
+    """Counts per finished local day and region, kept so dashboards read a few thousand
+    rows instead of scanning a million (``dashboards.py`` fills and reads it). ``kind`` is
+    what was counted (declarations, arrivals, …); ``flagged`` splits a count (symptomatic)."""
+
+    kind = Varchar(length=24)
+    day = Varchar(length=10, index=True)  # YYYY-MM-DD, Vietnam time
+    region_path = Varchar(length=400, default="", index=True)
+    flagged = Integer(default=0)
+    n = Integer(default=0)
