@@ -20,3 +20,8 @@ KHAIBAO_TEST_DATABASE_URL=$PG_TEST_URL $PY -m pytest -m "not e2e" -q -p no:cache
 
 echo "== browser tests (Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"
 $PY -m pytest -m e2e -q -p no:cacheprovider
+
+echo "== fault and backup tests on PostgreSQL"
+KHAIBAO_TEST_DATABASE_URL=$PG_TEST_URL $PY -m pytest -m e2e -q -p no:cacheprovider \
+    tests/e2e/test_faults_e2e.py tests/e2e/test_backup_drill_e2e.py \
+    -k "postgres or database_unavailable"
