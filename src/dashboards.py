@@ -1,13 +1,14 @@
-"""Numbers for the administration dashboard (/quan-tri/tong-quan), counted by the database.
+"""Numbers for the administration dashboard (/quan-tri/tong-quan).
 
 Every function takes a :class:`Scope` (a region subtree; ``path=""`` is the whole deployment)
-and a period, and runs one ``COUNT … GROUP BY`` query: rows are never loaded into Python to
-be counted, only the grouped results (at most one per day, hour, venue or origin region).
+and a period. The per-day counts come from :mod:`daily_counts`: finished days are read from
+the ``daily_count`` table (counted once, by the database, the first time a dashboard needs
+them), today (and, for arrivals, the last month, which late declarations can still change)
+is counted live. Rows are never loaded into Python to be counted.
 
 Region scoping, per table:
 
-* health declarations: the declaring person's region (``health_declaration.region``), joined
-  to ``region.path``;
+* health declarations: the declaring person's region (``health_declaration.region``);
 * arrivals: ``arrival_declaration.destination_path`` (where they go);
 * checkpoint scans: the checkpoint's region;
 * check-ins: ``venue.region_path``;
@@ -15,6 +16,7 @@ Region scoping, per table:
 
 The path filter is ``substr(path, 1, n) = prefix`` (same text on SQLite and PostgreSQL, no
 LIKE wildcards to escape). Days and hours are Vietnam's (UTC+7, see :mod:`venue_stats`).
+Invalidation rules (purge, import) are in :mod:`daily_counts`.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from khaibao import db
-from khaibao.tables import HealthDeclaration, Region
+from khaibao import daily_counts
+from khaibao.tables import HealthDeclaration, Region, Venue
 from khaibao.venue_stats import LOCAL_TIMEZONE, day_start, local_day
 
 PERIODS = (7, 30, 90)
@@ -73,52 +75,6 @@ def period(days: int = DEFAULT_PERIOD, *, now: datetime | None = None) -> Period
     return Period(days, today - timedelta(days=days - 1), today)
 
 
-def _hour_sql(column: str) -> str:
-    """SQL for the UTC hour of ``column``, a text key like ``2026-11-25 17``.
-
-    Vietnam is UTC+7 all year, so each UTC hour is exactly one local hour: the database groups
-    by UTC hour (cheap: on SQLite a prefix of the stored text, no date parsing per row) and
-    :func:`_fold` moves the few hundred groups into local days or hours of the day.
-    """
-    if db.is_sqlite():
-        return f"substr({column}, 1, 13)"
-    return f"to_char(date_trunc('hour', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD HH24')"
-
-
-def _local(key: str) -> datetime:
-    return datetime.strptime(str(key)[:13], "%Y-%m-%d %H").replace(
-        tzinfo=UTC).astimezone(LOCAL_TIMEZONE)
-
-
-def _fold_days(rows: list[dict], *columns: str) -> dict[str, tuple[int, ...]]:
-    """``{local day ISO: (sum of each column)}`` from rows grouped by UTC hour (``h``)."""
-    days: dict[str, list[int]] = {}
-    for row in rows:
-        day = _local(row["h"]).date().isoformat()
-        sums = days.setdefault(day, [0] * len(columns))
-        for i, column in enumerate(columns):
-            sums[i] += int(row[column] or 0)
-    return {day: tuple(values) for day, values in days.items()}
-
-
-def _in_scope(column: str, scope: Scope) -> tuple[str, list]:
-    """`` AND <column> is in the subtree`` and its arguments (nothing for everything)."""
-    if scope.everything:
-        return "", []
-    return f" AND substr({column}, 1, {{}}) = {{}}", [len(scope.path), scope.path]
-
-
-def _narrow(scope: Scope) -> bool:
-    """A ward or smaller: few rows, best found through the region index."""
-    return scope.path.count("/") >= 4
-
-
-def _index(name: str) -> str:
-    """Tell SQLite which index to use (its planner has no statistics for skewed columns
-    until ANALYZE has run); PostgreSQL's planner is left to choose."""
-    return f" INDEXED BY {name}" if db.is_sqlite() else ""
-
-
 async def _raw(sql: str, *args) -> list[dict]:
     return await HealthDeclaration.raw(sql, *args).run()
 
@@ -136,33 +92,32 @@ class DayCount:
         return self.total - self.flagged
 
 
+async def _counts(name: str, scope: Scope, span: Period, now: datetime | None = None
+                  ) -> dict[tuple[str, str], tuple[int, int]]:
+    now = now or datetime.now(UTC)
+    return await daily_counts.counts(name, scope.path, span.first, span.last,
+                                     today=min(span.last, local_day(now)), now=now)
+
+
+def _by_key(found: dict[tuple[str, str], tuple[int, int]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for (_day, key), (_f, n) in found.items():
+        totals[key] = totals.get(key, 0) + n
+    return totals
+
+
+def _per_day(span: Period, found: dict[tuple[str, str], tuple[int, int]]) -> list[DayCount]:
+    days: dict[str, list[int]] = {}
+    for (day, _key), (f, n) in found.items():
+        sums = days.setdefault(day, [0, 0])
+        sums[0] += n
+        sums[1] += f
+    return _days(span, {day: tuple(v) for day, v in days.items()})
+
+
 async def declarations_per_day(scope: Scope, span: Period) -> list[DayCount]:
-    """Health declarations per local day, with how many reported symptoms.
-
-    Two grouped counts, each using the index that makes it cheap on 1 M rows: all
-    declarations (the submitted_at index alone answers it for the whole deployment; the
-    region index for a ward) and the symptomatic few (the has_symptoms index).
-    """
-    hour = _hour_sql("hd.submitted_at")
-    region, args = "", []
-    if not scope.everything:
-        region = " AND hd.region IN (SELECT id FROM region WHERE substr(path, 1, {}) = {})"
-        args = [len(scope.path), scope.path]
-
-    def query(index: str, extra: str = "") -> str:
-        return (f"SELECT {hour} AS h, COUNT(*) AS n FROM health_declaration hd{index} "  # noqa: S608
-                "WHERE hd.submitted_at >= {} AND hd.submitted_at < {}"
-                f"{region}{extra} GROUP BY {hour}")
-
-    totals = await _raw(query(_index("health_declaration_region") if _narrow(scope) else ""),
-                        span.start, span.end, *args)
-    flagged = await _raw(query(_index("health_declaration_has_symptoms"),
-                               " AND hd.has_symptoms = {}"),
-                         span.start, span.end, *args, True)
-    all_days = _fold_days(totals, "n")
-    sick_days = _fold_days(flagged, "n")
-    return [DayCount(d, all_days.get(d.isoformat(), (0,))[0],
-                     sick_days.get(d.isoformat(), (0,))[0]) for d in span.dates]
+    """Health declarations per local day, with how many reported symptoms."""
+    return _per_day(span, await _counts("declarations", scope, span))
 
 
 def _days(span: Period, found: dict[str, tuple[int, ...]]) -> list[DayCount]:
@@ -179,13 +134,7 @@ class Origin:
 
 
 async def arrivals_per_day(scope: Scope, span: Period) -> list[DayCount]:
-    hour = _hour_sql("arrival_at")
-    where, args = _in_scope("destination_path", scope)
-    rows = await _raw(
-        f"SELECT {hour} AS h, COUNT(*) AS n FROM arrival_declaration "  # noqa: S608
-        f"WHERE arrival_at >= {{}} AND arrival_at < {{}}{where} GROUP BY {hour}",
-        span.start, span.end, *args)
-    return _days(span, _fold_days(rows, "n"))
+    return _per_day(span, await _counts("arrivals", scope, span))
 
 
 def _province_path(path: str) -> str:
@@ -194,28 +143,29 @@ def _province_path(path: str) -> str:
     return "/" + "/".join(parts[:2]) + "/" if len(parts) >= 2 else path
 
 
-async def top_origins(scope: Scope, span: Period, *, limit: int = TOP_ORIGINS) -> list[Origin]:
+async def top_origins(scope: Scope, span: Period, *, limit: int = TOP_ORIGINS,
+                      found: dict | None = None) -> list[Origin]:
     """The provinces most arrivals came from (abroad counts as one origin).
 
-    The database groups by origin region (a few hundred groups at most); those groups are
-    summed into their provinces here, since the province is a prefix of the region's path.
+    Arrivals are counted per origin region (a few hundred at most); those are summed into
+    their provinces here, since the province is a prefix of the region's path. ``found``:
+    the arrival counts already read for the per-day chart.
     """
-    where, args = _in_scope("a.destination_path", scope)
-    rows = await _raw(
-        "SELECT o.path AS p, a.origin_country AS c, COUNT(*) AS n "  # noqa: S608
-        "FROM arrival_declaration a LEFT JOIN region o ON o.id = a.origin_region "
-        f"WHERE a.arrival_at >= {{}} AND a.arrival_at < {{}}{where} "
-        "GROUP BY o.path, a.origin_country",
-        span.start, span.end, *args)
+    if found is None:
+        found = await _counts("arrivals", scope, span)
+    by_origin = _by_key(found)
+    ids = [int(k) for k in by_origin if k.isdigit()]
+    paths = {r["id"]: r["path"] for r in await Region.select(Region.id, Region.path).where(
+        Region.id.is_in(ids))} if ids else {}
     totals: dict[str, int] = {}
-    for row in rows:
-        key = (_province_path(row["p"]) if row["p"] and (row["c"] or "VN") == "VN"
-               else FOREIGN)
-        totals[key] = totals.get(key, 0) + int(row["n"])
+    for key, n in by_origin.items():
+        path = paths.get(int(key)) if key.isdigit() else None
+        province = _province_path(path) if path else FOREIGN
+        totals[province] = totals.get(province, 0) + n
     top = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    paths = [key for key, _n in top if key != FOREIGN]
+    provinces = [key for key, _n in top if key != FOREIGN]
     names = {r["path"]: r["name"] for r in await Region.select(Region.path, Region.name).where(
-        Region.path.is_in(paths))} if paths else {}
+        Region.path.is_in(provinces))} if provinces else {}
     return [Origin(key, names.get(key, key) if key != FOREIGN else "", n) for key, n in top]
 
 
@@ -233,19 +183,11 @@ class HourColours:
 
 async def scans_per_hour(scope: Scope, span: Period) -> list[HourColours]:
     """Checkpoint scans (recorded passes) per local hour of day over the period, by colour."""
-    hour = _hour_sql("cp.at")
-    join = ("" if scope.everything else
-            " JOIN checkpoint k ON k.id = cp.checkpoint JOIN region r ON r.id = k.region")
-    where, args = _in_scope("r.path", scope)
-    rows = await _raw(
-        f"SELECT {hour} AS h, cp.colour AS c, COUNT(*) AS n "  # noqa: S608
-        f"FROM check_pass cp{join} WHERE cp.at >= {{}} AND cp.at < {{}}{where} "
-        f"GROUP BY {hour}, cp.colour",
-        span.start, span.end, *args)
     hours = [HourColours(h, dict.fromkeys(COLOURS, 0)) for h in range(24)]
-    for row in rows:
-        counts = hours[_local(row["h"]).hour].counts
-        counts[row["c"]] = counts.get(row["c"], 0) + int(row["n"])
+    for key, n in _by_key(await _counts("scans", scope, span)).items():
+        hour, _sep, colour = key.partition(" ")
+        counts = hours[int(hour)].counts
+        counts[colour] = counts.get(colour, 0) + n
     return hours
 
 
@@ -260,14 +202,11 @@ class VenueCount:
 
 async def checkins_per_venue(scope: Scope, span: Period, *, limit: int = TOP_VENUES
                              ) -> list[VenueCount]:
-    where, args = _in_scope("v.region_path", scope)
-    rows = await _raw(
-        "SELECT v.id AS id, v.name AS name, COUNT(*) AS n "  # noqa: S608
-        "FROM check_in ci JOIN venue v ON v.id = ci.venue "
-        f"WHERE ci.checked_in_at >= {{}} AND ci.checked_in_at < {{}}{where} "
-        "GROUP BY v.id, v.name ORDER BY COUNT(*) DESC, v.id LIMIT {}",
-        span.start, span.end, *args, limit)
-    return [VenueCount(int(r["id"]), r["name"], int(r["n"])) for r in rows]
+    per_venue = {int(k): n for k, n in _by_key(await _counts("checkins", scope, span)).items()}
+    top = sorted(per_venue.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    names = {r["id"]: r["name"] for r in await Venue.select(Venue.id, Venue.name).where(
+        Venue.id.is_in([v for v, _n in top]))} if top else {}
+    return [VenueCount(v, names.get(v, ""), n) for v, n in top]
 
 
 # --- OTP -----------------------------------------------------------------------------------------
@@ -288,21 +227,21 @@ class OtpStats:
 
 
 async def otp_stats(span: Period) -> OtpStats:
-    hour = _hour_sql("created_at")
-    rows = await _raw(
-        f"SELECT {hour} AS h, COUNT(*) AS n, "  # noqa: S608
-        "SUM(CASE WHEN state = 'burned' THEN 1 ELSE 0 END) AS s, "
-        "SUM(CASE WHEN state = 'used' THEN 1 ELSE 0 END) AS u "
-        f"FROM otp_code WHERE created_at >= {{}} AND created_at < {{}} GROUP BY {hour}",
-        span.start, span.end)
+    found = await _counts("otp", Scope(), span)
+    days: dict[str, list[int]] = {}
+    for (day, state), (_f, n) in found.items():
+        sums = days.setdefault(day, [0, 0])
+        sums[0] += n
+        sums[1] += n if state == "burned" else 0
     busy = await _raw(
         "SELECT COUNT(*) AS n FROM (SELECT phone FROM otp_code "
         "WHERE created_at >= {} AND created_at < {} GROUP BY phone "
         "HAVING COUNT(*) >= {}) busy",
         span.start, span.end, OTP_ABUSE_THRESHOLD)
     return OtpStats(
-        days=_days(span, _fold_days(rows, "n", "s")),
-        used=sum(int(r["u"] or 0) for r in rows), busy_phones=int(busy[0]["n"]))
+        days=_days(span, {day: tuple(v) for day, v in days.items()}),
+        used=sum(n for (_d, state), (_f, n) in found.items() if state == "used"),
+        busy_phones=int(busy[0]["n"]))
 
 
 # --- the whole board -----------------------------------------------------------------------------
@@ -336,11 +275,12 @@ class Board:
 
 
 async def board(scope: Scope, span: Period) -> Board:
+    arrivals = await _counts("arrivals", scope, span)  # per day and per origin: read once
     return Board(
         scope=scope, span=span,
         declarations=await declarations_per_day(scope, span),
-        arrivals=await arrivals_per_day(scope, span),
-        origins=await top_origins(scope, span),
+        arrivals=_per_day(span, arrivals),
+        origins=await top_origins(scope, span, found=arrivals),
         scans=await scans_per_hour(scope, span),
         venues=await checkins_per_venue(scope, span),
         otp=await otp_stats(span) if scope.everything else None,

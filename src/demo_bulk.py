@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from khaibao import db, tokens
+from khaibao import daily_counts, db, tokens
 from khaibao.tables import (
     ArrivalDeclaration,
     ArrivalPlace,
@@ -27,6 +27,7 @@ from khaibao.tables import (
     Region,
     Venue,
 )
+from khaibao.venue_stats import local_day
 
 BATCH = 500
 TAG = "demo-bulk"
@@ -179,4 +180,6 @@ async def fill(*, ward_codes: list[str], origin_codes: list[str], officer_id: in
             state=rng.choices(("used", "voided", "burned"), (85, 10, 5))[0]))
     await _insert(OtpCode, otp_rows)
     report.otp_codes = otp
+    # rows were dated in the past: the dashboard's counts of those days are stale now
+    await daily_counts.forget_days(local_day(now - timedelta(days=i)) for i in range(days + 2))
     return report

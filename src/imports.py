@@ -22,8 +22,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from khaibao import audit, db, tokens
+from khaibao import audit, daily_counts, db, tokens
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace, HealthDeclaration, Person, Region
+from khaibao.venue_stats import local_day
 
 BATCH = 500
 KINDS = ("health_declaration", "arrival")
@@ -206,6 +207,10 @@ async def _write(batch: list[tuple[int, dict]], report: ImportReport) -> None:
                       if o is not None]
             if places:
                 await ArrivalPlace.insert(*places).run()
+        # old days got new rows: the dashboard counts them again (see daily_counts)
+        await daily_counts.forget_days(
+            [local_day(h.submitted_at) for h in health]
+            + [local_day(a.arrival_at) for a in arrivals])
         report.added += len(health) + len(arrivals)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from khaibao import db, otp, sessions
+from khaibao import daily_counts, db, otp, sessions
 from khaibao.tables import (
     ArrivalDeclaration,
     ArrivalPlace,
@@ -31,6 +31,7 @@ from khaibao.tables import (
     RateCounter,
     WebAuthnChallenge,
 )
+from khaibao.venue_stats import local_day
 
 log = logging.getLogger("khaibao.retention")
 BATCH = 5000
@@ -93,7 +94,7 @@ async def _oldest(kind: Kind) -> str | None:
     return _aware(row["at"]).isoformat() if row else None
 
 
-async def _leftovers(now: datetime) -> dict[str, int]:
+async def _leftovers(now: datetime, cutoff: datetime) -> dict[str, int]:
     stale = now - LEFTOVER_AGE
     challenges = await WebAuthnChallenge.delete().where(
         WebAuthnChallenge.expires_at < now).returning(WebAuthnChallenge.id)
@@ -101,7 +102,9 @@ async def _leftovers(now: datetime) -> dict[str, int]:
         RateCounter.id)
     return {"otp_codes": await otp.purge_expired(now),
             "sessions": await sessions.purge_expired(now=now),
-            "webauthn_challenges": len(challenges), "rate_counters": len(counters)}
+            "webauthn_challenges": len(challenges), "rate_counters": len(counters),
+            # the dashboard's per-day counts of the purged days (cutoff's day included)
+            "daily_counts": await daily_counts.forget_until(local_day(cutoff))}
 
 
 async def purge(settings, *, trigger: str = "cli", run_key: str | None = None,
@@ -124,7 +127,7 @@ async def purge(settings, *, trigger: str = "cli", run_key: str | None = None,
     for kind in KINDS:
         counts[kind.name] = {"deleted": await _delete_batches(kind, cutoff),
                              "oldest_kept": await _oldest(kind)}
-    for name, deleted in (await _leftovers(now)).items():
+    for name, deleted in (await _leftovers(now, cutoff)).items():
         counts[name] = {"deleted": deleted, "oldest_kept": None}
     await PurgeRun.update({PurgeRun.finished_at: datetime.now(UTC),
                            PurgeRun.report: json.dumps(counts)}).where(
