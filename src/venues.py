@@ -8,6 +8,7 @@ and nothing about the venue is inside. Re-issuing the code retires every printed
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 from khaibao import audit, tokens
 from khaibao.errors import InputError
 from khaibao.i18n import N_
+from khaibao.identity import fold_diacritics
 from khaibao.person_input import FormErrors
 from khaibao.tables import OfficerVenue, Region, Venue
 
@@ -233,7 +235,13 @@ async def list_venues(*, officer_id: int | None = None, include_inactive: bool =
     if not include_inactive:
         query = query.where(Venue.active == True)  # noqa: E712
     views = [_view(row) for row in await query]
-    return sorted(views, key=lambda v: (not v.active, v.name.casefold(), v.id))
+    return sorted(views, key=lambda v: (not v.active, _natural(v.name), v.id))
+
+
+def _natural(name: str) -> list:
+    """Sort key: without diacritics, numbers by value ("Chợ 5" before "Chợ 10")."""
+    parts = re.split(r"(\d+)", fold_diacritics(name))
+    return [int(part) if i % 2 else part for i, part in enumerate(parts)]
 
 
 async def staff_venue_ids(officer_id: int) -> set[int]:

@@ -107,3 +107,9 @@ async def test_a_stay_without_check_out_ends_after_the_default_stay(database, se
     await checkins.check_in(venue.id, [owner], settings, account_id=account, now=start)
     assert await checkins.open_stays(venue.id, [owner]) == []
     assert await checkins.occupancy(venue.id) == 0
+
+
+def test_venues_sort_without_diacritics_and_numbers_by_value():
+    names = ["Bệnh viện 10", "Bệnh viện 5", "Ấp Bắc", "An Cựu", "Chợ"]
+    assert sorted(names, key=venues._natural) == [
+        "An Cựu", "Ấp Bắc", "Bệnh viện 5", "Bệnh viện 10", "Chợ"]
