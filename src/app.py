@@ -19,6 +19,7 @@ from khaibao import db, i18n, rate_limits, retention
 from khaibao.routes.admin_checkpoints import CheckpointsAdminController
 from khaibao.routes.admin_officers import OfficersAdminController
 from khaibao.routes.admin_policies import PolicyAdminController
+from khaibao.routes.admin_regions import InsuranceAdminController, RegionsAdminController
 from khaibao.routes.api import ApiController, openapi_config
 from khaibao.routes.api_keys_admin import ApiKeysAdminController
 from khaibao.routes.arrival import ArrivalController
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             ExportsAdminController,
             ApiKeysAdminController,
             AuditViewerController,
+            RegionsAdminController, InsuranceAdminController,
             ApiController,
             GuidesController,
             static_router,

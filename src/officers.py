@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exports": frozenset({ADMIN, LOCAL}),  # CSV of declarations, arrivals, check-ins (rows)
     "api_keys": frozenset({ADMIN}),  # keys of the read-only API for national systems
     "audit": frozenset({ADMIN}),  # the audit log viewer
+    "regions": frozenset({ADMIN}),  # the region tree: import, rename, merge; BHYT import
 }
 
 ENROLLMENT_LIFETIME = timedelta(hours=24)

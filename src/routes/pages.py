@@ -23,6 +23,8 @@ ENTRY_POINTS = [
     ("venue.scan", N_("Quét QR điểm đến"), N_("Check-in tại cơ quan, chợ, trường học"), "scan"),
     ("check.page", N_("Cán bộ kiểm tra"), N_("Dành cho cán bộ tại chốt và cơ sở y tế"),
      "officer"),
+    ("guides.index", N_("Hướng dẫn"), N_("Cách khai báo, tra cứu và kiểm tra, từng bước"),
+     "guide"),
 ]
 
 
