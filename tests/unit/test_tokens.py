@@ -370,9 +370,12 @@ def test_scan_kind_values() -> None:
 
 # --------------------------------------------------------------------------- properties
 
+# References drawn by Hypothesis (not from the random issuers): a replayed example must be
+# the same token, or Hypothesis reports the strategy as flaky.
+references = st.text(alphabet=CROCKFORD, min_size=10, max_size=10)
 tokens = st.one_of(
-    st.builds(lambda _: issue_person_token(KEY)[0], st.none()),
-    st.builds(lambda _: issue_venue_code(KEY)[0], st.none()),
+    st.builds(lambda ref: make_token(TokenKind.PERSON, ref, KEY), references),
+    st.builds(lambda ref: make_token(TokenKind.VENUE, ref, KEY), references),
     st.builds(lambda s: issue_live_token(REF, KEY, s), st.integers(0, 32**7 - 1)),
 )
 
