@@ -168,5 +168,6 @@ def test_guides_show_the_screenshots(page, live_server):
     page.goto("/huong-dan/nguoi-dan")
     expect(page.get_by_role("heading", name="Hướng dẫn: Người dân")).to_be_visible()
     image = page.locator("img.guide-shot").first
-    expect(image).to_be_visible()
+    image.scroll_into_view_if_needed()  # the pictures load lazily
+    expect(image).to_have_js_property("complete", True)
     assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
