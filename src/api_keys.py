@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khaibao import audit
+from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.people import FormErrors
 from khaibao.tables import ApiKey, Region
@@ -65,19 +66,12 @@ _COLUMNS = (ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.region_path, ApiKey.cr
             ApiKey.region.name.as_alias("region_name"))
 
 
-def _aware(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
 
 def _view(row: dict[str, Any]) -> KeyView:
     return KeyView(row["id"], row["name"], row["prefix"], row["region_code"],
                    row["region_path"] or "", row["region_name"] or "",
-                   _aware(row["created_at"]), _aware(row["last_used_at"]),
-                   _aware(row["revoked_at"]))
+                   aware(row["created_at"]), aware(row["last_used_at"]),
+                   aware(row["revoked_at"]))
 
 
 async def list_all() -> list[KeyView]:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from khaibao import db, people
 from khaibao.checkins import CheckInView
+from khaibao.db import aware
 from khaibao.declarations import _EXPOSURE_LABELS, _SYMPTOM_LABELS, DeclarationView
 from khaibao.identity import IdType, Sex
 from khaibao.people import PersonView
@@ -60,13 +60,6 @@ class Facts:
     checkin: CheckInView | None
 
 
-def _aware(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
 
 _labels: dict[str, tuple[float, str]] = {}
 
@@ -90,7 +83,7 @@ def _codes(text: str | None) -> tuple[str, ...]:
 
 
 async def _facts(row: dict[str, Any], settings) -> Facts:
-    declared = _aware(row["d_submitted_at"])
+    declared = aware(row["d_submitted_at"])
     person = PersonView(
         id=row["id"], account_id=row["account"], is_owner=bool(row["is_owner"]),
         full_name=row["full_name"], id_type=IdType(row["id_type"]), id_masked=row["id_masked"],
@@ -99,7 +92,7 @@ async def _facts(row: dict[str, Any], settings) -> Facts:
         address_detail=row["address_detail"], bhyt_masked=row["bhyt_masked"],
         token=make_token(TokenKind.PERSON, row["qr_reference"], settings.secret_key),
         channel=row["channel"], last_declared_at=declared,
-        qr_issued_at=_aware(row["qr_issued_at"]))
+        qr_issued_at=aware(row["qr_issued_at"]))
     declaration = None
     if row["d_id"] is not None:
         symptoms, exposures = _codes(row["d_symptoms"]), _codes(row["d_exposures"])
@@ -115,9 +108,9 @@ async def _facts(row: dict[str, Any], settings) -> Facts:
         checkin = CheckInView(
             id=row["c_id"], person_id=row["id"], person_name=row["full_name"],
             venue_id=row["c_venue"], venue_name=row["c_venue_name"],
-            checked_in_at=_aware(row["c_checked_in_at"]),  # type: ignore[arg-type]
-            checked_out_at=_aware(row["c_checked_out_at"]),
-            ends_at=_aware(row["c_ends_at"]),  # type: ignore[arg-type]
+            checked_in_at=aware(row["c_checked_in_at"]),  # type: ignore[arg-type]
+            checked_out_at=aware(row["c_checked_out_at"]),
+            ends_at=aware(row["c_ends_at"]),  # type: ignore[arg-type]
             by_kind=row["c_by_kind"])
     return Facts(person, declaration, row["arrival_id"], checkin)
 

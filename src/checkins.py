@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from khaibao import db
+from khaibao.db import aware
 from khaibao.tables import CheckIn
 
 REPEAT_WINDOW = timedelta(minutes=30)
@@ -34,11 +35,6 @@ class CheckInView:
         return self.checked_out_at is None and self.ends_at > now
 
 
-def _aware(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
@@ -54,8 +50,8 @@ def _view(row: dict[str, Any], repeated: bool = False) -> CheckInView:
     return CheckInView(
         id=row["id"], person_id=row["person"], person_name=row["person_name"],
         venue_id=row["venue"], venue_name=row["venue_name"],
-        checked_in_at=_aware(row["checked_in_at"]), checked_out_at=_aware(row["checked_out_at"]),
-        ends_at=_aware(row["ends_at"]), by_kind=row["by_kind"], repeated=repeated,
+        checked_in_at=aware(row["checked_in_at"]), checked_out_at=aware(row["checked_out_at"]),
+        ends_at=aware(row["ends_at"]), by_kind=row["by_kind"], repeated=repeated,
     )
 
 

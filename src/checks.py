@@ -44,6 +44,7 @@ from khaibao import (
 )
 from khaibao.arrivals import ArrivalView
 from khaibao.checkins import CheckInView
+from khaibao.db import aware
 from khaibao.decisions import Decision
 from khaibao.declarations import DeclarationView
 from khaibao.errors import InputError
@@ -145,9 +146,6 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
 
 def same_name(a: str, b: str) -> bool:
     """Names match ignoring case, diacritics and spacing ("NGUYEN VAN AN" = "Nguyễn Văn An")."""
@@ -162,7 +160,7 @@ def colour_for(declaration: DeclarationView | None, decision: Decision | None, *
     red: list[str] = []
     yellow: list[str] = []
     recent = (declaration is not None
-              and _aware(declaration.submitted_at) >= now - timedelta(days=declaration_days))
+              and aware(declaration.submitted_at) >= now - timedelta(days=declaration_days))
     if decision is not None and decision.measure != "none":
         rank = RANK.get(decision.measure, 0)
         measure = _("Chính sách cách ly: %(measure)s.",
@@ -276,7 +274,7 @@ async def lookup(text: str | None, settings, *, now: datetime | None = None) -> 
         (result.colour, result.reasons, result.declaration, result.arrival,
          result.decision) = await assess(result.person.id, settings, now=now, facts=facts)
         result.declaration_recent = (
-            result.declaration is not None and _aware(result.declaration.submitted_at)
+            result.declaration is not None and aware(result.declaration.submitted_at)
             >= now - timedelta(days=settings.check_declaration_days))
         result.checkin = (facts.checkin if facts is not None
                           else await checkins.last_checkin(result.person.id))
@@ -391,7 +389,7 @@ async def recent_checks(person_ids: list[int], *, limit: int = 50
     for entry in entries:
         role = roles.get(entry.actor_id) if entry.actor_id is not None else None
         seen.setdefault(entry.person_id, []).append(CheckSeen(  # type: ignore[arg-type]
-            at=_aware(entry.at), action_label=ACTION_LABELS[entry.action],
+            at=aware(entry.at), action_label=ACTION_LABELS[entry.action],
             role_label=ROLE_LABELS.get(role, N_("Cán bộ")) if role else N_("Cán bộ"),
             place=entry.place))
     return seen

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -301,6 +302,16 @@ def write_transaction():
     if isinstance(current, SQLiteEngine):
         return current.transaction(transaction_type=TransactionType.immediate)
     return current.transaction()
+
+
+def aware(value: Any) -> Any:
+    """A stored moment as an aware UTC datetime: SQLite hands back naive UTC datetimes (or
+    ISO text from raw queries), PostgreSQL aware ones. None and other values pass through."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 T = TypeVar("T")

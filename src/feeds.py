@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from khaibao import db, policies
+from khaibao.db import aware
 from khaibao.tables import HealthDeclaration
 from khaibao.tokens import keyed_hash
 
@@ -175,11 +176,6 @@ class Page:
     next_cursor: int  # give it back as ``cursor`` to continue; the same when nothing was new
 
 
-def _aware(value: Any) -> datetime:
-    moment = policies.as_datetime(value) if not isinstance(value, datetime) else value
-    assert moment is not None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
 
 async def page(kind: str, window: Window, secret_key: bytes, *, cursor: int = 0,
                limit: int = 100, now: datetime | None = None) -> Page:
@@ -191,7 +187,7 @@ async def page(kind: str, window: Window, secret_key: bytes, *, cursor: int = 0,
     found = await rows(kind, window, after_id=cursor, limit=limit)
     items = []
     for row in found:
-        if _aware(row["t"]) > fresh and kind != "check_in":
+        if aware(row["t"]) > fresh and kind != "check_in":
             break
         items.append(record(kind, row, secret_key))
     return Page(items, items[-1]["id"] if items else cursor)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from khaibao import audit, db, sessions
+from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.person_input import FormErrors
@@ -131,11 +132,6 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _aware(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
 
 _COLUMNS = (
     Officer.id, Officer.name, Officer.role, Officer.active, Officer.created_at,
@@ -151,8 +147,8 @@ def _view(row: dict[str, Any], passkey_count: int = 0) -> OfficerView:
         id=row["id"], name=row["name"], role=row["role"], active=bool(row["active"]),
         region_code=row["region_code"], region_path=row["region_path"],
         region_name=row["region_name"] or "", checkpoint_id=row["checkpoint_id"],
-        checkpoint_name=row["checkpoint_name"] or "", created_at=_aware(row["created_at"]),
-        last_sign_in_at=_aware(row["last_sign_in_at"]), passkey_count=passkey_count,
+        checkpoint_name=row["checkpoint_name"] or "", created_at=aware(row["created_at"]),
+        last_sign_in_at=aware(row["last_sign_in_at"]), passkey_count=passkey_count,
     )
 
 
@@ -339,12 +335,12 @@ async def find_enrollment(raw: str, *, now: datetime | None = None) -> Enrollmen
         (EnrollmentLink.token_hash == _hash(raw)) & EnrollmentLink.used_at.is_null()
         & EnrollmentLink.revoked_at.is_null()
     ).first()
-    if row is None or _aware(row["expires_at"]) <= _now(now):
+    if row is None or aware(row["expires_at"]) <= _now(now):
         return None
     officer = await get(row["officer"])
     if officer is None or not officer.active:
         return None
-    return Enrollment(row["id"], officer, _aware(row["expires_at"]))
+    return Enrollment(row["id"], officer, aware(row["expires_at"]))
 
 
 async def use_enrollment(link_id: int, *, now: datetime | None = None) -> bool:
@@ -376,9 +372,9 @@ async def open_enrollment(officer_id: int, *, now: datetime | None = None) -> da
         (EnrollmentLink.officer == officer_id) & EnrollmentLink.used_at.is_null()
         & EnrollmentLink.revoked_at.is_null()
     ).order_by(EnrollmentLink.id, ascending=False).first()
-    if row is None or _aware(row["expires_at"]) <= _now(now):
+    if row is None or aware(row["expires_at"]) <= _now(now):
         return None
-    return _aware(row["expires_at"])
+    return aware(row["expires_at"])
 
 
 async def open_enrollments(*, now: datetime | None = None) -> dict[int, datetime]:
@@ -389,7 +385,7 @@ async def open_enrollments(*, now: datetime | None = None) -> dict[int, datetime
         & (EnrollmentLink.expires_at > now))
     result: dict[int, datetime] = {}
     for row in rows:
-        expires = _aware(row["expires_at"])
+        expires = aware(row["expires_at"])
         result[row["officer"]] = max(expires, result.get(row["officer"], expires))
     return result
 
@@ -409,8 +405,8 @@ async def passkeys_of(officer_id: int) -> list[PasskeyView]:
     rows = await Passkey.select(Passkey.id, Passkey.name, Passkey.created_at,
                                 Passkey.last_used_at).where(Passkey.officer == officer_id
                                                             ).order_by(Passkey.id)
-    return [PasskeyView(r["id"], r["name"] or "", _aware(r["created_at"]),
-                        _aware(r["last_used_at"])) for r in rows]
+    return [PasskeyView(r["id"], r["name"] or "", aware(r["created_at"]),
+                        aware(r["last_used_at"])) for r in rows]
 
 
 # --- sessions ----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from webauthn.helpers.structs import (
 )
 
 from khaibao import audit, officers
+from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
 from khaibao.tables import Passkey, WebAuthnChallenge
@@ -117,9 +118,6 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
 
 def _challenge_hash(challenge: bytes) -> str:
     return hashlib.sha256(challenge).hexdigest()
@@ -190,7 +188,7 @@ async def take_challenge(credential: dict[str, Any], purpose: str, *,
         WebAuthnChallenge.challenge_hash == _challenge_hash(challenge)
     ).returning(WebAuthnChallenge.purpose, WebAuthnChallenge.officer_id,
                 WebAuthnChallenge.enrollment_link_id, WebAuthnChallenge.expires_at)
-    if not rows or _aware(rows[0]["expires_at"]) <= _now(now):
+    if not rows or aware(rows[0]["expires_at"]) <= _now(now):
         raise error("passkey.expired")
     row = rows[0]
     if (row["purpose"] != purpose or row["officer_id"] != officer_id
@@ -368,8 +366,8 @@ async def list_for(officer_id: int) -> list[PasskeyView]:
     rows = await Passkey.select(
         Passkey.id, Passkey.name, Passkey.created_at, Passkey.last_used_at, Passkey.transports,
     ).where(Passkey.officer == officer_id).order_by(Passkey.id)
-    return [PasskeyView(r["id"], r["name"], _aware(r["created_at"]),
-                        _aware(r["last_used_at"]) if r["last_used_at"] else None,
+    return [PasskeyView(r["id"], r["name"], aware(r["created_at"]),
+                        aware(r["last_used_at"]) if r["last_used_at"] else None,
                         r["transports"]) for r in rows]
 
 

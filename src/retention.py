@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from khaibao import daily_counts, db, otp, sessions
+from khaibao.db import aware
 from khaibao.tables import (
     ArrivalDeclaration,
     ArrivalPlace,
@@ -68,11 +69,6 @@ class PurgeReport:
         return sum(item["deleted"] for item in self.counts.values())
 
 
-def _aware(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
 
 async def _delete_batches(kind: Kind, cutoff: datetime) -> int:
     deleted = 0
@@ -91,7 +87,7 @@ async def _delete_batches(kind: Kind, cutoff: datetime) -> int:
 
 async def _oldest(kind: Kind) -> str | None:
     row = await kind.table.select(kind.column.as_alias("at")).order_by(kind.column).first()
-    return _aware(row["at"]).isoformat() if row else None
+    return aware(row["at"]).isoformat() if row else None
 
 
 async def _leftovers(now: datetime, cutoff: datetime) -> dict[str, int]:
@@ -138,8 +134,8 @@ async def purge(settings, *, trigger: str = "cli", run_key: str | None = None,
 async def recent_runs(limit: int = 30) -> list[PurgeReport]:
     """The latest runs, newest first (unfinished ones have an empty report)."""
     rows = await PurgeRun.select().order_by(PurgeRun.started_at, ascending=False).limit(limit)
-    return [PurgeReport(row["id"], row["trigger"], _aware(row["started_at"]),
-                        _aware(row["cutoff"]), json.loads(row["report"] or "{}"))
+    return [PurgeReport(row["id"], row["trigger"], aware(row["started_at"]),
+                        aware(row["cutoff"]), json.loads(row["report"] or "{}"))
             for row in rows]
 
 

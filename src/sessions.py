@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from khaibao import db
+from khaibao.db import aware
 from khaibao.tables import WebSession
 
 CITIZEN_LIFETIME = timedelta(days=30)
@@ -92,8 +93,8 @@ async def from_row(row: dict[str, Any], *, now: datetime | None = None) -> Sessi
     idle too long (it is deleted then). ``last_seen_at`` is written at most once a minute,
     so most requests read and never write."""
     now = _now(now)
-    last_seen = _aware(row["last_seen_at"])
-    expired = _aware(row["expires_at"]) <= now
+    last_seen = aware(row["last_seen_at"])
+    expired = aware(row["expires_at"]) <= now
     idle = row["idle_seconds"] and last_seen + timedelta(seconds=row["idle_seconds"]) <= now
     if expired or idle:
         await db.execute("DELETE FROM web_session WHERE id = {}", row["id"])
@@ -104,8 +105,8 @@ async def from_row(row: dict[str, Any], *, now: datetime | None = None) -> Sessi
     return Session(
         kind=row["kind"],
         subject_id=row["subject_id"],
-        created_at=_aware(row["created_at"]),
-        expires_at=_aware(row["expires_at"]),
+        created_at=aware(row["created_at"]),
+        expires_at=aware(row["expires_at"]),
         data=json.loads(row["data"] or "{}"),
     )
 
@@ -128,10 +129,3 @@ async def purge_expired(*, now: datetime | None = None) -> int:
         WebSession.id
     ).run()
     return len(deleted)
-
-
-def _aware(value: datetime | str) -> datetime:
-    """SQLite returns naive UTC datetimes (or ISO text); PostgreSQL aware ones."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from khaibao import audit, checkins, declarations, people
 from khaibao.checkins import CheckInView
 from khaibao.checks import person_of_card, same_name
+from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.i18n import current_language
 from khaibao.i18n import gettext as _
@@ -122,7 +123,7 @@ async def scan(venue: VenueView, text: str | None, officer_id: int, settings, *,
                                              officer_id=officer_id, now=now)
         declaration = await declarations.last_declaration(person.id)
         days = settings.check_declaration_days
-        recent = declaration is not None and _aware(declaration.submitted_at) >= (
+        recent = declaration is not None and aware(declaration.submitted_at) >= (
             now - timedelta(days=days))
         when = checkin.checked_in_at
         headline = (_("Đã check-in lúc %(time)s", time=_clock(when)) if checkin.repeated
@@ -136,9 +137,6 @@ async def scan(venue: VenueView, text: str | None, officer_id: int, settings, *,
     await _audit(venue, officer_id, text, result, settings, now)
     return result
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _clock(moment: datetime) -> str:

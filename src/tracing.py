@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from khaibao import audit, db, people, phones
+from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
 from khaibao.policy_input import LOCAL_TZ
@@ -283,13 +284,6 @@ _COLUMNS = (CheckIn.id, CheckIn.person, CheckIn.venue, CheckIn.checked_in_at,
             CheckIn.person.account.phone.as_alias("phone"),
             CheckIn.venue.name.as_alias("venue_name"))
 
-
-def aware(value: Any) -> Any:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def overlap_minutes(a_in: datetime, a_end: datetime, b_in: datetime, b_end: datetime) -> int:

@@ -26,13 +26,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from khaibao import db, policies
+from khaibao.db import aware
 from khaibao.decisions import Place
 from khaibao.errors import InputError
 from khaibao.identity import fold_diacritics
 from khaibao.person_input import FormErrors
 from khaibao.policy_input import LOCAL_TZ, parse_policy
 from khaibao.tables import Region, Venue
-from khaibao.tracing import aware
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 START_WIDTH, LENGTH_WIDTH = 6, 4

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from piccolo.query.methods.select import Count
 
 from khaibao import checkins, db
+from khaibao.db import aware
 from khaibao.tables import CheckIn, Venue
 
 LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -139,7 +140,7 @@ async def compliance(venue_id: int, daily_visitors: int | None, *,
     actually checked in (by staff scanning or by people scanning the poster)."""
     counts = await daily(venue_id, days=days, now=now)
     row = await Venue.select(Venue.created_at).where(Venue.id == venue_id).first()
-    opened = local_day(_aware(row["created_at"])) if row and row["created_at"] else None
+    opened = local_day(aware(row["created_at"])) if row and row["created_at"] else None
 
     def ratio(day: date, n: int) -> float | None:
         if not daily_visitors or (opened is not None and day < opened and not n):
@@ -149,9 +150,6 @@ async def compliance(venue_id: int, daily_visitors: int | None, *,
     return Compliance(days=[ComplianceDay(day, n, ratio(day, n)) for day, n in counts],
                       daily_visitors=daily_visitors)
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 from litestar.response import Stream
 
-from khaibao import audit, exports, feeds, local_arrivals
+from khaibao import audit, db, exports, feeds, local_arrivals
 from khaibao.i18n import gettext as _
 from khaibao.people import FormErrors
 from khaibao.routes.admin_scope import ScopeRefused, UnknownRegion, is_scoped, resolve
@@ -44,7 +44,7 @@ HEADERS = {
 
 
 def _local(value: Any) -> str:
-    moment = feeds._aware(value) if value else None
+    moment = db.aware(value) if value else None
     return moment.astimezone(local_arrivals.LOCAL_TIMEZONE).strftime("%d/%m/%Y %H:%M") \
         if moment else ""
 

@@ -58,11 +58,11 @@ async def test_session_touch_is_written_once_a_minute_at_most(database):
     await sessions.load(raw, now=now + timedelta(seconds=30))
     rows = await db.fetch("SELECT last_seen_at FROM web_session WHERE id_hash = {}",
                           sessions.hash_id(raw))
-    assert sessions._aware(rows[0]["last_seen_at"]) == now  # not touched within a minute
+    assert db.aware(rows[0]["last_seen_at"]) == now  # not touched within a minute
     await sessions.load(raw, now=now + timedelta(minutes=2))
     rows = await db.fetch("SELECT last_seen_at FROM web_session WHERE id_hash = {}",
                           sessions.hash_id(raw))
-    assert sessions._aware(rows[0]["last_seen_at"]) == now + timedelta(minutes=2)
+    assert db.aware(rows[0]["last_seen_at"]) == now + timedelta(minutes=2)
 
 
 async def test_disabled_officer_is_refused_on_the_next_request(database):
