@@ -69,10 +69,17 @@ def test_enroll_sign_out_and_sign_in_again(page, live_server):
 
     # Signed out, the page answers 401 with the sign-in page; passkey autofill (conditional
     # mediation) signs in and comes back to the page asked for.
+    # The virtual authenticator answers autofill at once, as if the officer picked the
+    # suggestion: hold it back until the 401 has been seen, or the sign-in page that
+    # sign-out leads to can sign in again before the next navigation.
+    presence = {"authenticatorId": authenticator}
+    cdp.send("WebAuthn.setAutomaticPresenceSimulation", {**presence, "enabled": False})
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url(re.compile(r"/can-bo/dang-nhap"))
     response = page.goto("/can-bo/passkey")
     assert response.status == 401
+    cdp.send("WebAuthn.setAutomaticPresenceSimulation", {**presence, "enabled": True})
+    page.reload()  # the 401 page again, now with an authenticator that answers
     expect(page.get_by_role("heading", name="Passkey của tôi")).to_be_visible()
     expect(page.get_by_text("Trần Thị Bình")).to_be_visible()
 
