@@ -103,7 +103,7 @@ async def fill(*, ward_codes: list[str], origin_codes: list[str], officer_id: in
             account=None, is_owner=False, full_name=_name(rng), id_type="none", id_hash=None,
             id_encrypted=None, bhyt_encrypted=None, id_masked="",
             birth_year=rng.randrange(1945, 2020), sex=rng.choice(("male", "female")),
-            nationality="VN", region=ward["id"], qr_reference=tokens._new_reference(),
+            nationality="VN", region=ward["id"], qr_reference=tokens.new_reference(),
             qr_issued_at=now, channel="paper", created_at=now - timedelta(days=days),
             updated_at=now, no_id_key=hashlib.sha256(f"{tag}-{seed}-{i}".encode()).hexdigest()))
     await _insert(Person, person_rows)
@@ -147,7 +147,7 @@ async def fill(*, ward_codes: list[str], origin_codes: list[str], officer_id: in
         report.arrivals = arrivals
     venue_rows = [Venue(name=f"{name} {i + 1} (demo)", kind=kind, region=ward["id"],
                         region_path=ward["path"], daily_visitors=rng.choice((None, 80, 150)),
-                        code_reference=tokens._new_reference(), created_at=now - timedelta(
+                        code_reference=tokens.new_reference(), created_at=now - timedelta(
                             days=days)) for i, ((name, kind), ward) in enumerate(
                   (rng.choice(VENUES), rng.choice(wards)) for _ in range(12))]
     await _insert(Venue, venue_rows)

@@ -122,7 +122,7 @@ async def _persons(records: list[dict], regions: dict[str, dict], report: Import
             sex=p.get("sex") if p.get("sex") in ("male", "female") else "male",
             nationality=str(p.get("nationality") or "VN")[:2],
             region=regions[code]["id"] if code in regions else None,
-            qr_reference=tokens._new_reference(), qr_issued_at=now, channel="paper",
+            qr_reference=tokens.new_reference(), qr_issued_at=now, channel="paper",
             created_at=now, updated_at=now))
     if new:
         await Person.insert(*new).run()

@@ -163,7 +163,7 @@ def _mac(kind: TokenKind, signed: str, secret_key: bytes) -> str:
     return _encode_int(int.from_bytes(digest, "big"), MAC_LENGTH)
 
 
-def _new_reference() -> str:
+def new_reference() -> str:
     return "".join(secrets.choice(CROCKFORD) for _ in range(REFERENCE_LENGTH))
 
 
@@ -193,13 +193,13 @@ def make_token(kind: TokenKind, reference: str, secret_key: bytes, step: int | N
 
 def issue_person_token(secret_key: bytes) -> tuple[str, str]:
     """A new static person token and its reference (store the reference)."""
-    reference = _new_reference()
+    reference = new_reference()
     return make_token(TokenKind.PERSON, reference, secret_key), reference
 
 
 def issue_venue_code(secret_key: bytes) -> tuple[str, str]:
     """A new venue poster code and its reference (store the reference)."""
-    reference = _new_reference()
+    reference = new_reference()
     return make_token(TokenKind.VENUE, reference, secret_key), reference
 
 
@@ -211,7 +211,7 @@ def issue_live_token(reference: str, device_key: bytes, step: int) -> str:
 
 def new_device_reference() -> str:
     """A fresh reference naming one device key (goes into that device's live tokens)."""
-    return _new_reference()
+    return new_reference()
 
 
 def live_step(now: float) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from khaibao import regions
+from khaibao import regions, tokens
 from khaibao.tables import InsuranceRecord, Person, Region
 from tests.helpers import csrf_from, sign_in_officer
 from tests.unit import citizen_factories
@@ -70,7 +70,7 @@ async def test_rename_and_merge_with_confirmation(client):
     one, two = rows[f"Thôn Một {tag}"], rows[f"Thôn Hai {tag}"]
     person = (await Person.insert(Person(
         full_name="Nguyễn Văn A", id_type="none", birth_year=1990, sex="male",
-        region=one["id"], qr_reference=uuid.uuid4().hex[:16], id_hash=uuid.uuid4().hex)
+        region=one["id"], qr_reference=tokens.new_reference(), id_hash=uuid.uuid4().hex)
     ).returning(Person.id).run())[0]["id"]
 
     page = await client.get(f"/quan-tri/dia-ban/?ma={one['code']}")

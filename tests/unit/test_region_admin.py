@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from khaibao import region_admin, regions
+from khaibao import region_admin, regions, tokens
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
 from khaibao.tables import (
@@ -62,7 +62,8 @@ async def _references(region: dict) -> dict[str, int]:
     """One row of every table that points at ``region`` (FK and copied path)."""
     rid, path = region["id"], region["path"]
     person = await _insert(Person, full_name="Nguyễn Văn A", id_type="none", birth_year=1990,
-                           sex="male", region=rid, qr_reference=_hex()[:16], id_hash=_hex())
+                           sex="male", region=rid, qr_reference=tokens.new_reference(),
+                           id_hash=_hex())
     arrival = await _insert(ArrivalDeclaration, person=person, client_ref=_hex(),
                             transport="car", destination_region=rid, destination_path=path,
                             origin_region=rid)
