@@ -119,6 +119,8 @@ class PersistentSQLiteEngine(SQLiteEngine):
         self._open_lock = asyncio.Lock()
         self.writer_lock = asyncio.Lock()
         self._fast: sqlite3.Connection | None = None
+        self._queued: list[tuple[str, list, asyncio.Future]] = []
+        self._flushing: set[asyncio.Task] = set()
 
     def fast_reader(self) -> sqlite3.Connection:
         """A synchronous read connection for :func:`fetch` (used in the loop's thread)."""
@@ -164,6 +166,8 @@ class PersistentSQLiteEngine(SQLiteEngine):
         return self._reader
 
     async def close(self) -> None:
+        if self._flushing:  # queued writes finish (and answer their callers) first
+            await asyncio.gather(*self._flushing, return_exceptions=True)
         if self._writer is not None:
             # SQLite's advice for long-lived connections: refresh the planner's statistics
             # where they are stale (bounded work), so indexes keep being chosen well.
@@ -194,6 +198,38 @@ class PersistentSQLiteEngine(SQLiteEngine):
                 raise StorageFull(str(error)) from error
             raise
 
+    async def write_alone(self, text: str, params: list) -> list[dict]:
+        """One write outside any transaction (group commit). Writes that arrive while the
+        writer is busy wait together and then run in one hop to the writer thread and one
+        commit, each in its own savepoint, so one failing statement fails alone and every
+        caller still gets its own rows or error only once its write is committed."""
+        future = asyncio.get_running_loop().create_future()
+        self._queued.append((text, params, future))
+        if len(self._queued) == 1:  # the first of a batch flushes it, in a task of its own:
+            task = asyncio.create_task(self._flush())  # a cancelled caller can't strand it
+            self._flushing.add(task)
+            task.add_done_callback(self._flushing.discard)
+        return await future
+
+    async def _flush(self) -> None:
+        async with self.writer_lock:
+            batch, self._queued = self._queued, []
+            try:
+                connection = await self.writer()
+                outcomes = await connection._execute(
+                    _write_batch, connection._conn, [(t, p) for t, p, _ in batch])
+            except BaseException as error:  # the writer itself failed: every caller hears it
+                outcomes = [(None, error)] * len(batch)
+        for (_text, _params, future), (rows, error) in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(list(rows))
+            elif isinstance(error, sqlite3.Error) and _full(error):
+                future.set_exception(StorageFull(str(error)))
+            else:
+                future.set_exception(error)
+
     async def _run_in_new_connection(
         self, query: str, args=None, query_type: str = "generic", table=None
     ):
@@ -216,6 +252,38 @@ class PersistentSQLiteEngine(SQLiteEngine):
         return _PersistentTransaction(
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
+
+
+_Outcome = tuple[list | None, BaseException | None]
+
+
+def _write_batch(connection: sqlite3.Connection, batch: list[tuple[str, list]]
+                 ) -> list[_Outcome]:
+    """Run in the writer's thread: one statement alone (autocommit), or several in one
+    transaction with a savepoint each. A failed BEGIN or COMMIT fails the whole batch."""
+    if len(batch) == 1:
+        text, params = batch[0]
+        try:
+            return [(connection.execute(text, params).fetchall(), None)]
+        except sqlite3.Error as error:
+            return [(None, error)]
+    outcomes: list[_Outcome] = []
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        for text, params in batch:
+            connection.execute("SAVEPOINT batched_write")
+            try:
+                outcomes.append((connection.execute(text, params).fetchall(), None))
+            except sqlite3.Error as error:
+                connection.execute("ROLLBACK TO batched_write")
+                outcomes.append((None, error))
+            connection.execute("RELEASE batched_write")
+        connection.execute("COMMIT")
+    except sqlite3.Error as error:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        return [(None, error)] * len(batch)
+    return outcomes
 
 
 def _is_read_only(query: str) -> bool:
@@ -403,8 +471,7 @@ async def execute(sql: str, *args: Any) -> list[dict[str, Any]]:
         text, params = _compile(sql, True), list(args)
         if (in_transaction := await _in_transaction(current, text, params)) is not None:
             return in_transaction
-        async with current.writer_lock:
-            return await current._execute(await current.writer(), text, params)
+        return await current.write_alone(text, params)
     return await _pg_run(current, _compile(sql, False), args)
 
 

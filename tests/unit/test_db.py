@@ -125,3 +125,74 @@ async def test_reads_do_not_wait_for_an_open_write_transaction(database):
     await task
     row = await RateCounter.select(RateCounter.count).where(RateCounter.key == key).first().run()
     assert row["count"] == 2
+
+
+_INSERT_COUNTER = ('INSERT INTO rate_counter ("key", window_start, "count") VALUES ({}, {}, {}) '
+                   'RETURNING "count"')
+
+
+async def _holding_the_writer():
+    """A write transaction that holds the writer until the returned event is set."""
+    release, holding = asyncio.Event(), asyncio.Event()
+
+    async def hold_writer():
+        async with db.write_transaction():
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_writer())
+    await holding.wait()
+    return release, holder
+
+
+async def _queued_behind_a_transaction(writes):
+    """Start ``writes`` while a write transaction holds the writer, so they queue up and
+    run as one batch when it ends (on PostgreSQL they simply run)."""
+    release, holder = await _holding_the_writer()
+    tasks = [asyncio.create_task(write) for write in writes]
+    await asyncio.sleep(0.05)
+    release.set()
+    await holder
+    return tasks
+
+
+async def test_queued_writes_commit_together_and_each_caller_gets_its_own_rows(database):
+    keys = [f"batch-{uuid.uuid4()}" for _ in range(20)]
+    tasks = await _queued_behind_a_transaction(
+        db.execute(_INSERT_COUNTER, key, now(), n) for n, key in enumerate(keys))
+    results = await asyncio.gather(*tasks)
+    assert [rows[0]["count"] for rows in results] == list(range(20))
+    other = db.create_engine(database)  # committed: another connection sees every row
+    assert await _count_with(other, keys[-1]) == 19
+
+
+async def test_one_failing_write_in_a_batch_fails_alone(database):
+    taken = f"batch-taken-{uuid.uuid4()}"
+    await db.execute(_INSERT_COUNTER, taken, now(), 1)
+    fresh = [f"batch-ok-{uuid.uuid4()}" for _ in range(3)]
+    tasks = await _queued_behind_a_transaction([
+        db.execute(_INSERT_COUNTER, fresh[0], now(), 5),
+        db.execute(_INSERT_COUNTER, taken, now(), 9),  # primary key taken: this one fails
+        db.execute(_INSERT_COUNTER, fresh[1], now(), 6),
+        db.execute(_INSERT_COUNTER, fresh[2], now(), 7),
+    ])
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert [o[0]["count"] for o in (outcomes[0], outcomes[2], outcomes[3])] == [5, 6, 7]
+    assert isinstance(outcomes[1], Exception) and not isinstance(outcomes[1], db.StorageFull)
+    rows = await db.fetch('SELECT "key", "count" FROM rate_counter WHERE "key" IN ({}, {}, {}, {})',
+                          taken, *fresh)
+    assert {r["key"]: r["count"] for r in rows} == {taken: 1, fresh[0]: 5, fresh[1]: 6,
+                                                     fresh[2]: 7}
+
+
+async def test_a_cancelled_caller_does_not_strand_the_rest_of_its_batch(database):
+    keys = [f"batch-cancel-{uuid.uuid4()}" for _ in range(3)]
+    release, holder = await _holding_the_writer()
+    first = asyncio.create_task(db.execute(_INSERT_COUNTER, keys[0], now(), 1))
+    rest = [asyncio.create_task(db.execute(_INSERT_COUNTER, k, now(), 2)) for k in keys[1:]]
+    await asyncio.sleep(0.02)
+    first.cancel()  # the caller that started the batch goes away (a closed connection)
+    release.set()
+    await holder
+    results = await asyncio.wait_for(asyncio.gather(*rest), 5)
+    assert [rows[0]["count"] for rows in results] == [2, 2]
