@@ -50,7 +50,7 @@ from khaibao.routes.venue_admin import VenueAdminController, VenueStaffControlle
 from khaibao.routes.venue_checkin import VenueCheckinController
 from khaibao.security import reject_nul_bytes, security_headers
 from khaibao.settings import Settings
-from khaibao.web import STATIC_DIR, create_environment
+from khaibao.web import STATIC_DIR, create_environments
 
 STATIC_MAX_AGE = 365 * 24 * 3600
 MAX_BODY_BYTES = 256 * 1024
@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             static_router,
         ],
         lifespan=[database_lifespan],
-        state=State({"settings": settings, "templates": create_environment(settings)}),
+        state=State({"settings": settings, "templates": create_environments(settings)}),
         csrf_config=CSRFConfig(
             secret=settings.secret_key.decode(),
             cookie_name="csrftoken",

@@ -25,6 +25,7 @@ from litestar.utils.scope.state import ScopeState
 
 from khaibao import i18n
 from khaibao.settings import Settings
+from khaibao.template_language import PreTranslate
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -55,14 +56,23 @@ def time_ago(value: datetime | None, now: datetime | None = None) -> str:
     return format_timedelta(delta, add_direction=True, locale=i18n.current_language.get())
 
 
-def create_environment(settings: Settings) -> Environment:
+def create_environments(settings: Settings) -> dict[str, Environment]:
+    """One environment per language, its templates translated as they compile
+    (template_language.py); render() picks the request's."""
+    return {language: create_environment(settings, language) for language in i18n.LANGUAGES}
+
+
+def create_environment(settings: Settings, language: str | None = None) -> Environment:
+    """The templates; with ``language``, every ``_('literal')`` is translated at compile time
+    into that language (without, all translation happens at render time)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html", "svg", "xml"]),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", PreTranslate],
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.extend(language=language)
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(static=static_url, htmx_file=htmx_file, settings=settings)
     env.filters.update(time=format_time, ago=time_ago)
@@ -132,7 +142,7 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    env: Environment = request.app.state.templates
+    env: Environment = request.app.state.templates[i18n.current_language.get()]
     full_context = {**base_context(request), **(context or {})}
     if block is not None and is_htmx(request):
         html = jinja2_fragments.render_block(env, template_name, block, full_context)
