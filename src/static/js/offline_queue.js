@@ -168,10 +168,12 @@
     }).catch(function () { return { sent: false }; });
   }
 
-  /* Send every queued declaration now. Safe to call any number of times, also at once:
-   * the server dedupes by client_ref. */
+  /* Send every queued declaration now. Safe to call any number of times, also at once: a
+   * call while a flush runs joins it (and the server dedupes by client_ref anyway). */
+  var flushing = null;
   function flush() {
-    return store.all(OUTBOX).then(function (entries) {
+    if (flushing) return flushing;
+    flushing = store.all(OUTBOX).then(function (entries) {
       if (!entries.length) return [];
       return Promise.all(entries.map(send));
     }).then(function (results) {
@@ -180,13 +182,23 @@
         if (done.length) accepted(done[done.length - 1].next);
         return results;
       });
-    }).catch(function () { return []; });
+    }).catch(function () { return []; }).then(function (results) {
+      flushing = null;
+      return results;
+    });
+    return flushing;
   }
 
+  var leaving = false;
   function accepted(next) {
     // On the form that was saved offline: go on to the QR, as an online submission does.
     if (document.querySelector("[data-offline-saved]")) {
-      window.location.assign(next);
+      // Once: a second assign (another flush, the service worker's replay) would abort the
+      // first navigation.
+      if (!leaving) {
+        leaving = true;
+        window.location.assign(next);
+      }
       return;
     }
     var area = document.getElementById("thong-bao");
