@@ -143,6 +143,8 @@ def main() -> int:
                         "qr, healthz (the ceiling always runs)")
     parser.add_argument("--open-loop", type=int, default=0, metavar="RATE",
                         help="then offer the scan at RATE requests/s (bench/open_loop.py)")
+    parser.add_argument("--profile", default="", metavar="FILE",
+                        help="record the server with py-spy (collapsed stacks) into FILE")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
@@ -178,6 +180,12 @@ def main() -> int:
             except OSError:
                 time.sleep(0.1)
         check_script = prepare_check(env, directory, base)
+        profiler = None
+        if args.profile:
+            profiler = subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
+                 "--rate", "200", "-o", args.profile, "--pid", str(server.pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wrk(base + "/ping", 2, args.connections)  # warm up
         results = [(name, wrk(base + path, args.duration, args.connections,
                               check_script if method == "POST" else None))
@@ -194,6 +202,9 @@ def main() -> int:
                  "--duration", str(args.duration), "--check", str(directory / "check.json")],
                 capture_output=True, text=True, check=True).stdout
     finally:
+        if args.profile and profiler:
+            profiler.send_signal(2)  # py-spy writes its file on SIGINT
+            profiler.wait(timeout=60)
         server.terminate()
         try:
             server.wait(timeout=30)  # closing a big SQLite file checkpoints its WAL
