@@ -230,23 +230,6 @@ async def submit(account_id: int | None, *, person_ids: Sequence[int],
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _chain(path: str) -> list[str]:
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
-async def _region_labels(paths: set[str]) -> dict[str, str]:
-    """"Phường Thuận An, Thành phố Huế" for each region path, from one query."""
-    prefixes = {p for path in paths for p in _chain(path)}
-    if not prefixes:
-        return {}
-    rows = await Region.select(Region.path, Region.name, Region.kind).where(
-        Region.path.is_in(sorted(prefixes)))
-    names = {r["path"]: r["name"] for r in rows if r["kind"] != "country"}
-    return {path: ", ".join(names[p] for p in reversed(_chain(path)) if p in names)
-            for path in paths}
-
-
 _VIEW_COLUMNS = (
     ArrivalDeclaration.id, ArrivalDeclaration.person, ArrivalDeclaration.submitted_at,
     ArrivalDeclaration.channel, ArrivalDeclaration.origin_country,
@@ -280,7 +263,7 @@ async def _views(where, limit: int | None = None) -> list[ArrivalView]:
     paths = {r["destination_path"] for r in rows} | {r["origin_path"] for r in rows
                                                      if r["origin_path"]}
     paths |= {p for ps in passed.values() for p in ps}
-    labels = await _region_labels(paths)
+    labels = await people.region_labels(paths)
     views = []
     for r in rows:
         if r["origin_path"]:

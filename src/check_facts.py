@@ -6,13 +6,12 @@ on the synchronous fast connection (db.fetch), on PostgreSQL one round trip. The
 arrival's full view (its places and labels) is only read when there is one. Views are the
 same as people.py, declarations.py and checkins.py build, so templates see no difference.
 
-Region labels ("Phường Thuận An, Thành phố Huế") are kept in process for ``LABEL_TTL``:
-they are display text of administrative units, which change by decree, not by minute.
+Region labels ("Phường Thuận An, Thành phố Huế") come from people.region_labels (kept in
+process for a few minutes).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +22,6 @@ from khaibao.declarations import _EXPOSURE_LABELS, _SYMPTOM_LABELS, DeclarationV
 from khaibao.identity import IdType, Sex
 from khaibao.people import PersonView
 from khaibao.tokens import TokenKind, make_token, person_reference
-
-LABEL_TTL = 300.0  # seconds
 
 _FACTS = """
 SELECT p.id, p.account, p.is_owner, p.full_name, p.id_type, p.id_masked, p.birth_year,
@@ -61,21 +58,8 @@ class Facts:
 
 
 
-_labels: dict[str, tuple[float, str]] = {}
-
-
-async def region_label(path: str | None) -> str:
-    if not path:
-        return ""
-    cached = _labels.get(path)
-    moment = time.monotonic()
-    if cached is not None and cached[0] > moment:
-        return cached[1]
-    label = (await people._region_labels({path})).get(path, "")
-    if len(_labels) > 50_000:  # wards of a whole country fit many times over
-        _labels.clear()
-    _labels[path] = (moment + LABEL_TTL, label)
-    return label
+async def _region_label(path: str | None) -> str:
+    return (await people.region_labels({path})).get(path, "") if path else ""
 
 
 def _codes(text: str | None) -> tuple[str, ...]:
@@ -88,7 +72,7 @@ async def _facts(row: dict[str, Any], settings) -> Facts:
         id=row["id"], account_id=row["account"], is_owner=bool(row["is_owner"]),
         full_name=row["full_name"], id_type=IdType(row["id_type"]), id_masked=row["id_masked"],
         birth_year=row["birth_year"], sex=Sex(row["sex"]), nationality=row["nationality"],
-        region_code=row["region_code"], region_label=await region_label(row["region_path"]),
+        region_code=row["region_code"], region_label=await _region_label(row["region_path"]),
         address_detail=row["address_detail"], bhyt_masked=row["bhyt_masked"],
         token=make_token(TokenKind.PERSON, row["qr_reference"], settings.secret_key),
         channel=row["channel"], last_declared_at=declared,

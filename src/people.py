@@ -11,12 +11,11 @@ Callers (routes) write the audit log; this module never sees a request.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from piccolo.query.functions.aggregate import Max
 
 from khaibao import crypto, db
 from khaibao.errors import InputError
@@ -34,7 +33,7 @@ from khaibao.person_input import (  # noqa: F401 (the person form's parts, re-ex
     error,
     parse_person,
 )
-from khaibao.tables import Account, HealthDeclaration, Person, Region
+from khaibao.tables import Account, Person, Region
 from khaibao.tokens import (
     TokenError,
     TokenKind,
@@ -198,23 +197,53 @@ def _as_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def _views(where, settings) -> list[PersonView]:
-    rows = await Person.select(
-        Person.id, Person.account, Person.is_owner, Person.full_name, Person.id_type,
-        Person.id_masked, Person.birth_year, Person.sex, Person.nationality,
-        Person.address_detail, Person.bhyt_masked, Person.qr_reference, Person.channel,
-        Person.qr_issued_at,
-        Person.region.code.as_alias("region_code"), Person.region.path.as_alias("region_path"),
-    ).where(where).order_by(Person.is_owner, ascending=False).order_by(
-        Person.created_at, Person.id)
+LABEL_TTL = 300.0  # seconds
+_cached_labels: dict[str, tuple[float, str]] = {}
+
+
+async def region_labels(paths: set[str]) -> dict[str, str]:
+    """:func:`_region_labels`, kept in process for ``LABEL_TTL``: display text of
+    administrative units, which change by decree, not by the minute (a rename or merge in
+    this process forgets them at once: :func:`forget_region_labels`)."""
+    moment = time.monotonic()
+    found: dict[str, str] = {}
+    for path in paths:
+        cached = _cached_labels.get(path)
+        if cached is not None and cached[0] > moment:
+            found[path] = cached[1]
+    missing = paths - found.keys()
+    if missing:
+        fresh = await _region_labels(missing)
+        if len(_cached_labels) > 50_000:  # the wards of a whole country fit many times over
+            _cached_labels.clear()
+        for path in missing:
+            found[path] = fresh.get(path, "")
+            _cached_labels[path] = (moment + LABEL_TTL, found[path])
+    return found
+
+
+def forget_region_labels() -> None:
+    _cached_labels.clear()
+
+
+# The person views' one read: person, region and the time of the last declaration.
+_VIEWS = """
+SELECT p.id, p.account, p.is_owner, p.full_name, p.id_type, p.id_masked, p.birth_year,
+       p.sex, p.nationality, p.address_detail, p.bhyt_masked, p.qr_reference, p.channel,
+       p.qr_issued_at, r.code AS region_code, r.path AS region_path,
+       (SELECT MAX(h.submitted_at) FROM health_declaration h WHERE h.person = p.id)
+           AS last_declared_at
+FROM person p LEFT JOIN region r ON r.id = p.region
+WHERE {where}
+ORDER BY p.is_owner DESC, p.created_at, p.id"""
+
+
+async def _views(where: str, *args: Any, settings) -> list[PersonView]:
+    """The persons matching ``where`` (SQL on ``p``, ``{}`` placeholders for ``args``)."""
+    rows = await db.fetch(_VIEWS.replace("{where}", where), *args)
     if not rows:
         return []
-    labels = await _region_labels({r["region_path"] for r in rows if r["region_path"]})
-    latest = await HealthDeclaration.select(
-        HealthDeclaration.person, Max(HealthDeclaration.submitted_at, alias="last")
-    ).where(HealthDeclaration.person.is_in([r["id"] for r in rows])).group_by(
-        HealthDeclaration.person)
-    last = {r["person"]: _as_datetime(r["last"]) for r in latest}
+    labels = await region_labels({r["region_path"] for r in rows if r["region_path"]})
     return [PersonView(
         id=r["id"], account_id=r["account"], is_owner=bool(r["is_owner"]),
         full_name=r["full_name"], id_type=IdType(r["id_type"]), id_masked=r["id_masked"],
@@ -222,7 +251,7 @@ async def _views(where, settings) -> list[PersonView]:
         region_code=r["region_code"], region_label=labels.get(r["region_path"] or "", ""),
         address_detail=r["address_detail"], bhyt_masked=r["bhyt_masked"],
         token=make_token(TokenKind.PERSON, r["qr_reference"], settings.secret_key),
-        channel=r["channel"], last_declared_at=last.get(r["id"]),
+        channel=r["channel"], last_declared_at=_as_datetime(r["last_declared_at"]),
         qr_issued_at=_as_datetime(r["qr_issued_at"]),
     ) for r in rows]
 
@@ -231,7 +260,7 @@ async def persons_of(account_id: int, settings) -> list[PersonView]:
     """The account's persons: the owner first, then in the order they were added."""
     if account_id is None:
         return []
-    return await _views(Person.account == account_id, settings)
+    return await _views("p.account = {}", account_id, settings=settings)
 
 
 async def get_person(account_id: int, person_id: int, settings) -> PersonView:
@@ -239,7 +268,8 @@ async def get_person(account_id: int, person_id: int, settings) -> PersonView:
     person without an account: ``account_id`` None reaches nobody)."""
     if account_id is None:
         raise PersonNotFound(person_id)
-    views = await _views((Person.id == person_id) & (Person.account == account_id), settings)
+    views = await _views("p.id = {} AND p.account = {}", person_id, account_id,
+                         settings=settings)
     if not views:
         raise PersonNotFound(person_id)
     return views[0]
@@ -251,7 +281,8 @@ async def persons_by_ids(person_ids: list[int], settings) -> list[PersonView]:
     ids = list(dict.fromkeys(int(p) for p in person_ids))
     if not ids:
         return []
-    views = {v.id: v for v in await _views(Person.id.is_in(ids), settings)}
+    marks = ", ".join(["{}"] * len(ids))
+    views = {v.id: v for v in await _views(f"p.id IN ({marks})", *ids, settings=settings)}
     return [views[i] for i in ids if i in views]
 
 
@@ -260,7 +291,7 @@ async def find_by_token(token: str, settings) -> PersonView | None:
     reference = person_reference(token, settings.secret_key)
     if reference is None:
         return None
-    views = await _views(Person.qr_reference == reference, settings)
+    views = await _views("p.qr_reference = {}", reference, settings=settings)
     return views[0] if views else None
 
 
@@ -278,7 +309,7 @@ async def find_by_live_token(token: str, settings, *, now: datetime | None = Non
         return None
     if person_id is None:
         return None
-    views = await _views(Person.id == person_id, settings)
+    views = await _views("p.id = {}", person_id, settings=settings)
     return views[0] if views else None
 
 
@@ -287,8 +318,8 @@ async def find_by_id_number(number: str, settings) -> PersonView | None:
     compact = _compact(number)
     if not compact or set(compact) == {"0"}:
         return None
-    views = await _views(Person.id_hash == keyed_hash(compact, settings.secret_key, "id"),
-                         settings)
+    views = await _views("p.id_hash = {}", keyed_hash(compact, settings.secret_key, "id"),
+                         settings=settings)
     return views[0] if views else None
 
 

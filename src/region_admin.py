@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from khaibao import audit, daily_counts, db
+from khaibao import audit, daily_counts, db, people
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.identity import fold_diacritics
@@ -77,6 +77,7 @@ async def rename(code: str, name: str, *, by: int | None = None) -> RegionView:
         await audit.record("region.rename", actor_kind="officer" if by else "system",
                            actor_id=by, detail={"region": code, "from": region.name,
                                                 "to": clean})
+    people.forget_region_labels()
     return await get(code)  # type: ignore[return-value]
 
 
@@ -145,6 +146,7 @@ async def merge_villages(source_code: str, target_code: str, *,
         await audit.record("region.merge", actor_kind="officer" if by else "system",
                            actor_id=by, detail={"from": source.code, "into": target.code,
                                                 "moved": plan.total})
+    people.forget_region_labels()
     return plan
 
 

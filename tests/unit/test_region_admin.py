@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from khaibao import region_admin, regions, tokens
+from khaibao import people, region_admin, regions, tokens
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
 from khaibao.tables import (
@@ -152,9 +152,14 @@ async def test_merge_refusals_leave_everything_in_place(database):
     assert await Region.count().where(Region.path.like(f"{tree['province']['path']}%")) == 6
 
 
-async def test_rename_changes_only_the_name_and_search_finds_it(database):
+async def test_rename_changes_only_the_name_and_search_finds_it(database, settings):
     tree = await _tree()
     village = tree["a"]
+    person = await _insert(Person, full_name="Nguyễn Văn A", id_type="none", birth_year=1990,
+                           sex="male", region=village["id"],
+                           qr_reference=tokens.new_reference(), id_hash=_hex())
+    label = (await people.persons_by_ids([person], settings))[0].region_label
+    assert label == "Thôn Đông, Phường thử, Tỉnh thử"  # and now kept in process
     view = await region_admin.rename(village["code"], "  Thôn   Đông Hòa ", by=None)
     assert view.name == "Thôn Đông Hòa" and view.code == village["code"]
     row = await Region.select().where(Region.id == village["id"]).first()
@@ -170,6 +175,8 @@ async def test_rename_changes_only_the_name_and_search_finds_it(database):
     with pytest.raises(FormErrors):
         await region_admin.rename(village["code"], "x" * 201)
     assert (await regions.get(village["code"])).name == "Thôn Đông Hòa"
+    label = (await people.persons_by_ids([person], settings))[0].region_label
+    assert label == "Thôn Đông Hòa, Phường thử, Tỉnh thử"  # the rename forgot the kept label
 
 
 async def test_daily_count_days_are_read_as_dates():
