@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from khaibao import audit, tokens
+from khaibao import audit, db, tokens
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.identity import fold_diacritics
@@ -141,6 +141,13 @@ _COLUMNS = (Venue.id, Venue.name, Venue.kind, Venue.region_path, Venue.address, 
             Venue.region.code.as_alias("region_code"), Venue.region.name.as_alias("region_name"))
 
 
+_BY_REFERENCE = """
+SELECT v.id, v.name, v.kind, v.region_path, v.address, v.owner_org, v.daily_visitors,
+       v.active, v.code_reference, r.code AS region_code, r.name AS region_name
+FROM venue v LEFT JOIN region r ON r.id = v.region
+WHERE v.code_reference = {} AND v.active = {}"""
+
+
 def _view(row: Mapping[str, Any]) -> VenueView:
     return VenueView(
         id=row["id"], name=row["name"], kind=row["kind"], region_code=row["region_code"],
@@ -216,10 +223,8 @@ async def by_code(code: str, settings) -> VenueView | None:
         return None
     if verified.kind is not tokens.TokenKind.VENUE:
         return None
-    row = await Venue.select(*_COLUMNS).where(
-        (Venue.code_reference == verified.reference) & (Venue.active == True)  # noqa: E712
-    ).first()
-    return _view(row) if row else None
+    rows = await db.fetch(_BY_REFERENCE, verified.reference, True)  # read by every check-in
+    return _view(rows[0]) if rows else None
 
 
 async def list_venues(*, officer_id: int | None = None, include_inactive: bool = True
