@@ -34,7 +34,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from khaibao import audit, officers
+from khaibao import audit, officers, sessions
 from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
@@ -389,9 +389,13 @@ async def rename(officer_id: int, passkey_id: int, name: str) -> PasskeyView:
     return await get_for(officer_id, passkey_id)
 
 
-async def revoke(officer_id: int, passkey_id: int, *, now: datetime | None = None) -> None:
+async def revoke(officer_id: int, passkey_id: int, *, keep_session: str | None = None,
+                 now: datetime | None = None) -> int:
     """Remove one of the officer's passkeys, never the last one (an officer without a passkey
-    cannot sign in again until an admin hands out a new enrollment link)."""
+    cannot sign in again until an admin hands out a new enrollment link), and sign the
+    officer out everywhere but the session ``keep_session`` (the cookie value of the device
+    revoking it): a passkey is revoked because a phone was lost, and that phone may still
+    hold a session opened with it. How many sessions were ended."""
     from khaibao import db
 
     async with db.write_transaction():
@@ -402,5 +406,7 @@ async def revoke(officer_id: int, passkey_id: int, *, now: datetime | None = Non
         if len(ids) <= 1:
             raise error("passkey.last")
         await Passkey.delete().where(Passkey.id == passkey_id)
+    ended = await sessions.end_others(officers.SESSION_KIND, officer_id, keep_session)
     await audit.record("passkey.revoke", actor_kind="officer", actor_id=officer_id,
-                       detail={"passkey": passkey_id}, now=now)
+                       detail={"passkey": passkey_id, "sessions_ended": ended}, now=now)
+    return ended

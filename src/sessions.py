@@ -124,6 +124,17 @@ async def end_all(kind: str, subject_id: int) -> int:
     return len(deleted)
 
 
+async def end_others(kind: str, subject_id: int, keep_raw: str | None) -> int:
+    """End every session of one subject but the one with cookie value ``keep_raw`` (a
+    credential revoked from this device: every other device is signed out)."""
+    keep = hash_id(keep_raw) or ""
+    deleted = await WebSession.delete().where(
+        (WebSession.kind == kind) & (WebSession.subject_id == subject_id)
+        & (WebSession.id_hash != keep)
+    ).returning(WebSession.id).run()
+    return len(deleted)
+
+
 async def purge_expired(*, now: datetime | None = None) -> int:
     deleted = await WebSession.delete().where(WebSession.expires_at <= _now(now)).returning(
         WebSession.id

@@ -202,10 +202,17 @@ class OfficerAuthController(Controller):
     async def revoke(self, request: Request, officer: CurrentOfficer,
                      passkey_id: FromPath[int]) -> Response:
         try:
-            await passkeys.revoke(officer.id, passkey_id)
+            ended = await passkeys.revoke(
+                officer.id, passkey_id,
+                keep_session=request.cookies.get(officer_cookie_name(request)))
         except InputError as exc:
             message = exc.message(i18n.current_language.get())
             return await self._list(request, officer, status_code=422, revoke_error=message)
         if not is_htmx(request):
             return Redirect(path=MY_PASSKEYS, status_code=303)
-        return await self._list(request, officer, notice=i18n.gettext("Đã thu hồi passkey."))
+        notice = i18n.gettext("Đã thu hồi passkey.")
+        if ended:
+            notice += " " + i18n.ngettext(
+                "Đã đăng xuất %(num)d thiết bị khác.", "Đã đăng xuất %(num)d thiết bị khác.",
+                ended, num=ended)
+        return await self._list(request, officer, notice=notice)

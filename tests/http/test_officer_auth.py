@@ -192,9 +192,20 @@ async def test_rename_and_revoke_over_htmx(client):
     added = await client.post("/can-bo/passkey/them/xac-minh", headers=json_headers,
                               content=json.dumps(SoftAuthenticator().create(options.json())))
     assert added.json() == {"redirect": "/can-bo/passkey"}
+    # the lost phone's session (opened with that passkey) is still signed in
+    lost_phone = await officers.start_session(officer.id)
+    cookie_name = next(c.name for c in client.cookies.jar if c.name.endswith("officer"))
+    own = client.cookies.get(cookie_name)
     revoked = await client.post(f"/can-bo/passkey/{pid}/thu-hoi", headers=headers)
     assert revoked.status_code == 200 and "Đã thu hồi passkey." in revoked.text
+    assert "Đã đăng xuất 1 thiết bị khác." in revoked.text
     assert not await Passkey.exists().where(Passkey.id == pid)
+    assert await sessions.load(lost_phone) is None  # signed out at once
+    assert await sessions.load(own) is not None  # not the device that revoked it
+    assert (await client.get("/can-bo/passkey")).status_code == 200
+    entry = await AuditEntry.select(AuditEntry.detail).where(
+        (AuditEntry.action == "passkey.revoke") & (AuditEntry.actor_id == officer.id)).first()
+    assert json.loads(entry["detail"]) == {"passkey": pid, "sessions_ended": 1}
 
 
 async def test_my_passkeys_needs_sign_in_and_own_keys_only(client):
