@@ -56,6 +56,14 @@ def _view(row: dict[str, Any], repeated: bool = False) -> CheckInView:
 
 
 # Hand-written (db.fetch/execute): a check-in is the busiest write of a province.
+_INSERT_UNLESS_RECENT = """
+INSERT INTO check_in (person, venue, account, checked_in_at, checked_out_at, ends_at, by_kind,
+                      officer_id)
+SELECT p.id, {}, {}, {}, NULL, {}, {}, {} FROM person p
+WHERE p.id IN ({marks}) AND NOT EXISTS (
+    SELECT 1 FROM check_in r WHERE r.venue = {} AND r.person = p.id
+    AND r.checked_in_at >= {} AND r.checked_out_at IS NULL)
+RETURNING id"""
 _VIEW_SQL = """
 SELECT c.id, c.person, c.venue, c.checked_in_at, c.checked_out_at, c.ends_at, c.by_kind,
        p.full_name AS person_name, v.name AS venue_name
@@ -84,35 +92,33 @@ async def check_in(venue_id: int, person_ids: Sequence[int], settings, *,
     now = _now(now)
     stay = timedelta(minutes=settings.checkin_stay_minutes)
     ids = list(dict.fromkeys(person_ids)) or [0]
-    async with db.write_transaction():
-        recent = {row["person"]: row for row in await db.fetch(
-            _VIEW_SQL + f"c.venue = {{}} AND c.person IN ({_marks(len(ids))})"
+    marks = _marks(len(ids))
+    # One statement: the repeat check and the insert are atomic on SQLite, and outside a
+    # transaction it commits together with other requests' writes (db.execute).
+    inserted = {row["id"] for row in await db.execute(
+        _INSERT_UNLESS_RECENT.replace("{marks}", marks),
+        venue_id, account_id, now, now + stay, by_kind, officer_id,
+        *ids, venue_id, now - REPEAT_WINDOW)}
+    latest: dict[int, dict] = {}
+    for row in await db.fetch(
+            _VIEW_SQL + f"c.venue = {{}} AND c.person IN ({marks})"
             " AND c.checked_in_at >= {} AND c.checked_out_at IS NULL"
-            " ORDER BY c.checked_in_at", venue_id, *ids, now - REPEAT_WINDOW)}
-        new = [pid for pid in ids if pid not in recent and pid]
-        inserted: list[int] = []
-        if new:
-            values = ", ".join(["({}, {}, {}, {}, NULL, {}, {}, {})"] * len(new))
-            args = [a for pid in new
-                    for a in (pid, venue_id, account_id, now, now + stay, by_kind, officer_id)]
-            inserted = [row["id"] for row in await db.execute(
-                "INSERT INTO check_in (person, venue, account, checked_in_at, "  # noqa: S608
-                f"checked_out_at, ends_at, by_kind, officer_id) VALUES {values} RETURNING id",
-                *args)]
-    rows = {row["person"]: row for row in await db.fetch(
-        _VIEW_SQL + f"c.id IN ({_marks(len(inserted))})", *inserted)} if inserted else {}
-    return [_view(recent[pid], repeated=True) if pid in recent else _view(rows[pid])
-            for pid in ids if pid in recent or pid in rows]
+            " ORDER BY c.checked_in_at, c.id", venue_id, *ids, now - REPEAT_WINDOW):
+        latest[row["person"]] = row  # each person's newest stay here
+    return [_view(latest[pid], repeated=latest[pid]["id"] not in inserted)
+            for pid in ids if pid in latest]
 
 
 async def check_out(venue_id: int, person_ids: Sequence[int], *,
                     now: datetime | None = None) -> int:
     """End the persons' open stays at this venue now; how many were ended."""
     now = _now(now)
-    ended = await CheckIn.update({CheckIn.checked_out_at: now, CheckIn.ends_at: now}).where(
-        (CheckIn.venue == venue_id) & CheckIn.person.is_in(list(person_ids) or [0])
-        & CheckIn.checked_out_at.is_null() & (CheckIn.ends_at > now)
-    ).returning(CheckIn.id)
+    ids = list(dict.fromkeys(person_ids)) or [0]
+    ended = await db.execute(
+        "UPDATE check_in SET checked_out_at = {}, ends_at = {} "  # noqa: S608
+        f"WHERE venue = {{}} AND person IN ({_marks(len(ids))}) "
+        "AND checked_out_at IS NULL AND ends_at > {} RETURNING id",
+        now, now, venue_id, *ids, now)
     return len(ended)
 
 

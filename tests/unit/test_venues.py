@@ -1,11 +1,12 @@
 """Venues and check-ins: the form's rules, poster codes, the 30-minute repeat window,
 check-out, the default stay, and the last check-in for the officer's result."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
-from khaibao import checkins, tokens, venues
+from khaibao import checkins, db, tokens, venues
 from khaibao.person_input import FormErrors
 from tests.unit import citizen_factories as make
 
@@ -82,6 +83,21 @@ async def test_check_in_twice_within_30_minutes_adds_one_stay(database, settings
                                     now=start + timedelta(minutes=31))
     assert not later[0].repeated and later[0].id != first[0].id
     assert await checkins.occupancy(venue.id, now=start + timedelta(minutes=40)) == 3
+
+
+async def test_a_double_tap_checks_in_once(database, settings):
+    """Ten check-ins of the same person at once (a double tap, a resent request): one stay,
+    nine answered with it. The repeat check and the insert are one statement."""
+    if not db.is_sqlite():
+        pytest.skip("one statement is atomic on SQLite; PostgreSQL runs it read-committed")
+    venue = await new_venue(settings)
+    account = await make.account()
+    owner = await make.add_person(account, settings, is_owner=True)
+    results = await asyncio.gather(*(
+        checkins.check_in(venue.id, [owner], settings, account_id=account) for _ in range(10)))
+    assert sorted(r[0].repeated for r in results) == [False] + [True] * 9
+    assert len({r[0].id for r in results}) == 1
+    assert len(await checkins.open_stays(venue.id, [owner])) == 1
 
 
 async def test_check_out_ends_the_stay_and_the_last_check_in_shows_it(database, settings):
