@@ -71,10 +71,6 @@ FROM check_in c JOIN person p ON p.id = c.person JOIN venue v ON v.id = c.venue
 WHERE """
 
 
-def _marks(count: int) -> str:
-    return ", ".join(["{}"] * count)
-
-
 async def person_ids_of(account_id: int) -> set[int]:
     """The ids of the account's persons (what a citizen may check in), in one read."""
     return {row["id"] for row in await db.fetch(
@@ -92,7 +88,7 @@ async def check_in(venue_id: int, person_ids: Sequence[int], settings, *,
     now = _now(now)
     stay = timedelta(minutes=settings.checkin_stay_minutes)
     ids = list(dict.fromkeys(person_ids)) or [0]
-    marks = _marks(len(ids))
+    marks = db.marks(len(ids))
     # One statement: the repeat check and the insert are atomic on SQLite, and outside a
     # transaction it commits together with other requests' writes (db.execute).
     inserted = {row["id"] for row in await db.execute(
@@ -116,7 +112,7 @@ async def check_out(venue_id: int, person_ids: Sequence[int], *,
     ids = list(dict.fromkeys(person_ids)) or [0]
     ended = await db.execute(
         "UPDATE check_in SET checked_out_at = {}, ends_at = {} "  # noqa: S608
-        f"WHERE venue = {{}} AND person IN ({_marks(len(ids))}) "
+        f"WHERE venue = {{}} AND person IN ({db.marks(len(ids))}) "
         "AND checked_out_at IS NULL AND ends_at > {} RETURNING id",
         now, now, venue_id, *ids, now)
     return len(ended)

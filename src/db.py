@@ -448,6 +448,11 @@ async def _in_transaction(current: PersistentSQLiteEngine, text: str, params: li
     return await current._execute(transaction.connection, text, params)
 
 
+def marks(count: int) -> str:
+    """``{}, {}, …``: the placeholders of an ``IN (…)`` list of ``count`` values."""
+    return ", ".join(["{}"] * count)
+
+
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Rows (as dicts) of a hand-written read; ``{}`` placeholders, both engines. Inside a
     transaction it runs on the transaction's connection (so it sees its writes)."""

@@ -19,7 +19,7 @@ from khaibao import db, people, submissions
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors, PersonData, PersonView
-from khaibao.tables import HealthDeclaration, Person
+from khaibao.tables import HealthDeclaration
 
 SYMPTOMS = (
     ("fever", N_("Sốt")),
@@ -159,8 +159,8 @@ async def _submit_once(account_id: int | None, person_ids: list[int],
     """One attempt in one transaction; None when the submission already exists."""
     async with db.write_transaction():
         await submissions.lock_account(account_id)
-        if await HealthDeclaration.exists().where(
-                HealthDeclaration.client_ref == f"{client_ref}:0"):
+        if await db.fetch("SELECT 1 FROM health_declaration WHERE client_ref = {}",
+                          f"{client_ref}:0"):
             return None
         owned = await submissions.named_persons(account_id, person_ids)
         if any(pid not in owned for pid in person_ids):
@@ -182,18 +182,21 @@ async def _submit_once(account_id: int | None, person_ids: list[int],
                 declared.append(person_id)
         if errors:
             raise FormErrors(errors)
-        persons = {r["id"]: r for r in await Person.select(
-            Person.id, Person.is_owner, Person.region).where(Person.id.is_in(declared))}
-        rows = await HealthDeclaration.insert(*(HealthDeclaration(
-            person=person_id, account=account_id, client_ref=f"{client_ref}:{n}",
-            submitted_at=now,
-            channel=submissions.channel_for(channel, bool(persons[person_id]["is_owner"])),
-            places_visited=health.places_visited, symptoms=",".join(health.symptoms),
-            exposures=",".join(health.exposures), has_symptoms=bool(health.symptoms),
-            region=persons[person_id]["region"], officer_id=officer_id,
-        ) for n, person_id in enumerate(declared))).returning(
-            HealthDeclaration.id, HealthDeclaration.client_ref).run()
-        by_ref = {r["client_ref"]: r["id"] for r in rows}
+        persons = dict(owned)
+        if new := [p for p in declared if p not in persons]:
+            persons.update(await submissions.named_persons(None, new))
+        rows = [(person_id, account_id, f"{client_ref}:{n}", now,
+                 submissions.channel_for(channel, bool(persons[person_id]["is_owner"])),
+                 health.places_visited, ",".join(health.symptoms), ",".join(health.exposures),
+                 bool(health.symptoms), persons[person_id]["region"], officer_id)
+                for n, person_id in enumerate(declared)]
+        values = ", ".join([f"({db.marks(11)})"] * len(rows))
+        inserted = await db.execute(
+            "INSERT INTO health_declaration (person, account, client_ref, "  # noqa: S608
+            "submitted_at, channel, places_visited, symptoms, exposures, has_symptoms, region, "
+            f"officer_id) VALUES {values} RETURNING id, client_ref",
+            *(value for row in rows for value in row))
+        by_ref = {r["client_ref"]: r["id"] for r in inserted}
         return [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))], declared
 
 

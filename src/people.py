@@ -281,8 +281,8 @@ async def persons_by_ids(person_ids: list[int], settings) -> list[PersonView]:
     ids = list(dict.fromkeys(int(p) for p in person_ids))
     if not ids:
         return []
-    marks = ", ".join(["{}"] * len(ids))
-    views = {v.id: v for v in await _views(f"p.id IN ({marks})", *ids, settings=settings)}
+    views = {v.id: v for v in await _views(f"p.id IN ({db.marks(len(ids))})", *ids,
+                                           settings=settings)}
     return [views[i] for i in ids if i in views]
 
 

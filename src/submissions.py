@@ -17,7 +17,6 @@ from piccolo.table import Table
 from khaibao import db, people
 from khaibao.errors import InputError
 from khaibao.people import FormErrors
-from khaibao.tables import Account, Person
 
 CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -69,7 +68,8 @@ async def replayed_rows(table: type[Table], account_id: int | None, client_ref: 
     to exist is also seen by the second read (the other order races a concurrent writer
     committing in between and mistakes our own submission for another account's)."""
     first = f"{client_ref}:0"
-    if not await table.exists().where(table.client_ref == first):  # type: ignore[attr-defined]
+    if not await db.fetch(f"SELECT 1 FROM {table._meta.tablename} "  # noqa: S608 (our name)
+                          "WHERE client_ref = {}", first):
         return []
     rows = await rows_of(table, account_id, client_ref, officer_id=officer_id)
     if not rows:
@@ -91,23 +91,26 @@ async def lock_account(account_id: int | None) -> None:
     Without an account, concurrent duplicates meet at the unique ``client_ref``."""
     if account_id is None:
         return
-    account = await db.for_update(Account.select(Account.id).where(
-        Account.id == account_id)).first()
-    if account is None:
+    # SQLite's BEGIN IMMEDIATE already holds the lock; PostgreSQL locks the account's row.
+    lock = "" if db.is_sqlite() else " FOR UPDATE"
+    if not await db.fetch("SELECT id FROM account WHERE id = {}" + lock,  # noqa: S608
+                          account_id):
         raise LookupError(f"no account {account_id}")
 
 
 async def named_persons(account_id: int | None, person_ids: list[int]
                         ) -> dict[int, dict[str, Any]]:
-    """id → row (id, is_owner) of the persons a submission may name: the account's own, or
-    without an account (officer, kiosk) the existing persons among ``person_ids``."""
+    """id → row (id, is_owner, region) of the persons a submission may name: the account's
+    own, or without an account (officer, kiosk) the existing persons among ``person_ids``."""
     if account_id is None:
         if not person_ids:
             return {}
-        where = Person.id.is_in(list(person_ids))
+        rows = await db.fetch("SELECT id, is_owner, region FROM person "  # noqa: S608
+                              f"WHERE id IN ({db.marks(len(person_ids))})", *person_ids)
     else:
-        where = Person.account == account_id
-    return {r["id"]: r for r in await Person.select(Person.id, Person.is_owner).where(where)}
+        rows = await db.fetch("SELECT id, is_owner, region FROM person WHERE account = {}",
+                              account_id)
+    return {r["id"]: r for r in rows}
 
 
 async def replayed(make, account_id: int | None, client_ref: str, rows: list[dict[str, Any]],
