@@ -43,6 +43,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from khaibao.errors import InputError
@@ -128,6 +129,7 @@ def _check_key(secret_key: bytes) -> bytes:
     return bytes(secret_key)
 
 
+@lru_cache(maxsize=64)
 def _subkey(secret_key: bytes, label: str) -> bytes:
     return hmac.new(_check_key(secret_key), label.encode(), hashlib.sha256).digest()
 
@@ -154,12 +156,20 @@ def check_char(text: str) -> str:
     return CHECK_ALPHABET[(37 - p) % 36]
 
 
+@lru_cache(maxsize=64)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """An HMAC keyed once per kind key (every scan verifies with the same few): copying it
+    is cheaper than keying a new one."""
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
 def _mac(kind: TokenKind, signed: str, secret_key: bytes) -> str:
     if kind is TokenKind.LIVE:
-        key = _check_key(secret_key)  # the device key
+        mac = hmac.new(_check_key(secret_key), digestmod=hashlib.sha256)  # a device key
     else:
-        key = _subkey(secret_key, f"khaibao/token/v1/{kind.value}")
-    digest = hmac.new(key, signed.encode(), hashlib.sha256).digest()[: MAC_LENGTH * 5 // 8]
+        mac = _keyed(_subkey(_check_key(secret_key), f"khaibao/token/v1/{kind.value}")).copy()
+    mac.update(signed.encode())
+    digest = mac.digest()[: MAC_LENGTH * 5 // 8]
     return _encode_int(int.from_bytes(digest, "big"), MAC_LENGTH)
 
 
@@ -174,7 +184,7 @@ def keyed_hash(value: str, secret_key: bytes, purpose: str) -> str:
     """
     if not purpose:
         raise ValueError("purpose is required")
-    key = _subkey(secret_key, f"khaibao/keyed-hash/v1/{purpose}")
+    key = _subkey(_check_key(secret_key), f"khaibao/keyed-hash/v1/{purpose}")
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
