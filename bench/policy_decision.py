@@ -157,6 +157,20 @@ async def measure(rng: random.Random, wards: list, arrival_ids: list[int], n: in
     print(f"decide():             {_percentiles(timings)}")
     print(f"  outcomes: {dict(sorted(measures.items()))}")
 
+    # A local official's page decides arrivals in batches of local_arrivals.BATCH.
+    batches = [persons[i:i + 200] for i in range(0, len(persons) - 199, 200)]
+    one_by_one, together = [], []
+    for batch in batches:
+        started = time.perf_counter()
+        singles = [await decisions.decide(places, at=NOW) for places in batch]
+        one_by_one.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        many = await decisions.decide_many([(places, NOW) for places in batch])
+        together.append((time.perf_counter() - started) * 1000)
+        assert [d.measure for d in many] == [d.measure for d in singles]
+    print(f"200 decisions, one by one: {_percentiles(one_by_one)}")
+    print(f"200 decisions, decide_many: {_percentiles(together)}")
+
     timings = []
     for arrival_id in rng.sample(arrival_ids, min(n, len(arrival_ids))):
         started = time.perf_counter()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from khaibao.db import aware
 from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
 from khaibao.policies import (
@@ -27,7 +28,6 @@ from khaibao.policies import (
     as_utc,
     describe_measure,
     get_version,
-    in_force_at,
     local_text,
     target_of,
 )
@@ -70,11 +70,12 @@ class Decision:
 _NO_POLICY = N_("Không có chính sách cách ly áp dụng cho nơi đi")
 
 
-# Only what ranking needs: the many candidates' dates are never parsed.
+# Only what ranking needs (and the window, when moments differ: the dates cost to read).
 # "Current version" is checked on the returned rows, not in SQL: without ANALYZE statistics
 # SQLite would pick the superseded_at index (every current policy) over target_path.
 _RANK_COLUMNS = (Policy.id, Policy.policy_key, Policy.target_path, Policy.measure, Policy.days,
                  Policy.custom_text, Policy.superseded_at)
+_WINDOW_COLUMNS = (Policy.effective_from, Policy.effective_to)
 
 
 def _winner_key(row: Mapping[str, Any]) -> tuple:
@@ -113,28 +114,59 @@ async def decide(places: Sequence[Place], *, at: datetime,
     index) fetches the versions in force at ``at`` that target an ancestor (or the region
     itself) of a counted place, and the current ones (``superseded_at`` NULL) are kept.
     The most severe wins, then the most specific region, then the longest, then the text,
-    then the oldest policy. Two small queries then read the winner's whole row and
-    its region's label.
+    then the oldest policy. One more query then reads the winner's whole version.
     """
-    since = at - timedelta(days=lookback_days)
-    recent = [place for place in places if place.at >= since]
-    paths = sorted({p for place in recent for p in ancestor_paths(place.region_path)})
-    rows = []
-    if paths:
-        rows = [row for row in await Policy.select(*_RANK_COLUMNS).where(
-            Policy.target_path.is_in(paths), in_force_at(at)) if row["superseded_at"] is None]
-    if not rows:
-        return Decision("none", None, "", None, None, [_(_NO_POLICY)])
-    best = min(rows, key=_winner_key)
-    target = best["target_path"]
-    matched = max((p for p in recent if p.region_path.startswith(target)),
-                  key=lambda p: (p.at, p.region_path))
-    policy = await get_version(best["id"])
-    return Decision(policy.measure, policy.days, policy.custom_text, policy, matched,
-                    _reasons(policy, matched, len(rows) - 1))
+    return (await decide_many([(places, at)], lookback_days=lookback_days))[0]
 
 
-def _departure_moment(departure: Any, arrival_at: datetime) -> datetime:
+async def decide_many(cases: Sequence[tuple[Sequence[Place], datetime]], *,
+                      lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> list[Decision]:
+    """:func:`decide` for each ``(places, at)``: one query for the candidate versions of
+    all of them and one per distinct winning version — a local official's list of hundreds
+    of arrivals costs a few queries, not two per arrival."""
+    counted = []
+    for places, at in cases:
+        since = at - timedelta(days=lookback_days)
+        recent = [place for place in places if place.at >= since]
+        counted.append((recent, {p for place in recent for p in ancestor_paths(
+            place.region_path)}, as_utc(at)))
+    all_paths = sorted(set().union(*(paths for _r, paths, _at in counted)))
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    first = min((at for *_x, at in counted), default=None)
+    last = max((at for *_x, at in counted), default=None)
+    one_moment = first == last  # then the query alone says what is in force
+    if all_paths:
+        columns = _RANK_COLUMNS if one_moment else (*_RANK_COLUMNS, *_WINDOW_COLUMNS)
+        for row in await Policy.select(*columns).where(
+                Policy.target_path.is_in(all_paths), Policy.effective_from <= last,
+                Policy.effective_to.is_null() | (Policy.effective_to > first)):
+            if row["superseded_at"] is None:
+                if not one_moment:
+                    row = {**row, "effective_from": aware(row["effective_from"]),
+                           "effective_to": aware(row["effective_to"])}
+                by_path.setdefault(row["target_path"], []).append(row)
+    versions: dict[int, PolicyView] = {}
+    decisions = []
+    for recent, paths, at in counted:
+        rows = [row for path in paths for row in by_path.get(path, ())
+                if one_moment or (row["effective_from"] <= at and (
+                    row["effective_to"] is None or row["effective_to"] > at))]
+        if not rows:
+            decisions.append(Decision("none", None, "", None, None, [_(_NO_POLICY)]))
+            continue
+        best = min(rows, key=_winner_key)
+        target = best["target_path"]
+        matched = max((p for p in recent if p.region_path.startswith(target)),
+                      key=lambda p: (p.at, p.region_path))
+        if best["id"] not in versions:
+            versions[best["id"]] = await get_version(best["id"])
+        policy = versions[best["id"]]
+        decisions.append(Decision(policy.measure, policy.days, policy.custom_text, policy,
+                                  matched, _reasons(policy, matched, len(rows) - 1)))
+    return decisions
+
+
+def departure_moment(departure: Any, arrival_at: datetime) -> datetime:
     """The last moment of the departure day (Vietnam time), but never after the arrival."""
     day = departure if isinstance(departure, date) else date.fromisoformat(str(departure))
     end_of_day = datetime.combine(day, time.max, tzinfo=LOCAL_TZ)
@@ -154,7 +186,7 @@ async def places_of_arrival(arrival_id: int) -> list[Place]:
     places = []
     for row in rows:
         arrival_at = as_datetime(row["arrival_at"])
-        when = (_departure_moment(row["departure_date"], arrival_at) if row["is_origin"]
+        when = (departure_moment(row["departure_date"], arrival_at) if row["is_origin"]
                 else arrival_at)
         names = [row["name"]]
         if row["parent_name"] and row["parent_kind"] != "country":

@@ -4,8 +4,8 @@ dates (Vietnam time), from where, and what they must do.
 Each arrival's decision is the one for the moment it arrived (``decisions.decide`` at
 ``arrival_at``), so a row does not change its colour when a policy ends later. Arrivals are
 read newest first in keyset-paged batches: a page shows at most ``MAX_ROWS`` of them, an
-export streams every one. Per batch: the arrivals, their places, the region names — and the
-decision's own queries per arrival.
+export streams every one. Per batch: the arrivals, their places, the region names, the
+candidate policy versions of every decision and each distinct winning version.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from khaibao import decisions
+from khaibao import decisions, people
 from khaibao.decisions import Decision, Place
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors
-from khaibao.policies import DEFAULT_LOOKBACK_DAYS, SEVERITY, ancestor_paths, as_datetime
-from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Region
+from khaibao.policies import DEFAULT_LOOKBACK_DAYS, SEVERITY, as_datetime
+from khaibao.tables import ArrivalDeclaration, ArrivalPlace
 from khaibao.trips import LOCAL_TIMEZONE, TRANSPORT_LABELS, country_name
 
 DEFAULT_DAYS = 14  # the default range: the last 14 days up to today
@@ -201,25 +201,6 @@ async def count(query: ArrivalFilter) -> int:
     return await ArrivalDeclaration.count().where(_where(query))
 
 
-async def region_labels(paths: set[str]) -> dict[str, str]:
-    """"Phường Thuận An, Thành phố Huế" for each region path, from one query."""
-    prefixes = sorted({p for path in paths for p in ancestor_paths(path)})
-    if not prefixes:
-        return {}
-    rows = await Region.select(Region.path, Region.name, Region.kind).where(
-        Region.path.is_in(prefixes))
-    names = {r["path"]: r["name"] for r in rows if r["kind"] != "country"}
-    return {path: ", ".join(names[p] for p in reversed(ancestor_paths(path)) if p in names)
-            for path in paths}
-
-
-def _departure_moment(departure: Any, arrival_at: datetime) -> datetime:
-    """As in ``decisions.places_of_arrival``: the end of the departure day (Vietnam time),
-    never after the arrival."""
-    day = departure if isinstance(departure, date) else date.fromisoformat(str(departure))
-    return min(datetime.combine(day, time.max, tzinfo=LOCAL_TIMEZONE), arrival_at)
-
-
 async def _places(rows: list[Mapping[str, Any]]) -> dict[int, list[tuple[Place, bool]]]:
     """Every arrival's places (origin + passed), as ``decisions.places_of_arrival`` builds
     them, for a whole batch in one query."""
@@ -233,7 +214,7 @@ async def _places(rows: list[Mapping[str, Any]]) -> dict[int, list[tuple[Place, 
     ).where(ArrivalPlace.arrival.is_in(list(by_id))).order_by(ArrivalPlace.id):
         row = by_id[p["arrival"]]
         arrival_at = as_datetime(row["arrival_at"])
-        when = (_departure_moment(row["departure_date"], arrival_at) if p["is_origin"]
+        when = (decisions.departure_moment(row["departure_date"], arrival_at) if p["is_origin"]
                 else arrival_at)
         names = [p["name"]]
         if p["parent_name"] and p["parent_kind"] != "country":
@@ -248,12 +229,14 @@ async def _build(rows: list[Mapping[str, Any]]) -> list[LocalArrival]:
     paths = {r["destination_path"] for r in rows} | {r["origin_path"] for r in rows
                                                      if r["origin_path"]}
     paths |= {place.region_path for ps in places.values() for place, _o in ps}
-    labels = await region_labels(paths)
+    labels = await people.region_labels(paths)
+    decided = await decisions.decide_many(
+        [([p for p, _o in places.get(r["id"], [])], as_datetime(r["arrival_at"]))
+         for r in rows])
     built = []
-    for r in rows:
+    for r, decision in zip(rows, decided, strict=True):
         arrival_at = as_datetime(r["arrival_at"])
         own = places.get(r["id"], [])
-        decision = await decisions.decide([p for p, _o in own], at=arrival_at)
         origin = (labels.get(r["origin_path"], "") if r["origin_path"]
                   else country_name(r["origin_country"]))
         if r["origin_detail"]:
@@ -349,7 +332,7 @@ async def affected_sample(target_path: str, *, at: datetime, limit: int = 5,
     for row in rows:
         seen.setdefault(row["arrival"], row)
     chosen = list(seen.values())[:limit]
-    labels = await region_labels({r["path"] for r in chosen}
+    labels = await people.region_labels({r["path"] for r in chosen}
                                  | {r["destination_path"] for r in chosen})
     return [AffectedArrival(r["person_name"] or "", r["id_masked"] or "",
                             labels.get(r["path"], ""), as_datetime(r["arrival_at"]),

@@ -144,6 +144,37 @@ async def test_effective_windows_and_boundaries(wards, made):
     assert "Chính sách có hiệu lực từ 11:00 20/11/2026." in starting.reasons
 
 
+async def test_many_decisions_at_once_each_at_its_own_moment(wards, made, monkeypatch):
+    """A local official's list: every arrival decided at its own arrival time, in one query
+    for the candidates and one per distinct winner."""
+    ward, other = wards[0], wards[1]
+    ended = await add(made, ward.code, "home", 14, starts=NOW - timedelta(days=5),
+                      ends=NOW - timedelta(minutes=1))
+    later = await add(made, other.code, "test", None, starts=NOW + timedelta(hours=1))
+    read = []
+    get_version = decisions.get_version
+
+    async def counted(policy_id):
+        read.append(policy_id)
+        return await get_version(policy_id)
+
+    monkeypatch.setattr(decisions, "get_version", counted)
+    cases = [([place(ward)], NOW - timedelta(hours=1)),  # home, in force then
+             ([place(ward)], NOW),  # ended a minute before
+             ([place(ward, NOW - timedelta(hours=2))], NOW - timedelta(minutes=2)),  # home
+             ([place(other)], NOW + timedelta(hours=2)),  # test, started since
+             ([place(other)], NOW),  # not yet
+             ([], NOW)]
+    decided = await decisions.decide_many(cases)
+    assert [d.measure for d in decided] == ["home", "none", "home", "test", "none", "none"]
+    assert decided[0].policy.policy_key == ended.policy_key
+    assert decided[3].policy.policy_key == later.policy_key
+    assert sorted(read) == sorted({ended.id, later.id})  # each winner read once
+    for (places, at), many in zip(cases, decided, strict=True):
+        one = await decisions.decide(places, at=at)
+        assert (one.measure, one.reasons) == (many.measure, many.reasons)
+
+
 async def test_lookback_ignores_older_places(wards, made):
     await add(made, wards[0].code, "home", 14)
     old = place(wards[0], NOW - timedelta(days=15))
