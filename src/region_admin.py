@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from khaibao import audit, daily_counts, db, people
+from khaibao import audit, daily_counts, db, people, venues
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.identity import fold_diacritics
@@ -147,6 +147,7 @@ async def merge_villages(source_code: str, target_code: str, *,
                            actor_id=by, detail={"from": source.code, "into": target.code,
                                                 "moved": plan.total})
     people.forget_region_labels()
+    venues.forget_codes()  # their region moved
     return plan
 
 

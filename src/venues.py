@@ -9,6 +9,7 @@ and nothing about the venue is inside. Re-issuing the code retires every printed
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -185,11 +186,13 @@ async def update(venue_id: int, data: VenueInput, *, by: int | None = None) -> V
         raise VenueNotFound(venue_id)
     await audit.record("venue.update", actor_kind="officer", actor_id=by,
                        detail={"venue": venue_id})
+    forget_codes()
     return await get(venue_id)  # type: ignore[return-value]
 
 
 async def set_active(venue_id: int, active: bool, *, by: int | None = None) -> VenueView:
     await Venue.update({Venue.active: active}).where(Venue.id == venue_id)
+    forget_codes()
     await audit.record("venue.enable" if active else "venue.disable", actor_kind="officer",
                        actor_id=by, detail={"venue": venue_id})
     view = await get(venue_id)
@@ -207,6 +210,7 @@ async def reissue_code(venue_id: int, settings, *, by: int | None = None) -> Ven
         raise VenueNotFound(venue_id)
     await audit.record("venue.reissue_code", actor_kind="officer", actor_id=by,
                        detail={"venue": venue_id})
+    forget_codes()
     return await get(venue_id)  # type: ignore[return-value]
 
 
@@ -215,16 +219,36 @@ async def get(venue_id: int) -> VenueView | None:
     return _view(row) if row else None
 
 
+# Every check-in reads its venue: a genuine code's venue is kept in process for a few
+# seconds. An edit, a disable or a new code in this process forgets it at once; in another
+# process it applies within CODE_TTL.
+CODE_TTL = 5.0  # seconds
+_by_code: dict[str, tuple[float, VenueView | None]] = {}
+_clock = time.monotonic  # (tests move it)
+
+
+def forget_codes() -> None:
+    _by_code.clear()
+
+
 async def by_code(code: str, settings) -> VenueView | None:
     """The active venue of a poster code; None for a bad, forged, retired or inactive code."""
+    moment = _clock()
+    kept = _by_code.get(code)
+    if kept is not None and kept[0] > moment:
+        return kept[1]
     try:
         verified = tokens.verify(code, settings.secret_key)
     except tokens.TokenError:
-        return None
+        return None  # never kept: anyone may send any text
     if verified.kind is not tokens.TokenKind.VENUE:
         return None
-    rows = await db.fetch(_BY_REFERENCE, verified.reference, True)  # read by every check-in
-    return _view(rows[0]) if rows else None
+    rows = await db.fetch(_BY_REFERENCE, verified.reference, True)
+    venue = _view(rows[0]) if rows else None
+    if len(_by_code) > 10_000:
+        _by_code.clear()
+    _by_code[code] = (moment + CODE_TTL, venue)
+    return venue
 
 
 async def list_venues(*, officer_id: int | None = None, include_inactive: bool = True

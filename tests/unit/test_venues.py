@@ -2,6 +2,7 @@
 check-out, the default stay, and the last check-in for the officer's result."""
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -50,6 +51,22 @@ async def test_poster_code_finds_the_venue_and_nothing_else(database, settings):
     assert (await venues.by_code(renewed.code(settings.secret_key), settings)).id == venue.id
     await venues.set_active(venue.id, False)
     assert await venues.by_code(renewed.code(settings.secret_key), settings) is None
+
+
+async def test_a_venue_kept_in_process_follows_edits_here_and_elsewhere(database, settings,
+                                                                      monkeypatch):
+    venue = await new_venue(settings)
+    code = venue.code(settings.secret_key)
+    assert (await venues.by_code(code, settings)).name == venue.name
+    edited = venues.parse_venue({"name": "Chợ Đông Ba mới", "kind": "market"})
+    await venues.update(venue.id, edited)  # here: forgotten at once
+    assert (await venues.by_code(code, settings)).name == "Chợ Đông Ba mới"
+    # another process disables it: this one still has it for at most CODE_TTL
+    await db.execute("UPDATE venue SET active = {} WHERE id = {}", False, venue.id)
+    assert await venues.by_code(code, settings) is not None
+    later = time.monotonic() + venues.CODE_TTL + 0.1
+    monkeypatch.setattr(venues, "_clock", lambda: later)
+    assert await venues.by_code(code, settings) is None
 
 
 async def test_staff_run_only_their_venues(database, settings):
