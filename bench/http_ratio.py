@@ -299,7 +299,10 @@ def _rotating_script(path: Path, accounts: list, method: str, target: str, csrf:
     path.write_text(
         f"local accounts = {{\n{rows}\n}}\n"
         "local i = 0\n"
-        "local me = tostring(math.random(1, 1000000000))\n"
+        # wrk's threads start with the same random state: each gets its own id from setup()
+        "local threads = 0\n"
+        "function setup(thread) threads = threads + 1; thread:set('tid', threads) end\n"
+        "function init(args) me = tostring(tid) .. '-' .. tostring(os.time()) end\n"
         "function request()\n"
         "  i = i + 1\n"
         "  local a = accounts[(i % #accounts) + 1]\n"

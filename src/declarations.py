@@ -9,6 +9,7 @@ returns the first submission instead of adding one.
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -156,9 +157,13 @@ async def _submit_once(account_id: int | None, person_ids: list[int],
                        new_persons: Sequence[PersonData], health: HealthData, client_ref: str,
                        settings, channel: str, officer_id: int | None,
                        now: datetime) -> tuple[list[int], list[int]] | None:
-    """One attempt in one transaction; None when the submission already exists."""
-    async with db.write_transaction():
-        await submissions.lock_account(account_id)
+    """One attempt; None when the submission already exists. With new persons it is one
+    transaction, the phone's submissions one after the other (who is the owner). For
+    existing persons only it is one INSERT of every row, committed with other requests'
+    writes: all or nothing, and a concurrent duplicate meets the unique ``client_ref``."""
+    async with db.write_transaction() if new_persons else contextlib.nullcontext():
+        if new_persons:
+            await submissions.lock_account(account_id)
         if await db.fetch("SELECT 1 FROM health_declaration WHERE client_ref = {}",
                           f"{client_ref}:0"):
             return None

@@ -32,13 +32,14 @@ def channel_for(channel: str, is_owner: bool) -> str:
     return channel
 
 
-def _submitter(table: type[Table], account_id: int | None, officer_id: int | None):
-    """Whose rows: the account's, or (no account) this officer's / a kiosk's."""
-    t: Any = table
+def _submitter(account_id: int | None, officer_id: int | None) -> tuple[str, list]:
+    """Whose rows (SQL and its values): the account's, or (no account) this officer's / a
+    kiosk's."""
     if account_id is not None:
-        return t.account == account_id
-    by_officer = t.officer_id.is_null() if officer_id is None else t.officer_id == officer_id
-    return t.account.is_null() & by_officer
+        return "account = {}", [account_id]
+    if officer_id is None:
+        return "account IS NULL AND officer_id IS NULL", []
+    return "account IS NULL AND officer_id = {}", [officer_id]
 
 
 async def rows_of(table: type[Table], account_id: int | None, client_ref: str, *,
@@ -46,16 +47,16 @@ async def rows_of(table: type[Table], account_id: int | None, client_ref: str, *
     """This account's rows of the submission ``client_ref``, in order (empty when none)."""
     if not is_client_ref(client_ref):
         return []
-    rows = await table.select(
-        table.id, table.person, table.client_ref, table.submitted_at,  # type: ignore[attr-defined]
-    ).where(_submitter(table, account_id, officer_id)
-            & table.client_ref.like(f"{client_ref}:%"))  # type: ignore[attr-defined]
+    who, values = _submitter(account_id, officer_id)
+    rows = await db.fetch(
+        f"SELECT id, person, client_ref, submitted_at FROM {table._meta.tablename} "  # noqa: S608
+        f"WHERE {who} AND client_ref LIKE {{}}", *values, f"{client_ref}:%")
     # LIKE treats "_" as a wildcard and may ignore case: keep the exact matches only.
     mine = sorted(((int(r["client_ref"].rpartition(":")[2]), r) for r in rows
                    if r["client_ref"].rpartition(":")[0] == client_ref), key=lambda t: t[0])
     if not mine or mine[0][0] != 0:
         return []
-    return [row for _n, row in mine]
+    return [{**row, "submitted_at": db.aware(row["submitted_at"])} for _n, row in mine]
 
 
 async def replayed_rows(table: type[Table], account_id: int | None, client_ref: str,

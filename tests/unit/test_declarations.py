@@ -221,6 +221,22 @@ async def test_concurrent_double_submit_declares_once(database):
     assert await Person.count().where(Person.account == account_id) == 2
 
 
+async def test_concurrent_double_submit_for_existing_persons_declares_once(database):
+    """Existing persons only: no transaction, one INSERT — the unique client_ref makes the
+    others replays, on both engines."""
+    settings = database
+    account_id = await account()
+    owner = await add_person(account_id, settings, is_owner=True)
+    relative = await add_person(account_id, settings)
+    client_ref = ref()
+    results = await asyncio.gather(*(declarations.submit(
+        account_id, person_ids=[owner, relative], new_persons=[], health=HEALTH,
+        client_ref=client_ref, settings=settings) for _ in range(6)))
+    assert sorted(r.replayed for r in results) == [False] + [True] * 5
+    assert len({tuple(r.declaration_ids) for r in results}) == 1
+    assert await count_declarations(account_id) == 2
+
+
 async def test_unique_violation_on_client_ref_returns_the_winner(database, monkeypatch):
     """Without the account lock (PostgreSQL), the loser's insert hits the unique client_ref:
     its transaction rolls back and it returns the winner's submission."""
