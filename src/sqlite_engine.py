@@ -11,7 +11,12 @@ processes share the file through SQLite's own locking, with a busy timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import sqlite3
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +33,47 @@ BUSY_TIMEOUT_MS = 10_000
 _READ_PRAGMAS = ("PRAGMA mmap_size = 17179869184", "PRAGMA cache_size = -32768")
 
 
+class _FileLock:
+    """Taken by every process of this database before it writes: ``flock`` on
+    ``{database}-writer.lock``. Without it several server processes meet on SQLite's own
+    lock, whose busy handler sleeps 1 … 100 ms between tries, and under load one process
+    was starved of writes (half the throughput, seconds of latency). Polled without
+    blocking: waiting never blocks the event loop and a cancelled waiter holds nothing.
+    After the busy timeout it gives up and leaves the wait to SQLite's own lock."""
+
+    POLL_SECONDS = 0.0005
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd: int | None = None
+        self.held = False
+
+    async def acquire(self) -> None:
+        if self.fd is None:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.held = True
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return
+                await asyncio.sleep(self.POLL_SECONDS)
+
+    def release(self) -> None:
+        if self.held and self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.held = False
+
+    def close(self) -> None:
+        self.release()
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 def _full(error: sqlite3.Error) -> bool:
     return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
@@ -42,8 +88,10 @@ class _PersistentTransaction(SQLiteTransaction):
         await engine.writer_lock.acquire()
         try:
             self.connection = await engine.writer()
+            await engine.file_lock.acquire()
             await self.begin()
         except BaseException:
+            engine.file_lock.release()
             engine.writer_lock.release()
             raise
         self.context = engine.current_transaction.set(self)
@@ -70,6 +118,7 @@ class _PersistentTransaction(SQLiteTransaction):
                     raise
         finally:
             engine.current_transaction.reset(self.context)
+            engine.file_lock.release()
             engine.writer_lock.release()
         return exception is None
 
@@ -86,6 +135,7 @@ class PersistentSQLiteEngine(SQLiteEngine):
         self._fast: sqlite3.Connection | None = None
         self._queued: list[tuple[str, list, asyncio.Future]] = []
         self._flushing: set[asyncio.Task] = set()
+        self.file_lock = _FileLock(f"{path}-writer.lock")
 
     def fast_reader(self) -> sqlite3.Connection:
         """A synchronous read connection for :func:`fetch` (used in the loop's thread)."""
@@ -146,6 +196,7 @@ class PersistentSQLiteEngine(SQLiteEngine):
                 await connection.close()
         if self._fast is not None:
             self._fast.close()
+        self.file_lock.close()
         self._writer = self._reader = self._fast = None
         # fresh locks: the next connect may happen in another event loop (tests do that)
         self._open_lock = asyncio.Lock()
@@ -176,15 +227,28 @@ class PersistentSQLiteEngine(SQLiteEngine):
             task.add_done_callback(self._flushing.discard)
         return await future
 
-    async def _flush(self) -> None:
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer, owned: this process's writer lock, then every process's file lock."""
         async with self.writer_lock:
-            batch, self._queued = self._queued, []
+            connection = await self.writer()
+            await self.file_lock.acquire()
             try:
-                connection = await self.writer()
+                yield connection
+            finally:
+                self.file_lock.release()
+
+    async def _flush(self) -> None:
+        batch: list = []
+        try:
+            async with self._writing() as connection:
+                batch, self._queued = self._queued, []
                 outcomes = await connection._execute(
                     _write_batch, connection._conn, [(t, p) for t, p, _ in batch])
-            except BaseException as error:  # the writer itself failed: every caller hears it
-                outcomes = [(None, error)] * len(batch)
+        except BaseException as error:  # the writer itself failed: every caller hears it
+            if not batch:
+                batch, self._queued = self._queued, []
+            outcomes = [(None, error)] * len(batch)
         for (_text, _params, future), (rows, error) in zip(batch, outcomes, strict=True):
             if future.done():
                 continue
@@ -201,8 +265,8 @@ class PersistentSQLiteEngine(SQLiteEngine):
         """Outside a transaction: reads go to the reader, writes to the locked writer."""
         if _is_read_only(query):
             return await self._execute(await self.reader(), query, args)
-        async with self.writer_lock:
-            return await self._execute(await self.writer(), query, args)
+        async with self._writing() as connection:
+            return await self._execute(connection, query, args)
 
     async def _run_in_existing_connection(
         self, connection, query: str, args=None, query_type: str = "generic", table=None

@@ -196,3 +196,29 @@ async def test_a_cancelled_caller_does_not_strand_the_rest_of_its_batch(database
     await holder
     results = await asyncio.wait_for(asyncio.gather(*rest), 5)
     assert [rows[0]["count"] for rows in results] == [2, 2]
+
+
+async def test_processes_take_the_writer_file_lock_in_turn(tmp_path):
+    """Two processes' writers (two lock files opened separately) exclude each other; the
+    waiting one gets the lock as soon as it is free, and a cancelled waiter holds nothing."""
+    from khaibao.sqlite_engine import _FileLock
+
+    first, second = _FileLock(str(tmp_path / "x-writer.lock")), _FileLock(
+        str(tmp_path / "x-writer.lock"))
+    await first.acquire()
+    waiting = asyncio.create_task(second.acquire())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # held by the other
+    first.release()
+    await asyncio.wait_for(waiting, 0.05)  # promptly, not after a back-off
+    assert second.held
+    cancelled = asyncio.create_task(first.acquire())
+    await asyncio.sleep(0.01)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert not first.held
+    second.release()
+    await asyncio.wait_for(first.acquire(), 0.05)
+    first.close()
+    second.close()
