@@ -114,7 +114,8 @@ class LiveServer:
                               capture_output=True, text=True, timeout=120, check=True)
 
 
-def start_server(directory: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
+def start_server(directory: Path, extra_env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> LiveServer:
     port = free_port()
     outbox = directory / "sms-outbox.jsonl"
     env = {
@@ -130,7 +131,7 @@ def start_server(directory: Path, extra_env: dict[str, str] | None = None) -> Li
                        capture_output=True, timeout=120)
     log = (directory / "server.log").open("w")
     process = subprocess.Popen(
-        [KHAIBAO, "serve", "--port", str(port)], env=env, cwd=directory,
+        [KHAIBAO, "serve", "--port", str(port), *args], env=env, cwd=directory,
         stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://localhost:{port}"

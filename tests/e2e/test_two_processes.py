@@ -243,3 +243,32 @@ def test_officer_passkey_ceremonies_and_lookup_cap_across_processes(two_pg_serve
                for _ in range(LOOKUPS_PER_MINUTE + 1)]
     assert [a.status_code for a in answers] == [200] * LOOKUPS_PER_MINUTE + [429]
     assert "quá nhiều lần" in answers[-1].text
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """The inodes of the sockets listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    return inodes
+
+
+def test_workers_listen_on_their_own_sockets_and_stop_together(tmp_path):
+    """``khaibao serve --workers 2``: each worker has its own socket on the port (the kernel
+    spreads connections between them; on one shared socket one worker could hold most of
+    them), and SIGTERM to the server stops every worker."""
+    server = start_server(tmp_path, args=("--workers", "2"))
+    port = urlsplit(server.url).port
+    try:
+        assert len(_listening_sockets(port)) == 2
+        for _ in range(10):  # new connections, all answered
+            assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
+    finally:
+        server.process.terminate()
+        assert server.process.wait(timeout=30) == 0
+    assert _listening_sockets(port) == set()
