@@ -219,7 +219,10 @@ def test_deploy_shows_update_banner(playwright_instance, tmp_path):
             stop_server(server)
 
 
-def test_first_load_of_kbyt_is_small(browser, live_server, capsys):
+@pytest.mark.parametrize("path", ["/kbyt", "/khaibao", "/quet", "/huong-dan", "/"])
+def test_first_load_of_each_citizen_page_is_small(browser, live_server, capsys, path):
+    """≤ 60 KB compressed on a first visit: the page, everything it loads, and what the
+    service worker then downloads for its precache."""
     context = browser.new_context(base_url=live_server.url, locale="vi-VN")
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -230,7 +233,7 @@ def test_first_load_of_kbyt_is_small(browser, live_server, capsys):
                                                                     e["request"]["url"]))
     cdp.on("Network.loadingFinished",
            lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
-    page.goto("/kbyt")
+    page.goto(path)
     page.wait_for_load_state("networkidle")
     page_total = sum(sizes.values())
     # What the service worker downloads for its precache on that first visit (not seen by
@@ -239,15 +242,15 @@ def test_first_load_of_kbyt_is_small(browser, live_server, capsys):
     source = urllib.request.urlopen(live_server.url + "/sw.js").read().decode()
     shell = re.search(r"const APP_SHELL = \[(.*?)\];", source).group(1)
     extra = 0
-    for path in re.findall(r'"([^"]+)"', shell):
-        if path in seen:
+    for shell_path in re.findall(r'"([^"]+)"', shell):
+        if shell_path in seen:
             continue
-        request = urllib.request.Request(live_server.url + path,
+        request = urllib.request.Request(live_server.url + shell_path,
                                          headers={"Accept-Encoding": "gzip"})
         with urllib.request.urlopen(request) as response:
             extra += len(response.read()) + 300  # + headers, roughly
     with capsys.disabled():
-        print(f"\n/kbyt first load: page {page_total / 1024:.1f} KB in {len(sizes)} responses"
+        print(f"\n{path} first load: page {page_total / 1024:.1f} KB in {len(sizes)} responses"
               f" + service-worker precache {extra / 1024:.1f} KB")
         for request_id, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
             print(f"  {size / 1024:6.1f} KB  {urls.get(request_id, '?')}")

@@ -68,10 +68,16 @@ SCANNER_FRAGMENT = """
 
 # A stand-in for the native BarcodeDetector (Chromium on Linux has none): it exercises the
 # component's native code path — getSupportedFormats(), new BarcodeDetector({formats}),
-# detect(video) → [{rawValue, format}] — and decodes with jsQR underneath.
+# detect(video) → [{rawValue, format}] — and decodes with jsQR underneath, which it loads
+# itself (the component does not fetch jsQR when a native detector is there).
 FAKE_BARCODE_DETECTOR = """
 (() => {
   window.__fakeDetectCalls = 0;
+  document.addEventListener('DOMContentLoaded', () => {
+    const script = document.createElement('script');
+    script.src = '/static/vendor/jsQR-1.4.0.min.js';
+    document.head.appendChild(script);
+  });
   class FakeBarcodeDetector {
     static async getSupportedFormats() { return ['qr_code']; }
     constructor(opts) {
@@ -87,6 +93,7 @@ FAKE_BARCODE_DETECTOR = """
       this.canvas.width = w; this.canvas.height = h;
       this.ctx.drawImage(source, 0, 0, w, h);
       const img = this.ctx.getImageData(0, 0, w, h);
+      if (!window.jsQR) return [];
       const code = window.jsQR(img.data, w, h);
       return code ? [{rawValue: code.data, format: 'qr_code', boundingBox: null}] : [];
     }

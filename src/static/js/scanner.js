@@ -2,7 +2,8 @@
  * Khai Báo — camera QR scanner (progressive enhancement, no dependencies).
  *
  * Decodes with the native BarcodeDetector when it supports "qr_code", otherwise with jsQR
- * (load /static/vendor/jsQR-1.4.0.min.js with its own <script src> before or after this file).
+ * (fetched only then, from <meta name="khaibao-jsqr" content="URL">: phones with the native
+ * detector never download it, and no page pays for it before its camera starts).
  * Strict-CSP safe: no eval, no inline styles; state is shown through classes, the `hidden`
  * attribute and `data-qr-state` only.
  *
@@ -406,14 +407,30 @@
           return 'native';
         } catch (e) { /* fall through to jsQR */ }
       }
-      if (typeof window.jsQR === 'function') {
+      return loadJsQR().then(function (loaded) {
+        if (!loaded) { return null; }
         self.canvas = self.canvas || document.createElement('canvas');
         self.ctx = self.ctx || self.canvas.getContext('2d', { willReadFrequently: true });
         return self.ctx ? 'jsqr' : null;
-      }
-      return null;
+      });
     });
   };
+
+  var jsQRLoading = null;
+  function loadJsQR() {
+    if (typeof window.jsQR === 'function') { return Promise.resolve(true); }
+    if (jsQRLoading) { return jsQRLoading; }
+    var meta = document.querySelector('meta[name="khaibao-jsqr"]');
+    if (!meta) { return Promise.resolve(false); }
+    jsQRLoading = new Promise(function (resolve) {
+      var script = document.createElement('script');
+      script.src = meta.getAttribute('content');
+      script.onload = function () { resolve(typeof window.jsQR === 'function'); };
+      script.onerror = function () { jsQRLoading = null; resolve(false); };
+      document.head.appendChild(script);
+    });
+    return jsQRLoading;
+  }
 
   Scanner.prototype.setupExtras = function () {
     var self = this;
