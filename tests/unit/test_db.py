@@ -222,3 +222,26 @@ async def test_processes_take_the_writer_file_lock_in_turn(tmp_path):
     await asyncio.wait_for(first.acquire(), 0.05)
     first.close()
     second.close()
+
+
+async def test_statistics_of_small_tables_are_forgotten_when_the_writer_opens(tmp_path):
+    """Taken while a table was nearly empty, they made SQLite scan a whole table as it grew;
+    without them the planner assumes a large table and uses its indexes."""
+    import sqlite3
+
+    from khaibao.sqlite_engine import PersistentSQLiteEngine
+
+    path = tmp_path / "stats.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE small (id INTEGER PRIMARY KEY, v INTEGER)")
+    connection.execute("CREATE INDEX small_v ON small (v)")
+    connection.execute("INSERT INTO small (v) VALUES (1)")
+    connection.execute("ANALYZE")
+    connection.execute("INSERT INTO sqlite_stat1 VALUES ('large', 'large_v', '250000 3')")
+    connection.commit()
+    connection.close()
+    engine = PersistentSQLiteEngine(str(path))
+    writer = await engine.writer()
+    rows = await writer.execute_fetchall("SELECT tbl, stat FROM sqlite_stat1")
+    assert [(r["tbl"], r["stat"]) for r in rows] == [("large", "250000 3")]
+    await engine.close()
