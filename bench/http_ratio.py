@@ -238,7 +238,7 @@ async def main(settings):
     made = []
     for number in range(count):
         account, person_id = await make_person(
-            settings, "Trần Thị Bình", f"046190{random.randrange(10**6):06d}",
+            settings, "Trần Thị Bình", f"046190{number:06d}",
             phone=f"+84906{number:06d}", sex="female")
         made.append([await sessions.start("citizen", account), person_id])
     return {"code": venue.code(settings.secret_key), "accounts": made}

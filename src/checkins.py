@@ -86,23 +86,34 @@ async def check_in(venue_id: int, person_ids: Sequence[int], settings, *,
 
     Callers make sure the persons are the account's (citizen) or were scanned (staff)."""
     now = _now(now)
-    stay = timedelta(minutes=settings.checkin_stay_minutes)
     ids = list(dict.fromkeys(person_ids)) or [0]
-    marks = db.marks(len(ids))
-    # One statement: the repeat check and the insert are atomic on SQLite, and outside a
-    # transaction it commits together with other requests' writes (db.execute).
-    inserted = {row["id"] for row in await db.execute(
-        _INSERT_UNLESS_RECENT.replace("{marks}", marks),
-        venue_id, account_id, now, now + stay, by_kind, officer_id,
-        *ids, venue_id, now - REPEAT_WINDOW)}
+    inserted = await add_stays(venue_id, ids, settings, account_id=account_id,
+                               by_kind=by_kind, officer_id=officer_id, now=now)
     latest: dict[int, dict] = {}
     for row in await db.fetch(
-            _VIEW_SQL + f"c.venue = {{}} AND c.person IN ({marks})"
+            _VIEW_SQL + f"c.venue = {{}} AND c.person IN ({db.marks(len(ids))})"
             " AND c.checked_in_at >= {} AND c.checked_out_at IS NULL"
             " ORDER BY c.checked_in_at, c.id", venue_id, *ids, now - REPEAT_WINDOW):
         latest[row["person"]] = row  # each person's newest stay here
     return [_view(latest[pid], repeated=latest[pid]["id"] not in inserted)
             for pid in ids if pid in latest]
+
+
+async def add_stays(venue_id: int, person_ids: Sequence[int], settings, *,
+                    account_id: int | None = None, by_kind: str = BY_SELF,
+                    officer_id: int | None = None, now: datetime | None = None) -> set[int]:
+    """The check-in itself, without reading the stays back (:func:`check_in` does): a stay
+    for each person not checked in here within the repeat window; the new stays' ids.
+
+    One statement: the repeat check and the insert are atomic on SQLite, and outside a
+    transaction it commits together with other requests' writes (db.execute)."""
+    now = _now(now)
+    stay = timedelta(minutes=settings.checkin_stay_minutes)
+    ids = list(dict.fromkeys(person_ids)) or [0]
+    return {row["id"] for row in await db.execute(
+        _INSERT_UNLESS_RECENT.replace("{marks}", db.marks(len(ids))),
+        venue_id, account_id, now, now + stay, by_kind, officer_id,
+        *ids, venue_id, now - REPEAT_WINDOW)}
 
 
 async def check_out(venue_id: int, person_ids: Sequence[int], *,

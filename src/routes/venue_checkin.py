@@ -90,8 +90,8 @@ class VenueCheckinController(Controller):
         if not checking_in:
             await checkins.check_out(venue.id, ids)
             return redirect(request, f"/v/{code}?kq=ra")
-        done = await checkins.check_in(venue.id, ids, settings, account_id=account_id)
-        result = "lap" if all(c.repeated for c in done) else "moi"
+        new_stays = await checkins.add_stays(venue.id, ids, settings, account_id=account_id)
+        result = "moi" if new_stays else "lap"
         return redirect(request, f"/v/{code}?kq={result}")
 
     async def _render(self, request: Request, venue, code: str, persons, *,
