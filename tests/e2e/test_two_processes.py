@@ -6,6 +6,7 @@ by the other) and the officer lookup cap."""
 import json
 import random
 import re
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -265,6 +266,9 @@ def test_workers_listen_on_their_own_sockets_and_stop_together(tmp_path):
     server = start_server(tmp_path, args=("--workers", "2"))
     port = urlsplit(server.url).port
     try:
+        deadline = time.monotonic() + 20  # /healthz answered: the first worker is up
+        while len(_listening_sockets(port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert len(_listening_sockets(port)) == 2
         for _ in range(10):  # new connections, all answered
             assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
