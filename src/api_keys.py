@@ -66,7 +66,6 @@ _COLUMNS = (ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.region_path, ApiKey.cr
             ApiKey.region.name.as_alias("region_name"))
 
 
-
 def _view(row: dict[str, Any]) -> KeyView:
     return KeyView(row["id"], row["name"], row["prefix"], row["region_code"],
                    row["region_path"] or "", row["region_name"] or "",

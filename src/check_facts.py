@@ -57,7 +57,6 @@ class Facts:
     checkin: CheckInView | None
 
 
-
 async def _region_label(path: str | None) -> str:
     return (await people.region_labels({path})).get(path, "") if path else ""
 

@@ -35,7 +35,6 @@ class CheckInView:
         return self.checked_out_at is None and self.ends_at > now
 
 
-
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 

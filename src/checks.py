@@ -146,7 +146,6 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-
 def same_name(a: str, b: str) -> bool:
     """Names match ignoring case, diacritics and spacing ("NGUYEN VAN AN" = "Nguyễn Văn An")."""
     return " ".join(fold_diacritics(a).split()) == " ".join(fold_diacritics(b).split())

@@ -150,7 +150,6 @@ async def retry_on_unique(operation: Callable[[], Awaitable[T]], attempts: int =
     raise AssertionError("unreachable")
 
 
-
 def for_update(query):
     """Lock the selected rows until the transaction ends. Use inside ``write_transaction()``:
     PostgreSQL needs ``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already holds the lock."""

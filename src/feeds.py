@@ -176,7 +176,6 @@ class Page:
     next_cursor: int  # give it back as ``cursor`` to continue; the same when nothing was new
 
 
-
 async def page(kind: str, window: Window, secret_key: bytes, *, cursor: int = 0,
                limit: int = 100, now: datetime | None = None) -> Page:
     """One API page after ``cursor``. Rows written in the last :data:`SETTLE` seconds are

@@ -132,7 +132,6 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-
 _COLUMNS = (
     Officer.id, Officer.name, Officer.role, Officer.active, Officer.created_at,
     Officer.last_sign_in_at, Officer.checkpoint.id.as_alias("checkpoint_id"),

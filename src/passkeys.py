@@ -118,7 +118,6 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-
 def _challenge_hash(challenge: bytes) -> str:
     return hashlib.sha256(challenge).hexdigest()
 

@@ -65,7 +65,7 @@ class _DatabaseBackend:
     async def hit(self, key: str, window: timedelta, now: datetime) -> tuple[int, datetime]:
         cutoff = now - window
         rows = await db.execute(_UPSERT, key, now, cutoff, cutoff)
-        return rows[0]["count"], _as_datetime(rows[0]["window_start"])
+        return rows[0]["count"], db.aware(rows[0]["window_start"])
 
     async def peek(self, key: str) -> tuple[int, datetime | None]:
         row = await (
@@ -201,13 +201,6 @@ def _check(key: str, window_seconds: int, now: datetime | None) -> tuple[datetim
 
 def _seconds_left(start: datetime, window: timedelta, now: datetime) -> int:
     return max(1, math.ceil((start + window - now).total_seconds()))
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    """SQLite hands RETURNING columns back as text; PostgreSQL as datetimes."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _ms(moment: datetime) -> int:

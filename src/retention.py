@@ -69,7 +69,6 @@ class PurgeReport:
         return sum(item["deleted"] for item in self.counts.values())
 
 
-
 async def _delete_batches(kind: Kind, cutoff: datetime) -> int:
     deleted = 0
     while True:

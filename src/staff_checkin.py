@@ -138,7 +138,6 @@ async def scan(venue: VenueView, text: str | None, officer_id: int, settings, *,
     return result
 
 
-
 def _clock(moment: datetime) -> str:
     from khaibao.venue_stats import LOCAL_TIMEZONE
 

@@ -285,7 +285,6 @@ _COLUMNS = (CheckIn.id, CheckIn.person, CheckIn.venue, CheckIn.checked_in_at,
             CheckIn.venue.name.as_alias("venue_name"))
 
 
-
 def overlap_minutes(a_in: datetime, a_end: datetime, b_in: datetime, b_end: datetime) -> int:
     """Whole minutes (rounded up) two half-open intervals share; 0 when they only touch."""
     seconds = (min(a_end, b_end) - max(a_in, b_in)).total_seconds()

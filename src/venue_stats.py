@@ -151,7 +151,6 @@ async def compliance(venue_id: int, daily_visitors: int | None, *,
                       daily_visitors=daily_visitors)
 
 
-
 @dataclass(frozen=True)
 class Dashboard:
     hourly: list[int]
