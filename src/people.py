@@ -11,7 +11,6 @@ Callers (routes) write the audit log; this module never sees a request.
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from khaibao.identity import (
     fold_diacritics,
     mask_id,
 )
+from khaibao.kept import MISSING, Kept
 from khaibao.person_input import (  # noqa: F401 (the person form's parts, re-exported)
     MAX_ADDRESS_LENGTH,
     PERSON_FIELDS,
@@ -190,40 +190,26 @@ async def _region_labels(paths: set[str]) -> dict[str, str]:
     return labels
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = datetime.fromisoformat(str(value))  # SQLite returns aggregates as text
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-LABEL_TTL = 300.0  # seconds
-_cached_labels: dict[str, tuple[float, str]] = {}
+# Display text of administrative units: they change by decree, not by the minute. The wards
+# of a whole country fit many times over.
+_kept_labels = Kept(seconds=300.0, max_items=50_000)
 
 
 async def region_labels(paths: set[str]) -> dict[str, str]:
-    """:func:`_region_labels`, kept in process for ``LABEL_TTL``: display text of
-    administrative units, which change by decree, not by the minute (a rename or merge in
-    this process forgets them at once: :func:`forget_region_labels`)."""
-    moment = time.monotonic()
-    found: dict[str, str] = {}
-    for path in paths:
-        cached = _cached_labels.get(path)
-        if cached is not None and cached[0] > moment:
-            found[path] = cached[1]
+    """:func:`_region_labels`, kept in process for five minutes (a rename or merge in this
+    process forgets them at once: :func:`forget_region_labels`)."""
+    found = {path: label for path in paths if (label := _kept_labels.get(path)) is not MISSING}
     missing = paths - found.keys()
     if missing:
         fresh = await _region_labels(missing)
-        if len(_cached_labels) > 50_000:  # the wards of a whole country fit many times over
-            _cached_labels.clear()
         for path in missing:
             found[path] = fresh.get(path, "")
-            _cached_labels[path] = (moment + LABEL_TTL, found[path])
+            _kept_labels.put(path, found[path])
     return found
 
 
 def forget_region_labels() -> None:
-    _cached_labels.clear()
+    _kept_labels.forget()
 
 
 # The person views' one read: person, region and the time of the last declaration.
@@ -251,8 +237,8 @@ async def _views(where: str, *args: Any, settings) -> list[PersonView]:
         region_code=r["region_code"], region_label=labels.get(r["region_path"] or "", ""),
         address_detail=r["address_detail"], bhyt_masked=r["bhyt_masked"],
         token=make_token(TokenKind.PERSON, r["qr_reference"], settings.secret_key),
-        channel=r["channel"], last_declared_at=_as_datetime(r["last_declared_at"]),
-        qr_issued_at=_as_datetime(r["qr_issued_at"]),
+        channel=r["channel"], last_declared_at=db.aware(r["last_declared_at"]),
+        qr_issued_at=db.aware(r["qr_issued_at"]),
     ) for r in rows]
 
 

@@ -9,7 +9,6 @@ and nothing about the venue is inside. Re-issuing the code retires every printed
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from khaibao import audit, db, tokens
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.identity import fold_diacritics
+from khaibao.kept import MISSING, Kept
 from khaibao.person_input import FormErrors
 from khaibao.tables import OfficerVenue, Region, Venue
 
@@ -219,24 +219,19 @@ async def get(venue_id: int) -> VenueView | None:
     return _view(row) if row else None
 
 
-# Every check-in reads its venue: a genuine code's venue is kept in process for a few
-# seconds. An edit, a disable or a new code in this process forgets it at once; in another
-# process it applies within CODE_TTL.
-CODE_TTL = 5.0  # seconds
-_by_code: dict[str, tuple[float, VenueView | None]] = {}
-_clock = time.monotonic  # (tests move it)
+# Every check-in reads its venue: a genuine code's venue is kept in process for 5 s. An
+# edit, a pause or a new code in this process forgets it at once; another process within 5 s.
+_by_code = Kept(seconds=5.0, max_items=10_000)
 
 
 def forget_codes() -> None:
-    _by_code.clear()
+    _by_code.forget()
 
 
 async def by_code(code: str, settings) -> VenueView | None:
     """The active venue of a poster code; None for a bad, forged, retired or inactive code."""
-    moment = _clock()
-    kept = _by_code.get(code)
-    if kept is not None and kept[0] > moment:
-        return kept[1]
+    if (kept := _by_code.get(code)) is not MISSING:
+        return kept
     try:
         verified = tokens.verify(code, settings.secret_key)
     except tokens.TokenError:
@@ -245,9 +240,7 @@ async def by_code(code: str, settings) -> VenueView | None:
         return None
     rows = await db.fetch(_BY_REFERENCE, verified.reference, True)
     venue = _view(rows[0]) if rows else None
-    if len(_by_code) > 10_000:
-        _by_code.clear()
-    _by_code[code] = (moment + CODE_TTL, venue)
+    _by_code.put(code, venue)
     return venue
 
 

@@ -61,11 +61,11 @@ async def test_a_venue_kept_in_process_follows_edits_here_and_elsewhere(database
     edited = venues.parse_venue({"name": "Chợ Đông Ba mới", "kind": "market"})
     await venues.update(venue.id, edited)  # here: forgotten at once
     assert (await venues.by_code(code, settings)).name == "Chợ Đông Ba mới"
-    # another process disables it: this one still has it for at most CODE_TTL
+    # another process disables it: this one still has it for at most its 5 seconds
     await db.execute("UPDATE venue SET active = {} WHERE id = {}", False, venue.id)
     assert await venues.by_code(code, settings) is not None
-    later = time.monotonic() + venues.CODE_TTL + 0.1
-    monkeypatch.setattr(venues, "_clock", lambda: later)
+    later = time.monotonic() + venues._by_code.seconds + 0.1
+    monkeypatch.setattr(venues._by_code, "clock", lambda: later)
     assert await venues.by_code(code, settings) is None
 
 
