@@ -1,6 +1,6 @@
 """The officer's check (kiểm tra): from scanned or typed text to a person and a colour.
 
-What was delivered is classified once by :func:`tokens.classify_scan`: a person QR token, a
+What was delivered is classified once by :func:`scans.classify_scan`: a person QR token, a
 bare CCCD/CMND/passport number, the QR of a chip CCCD card (found by its CCCD number; the
 card's name is shown beside ours so a borrowed card shows), a venue poster code, a misread,
 a forged or unknown code. No HTTP here: routes/check.py parses the form and renders.
@@ -54,8 +54,9 @@ from khaibao.identity import ChipCard, ParsedId, fold_diacritics
 from khaibao.officers import ROLE_LABELS, OfficerView
 from khaibao.people import PersonView
 from khaibao.policies import DEFAULT_LOOKBACK_DAYS, RANK
+from khaibao.scans import ScanKind, classify_scan
 from khaibao.tables import CheckPass, Officer, Person
-from khaibao.tokens import ScanKind, TokenError, classify_scan
+from khaibao.tokens import TokenError
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 COLOURS = (GREEN, YELLOW, RED)

@@ -1,6 +1,6 @@
 """What the citizen's scanner (/quet) does with a scanned or typed text.
 
-Every rule about *what* the text is lives in ``tokens.classify_scan``; this module only
+Every rule about *what* the text is lives in ``scans.classify_scan``; this module only
 decides where a citizen may go with it: a venue code of this system (bare, or inside a URL of
 our own origin) opens its check-in page; our public poster URLs (/kbyt, /khaibao) open those
 pages; everything else gets a message and never a navigation (no open redirect: the path is
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from khaibao import tokens, venues
+from khaibao import scans, tokens, venues
 from khaibao.errors import InputError
 
 PUBLIC_PATHS = ("/kbyt", "/khaibao")
@@ -63,13 +63,13 @@ async def resolve(text: str | None, settings) -> Outcome:
     """Where a citizen's scan leads: a local path, or the reason it leads nowhere."""
     ours = origin_of(settings.base_url)
     raw = (text or "").strip()
-    scan = tokens.classify_scan(raw, settings.secret_key)
+    scan = scans.classify_scan(raw, settings.secret_key)
     is_url = raw.lower().startswith(("http://", "https://"))
     url_origin = origin_of(raw) if is_url else None
     if is_url and url_origin != ours:
         return Outcome(error=error("scan.foreign"))
     kind = scan.kind
-    if kind is tokens.ScanKind.VENUE_CODE and scan.ok:
+    if kind is scans.ScanKind.VENUE_CODE and scan.ok:
         code = tokens.make_token(tokens.TokenKind.VENUE, scan.payload.reference,
                                  settings.secret_key)
         if await venues.by_code(code, settings) is None:
@@ -79,10 +79,10 @@ async def resolve(text: str | None, settings) -> Outcome:
         path = urlsplit(raw).path.rstrip("/")
         if path in PUBLIC_PATHS:
             return Outcome(path=path)
-    if kind in (tokens.ScanKind.PERSON_TOKEN, tokens.ScanKind.LIVE_TOKEN):
+    if kind in (scans.ScanKind.PERSON_TOKEN, scans.ScanKind.LIVE_TOKEN):
         return Outcome(error=error("scan.personal"))
-    if kind in (tokens.ScanKind.CHIP_CCCD, tokens.ScanKind.ID_NUMBER):
+    if kind in (scans.ScanKind.CHIP_CCCD, scans.ScanKind.ID_NUMBER):
         return Outcome(error=error("scan.identity"))
-    if kind in (tokens.ScanKind.MISREAD, tokens.ScanKind.FORGED) and scan.error is not None:
+    if kind in (scans.ScanKind.MISREAD, scans.ScanKind.FORGED) and scan.error is not None:
         return Outcome(error=scan.error)
     return Outcome(error=error("scan.not_venue"))

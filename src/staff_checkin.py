@@ -27,7 +27,8 @@ from khaibao.i18n import current_language
 from khaibao.i18n import gettext as _
 from khaibao.identity import ChipCard, ParsedId
 from khaibao.people import PersonView
-from khaibao.tokens import ScanKind, TokenError, classify_scan
+from khaibao.scans import ScanKind, classify_scan
+from khaibao.tokens import TokenError
 from khaibao.venues import VenueView
 
 GREEN, YELLOW, RED = "green", "yellow", "red"

@@ -1,4 +1,5 @@
-"""QR payloads (person, live person, venue) and the one classifier for scanned text.
+"""QR payloads (person, live person, venue): their format, issuing and verifying. What a
+scanner delivered (a token, a chip-CCCD text, an ID number) is told apart in scans.py.
 
 Token format, version 1 (every character is in the QR *alphanumeric* mode set, so a QR
 stays small: a person token is 31 characters, QR version 2 at error level M)::
@@ -44,18 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from khaibao.errors import InputError
-from khaibao.identity import (
-    ChipCard,
-    IdentityError,
-    IdType,
-    ParsedId,
-    looks_like_chip_cccd,
-    parse_chip_cccd,
-    parse_id_number,
-)
 
 PREFIX = "KB"
 VERSION = "1"
@@ -67,7 +58,6 @@ MAC_LENGTH = 16  # 80 bits
 MIN_SECRET_LENGTH = 16
 LIVE_STEP_SECONDS = 30
 LIVE_SKEW_SECONDS = 10
-_MAX_SCAN_LENGTH = 2000
 
 
 class TokenKind(StrEnum):
@@ -82,7 +72,7 @@ class TokenKind(StrEnum):
 
 _KIND_LETTERS = {TokenKind.PERSON: "P", TokenKind.LIVE: "L", TokenKind.VENUE: "V"}
 _LETTER_KINDS = {letter: kind for kind, letter in _KIND_LETTERS.items()}
-_HEADERS = frozenset(PREFIX + VERSION + letter for letter in _LETTER_KINDS)
+HEADERS = frozenset(PREFIX + VERSION + letter for letter in _LETTER_KINDS)
 
 
 def token_length(kind: TokenKind) -> int:
@@ -112,7 +102,7 @@ _MESSAGES = {
 }
 
 
-def _error(code: str) -> TokenError:
+def token_error(code: str) -> TokenError:
     return TokenError(code, *_MESSAGES[code])
 
 
@@ -123,7 +113,7 @@ class Verified:
     step: int | None = None  # live tokens only
 
 
-def _check_key(secret_key: bytes) -> bytes:
+def check_key(secret_key: bytes) -> bytes:
     if not isinstance(secret_key, bytes | bytearray) or len(secret_key) < MIN_SECRET_LENGTH:
         raise ValueError(f"secret_key must be at least {MIN_SECRET_LENGTH} bytes")
     return bytes(secret_key)
@@ -131,7 +121,7 @@ def _check_key(secret_key: bytes) -> bytes:
 
 @lru_cache(maxsize=64)
 def _subkey(secret_key: bytes, label: str) -> bytes:
-    return hmac.new(_check_key(secret_key), label.encode(), hashlib.sha256).digest()
+    return hmac.new(check_key(secret_key), label.encode(), hashlib.sha256).digest()
 
 
 def _encode_int(value: int, width: int) -> str:
@@ -165,9 +155,9 @@ def _keyed(key: bytes) -> hmac.HMAC:
 
 def _mac(kind: TokenKind, signed: str, secret_key: bytes) -> str:
     if kind is TokenKind.LIVE:
-        mac = hmac.new(_check_key(secret_key), digestmod=hashlib.sha256)  # a device key
+        mac = hmac.new(check_key(secret_key), digestmod=hashlib.sha256)  # a device key
     else:
-        mac = _keyed(_subkey(_check_key(secret_key), f"khaibao/token/v1/{kind.value}")).copy()
+        mac = _keyed(_subkey(check_key(secret_key), f"khaibao/token/v1/{kind.value}")).copy()
     mac.update(signed.encode())
     digest = mac.digest()[: MAC_LENGTH * 5 // 8]
     return _encode_int(int.from_bytes(digest, "big"), MAC_LENGTH)
@@ -184,7 +174,7 @@ def keyed_hash(value: str, secret_key: bytes, purpose: str) -> str:
     """
     if not purpose:
         raise ValueError("purpose is required")
-    key = _subkey(_check_key(secret_key), f"khaibao/keyed-hash/v1/{purpose}")
+    key = _subkey(check_key(secret_key), f"khaibao/keyed-hash/v1/{purpose}")
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
@@ -240,18 +230,18 @@ def verify_live(token: str, key_lookup: Callable[[str], bytes | None], now: floa
     server's time when they register (live_qr.js), so the skew can stay small.
     """
     t = _normalize(token)
-    if t[:4] in _HEADERS and t[3] != TokenKind.LIVE.letter:
-        raise _error("token.unknown_kind")
+    if t[:4] in HEADERS and t[3] != TokenKind.LIVE.letter:
+        raise token_error("token.unknown_kind")
     verified = verify(t, b"\0" * MIN_SECRET_LENGTH)  # structure only for kind L
     if verified.kind is not TokenKind.LIVE or verified.step is None:
-        raise _error("token.unknown_kind")
+        raise token_error("token.unknown_kind")
     key = key_lookup(verified.reference)
     if key is None or not hmac.compare_digest(
             _mac(TokenKind.LIVE, t[: -MAC_LENGTH - 1], key), t[-MAC_LENGTH - 1: -1]):
-        raise _error("token.forged")
+        raise token_error("token.forged")
     start = verified.step * LIVE_STEP_SECONDS
     if not start - LIVE_SKEW_SECONDS <= now < start + LIVE_STEP_SECONDS + LIVE_SKEW_SECONDS:
-        raise _error("token.expired")
+        raise token_error("token.expired")
     return verified
 
 
@@ -263,31 +253,31 @@ def venue_url(base_url: str, code: str) -> str:
 def _normalize(token: str) -> str:
     text = re.sub(r"[\s\-]", "", token or "")
     if not text.isascii():
-        raise _error("token.misread")
+        raise token_error("token.misread")
     return text.upper()
 
 
 def verify(token: str, secret_key: bytes) -> Verified:
     """Check a token's form, check character and MAC. Raises :class:`TokenError`."""
-    _check_key(secret_key)
+    check_key(secret_key)
     t = _normalize(token)
     if (len(t) not in TOKEN_LENGTHS or not t.startswith(PREFIX)
             or any(c not in CHECK_ALPHABET for c in t)
             or check_char(t[:-1]) != t[-1]):
-        raise _error("token.misread")
+        raise token_error("token.misread")
     kind = _LETTER_KINDS.get(t[3])
     if t[2] != VERSION or kind is None:
-        raise _error("token.unknown_kind")
+        raise token_error("token.unknown_kind")
     body = t[4:-1]
     if len(t) != token_length(kind) or any(c not in CROCKFORD for c in body):
-        raise _error("token.misread")
+        raise token_error("token.misread")
     reference = body[:REFERENCE_LENGTH]
     step_text = body[REFERENCE_LENGTH:-MAC_LENGTH]
     signed = t[: -MAC_LENGTH - 1]
     if kind is TokenKind.LIVE:  # keyed by a device key: verify_live checks the MAC
         return Verified(kind, reference, _decode_int(step_text))
     if not hmac.compare_digest(_mac(kind, signed, secret_key), t[-MAC_LENGTH - 1: -1]):
-        raise _error("token.forged")
+        raise token_error("token.forged")
     return Verified(kind, reference, _decode_int(step_text) if step_text else None)
 
 
@@ -298,109 +288,3 @@ def person_reference(token: str, secret_key: bytes) -> str | None:
     except TokenError:
         return None
     return verified.reference if verified.kind is TokenKind.PERSON else None
-
-
-class ScanKind(StrEnum):
-    PERSON_TOKEN = "person_token"  # noqa: S105 (a kind name, not a secret)
-    LIVE_TOKEN = "live_token"  # noqa: S105
-    VENUE_CODE = "venue_code"
-    CHIP_CCCD = "chip_cccd"
-    ID_NUMBER = "id_number"
-    MISREAD = "misread"
-    FORGED = "forged"
-    GARBAGE = "garbage"
-
-
-_TOKEN_SCAN_KINDS = {TokenKind.PERSON: ScanKind.PERSON_TOKEN, TokenKind.LIVE: ScanKind.LIVE_TOKEN,
-                     TokenKind.VENUE: ScanKind.VENUE_CODE}
-
-
-@dataclass(frozen=True, slots=True)
-class Scan:
-    """What a scanner (camera, USB reader, keyboard) delivered, classified.
-
-    ``payload`` is a :class:`Verified` for tokens, a :class:`ChipCard` or a
-    :class:`ParsedId`; ``error`` is set for misread, forged and garbage. ``origin`` is
-    the scheme://host[:port] of a scanned venue URL — callers must refuse other origins.
-    """
-
-    kind: ScanKind
-    payload: Verified | ChipCard | ParsedId | None = None
-    error: InputError | None = None
-    origin: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def _scan_token(text: str, secret_key: bytes, origin: str | None = None) -> Scan:
-    try:
-        verified = verify(text, secret_key)
-    except TokenError as exc:
-        kind = {"token.misread": ScanKind.MISREAD, "token.forged": ScanKind.FORGED}.get(
-            exc.code, ScanKind.GARBAGE)
-        return Scan(kind, error=exc, origin=origin)
-    return Scan(_TOKEN_SCAN_KINDS[verified.kind], verified, origin=origin)
-
-
-_VENUE_PATH = re.compile(r"(?:/[^/]*)*/v/([^/?#]+)/?", re.IGNORECASE)
-
-
-def _scan_url(text: str, secret_key: bytes) -> Scan:
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
-    match = _VENUE_PATH.fullmatch(parts.path)
-    host = (parts.hostname or "").lower()
-    if not host or match is None:
-        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
-    scheme = parts.scheme.lower()
-    default = {"http": 80, "https": 443}[scheme]
-    origin = f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
-    scan = _scan_token(match.group(1), secret_key, origin)
-    if scan.ok and scan.kind is not ScanKind.VENUE_CODE:
-        # Only venue codes belong in a /v/ URL.
-        return Scan(ScanKind.GARBAGE, error=_error("token.unknown_kind"), origin=origin)
-    return scan
-
-
-def classify_scan(text: str | None, secret_key: bytes) -> Scan:
-    """Classify anything a scanner or keyboard delivered. Never raises on bad input."""
-    _check_key(secret_key)
-    raw = (text or "").strip().strip("\x00\x02\x03")
-    if not raw or len(raw) > _MAX_SCAN_LENGTH:
-        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
-    if "|" in raw:
-        if not looks_like_chip_cccd(raw):
-            return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
-        try:
-            return Scan(ScanKind.CHIP_CCCD, parse_chip_cccd(raw))
-        except IdentityError as exc:
-            return Scan(ScanKind.MISREAD, error=exc)
-    if re.match(r"https?://", raw, re.IGNORECASE):
-        return _scan_url(raw, secret_key)
-    compact = re.sub(r"[\s\-]", "", raw)
-    if compact.isascii():  # str.upper() maps some non-ASCII letters to ASCII ones ("ſ" → "S")
-        compact = compact.upper()
-    # IDs are at most 12 characters, so anything longer with our prefix is a token; so is
-    # anything starting with a known header (a truncated read), passport-like or not.
-    looks_like_token = compact.isascii() and compact.isalnum() and (
-        compact[:4] in _HEADERS or len(compact) in TOKEN_LENGTHS
-        or (compact.startswith(PREFIX) and len(compact) > 12))
-    if looks_like_token:
-        return _scan_token(compact, secret_key)
-    try:
-        parsed = parse_id_number(compact)
-    except IdentityError as exc:
-        if compact.startswith(PREFIX) and compact.isascii() and compact.isalnum():
-            return _scan_token(compact, secret_key)
-        if compact.isascii() and compact.isdigit() and len(compact) in (9, 12):
-            return Scan(ScanKind.MISREAD, error=exc)
-        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
-    if parsed.id_type is IdType.NONE:
-        # Nine zeros mean "no ID"; they must never find anybody.
-        return Scan(ScanKind.GARBAGE, error=_error("scan.garbage"))
-    return Scan(ScanKind.ID_NUMBER, parsed)

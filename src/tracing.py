@@ -28,8 +28,8 @@ from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
 from khaibao.policy_input import LOCAL_TZ
+from khaibao.scans import ScanKind, classify_scan
 from khaibao.tables import CheckIn
-from khaibao.tokens import ScanKind, classify_scan
 
 MIN_REASON, MAX_REASON = 10, 300
 MAX_WINDOW = timedelta(days=31)

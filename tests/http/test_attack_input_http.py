@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khaibao import identity, phones, regions, tokens
+from khaibao import identity, phones, regions, scans, tokens
 from khaibao.app import MAX_BODY_BYTES
 from khaibao.declarations import parse_health
 from khaibao.errors import InputError
@@ -75,7 +75,7 @@ def test_bhyt_parser(text):
 @given(st.one_of(TEXT, st.text(alphabet=tokens.CROCKFORD + "KB1PLV:/.?#", max_size=80)))
 def test_token_and_venue_code_parsers(text):
     _only_input_errors(tokens.verify, text, KEY)
-    scan = tokens.classify_scan(text, KEY)
+    scan = scans.classify_scan(text, KEY)
     assert scan.kind is not None
 
 

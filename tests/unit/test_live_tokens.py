@@ -6,15 +6,14 @@ import secrets
 
 import pytest
 
+from khaibao.scans import ScanKind, classify_scan
 from khaibao.tokens import (
     LIVE_SKEW_SECONDS,
     LIVE_STEP_SECONDS,
-    ScanKind,
     TokenError,
     TokenKind,
     Verified,
     check_char,
-    classify_scan,
     issue_live_token,
     live_step,
     make_token,

@@ -1,4 +1,4 @@
-"""Unit tests for khaibao.tokens: QR payloads and classify_scan."""
+"""Unit tests for khaibao.tokens (QR payloads) and khaibao.scans (classify_scan)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from khaibao.identity import ChipCard, IdType, ParsedId
+from khaibao.scans import ScanKind, classify_scan
 from khaibao.tokens import (
     CHECK_ALPHABET,
     CROCKFORD,
-    ScanKind,
     TokenError,
     TokenKind,
     Verified,
     check_char,
-    classify_scan,
     issue_live_token,
     issue_person_token,
     issue_venue_code,
