@@ -107,12 +107,12 @@ def cmd_import_insurance(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     """A new admin and a one-time enrollment URL (24 h) to add their passkey."""
-    from khaibao import officers
+    from khaibao import enrollments, officers
     from khaibao.person_input import FormErrors
 
     async def run():
         officer = await officers.create(args.name, officers.ADMIN)
-        return officers.enrollment_url(settings, await officers.issue_enrollment(officer.id))
+        return enrollments.enrollment_url(settings, await enrollments.issue_enrollment(officer.id))
 
     try:
         url = asyncio.run(_with_database(settings, run))

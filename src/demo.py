@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from khaibao import arrivals, declarations, demo_bulk, officers, people, policies, regions
+from khaibao import (
+    arrivals,
+    declarations,
+    demo_bulk,
+    enrollments,
+    officers,
+    people,
+    policies,
+    regions,
+)
 from khaibao.settings import Settings
 from khaibao.tables import Account, Officer, Policy, Region
 
@@ -102,7 +111,7 @@ async def _demo_admin_link(settings: Settings) -> str:
     """The demo admin (created once) and a new one-time enrollment link for it."""
     row = await Officer.select(Officer.id).where(Officer.name == DEMO_ADMIN).first()
     officer_id = row["id"] if row else (await officers.create(DEMO_ADMIN, officers.ADMIN)).id
-    return officers.enrollment_url(settings, await officers.issue_enrollment(officer_id))
+    return enrollments.enrollment_url(settings, await enrollments.issue_enrollment(officer_id))
 
 
 async def _bulk(settings: Settings, now: datetime) -> str:

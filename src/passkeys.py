@@ -34,7 +34,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from khaibao import audit, officers, sessions
+from khaibao import audit, enrollments, officers, sessions
 from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
@@ -249,7 +249,7 @@ async def finish_registration(settings, officer: OfficerView, credential: dict[s
     credential_id = b64url(verified.credential_id)
     if await Passkey.exists().where(Passkey.credential_id == credential_id):
         raise error("passkey.already_added")
-    if enrollment_link_id is not None and not await officers.use_enrollment(
+    if enrollment_link_id is not None and not await enrollments.use_enrollment(
             enrollment_link_id, now=now):
         raise error("passkey.link_invalid")
     raw_transports = credential.get("response", {}).get("transports") or []
@@ -277,7 +277,7 @@ async def complete_enrollment(settings, raw_token: str, credential: dict[str, An
                               ) -> OfficerView:
     """Finish an enrollment link: the passkey is stored, the link used up, the sign-in
     recorded. The caller starts the session."""
-    enrollment = await officers.find_enrollment(raw_token, now=now)
+    enrollment = await enrollments.find_enrollment(raw_token, now=now)
     if enrollment is None:
         raise error("passkey.link_invalid")
     await finish_registration(settings, enrollment.officer, credential, name=name,

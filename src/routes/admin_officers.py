@@ -14,7 +14,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from khaibao import arrivals, officers, region_picker
+from khaibao import arrivals, enrollments, officers, region_picker
 from khaibao.errors import InputError
 from khaibao.i18n import gettext as _
 from khaibao.officers import OfficerView
@@ -89,7 +89,7 @@ class OfficersAdminController(Controller):
         except FormErrors as caught:
             return await self._list(request, fields=fields, picker=picker,
                                     errors=field_errors(caught), status_code=422)
-        raw = await officers.issue_enrollment(created.id, created_by=officer.id)
+        raw = await enrollments.issue_enrollment(created.id, created_by=officer.id)
         return await self._list(request, new_link=await self._link(request, created, raw),
                                 status_code=201)
 
@@ -101,7 +101,7 @@ class OfficersAdminController(Controller):
         return render(request, "admin_officers.html", {
             "view": "list",
             "officers": await officers.list_all(),
-            "open_links": await officers.open_enrollments(),
+            "open_links": await enrollments.open_enrollments(),
             "fields": fields,
             "picker": picker or await picker_for(None),
             "errors": errors or {},
@@ -112,8 +112,8 @@ class OfficersAdminController(Controller):
 
     async def _link(self, request: Request, target: OfficerView, raw: str) -> dict[str, Any]:
         settings = request.app.state.settings
-        return {"officer": target, "url": officers.enrollment_url(settings, raw),
-                "expires_at": await officers.open_enrollment(target.id)}
+        return {"officer": target, "url": enrollments.enrollment_url(settings, raw),
+                "expires_at": await enrollments.open_enrollment(target.id)}
 
     # --- one officer -----------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ class OfficersAdminController(Controller):
         """A new enrollment link (older open ones stop working), shown once."""
         target = await self._target(officer_id)
         try:
-            raw = await officers.issue_enrollment(officer_id, created_by=officer.id)
+            raw = await enrollments.issue_enrollment(officer_id, created_by=officer.id)
         except InputError as caught:
             return await self._detail(request, target, action_error=message(caught),
                                       status_code=409)
@@ -158,7 +158,7 @@ class OfficersAdminController(Controller):
     async def revoke_link(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
                           ) -> Response:
         await self._target(officer_id)
-        await officers.revoke_enrollments(officer_id, by=officer.id)
+        await enrollments.revoke_enrollments(officer_id, by=officer.id)
         return await self._done(request, officer_id, "thu-hoi")
 
     @get("/{officer_id:int}/khoa", name="admin_officers.confirm_disable")
@@ -217,7 +217,7 @@ class OfficersAdminController(Controller):
             "view": "detail",
             "target": target,
             "passkeys": passkeys,
-            "open_link": await officers.open_enrollment(target.id),
+            "open_link": await enrollments.open_enrollment(target.id),
             "fields": fields,
             "picker": picker or await picker_for(None, target.region_code),
             "errors": errors or {},

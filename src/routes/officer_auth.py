@@ -14,7 +14,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from khaibao import i18n, officers, passkeys, rate_limits, sessions
+from khaibao import enrollments, i18n, officers, passkeys, rate_limits, sessions
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
 from khaibao.routes.officer_session import (
@@ -122,7 +122,7 @@ class OfficerAuthController(Controller):
 
     @get("/dang-ky/{token:str}", name="officer_auth.enroll")
     async def enroll_page(self, request: Request, token: FromPath[str]) -> Response:
-        enrollment = await officers.find_enrollment(token)
+        enrollment = await enrollments.find_enrollment(token)
         if enrollment is None:
             return render(request, "officer_enroll.html", {"enrollment": None},
                           status_code=404)
@@ -134,7 +134,7 @@ class OfficerAuthController(Controller):
     async def enroll_options(self, request: Request, token: FromPath[str]) -> Response:
         if limited := await _over_limit(request):
             return limited
-        enrollment = await officers.find_enrollment(token)
+        enrollment = await enrollments.find_enrollment(token)
         if enrollment is None:
             return _json_error(passkeys.error("passkey.link_invalid"))
         return _json(await passkeys.registration_options(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from khaibao import arrivals, checkpoints, officers, regions, sessions
+from khaibao import arrivals, checkpoints, enrollments, officers, regions, sessions
 from khaibao.tables import AuditEntry, Officer, Passkey
 from tests.helpers import csrf_from, csrf_headers, only_admin, sign_in_officer
 
@@ -54,7 +54,7 @@ async def test_create_shows_a_working_link_once(client, settings):
     url = enrollment_url(created.text)
     assert url.startswith(settings.base_url + "/can-bo/dang-ky/")
     assert "Hết hạn lúc" in created.text and "24 giờ" in created.text
-    found = await officers.find_enrollment(url.rsplit("/", 1)[1])
+    found = await enrollments.find_enrollment(url.rsplit("/", 1)[1])
     assert found.officer.name == "Phạm Văn Chốt" and found.officer.checkpoint_id == point.id
     assert await audited("officer.create", found.officer.id)
     assert await audited("officer.enroll_link", found.officer.id)
@@ -133,21 +133,21 @@ async def test_edit_error_keeps_input(client):
 async def test_new_link_revokes_the_old_and_revoke(client):
     await sign_in_officer(client, "admin")
     target = await officers.create("Mai Văn Liên Kết", "health")
-    old = await officers.issue_enrollment(target.id)
+    old = await enrollments.issue_enrollment(target.id)
     page = await client.get(f"{BASE}/{target.id}")
     assert "Có một liên kết chưa dùng" in page.text
     response = await client.post(f"{BASE}/{target.id}/lien-ket",
                                  headers=csrf_headers(page.text, htmx=True))
     assert response.status_code == 201 and "<html" not in response.text
     new = enrollment_url(response.text).rsplit("/", 1)[1]
-    assert await officers.find_enrollment(old) is None
-    assert await officers.find_enrollment(new) is not None
+    assert await enrollments.find_enrollment(old) is None
+    assert await enrollments.find_enrollment(new) is not None
     response = await client.post(f"{BASE}/{target.id}/thu-hoi",
                                  headers=csrf_headers(page.text, htmx=True))
     assert response.status_code == 200
     assert "Đã thu hồi liên kết đăng ký." in response.text
     assert "Không có liên kết nào đang mở." in response.text
-    assert await officers.find_enrollment(new) is None
+    assert await enrollments.find_enrollment(new) is None
     assert await audited("officer.revoke_link", target.id)
 
 

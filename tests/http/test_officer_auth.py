@@ -3,7 +3,7 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from khaibao import officers, sessions
+from khaibao import enrollments, officers, sessions
 from khaibao.tables import AuditEntry, Passkey
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer
 from tests.soft_authenticator import SoftAuthenticator
@@ -14,7 +14,7 @@ COOKIE = "khaibao_officer"
 async def enroll(client, role: str = "admin", name: str = "Trần Thị Bình"):
     """Create an officer, open their enrollment link and create a passkey like the browser."""
     officer = await officers.create(name, role)
-    token = await officers.issue_enrollment(officer.id)
+    token = await enrollments.issue_enrollment(officer.id)
     page = await client.get(f"/can-bo/dang-ky/{token}")
     assert page.status_code == 200
     headers = {**csrf_headers(page.text), "content-type": "application/json"}
@@ -39,7 +39,7 @@ async def passkey_sign_in(client, device, next_path: str = ""):
 
 async def test_enrollment_page_shows_officer_and_button(client):
     officer = await officers.create("Nguyễn Thị Hoa", "health")
-    token = await officers.issue_enrollment(officer.id)
+    token = await enrollments.issue_enrollment(officer.id)
     page = await client.get(f"/can-bo/dang-ky/{token}")
     assert page.status_code == 200
     assert "Nguyễn Thị Hoa" in page.text and "Cán bộ cơ sở y tế" in page.text
@@ -72,17 +72,17 @@ async def test_invalid_revoked_and_expired_links(client):
     assert missing.status_code == 404
     assert "Liên kết không hợp lệ hoặc đã hết hạn" in missing.text
     officer = await officers.create("Phạm Văn Đức", "checkpoint")
-    old = await officers.issue_enrollment(officer.id)
-    await officers.issue_enrollment(officer.id)  # the newer link revokes the old one
+    old = await enrollments.issue_enrollment(officer.id)
+    await enrollments.issue_enrollment(officer.id)  # the newer link revokes the old one
     assert (await client.get(f"/can-bo/dang-ky/{old}")).status_code == 404
     past = datetime.now(UTC) - timedelta(hours=25)
-    expired = await officers.issue_enrollment(officer.id, now=past)
+    expired = await enrollments.issue_enrollment(officer.id, now=past)
     assert (await client.get(f"/can-bo/dang-ky/{expired}")).status_code == 404
 
 
 async def test_options_need_a_valid_link_and_csrf(client):
     officer = await officers.create("Võ Thị Giang", "checkpoint")
-    token = await officers.issue_enrollment(officer.id)
+    token = await enrollments.issue_enrollment(officer.id)
     page = await client.get(f"/can-bo/dang-ky/{token}")
     no_csrf = await client.post(f"/can-bo/dang-ky/{token}/tuy-chon")
     assert no_csrf.status_code == 403

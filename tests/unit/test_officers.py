@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import checkpoints, officers, regions, sessions
+from khaibao import checkpoints, enrollments, officers, regions, sessions
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
 from khaibao.person_input import FormErrors
@@ -86,20 +86,20 @@ async def test_create_and_update_are_audited(database):
 async def test_enrollment_link_lives_24_hours(database):
     officer = await officers.create("Đỗ Văn Năm", officers.HEALTH)
     now = datetime.now(UTC)
-    raw = await officers.issue_enrollment(officer.id, now=now)
-    found = await officers.find_enrollment(raw, now=now + timedelta(hours=23, minutes=59))
+    raw = await enrollments.issue_enrollment(officer.id, now=now)
+    found = await enrollments.find_enrollment(raw, now=now + timedelta(hours=23, minutes=59))
     assert found is not None and found.officer.id == officer.id
     assert found.expires_at == now + timedelta(hours=24)
-    assert await officers.open_enrollment(officer.id, now=now) == now + timedelta(hours=24)
-    assert (await officers.open_enrollments(now=now))[officer.id] == now + timedelta(hours=24)
-    assert await officers.find_enrollment(raw, now=now + timedelta(hours=24)) is None
-    assert await officers.open_enrollment(officer.id, now=now + timedelta(hours=25)) is None
-    assert officer.id not in await officers.open_enrollments(now=now + timedelta(hours=25))
+    assert await enrollments.open_enrollment(officer.id, now=now) == now + timedelta(hours=24)
+    assert (await enrollments.open_enrollments(now=now))[officer.id] == now + timedelta(hours=24)
+    assert await enrollments.find_enrollment(raw, now=now + timedelta(hours=24)) is None
+    assert await enrollments.open_enrollment(officer.id, now=now + timedelta(hours=25)) is None
+    assert officer.id not in await enrollments.open_enrollments(now=now + timedelta(hours=25))
 
 
 async def test_only_the_token_hash_is_stored(database):
     officer = await officers.create("Đỗ Văn Sáu", officers.HEALTH)
-    raw = await officers.issue_enrollment(officer.id)
+    raw = await enrollments.issue_enrollment(officer.id)
     rows = await EnrollmentLink.select(EnrollmentLink.token_hash).where(
         EnrollmentLink.officer == officer.id)
     assert rows and all(raw not in row["token_hash"] for row in rows)
@@ -107,66 +107,66 @@ async def test_only_the_token_hash_is_stored(database):
 
 async def test_enrollment_link_is_single_use(database):
     officer = await officers.create("Đỗ Văn Bảy", officers.HEALTH)
-    raw = await officers.issue_enrollment(officer.id)
-    found = await officers.find_enrollment(raw)
-    assert await officers.use_enrollment(found.link_id) is True
-    assert await officers.use_enrollment(found.link_id) is False
-    assert await officers.find_enrollment(raw) is None
-    assert await officers.open_enrollment(officer.id) is None
+    raw = await enrollments.issue_enrollment(officer.id)
+    found = await enrollments.find_enrollment(raw)
+    assert await enrollments.use_enrollment(found.link_id) is True
+    assert await enrollments.use_enrollment(found.link_id) is False
+    assert await enrollments.find_enrollment(raw) is None
+    assert await enrollments.open_enrollment(officer.id) is None
 
 
 async def test_only_the_newest_link_works(database):
     officer = await officers.create("Đỗ Văn Tám", officers.HEALTH)
-    first = await officers.issue_enrollment(officer.id)
-    second = await officers.issue_enrollment(officer.id)
-    assert await officers.find_enrollment(first) is None
-    assert await officers.find_enrollment(second) is not None
+    first = await enrollments.issue_enrollment(officer.id)
+    second = await enrollments.issue_enrollment(officer.id)
+    assert await enrollments.find_enrollment(first) is None
+    assert await enrollments.find_enrollment(second) is not None
 
 
 async def test_revoke_links(database):
     officer = await officers.create("Đỗ Văn Chín", officers.HEALTH)
-    raw = await officers.issue_enrollment(officer.id, created_by=None)
-    assert await officers.revoke_enrollments(officer.id) == 1
-    assert await officers.find_enrollment(raw) is None
-    assert await officers.revoke_enrollments(officer.id) == 0
+    raw = await enrollments.issue_enrollment(officer.id, created_by=None)
+    assert await enrollments.revoke_enrollments(officer.id) == 1
+    assert await enrollments.find_enrollment(raw) is None
+    assert await enrollments.revoke_enrollments(officer.id) == 0
     assert "officer.revoke_link" in await actions_about(officer.id)
 
 
 async def test_garbage_tokens_find_nothing(database):
-    assert await officers.find_enrollment("") is None
-    assert await officers.find_enrollment("x" * 500) is None
-    assert await officers.find_enrollment("not-a-token") is None
+    assert await enrollments.find_enrollment("") is None
+    assert await enrollments.find_enrollment("x" * 500) is None
+    assert await enrollments.find_enrollment("not-a-token") is None
 
 
 async def test_no_link_for_a_disabled_or_unknown_officer(database):
     officer = await officers.create("Đỗ Văn Mười", officers.HEALTH)
     await officers.set_active(officer.id, False)
     with pytest.raises(InputError) as caught:
-        await officers.issue_enrollment(officer.id)
+        await enrollments.issue_enrollment(officer.id)
     assert caught.value.code == "officer.disabled"
     with pytest.raises(officers.OfficerNotFound):
-        await officers.issue_enrollment(99999999)
+        await enrollments.issue_enrollment(99999999)
 
 
 # --- disabling, last admin ---------------------------------------------------------------------
 
 async def test_disable_ends_sessions_and_links(database):
     officer = await officers.create("Vũ Thị Hoa", officers.CHECKPOINT)
-    raw_link = await officers.issue_enrollment(officer.id)
+    raw_link = await enrollments.issue_enrollment(officer.id)
     session = await officers.start_session(officer.id)
     other = await officers.create("Vũ Thị Hồng", officers.CHECKPOINT)
     other_session = await officers.start_session(other.id)
     disabled = await officers.set_active(officer.id, False)
     assert disabled.active is False and not disabled.may("check")
     assert await sessions.load(session) is None
-    assert await officers.find_enrollment(raw_link) is None
+    assert await enrollments.find_enrollment(raw_link) is None
     row = await Officer.select(Officer.disabled_at).where(Officer.id == officer.id).first()
     assert row["disabled_at"] is not None
     assert await sessions.load(other_session) is not None
     enabled = await officers.set_active(officer.id, True)
     assert enabled.active and enabled.may("check")
     # re-enabling does not bring the old link back
-    assert await officers.find_enrollment(raw_link) is None
+    assert await enrollments.find_enrollment(raw_link) is None
     assert (await actions_about(officer.id))[-2:] == ["officer.disable", "officer.enable"]
 
 

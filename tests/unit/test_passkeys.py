@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import officers, passkeys
+from khaibao import enrollments, officers, passkeys
 from khaibao.errors import InputError
 from khaibao.tables import AuditEntry, EnrollmentLink, Passkey, WebAuthnChallenge
 from tests.soft_authenticator import SoftAuthenticator
@@ -197,14 +197,14 @@ async def test_unknown_and_disabled(database):
 async def test_enrollment_link_is_used_once(database):
     settings = database
     officer = await new_officer()
-    token = await officers.issue_enrollment(officer.id)
-    link = await officers.find_enrollment(token)
+    token = await enrollments.issue_enrollment(officer.id)
+    link = await enrollments.find_enrollment(token)
     options = await passkeys.registration_options(settings, officer,
                                                   enrollment_link_id=link.link_id)
     signed_in = await passkeys.complete_enrollment(settings, token,
                                                    SoftAuthenticator().create(options))
     assert signed_in.id == officer.id
-    assert await officers.find_enrollment(token) is None
+    assert await enrollments.find_enrollment(token) is None
     used = await EnrollmentLink.select(EnrollmentLink.used_at).where(
         EnrollmentLink.id == link.link_id).first()
     assert used["used_at"] is not None
