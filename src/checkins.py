@@ -63,6 +63,10 @@ WHERE p.id IN ({marks}) AND NOT EXISTS (
     SELECT 1 FROM check_in r WHERE r.venue = {} AND r.person = p.id
     AND r.checked_in_at >= {} AND r.checked_out_at IS NULL)
 RETURNING id"""
+# PostgreSQL: one check-in of a person at a time (in id order, so two never deadlock).
+_LOCK_PERSONS = """
+SELECT pg_advisory_xact_lock(740211027, (id % 2147483647)::int4) FROM person
+WHERE id IN ({marks}) ORDER BY id"""
 _VIEW_SQL = """
 SELECT c.id, c.person, c.venue, c.checked_in_at, c.checked_out_at, c.ends_at, c.by_kind,
        p.full_name AS person_name, v.name AS venue_name
@@ -105,14 +109,21 @@ async def add_stays(venue_id: int, person_ids: Sequence[int], settings, *,
     for each person not checked in here within the repeat window; the new stays' ids.
 
     One statement: the repeat check and the insert are atomic on SQLite, and outside a
-    transaction it commits together with other requests' writes (db.execute)."""
+    transaction it commits together with other requests' writes (db.execute). PostgreSQL
+    evaluates the statement's NOT EXISTS on a snapshot taken when it starts, so two at once
+    would both insert: there the persons are locked first (an advisory transaction lock
+    each), and the statement that waited sees the stay the other committed."""
     now = _now(now)
     stay = timedelta(minutes=settings.checkin_stay_minutes)
     ids = list(dict.fromkeys(person_ids)) or [0]
-    return {row["id"] for row in await db.execute(
-        _INSERT_UNLESS_RECENT.replace("{marks}", db.marks(len(ids))),
-        venue_id, account_id, now, now + stay, by_kind, officer_id,
-        *ids, venue_id, now - REPEAT_WINDOW)}
+    insert = (_INSERT_UNLESS_RECENT.replace("{marks}", db.marks(len(ids))),
+              venue_id, account_id, now, now + stay, by_kind, officer_id,
+              *ids, venue_id, now - REPEAT_WINDOW)
+    if db.is_sqlite():
+        return {row["id"] for row in await db.execute(*insert)}
+    async with db.write_transaction():
+        await db.execute(_LOCK_PERSONS.replace("{marks}", db.marks(len(ids))), *ids)
+        return {row["id"] for row in await db.execute(*insert)}
 
 
 async def check_out(venue_id: int, person_ids: Sequence[int], *,
