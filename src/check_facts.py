@@ -21,7 +21,7 @@ from khaibao.db import aware
 from khaibao.declarations import _EXPOSURE_LABELS, _SYMPTOM_LABELS, DeclarationView
 from khaibao.identity import IdType, Sex
 from khaibao.people import PersonView
-from khaibao.tokens import TokenKind, make_token, person_reference
+from khaibao.tokens import TokenKind, make_token
 
 _FACTS = """
 SELECT p.id, p.account, p.is_owner, p.full_name, p.id_type, p.id_masked, p.birth_year,
@@ -98,12 +98,10 @@ async def _facts(row: dict[str, Any], settings) -> Facts:
     return Facts(person, declaration, row["arrival_id"], checkin)
 
 
-async def by_token(token: str, settings) -> Facts | None:
-    """The facts of a scanned person QR token; None for a bad, forged or revoked token
-    (the same rule as ``people.find_by_token``)."""
-    reference = person_reference(token, settings.secret_key)
-    if reference is None:
-        return None
+async def by_reference(reference: str, settings) -> Facts | None:
+    """The facts of the person with this QR reference (a scanned token the caller has
+    verified: ``scans.classify_scan``); None when no person has it any more (a newer QR
+    was issued, or the person is gone)."""
     rows = await db.fetch(_BY_REFERENCE, reference)
     return await _facts(rows[0], settings) if rows else None
 

@@ -56,7 +56,7 @@ from khaibao.people import PersonView
 from khaibao.policies import DEFAULT_LOOKBACK_DAYS, RANK
 from khaibao.scans import ScanKind, classify_scan
 from khaibao.tables import CheckPass, Officer, Person
-from khaibao.tokens import TokenError
+from khaibao.tokens import TokenError, Verified
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 COLOURS = (GREEN, YELLOW, RED)
@@ -225,7 +225,8 @@ async def _find(text: str, settings) -> CheckResult:
     scan = classify_scan(text, settings.secret_key)
     kind = scan.kind.value
     if scan.kind is ScanKind.PERSON_TOKEN:
-        facts = await check_facts.by_token(text, settings)
+        assert isinstance(scan.payload, Verified)
+        facts = await check_facts.by_reference(scan.payload.reference, settings)
         if facts is None:  # a genuine code whose person has a newer one (or is gone)
             return CheckResult(kind, error=error("check.token_revoked"))
         return CheckResult(kind, person=facts.person, facts=facts)

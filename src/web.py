@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2_fragments
+from babel import Locale
 from babel.dates import format_timedelta
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
@@ -53,7 +54,14 @@ def time_ago(value: datetime | None, now: datetime | None = None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     delta = value - (now or datetime.now(UTC))
-    return format_timedelta(delta, add_direction=True, locale=i18n.current_language.get())
+    return format_timedelta(delta, add_direction=True,
+                            locale=_babel_locale(i18n.current_language.get()))
+
+
+@cache
+def _babel_locale(language: str) -> Locale:
+    """Parsed once: babel parses a locale given by name on every call."""
+    return Locale.parse(language)
 
 
 def create_environments(settings: Settings) -> dict[str, Environment]:
@@ -71,6 +79,7 @@ def create_environment(settings: Settings, language: str | None = None) -> Envir
         extensions=["jinja2.ext.i18n", PreTranslate],
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the code: a restart loads new ones
     )
     env.extend(language=language)
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]

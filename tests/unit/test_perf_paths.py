@@ -4,7 +4,7 @@ its officer in one query, a scan's facts read in one query."""
 
 from datetime import UTC, datetime, timedelta
 
-from khaibao import audit, check_facts, checkins, checks, db, officers, sessions
+from khaibao import audit, check_facts, checkins, checks, db, officers, sessions, tokens
 from khaibao.tables import AuditEntry, CheckIn
 from tests.unit import citizen_factories as factories
 
@@ -83,13 +83,16 @@ async def test_scan_facts_match_the_separate_reads(database, settings):
     from khaibao import declarations
 
     person = await _declared_person(settings)
-    facts = await check_facts.by_token(person.token, settings)
+    reference = tokens.person_reference(person.token, settings.secret_key)
+    facts = await check_facts.by_reference(reference, settings)
     assert facts is not None and facts.person.id == person.id
-    assert facts.person.full_name == person.full_name
+    assert facts.person.full_name == person.full_name and facts.person.token == person.token
     assert facts.declaration == await declarations.last_declaration(person.id)
     assert facts.arrival_id is None and facts.checkin is None
+    assert await check_facts.by_reference(tokens.new_reference(), settings) is None
     other = "1" if person.token[-1] != "1" else "2"  # a wrong check character: misread
-    assert await check_facts.by_token(person.token[:-1] + other, settings) is None
+    misread = await checks.lookup(person.token[:-1] + other, settings)
+    assert misread.kind == "misread" and misread.person is None
     result = await checks.lookup(person.token, settings)
     assert result.person.id == person.id and result.colour == checks.GREEN
 
