@@ -281,25 +281,6 @@ async def by_user_handle(handle: str) -> OfficerView | None:
     return await get(row["id"]) if row else None
 
 
-# --- passkeys (read only; adding and signing in live in passkeys.py) ---------------------------
-
-@dataclass(frozen=True)
-class PasskeyView:
-    id: int
-    name: str
-    created_at: datetime | None
-    last_used_at: datetime | None
-
-
-async def passkeys_of(officer_id: int) -> list[PasskeyView]:
-    """The officer's passkeys, oldest first."""
-    rows = await Passkey.select(Passkey.id, Passkey.name, Passkey.created_at,
-                                Passkey.last_used_at).where(Passkey.officer == officer_id
-                                                            ).order_by(Passkey.id)
-    return [PasskeyView(r["id"], r["name"] or "", aware(r["created_at"]),
-                        aware(r["last_used_at"])) for r in rows]
-
-
 # --- sessions ----------------------------------------------------------------------------------
 
 async def start_session(officer_id: int, *, data: dict | None = None,

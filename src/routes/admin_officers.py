@@ -14,7 +14,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from khaibao import arrivals, enrollments, officers, region_picker
+from khaibao import arrivals, enrollments, officers, passkeys, region_picker
 from khaibao.errors import InputError
 from khaibao.i18n import gettext as _
 from khaibao.officers import OfficerView
@@ -208,15 +208,15 @@ class OfficersAdminController(Controller):
                       errors: dict[str, str] | None = None, action_error: str | None = None,
                       new_link: dict[str, Any] | None = None, confirm: bool = False,
                       done: str | None = None, status_code: int = 200) -> Response:
-        passkeys = await officers.passkeys_of(target.id)
-        target = OfficerView(**{**target.__dict__, "passkey_count": len(passkeys)})
+        keys = await passkeys.list_for(target.id)
+        target = OfficerView(**{**target.__dict__, "passkey_count": len(keys)})
         fields = fields or {"name": target.name, "role": target.role,
                             "checkpoint": str(target.checkpoint_id or ""),
                             "region": target.region_code or ""}
         return render(request, "admin_officers.html", {
             "view": "detail",
             "target": target,
-            "passkeys": passkeys,
+            "passkeys": keys,
             "open_link": await enrollments.open_enrollment(target.id),
             "fields": fields,
             "picker": picker or await picker_for(None, target.region_code),
