@@ -101,14 +101,12 @@ class _PersistentTransaction(SQLiteTransaction):
         if self._parent is not None:
             return self._parent
         engine: PersistentSQLiteEngine = self.engine  # type: ignore[assignment]
-        await engine.writer_lock.acquire()
+        self._owned = engine._writing()  # the writer's locks, held until __aexit__
+        self.connection = await self._owned.__aenter__()
         try:
-            self.connection = await engine.writer()
-            await engine.file_lock.acquire()
             await self.begin()
-        except BaseException:
-            engine.file_lock.release()
-            engine.writer_lock.release()
+        except BaseException as error:
+            await self._owned.__aexit__(type(error), error, error.__traceback__)
             raise
         self.context = engine.current_transaction.set(self)
         return self
@@ -134,8 +132,7 @@ class _PersistentTransaction(SQLiteTransaction):
                     raise
         finally:
             engine.current_transaction.reset(self.context)
-            engine.file_lock.release()
-            engine.writer_lock.release()
+            await self._owned.__aexit__(None, None, None)
         return exception is None
 
 

@@ -147,13 +147,16 @@ def render(
     template_name: str,
     context: dict[str, Any] | None = None,
     *,
-    block: str | None = None,
+    block: str | tuple[str, ...] | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
+    """The page, or for htmx its ``block`` (or several blocks, one after the other)."""
     env: Environment = request.app.state.templates[i18n.current_language.get()]
     full_context = {**base_context(request), **(context or {})}
-    if block is not None and is_htmx(request):
+    if isinstance(block, tuple) and is_htmx(request):
+        html = jinja2_fragments.render_blocks(env, template_name, block, full_context)
+    elif block is not None and is_htmx(request):
         html = jinja2_fragments.render_block(env, template_name, block, full_context)
     else:
         html = env.get_template(template_name).render(full_context)

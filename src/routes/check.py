@@ -2,7 +2,8 @@
 "Ghi nhận đã kiểm tra". The rules live in checks.py; this only reads forms and renders.
 
 The scanned or typed text always travels in a POST body, never in a URL (it may be an ID
-number or a QR token). Both pages share the ``check`` block of check.html as the fragment.
+number or a QR token). Both pages answer a lookup with the result and field blocks of
+check.html.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from khaibao import checks, i18n
 from khaibao.errors import InputError
 from khaibao.routes.officer_session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 from khaibao.web import is_htmx, render
+
+# What a lookup swaps (check.html): the result, and the field for its error.
+LOOKUP_BLOCKS = ("check_result", "check_field")
 
 
 def _message(error) -> str:
@@ -60,7 +64,7 @@ class CheckController(Controller):
             result = await checks.check(text, officer, settings)
         except checks.RateLimited as limited:
             context["limit_error"] = _message(limited.error)
-            return render(request, template, context, block="check", status_code=429,
+            return render(request, template, context, block=LOOKUP_BLOCKS, status_code=429,
                           headers={"Retry-After": str(limited.retry_after)})
         context["result"] = result
         status = 200
@@ -70,7 +74,7 @@ class CheckController(Controller):
         elif result.person is not None:
             context["pass_ref"] = checks.pass_reference(officer.id, result.person.id,
                                                         settings.secret_key)
-        return render(request, template, context, block="check", status_code=status)
+        return render(request, template, context, block=LOOKUP_BLOCKS, status_code=status)
 
     @post("/ghi-nhan", name="check.record_pass")
     async def record_pass(self, request: Request, officer: CurrentOfficer) -> Response:

@@ -65,7 +65,9 @@ async def test_each_input_kind(client, database, person):
     assert "Khai báo y tế toàn dân" in found.text
     assert "Khai báo đến Thừa Thiên Huế" in found.text
     assert "Tự khai báo" in found.text
-    assert "<html" not in found.text  # a fragment for htmx
+    assert "<html" not in found.text  # a fragment for htmx: the two parts it swaps
+    assert found.text.lstrip().startswith('<div id="ket-qua"') and 'id="q-field"' in found.text
+    assert "<form" not in found.text.split('id="ghi-nhan"')[0]  # not the lookup form again
     by_id = await lookup(client, number)
     assert "Phan Văn Đức" in by_id.text and view.token not in by_id.text
     chip = await lookup(client, f"{number}||Phan Văn Đạt|01011985|Nam|Huế|01012021")
