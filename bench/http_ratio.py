@@ -2,15 +2,17 @@
 
     .venv/bin/python bench/http_ratio.py [--duration 10] [--connections 64] [--workers 1]
         [--database-url postgresql://postgres@127.0.0.1:5432/khaibao_bench | sqlite:///x]
-        [--only scan,checkin] [--open-loop 1000]
+        [--only scan,checkin] [--rounds 5] [--open-loop 1000]
 
 Starts ``khaibao serve`` on a fresh SQLite file (or the given database: a PostgreSQL one, or
 one filled by bench/gen_data.py), loads it with wrk (Debian package ``wrk``) and prints
 requests/s, p50/p95/p99 and each endpoint's ratio to ``/ping`` (no database): the officer's
 scan (POST a QR token → result fragment; 500 different persons in turn when the database
 has them), a venue check-in, a health declaration submit, the citizen's /qr page (cached
-SVG). ``--open-loop RATE`` then offers the scan at a fixed rate (bench/open_loop.py) and
-prints its latency percentiles. Not part of the test suite.
+SVG). ``--rounds N`` repeats the set on the same server and prints the median ratio and
+its range (this machine's load moves from minute to minute). ``--open-loop RATE`` then
+offers the scan at a fixed rate (bench/open_loop.py) and prints its latency percentiles.
+Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -141,6 +144,9 @@ def main() -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--only", default="", help="comma-separated: scan, checkin, declare, "
                         "qr, healthz (the ceiling always runs)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the whole set N times on the same server; print each "
+                        "round and the median ratio with its range")
     parser.add_argument("--open-loop", type=int, default=0, metavar="RATE",
                         help="then offer the scan at RATE requests/s (bench/open_loop.py)")
     parser.add_argument("--profile", default="", metavar="FILE",
@@ -187,14 +193,12 @@ def main() -> int:
                  "--rate", "200", "-o", args.profile, "--pid", str(server.pid)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wrk(base + "/ping", 2, args.connections)  # warm up
-        results = [(name, wrk(base + path, args.duration, args.connections,
-                              check_script if method == "POST" else None))
-                   for name, method, path in ENDPOINTS if wanted(name)]
-        for name, prepare in SCENARIOS:
-            if wanted(name):
-                path, script = prepare(env, directory, base)
-                results.append((name, wrk(base + path, args.duration, args.connections,
-                                          script)))
+        runs = [(name, path, check_script if method == "POST" else None)
+                for name, method, path in ENDPOINTS if wanted(name)]
+        runs += [(name, *prepare(env, directory, base))
+                 for name, prepare in SCENARIOS if wanted(name)]
+        rounds = [[(name, wrk(base + path, args.duration, args.connections, script))
+                   for name, path, script in runs] for _ in range(args.rounds)]
         if args.open_loop:
             open_loop = subprocess.run(
                 [sys.executable, str(Path(__file__).with_name("open_loop.py")),
@@ -210,19 +214,35 @@ def main() -> int:
             server.wait(timeout=30)  # closing a big SQLite file checkpoints its WAL
         except subprocess.TimeoutExpired:
             server.kill()
-    ceiling = results[0][1]["rps"]
     engine = "SQLite" if env["KHAIBAO_DATABASE_URL"].startswith("sqlite") else "PostgreSQL"
     print(f"\n{engine}, {args.workers} worker(s), {args.connections} connections, "
           f"{args.duration}s each, {os.cpu_count()} cores")
+    for number, results in enumerate(rounds, 1):
+        if len(rounds) > 1:
+            print(f"round {number}")
+        _print_round(results)
+    if len(rounds) > 1:  # the machine's load moves: the median of the rounds, and its spread
+        print(f"\nmedian of {len(rounds)} rounds (each ratio is to its own round's ceiling)")
+        print(f"{'endpoint':24} {'req/s':>9} {'ratio':>6}  ratio range")
+        for index, (name, _r) in enumerate(rounds[0]):
+            rps = [results[index][1]["rps"] for results in rounds]
+            ratios = sorted(results[index][1]["rps"] / results[0][1]["rps"]
+                            for results in rounds)
+            print(f"{name:24} {statistics.median(rps):9.0f} {statistics.median(ratios):6.2f}"
+                  f"  {ratios[0]:.2f}–{ratios[-1]:.2f}")
+    if open_loop:
+        print(open_loop.strip())
+    return 0
+
+
+def _print_round(results: list[tuple[str, dict]]) -> None:
+    ceiling = results[0][1]["rps"]
     print(f"{'endpoint':24} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ratio':>6}")
     for name, r in results:
         print(f"{name:24} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} {r['p99']:8.2f} "
               f"{r['rps'] / ceiling:6.2f}"
               + (f"  ({r['errors']:.0f} non-2xx/3xx)" if r["errors"] else "")
               + (f"  ({r['socket_errors']})" if r["socket_errors"] else ""))
-    if open_loop:
-        print(open_loop.strip())
-    return 0
 
 
 # Makes, in the server's database, a venue and CHECKIN_ACCOUNTS citizen phones, each with a
