@@ -18,6 +18,7 @@ from khaibao.errors import InputError
 PUBLIC_PATHS = ("/kbyt", "/khaibao")
 
 _MESSAGES = {
+    "scan.empty": ("Hãy nhập hoặc quét mã QR điểm đến.", "Type or scan the venue's QR code."),
     "scan.foreign": ("Mã QR này không phải của hệ thống Khai Báo.",
                      "This QR code does not belong to the Khai Báo system."),
     "scan.personal": ("Đây là mã QR cá nhân, không phải mã điểm đến.",
@@ -63,6 +64,8 @@ async def resolve(text: str | None, settings) -> Outcome:
     """Where a citizen's scan leads: a local path, or the reason it leads nowhere."""
     ours = origin_of(settings.base_url)
     raw = (text or "").strip()
+    if not raw:
+        return Outcome(error=error("scan.empty"))
     scan = scans.classify_scan(raw, settings.secret_key)
     is_url = raw.lower().startswith(("http://", "https://"))
     url_origin = origin_of(raw) if is_url else None

@@ -30,7 +30,8 @@ DEMO_CHECKPOINT_OFFICER = "Cán bộ chốt Demo"
 # Provinces the bulk arrivals come from (Hà Nội, Đà Nẵng, TP HCM, Quảng Trị, …).
 DEMO_ORIGIN_PROVINCES = (1, 48, 79, 45, 44, 52, 31, 92)
 
-# (phone, [(name, id type, id number, birth year, sex, ward code)], days ago declared, symptoms)
+# (phone, [(name, id type, id number, birth year, sex, ward name)], days ago declared,
+#  symptoms declared in the family's latest declaration — recent enough to show red at a check)
 DEMO_FAMILIES = [
     ("0905000001", [("Nguyễn Văn An", "cccd", "046090001234", 1990, "male", "Thuận An"),
                     ("Trần Thị Bình", "cccd", "046192004321", 1992, "female", "Thuận An"),
@@ -169,9 +170,10 @@ async def seed(settings: Settings) -> str:
                 "region": await _ward(ward) or "", "address_detail": "", "bhyt": "",
             }))
         person_ids: list[int] = []
+        latest = min(days_ago)
         for index, day in enumerate(sorted(days_ago, reverse=True)):
             health = declarations.HealthData(
-                places_visited="Thành phố Huế", symptoms=symptoms if day == 0 else (),
+                places_visited="Thành phố Huế", symptoms=symptoms if day == latest else (),
                 exposures=(), pledge=True,
             )
             submission = await declarations.submit(

@@ -8,11 +8,9 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import Any
 
-from babel import Locale
-
+from khaibao import countries
 from khaibao.errors import InputError
 from khaibao.identity import (
     Bhyt,
@@ -28,7 +26,6 @@ from khaibao.identity import (
 PERSON_FIELDS = ("full_name", "id_type", "id_number", "birth_year", "sex", "nationality",
                  "region", "address_detail", "bhyt")
 MAX_ADDRESS_LENGTH = 200
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
 _REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _MESSAGES = {
     "id_type.required": ("Hãy chọn loại giấy tờ tùy thân.", "Please choose the type of ID."),
@@ -79,12 +76,6 @@ class PersonData:
     bhyt: Bhyt | None = None
 
 
-@cache
-def _countries() -> frozenset[str]:
-    return frozenset(c for c in Locale("vi").territories
-                     if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES)
-
-
 def _choice(raw: str, kind: type[IdType] | type[Sex], code: str) -> Any:
     if not raw:
         raise error(f"{code}.required")
@@ -104,7 +95,7 @@ def _birth_year(raw: str, today: date | None) -> int:
 
 def _nationality(raw: str) -> str:
     code = raw.upper() or "VN"
-    if code not in _countries():
+    if not countries.is_country(code):
         raise error("nationality.invalid")
     return code
 

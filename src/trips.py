@@ -9,13 +9,10 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-
-from khaibao import phones
+from khaibao import countries, phones
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors
@@ -39,7 +36,6 @@ ARRIVAL_MAX_PAST_DAYS = 30
 ARRIVAL_MAX_AHEAD_DAYS = 60
 WARD_KINDS = frozenset({"ward", "village", "residential_group", "point"})
 TRANSPORT_LABELS = dict(TRANSPORTS)
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
 _REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _VEHICLE = re.compile(r"[A-Z0-9./ -]{2,20}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -47,8 +43,8 @@ _LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)
 _MESSAGES = {
     "origin_country.invalid": ("Nơi đi phải là một quốc gia trong danh sách.",
                                "The country of departure must be one from the list."),
-    "origin_region.required": ("Hãy chọn nơi đi đến cấp phường/xã.",
-                               "Please choose where you come from, down to the ward."),
+    "origin_region.required": ("Hãy chọn nơi đi (ít nhất đến cấp phường/xã).",
+                               "Please choose where you come from (at least down to the ward)."),
     "region.invalid": ("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách.",
                        "This area is not valid. Please choose it from the list."),
     "region.unknown": ("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách.",
@@ -86,8 +82,9 @@ _MESSAGES = {
                            "The checkpoint is not valid. Please choose it from the list."),
     "checkpoint.unknown": ("Không tìm thấy chốt kiểm soát đã chọn. Hãy chọn lại.",
                            "The chosen checkpoint does not exist. Please choose again."),
-    "destination.required": ("Hãy chọn nơi đến đến cấp phường/xã.",
-                             "Please choose where you are going, down to the ward."),
+    "destination.required": ("Hãy chọn nơi đến (ít nhất đến cấp phường/xã).",
+                             "Please choose where you are going (at least down to the "
+                             "ward)."),
     "arrival.no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
                           "Choose or add at least one person to declare for."),
     "arrival.person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải "
@@ -129,15 +126,10 @@ class TripData:
     contact_phone: str = ""  # E.164 or ""
 
 
-@cache
-def _countries() -> frozenset[str]:
-    return frozenset(c for c in Locale("vi").territories
-                     if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES)
-
-
 def country_name(code: str) -> str:
-    """The country's Vietnamese name ("Nhật Bản" for JP); the code when unknown."""
-    return Locale("vi").territories.get(code, code)
+    """The country's Vietnamese name ("Nhật Bản" for JP; also for a code no longer offered);
+    the code when unknown."""
+    return countries.name(code)
 
 
 def _values(fields: Mapping[str, Any], name: str) -> list[str]:
@@ -187,7 +179,7 @@ def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
 
     # where from
     origin_country = get("origin_country").upper() or "VN"
-    if origin_country not in _countries():
+    if not countries.is_country(origin_country):
         errors["origin_country"] = trip_error("origin_country.invalid")
     origin_region: str | None = None
     if origin_country == "VN":

@@ -22,20 +22,24 @@ from khaibao.routes.person_form import (
 from khaibao.web import LOCAL_TIMEZONE, redirect, render
 
 PASSED_PICKERS = 3
+ORIGIN_LEVELS = ("province", "ward", "village")
 TRIP_FIELDS = ("origin_country", "origin_detail", "departure_date", "arrival_at", "transport",
                "vehicle_number", "checkpoint", "destination_detail", "purpose", "contact_phone")
 
 
 async def _pickers(settings, form: FormMultiDict | None) -> dict[str, Any]:
-    """The region pickers of the trip: origin, places passed through, destination."""
+    """The region pickers of the trip: origin, places passed through, destination. The origin
+    and the destination go down to the village or residential group (thôn / tổ dân phố)
+    where the ward has them: quarantine policies may target a single village."""
     async def read(name: str, **options: Any):
         if form is None:
             return await region_picker.picker(**options)
         return await region_picker.picker_from_form(form, name, **options)
 
+    origin = {"levels": ORIGIN_LEVELS}
     destination = {"root_code": settings.province_code, "levels": ("ward", "village")}
     return {
-        "origin": await read("origin_region"),
+        "origin": await read("origin_region", **origin),
         "passed": [await read(f"passed{i}_region") for i in range(PASSED_PICKERS)],
         "destination": await read("destination_region", **destination),
     }

@@ -6,13 +6,11 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
-from babel import Locale
 from litestar.datastructures import FormMultiDict
 
-from khaibao import i18n, people, region_picker
+from khaibao import countries, i18n, people, region_picker
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
@@ -22,15 +20,6 @@ PERSON_FIELD = re.compile(r"^p(\d{1,2})_([a-z_]+)$")  # p0_full_name, p1_region_
 ID_TYPES = [("cccd", N_("Căn cước công dân (CCCD)")), ("cmnd", N_("Chứng minh nhân dân (CMND)")),
             ("passport", N_("Hộ chiếu")), ("none", N_("Chưa có giấy tờ (trẻ em)"))]
 SEXES = [("male", N_("Nam")), ("female", N_("Nữ"))]
-
-
-@cache
-def nationalities(language: str) -> list[tuple[str, str]]:
-    """Countries by ISO code, Việt Nam first, names in the page's language."""
-    territories = Locale.parse(language).territories
-    names = sorted(((code, name) for code, name in territories.items()
-                    if len(code) == 2 and code.isalpha() and code != "ZZ"), key=lambda x: x[1])
-    return [("VN", territories["VN"]), *[item for item in names if item[0] != "VN"]]
 
 
 def message(error: InputError) -> str:
@@ -71,7 +60,7 @@ def person_choices() -> dict[str, Any]:
     return {
         "id_types": [(code, _(label)) for code, label in ID_TYPES],
         "sexes": [(code, _(label)) for code, label in SEXES],
-        "nationalities": nationalities(i18n.current_language.get()),
+        "nationalities": countries.choices(i18n.current_language.get()),
     }
 
 
