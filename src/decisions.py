@@ -15,8 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from khaibao.db import aware
-from khaibao.i18n import N_
-from khaibao.i18n import gettext as _
+from khaibao.i18n import N_, catalog, current_language
 from khaibao.policies import (
     DEFAULT_LOOKBACK_DAYS,
     LOCAL_TZ,
@@ -53,9 +52,19 @@ class Decision:
     policy: PolicyView | None
     matched_place: Place | None
     reasons: list[str] = field(default_factory=list)
+    others: int = 0  # further policies that apply but are milder or less specific
 
     def describe(self, lang: str = "vi") -> str:
         return describe_measure(self.measure, self.days, self.custom_text, lang)
+
+    def reasons_in(self, lang: str) -> list[str]:
+        """The reasons in ``lang`` (``reasons`` holds them in the language of the request
+        that asked for the decision)."""
+        if self.policy is not None and self.matched_place is not None:
+            return _reasons(self.policy, self.matched_place, self.others, lang)
+        if self.measure == "none":
+            return [_text(lang, _NO_POLICY)]
+        return list(self.reasons)
 
     @property
     def colour(self) -> str:
@@ -68,6 +77,20 @@ class Decision:
 
 
 _NO_POLICY = N_("Không có chính sách cách ly áp dụng cho nơi đi")
+_APPLIES = N_("Áp dụng: %(measure)s — chính sách cho %(target)s.")
+_REFERENCE = N_("Căn cứ: %(reference)s.")
+_PLACE = N_("Nơi đã đến: %(place)s (lúc %(when)s).")
+_IN_FORCE_FROM = N_("Chính sách có hiệu lực từ %(start)s.")
+_IN_FORCE_BETWEEN = N_("Chính sách có hiệu lực từ %(start)s đến %(end)s.")
+_OTHERS = N_("Còn %(num)d chính sách khác áp dụng nhưng nhẹ hơn hoặc ít cụ thể hơn.")
+
+
+def _text(lang: str, message: str, **values: object) -> str:
+    """``message`` in ``lang`` (Vietnamese is the source text), with ``values`` filled in."""
+    translated = catalog(lang).get(message) or message
+    if isinstance(translated, tuple):
+        translated = translated[0]
+    return translated % values if values else translated
 
 
 # Only what ranking needs (and the window, when moments differ: the dates cost to read).
@@ -86,23 +109,20 @@ def _winner_key(row: Mapping[str, Any]) -> tuple:
             row["custom_text"] or "", row["policy_key"])
 
 
-def _reasons(policy: PolicyView, place: Place, others: int) -> list[str]:
-    reasons = [_("Áp dụng: %(measure)s — chính sách cho %(target)s.",
-                 measure=policy.describe(), target=policy.target_label)]
+def _reasons(policy: PolicyView, place: Place, others: int, lang: str) -> list[str]:
+    """Why ``policy`` applies, in ``lang`` — the measure too (``policy.describe(lang)``)."""
+    reasons = [_text(lang, _APPLIES, measure=policy.describe(lang), target=policy.target_label)]
     if policy.legal_reference:
-        reasons.append(_("Căn cứ: %(reference)s.", reference=policy.legal_reference))
-    reasons.append(_("Nơi đã đến: %(place)s (lúc %(when)s).",
-                     place=place.label or place.region_code, when=local_text(place.at)))
+        reasons.append(_text(lang, _REFERENCE, reference=policy.legal_reference))
+    reasons.append(_text(lang, _PLACE, place=place.label or place.region_code,
+                         when=local_text(place.at)))
     if policy.effective_to is None:
-        reasons.append(_("Chính sách có hiệu lực từ %(start)s.",
-                         start=local_text(policy.effective_from)))
+        reasons.append(_text(lang, _IN_FORCE_FROM, start=local_text(policy.effective_from)))
     else:
-        reasons.append(_("Chính sách có hiệu lực từ %(start)s đến %(end)s.",
-                         start=local_text(policy.effective_from),
-                         end=local_text(policy.effective_to)))
+        reasons.append(_text(lang, _IN_FORCE_BETWEEN, start=local_text(policy.effective_from),
+                             end=local_text(policy.effective_to)))
     if others:
-        reasons.append(_("Còn %(num)d chính sách khác áp dụng nhưng nhẹ hơn hoặc ít cụ thể hơn.",
-                         num=others))
+        reasons.append(_text(lang, _OTHERS, num=others))
     return reasons
 
 
@@ -146,13 +166,14 @@ async def decide_many(cases: Sequence[tuple[Sequence[Place], datetime]], *,
                            "effective_to": aware(row["effective_to"])}
                 by_path.setdefault(row["target_path"], []).append(row)
     versions: dict[int, PolicyView] = {}
+    lang = current_language.get()
     decisions = []
     for recent, paths, at in counted:
         rows = [row for path in paths for row in by_path.get(path, ())
                 if one_moment or (row["effective_from"] <= at and (
                     row["effective_to"] is None or row["effective_to"] > at))]
         if not rows:
-            decisions.append(Decision("none", None, "", None, None, [_(_NO_POLICY)]))
+            decisions.append(Decision("none", None, "", None, None, [_text(lang, _NO_POLICY)]))
             continue
         best = min(rows, key=_winner_key)
         target = best["target_path"]
@@ -161,8 +182,9 @@ async def decide_many(cases: Sequence[tuple[Sequence[Place], datetime]], *,
         if best["id"] not in versions:
             versions[best["id"]] = await get_version(best["id"])
         policy = versions[best["id"]]
+        others = len(rows) - 1
         decisions.append(Decision(policy.measure, policy.days, policy.custom_text, policy,
-                                  matched, _reasons(policy, matched, len(rows) - 1)))
+                                  matched, _reasons(policy, matched, others, lang), others))
     return decisions
 
 

@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 from litestar.response import Stream
 
-from khaibao import audit, exports, i18n, local_arrivals, region_picker, regions
+from khaibao import audit, exports, local_arrivals, region_picker, regions
 from khaibao.i18n import gettext as _
 from khaibao.local_arrivals import ArrivalFilter
 from khaibao.officers import OfficerView
@@ -28,6 +28,7 @@ CSV_HEADER = (
     "Thời gian đến", "Nơi đến (phường/xã, thôn)", "Địa chỉ nơi đến", "Phương tiện",
     "Biển số / số hiệu", "Chốt kiểm soát", "Mục đích", "Kết quả", "Lý do",
 )
+CSV_LANGUAGE = "vi"  # the language of CSV_HEADER, and so of every cell under it
 
 
 class ScopeRefused(Exception):
@@ -143,14 +144,16 @@ class LocalArrivalsController(Controller):
 
 
 def _csv_row(arrival: local_arrivals.LocalArrival) -> list[str]:
+    """One arrival, in the language of ``CSV_HEADER`` (Vietnamese, as every export is,
+    whatever the language of the page it was asked from)."""
     decision = arrival.decision
     return [
         arrival.person_name, arrival.id_masked, arrival.origin_label,
         "; ".join(label for label in arrival.passed_labels if label),
         arrival.departure_date.strftime("%d/%m/%Y"),
         arrival.arrival_at.astimezone(local_arrivals.LOCAL_TIMEZONE).strftime("%d/%m/%Y %H:%M"),
-        arrival.destination_label, arrival.destination_detail, _(arrival.transport_label),
+        arrival.destination_label, arrival.destination_detail, arrival.transport_label,
         arrival.vehicle_number, arrival.checkpoint_name, arrival.purpose,
-        decision.describe(i18n.current_language.get()),
-        " ".join(decision.reasons),
+        decision.describe(CSV_LANGUAGE),
+        " ".join(decision.reasons_in(CSV_LANGUAGE)),
     ]

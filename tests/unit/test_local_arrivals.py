@@ -30,14 +30,6 @@ async def area(database):
             "settings": database}
 
 
-@pytest.fixture
-async def made():
-    keys: list[int] = []
-    yield keys
-    for key in keys:
-        await policies.delete(key)
-
-
 async def arrive(area, ward, at: datetime, *, origin=None, name="Lê Văn Tám",
                  detail="5 Lê Lợi") -> int:
     settings = area["settings"]

@@ -26,15 +26,6 @@ async def wards(database) -> list[regions.RegionView]:
     return await regions.children(HUE)
 
 
-@pytest.fixture
-async def made():
-    """Policy keys a test creates; every version is deleted afterwards."""
-    keys: list[int] = []
-    yield keys
-    for key in keys:
-        await policies.delete(key)
-
-
 def data(target: str, measure: str, days: int | None = 14, *, text: str = "",
          starts: datetime = NOW - timedelta(days=1), ends: datetime | None = None,
          reference: str = "") -> PolicyInput:

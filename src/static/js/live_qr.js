@@ -136,6 +136,8 @@
     if (shown[entry.person_id] === step) return Promise.resolve();
     return liveToken(entry.key, entry.reference, step).then(function (token) {
       draw(box.querySelector("canvas"), token);
+      var code = box.querySelector("[data-live-code]");
+      if (code) code.textContent = token.match(/.{1,4}/g).join(" ");  // as printed under the static QR
       shown[entry.person_id] = step;
       box.hidden = false;
       var card = box.closest(".qr-card");
