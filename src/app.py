@@ -17,6 +17,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from khaibao import db, i18n, rate_limits, retention
 from khaibao.routes.admin_checkpoints import CheckpointsAdminController
+from khaibao.routes.admin_home import AdminHomeController
 from khaibao.routes.admin_officers import OfficersAdminController
 from khaibao.routes.admin_policies import PolicyAdminController
 from khaibao.routes.admin_regions import InsuranceAdminController, RegionsAdminController
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             TracingController,
             RetentionController,
             DashboardController,
+            AdminHomeController,
             ExportsAdminController,
             ApiKeysAdminController,
             AuditViewerController,

@@ -3,6 +3,9 @@
 ``arrivals.checkpoints()`` is what citizens and officers choose from (the active ones); this
 module is the admin side, with validation errors per field and an audit entry per change.
 A checkpoint is never deleted: arrival declarations and recorded passes point at it.
+Names are unique (ignoring case and repeated spaces, not diacritics: "Ga Huế" and "Ga Hué" are
+different places), paused checkpoints included, so no two options in the citizens', kiosks'
+and officers' checkpoint lists look the same.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from khaibao import audit
+from khaibao import audit, db
+from khaibao.collation import name_key
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
 from khaibao.tables import Checkpoint, Region
@@ -28,7 +32,10 @@ _MESSAGES = {
     "checkpoint.place_length": ("Địa điểm dài tối đa 200 ký tự.",
                                 "The place can be at most 200 characters long."),
     "checkpoint.region_unknown": ("Không tìm thấy địa bàn này.", "This area was not found."),
+    "checkpoint.name_taken": ("Đã có chốt kiểm soát tên này.",
+                              "There is already a checkpoint with this name."),
 }
+NAMES_LOCK = "checkpoint.names"
 
 
 def error(code: str) -> InputError:
@@ -68,6 +75,12 @@ def _clean(raw: str | None) -> str:
     return " ".join(unicodedata.normalize("NFC", raw or "").split())
 
 
+async def _name_taken(name: str, *, other_than: int | None = None) -> bool:
+    query = Checkpoint.select(Checkpoint.id, Checkpoint.name)
+    key = name_key(name)
+    return any(name_key(row["name"]) == key and row["id"] != other_than for row in await query)
+
+
 async def list_all() -> list[CheckpointAdminView]:
     """Every checkpoint, active ones first, by name."""
     views = [_view(row) for row in await Checkpoint.select(*_COLUMNS)]
@@ -79,13 +92,19 @@ async def get(checkpoint_id: int) -> CheckpointAdminView | None:
     return _view(row) if row else None
 
 
-async def _checked(name: str, region_code: str | None, place: str) -> dict[str, Any]:
+async def _checked(name: str, region_code: str | None, place: str, *,
+                   checkpoint_id: int | None = None) -> dict[str, Any]:
+    """The values to store, or FormErrors naming every bad field. Run inside the write
+    transaction that stores them, after ``db.lock(NAMES_LOCK)``: the name check then holds
+    against a concurrent add or rename."""
     errors: dict[str, InputError] = {}
     name, place = _clean(name), _clean(place)
     if not name:
         errors["name"] = error("checkpoint.name_required")
     elif len(name) > MAX_NAME:
         errors["name"] = error("checkpoint.name_length")
+    elif await _name_taken(name, other_than=checkpoint_id):
+        errors["name"] = error("checkpoint.name_taken")
     if len(place) > MAX_PLACE:
         errors["place"] = error("checkpoint.place_length")
     region_id = None
@@ -103,10 +122,12 @@ async def _checked(name: str, region_code: str | None, place: str) -> dict[str, 
 async def create(name: str, *, region_code: str | None = None, place: str = "",
                  by: int | None = None, now: datetime | None = None) -> CheckpointAdminView:
     """A new, active checkpoint; ``FormErrors`` naming every bad field."""
-    values = await _checked(name, region_code, place)
-    rows = await Checkpoint.insert(Checkpoint(
-        **values, active=True, created_at=now or datetime.now(UTC),
-    )).returning(Checkpoint.id)
+    async with db.write_transaction():
+        await db.lock(NAMES_LOCK)
+        values = await _checked(name, region_code, place)
+        rows = await Checkpoint.insert(Checkpoint(
+            **values, active=True, created_at=now or datetime.now(UTC),
+        )).returning(Checkpoint.id)
     checkpoint_id = rows[0]["id"]
     await audit.record("checkpoint.create", actor_kind="officer" if by else "system",
                        actor_id=by, detail={"checkpoint": checkpoint_id}, now=now)
@@ -117,8 +138,10 @@ async def update(checkpoint_id: int, name: str, *, region_code: str | None = Non
                  place: str = "", by: int | None = None) -> CheckpointAdminView:
     if not await Checkpoint.exists().where(Checkpoint.id == checkpoint_id):
         raise CheckpointNotFound(checkpoint_id)
-    values = await _checked(name, region_code, place)
-    await Checkpoint.update(values).where(Checkpoint.id == checkpoint_id)
+    async with db.write_transaction():
+        await db.lock(NAMES_LOCK)
+        values = await _checked(name, region_code, place, checkpoint_id=checkpoint_id)
+        await Checkpoint.update(values).where(Checkpoint.id == checkpoint_id)
     await audit.record("checkpoint.update", actor_kind="officer" if by else "system",
                        actor_id=by, detail={"checkpoint": checkpoint_id})
     return await get(checkpoint_id)  # type: ignore[return-value]

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from khaibao import charts
 from khaibao.dashboards import FOREIGN, Board
+from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
 
 _ids = itertools.count(1)
@@ -150,7 +151,7 @@ def origins_chart(board: Board) -> dict[str, Any]:
                                        value_header=_("Người đến"))}
 
 
-COLOUR_LABELS = {"green": "Xanh", "yellow": "Vàng", "red": "Đỏ"}
+COLOUR_LABELS = {"green": N_("Xanh"), "yellow": N_("Vàng"), "red": N_("Đỏ")}
 
 
 def scans_chart(board: Board) -> dict[str, Any]:

@@ -20,6 +20,7 @@ see which engine runs underneath.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -154,6 +155,17 @@ def for_update(query):
     """Lock the selected rows until the transaction ends. Use inside ``write_transaction()``:
     PostgreSQL needs ``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already holds the lock."""
     return query if is_sqlite() else query.lock_rows()
+
+
+async def lock(name: str) -> None:
+    """Inside ``write_transaction()``: wait until no other transaction holds the lock
+    ``name``, and hold it until this one ends — so "check that no row exists, then insert"
+    runs one at a time where no row can be locked. SQLite's ``BEGIN IMMEDIATE`` already lets
+    one writer in at a time; PostgreSQL takes an advisory transaction lock."""
+    if is_sqlite():
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    await execute("SELECT pg_advisory_xact_lock({})", key)
 
 
 async def ping() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 BOM = "\ufeff"
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CONTENT_TYPE = "text/csv; charset=utf-8"
+CONTENT_TYPE = "text/csv"  # the response adds "; charset=utf-8" (its encoding) to text/ types
 FLUSH_ROWS = 200  # rows encoded per chunk sent
 
 

@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "api_keys": frozenset({ADMIN}),  # keys of the read-only API for national systems
     "audit": frozenset({ADMIN}),  # the audit log viewer
     "regions": frozenset({ADMIN}),  # the region tree: import, rename, merge; BHYT import
+    "admin_home": frozenset({ADMIN}),  # /quan-tri, which leads to the dashboard
 }
 
 SESSION_LIFETIME = timedelta(hours=12)

@@ -34,7 +34,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from khaibao import audit, enrollments, officers, sessions
+from khaibao import audit, db, enrollments, officers, sessions
+from khaibao.collation import name_key
 from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
@@ -73,6 +74,9 @@ _MESSAGES = {
                               "This passkey is already registered."),
     "passkey.name_length": ("Tên passkey dài từ 1 đến 60 ký tự.",
                             "A passkey name is 1 to 60 characters long."),
+    "passkey.name_taken": ("Bạn đã có passkey tên này. Hãy đặt tên khác để phân biệt.",
+                           "You already have a passkey with this name. Choose another name "
+                           "to tell them apart."),
     "passkey.not_found": ("Không tìm thấy passkey này.", "This passkey was not found."),
     "passkey.last": (
         "Không thể thu hồi passkey cuối cùng: bạn sẽ không đăng nhập được nữa. "
@@ -157,6 +161,35 @@ def _clean_name(raw: str | None, now: datetime | None = None) -> str:
     if len(name) > NAME_MAX:
         raise error("passkey.name_length")
     return name
+
+
+async def _names(officer_id: int) -> set[str]:
+    """The name keys of the officer's passkeys."""
+    rows = await Passkey.select(Passkey.name).where(Passkey.officer == officer_id)
+    return {name_key(row["name"]) for row in rows}
+
+
+def numbered(name: str, taken: set[str]) -> str:
+    """``name``, or "name (2)", "name (3)", … — the first that is not taken."""
+    number, candidate = 1, name
+    while name_key(candidate) in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = name[:NAME_MAX - len(suffix)].rstrip() + suffix
+    return candidate
+
+
+async def suggested_name(officer_id: int, now: datetime | None = None) -> str:
+    """The name offered for a new passkey: today's date, numbered when already used."""
+    return numbered(default_name(now), await _names(officer_id))
+
+
+async def check_new_name(officer_id: int, raw: str | None) -> None:
+    """Before a registration ceremony: InputError when the typed name is too long or another
+    of the officer's passkeys has it (an empty name is given one automatically)."""
+    name = _clean_name(raw) if (raw or "").strip() else ""
+    if name and name_key(name) in await _names(officer_id):
+        raise error("passkey.name_taken")
 
 
 # --- challenges --------------------------------------------------------------------------------
@@ -254,11 +287,16 @@ async def finish_registration(settings, officer: OfficerView, credential: dict[s
         raise error("passkey.link_invalid")
     raw_transports = credential.get("response", {}).get("transports") or []
     transports = ",".join(t for t in raw_transports if isinstance(t, str))[:100]
-    rows = await Passkey.insert(Passkey(
-        officer=officer.id, credential_id=credential_id,
-        public_key=b64url(verified.credential_public_key), sign_count=verified.sign_count,
-        transports=transports, name=passkey_name, created_at=now,
-    )).returning(Passkey.id)
+    async with db.write_transaction():
+        # The typed name was checked before the ceremony (check_new_name); the device has
+        # made the credential by now, so a name taken meanwhile gets a number, not a refusal.
+        await db.lock(_names_lock(officer.id))
+        passkey_name = numbered(passkey_name, await _names(officer.id))
+        rows = await Passkey.insert(Passkey(
+            officer=officer.id, credential_id=credential_id,
+            public_key=b64url(verified.credential_public_key), sign_count=verified.sign_count,
+            transports=transports, name=passkey_name, created_at=now,
+        )).returning(Passkey.id)
     await audit.record("passkey.add", actor_kind="officer", actor_id=officer.id,
                        detail={"passkey": rows[0]["id"],
                                "via": "enrollment" if enrollment_link_id else "signed_in"},
@@ -286,11 +324,6 @@ async def complete_enrollment(settings, raw_token: str, credential: dict[str, An
     await audit.record("officer.sign_in", actor_kind="officer", actor_id=enrollment.officer.id,
                        detail={"via": "enrollment"}, now=now)
     return enrollment.officer
-
-
-def landing_path(officer: OfficerView) -> str:
-    """Where an officer goes after signing in when no page was asked for."""
-    return "/kiemtra" if officer.may("check") else "/can-bo/passkey"
 
 
 # --- sign-in -----------------------------------------------------------------------------------
@@ -377,14 +410,25 @@ async def get_for(officer_id: int, passkey_id: int) -> PasskeyView:
     raise error("passkey.not_found")
 
 
+def _names_lock(officer_id: int) -> str:
+    return f"passkey.names.{officer_id}"
+
+
 async def rename(officer_id: int, passkey_id: int, name: str) -> PasskeyView:
+    """InputError for a name too long or empty, or one another of the officer's passkeys has
+    (ignoring case and repeated spaces)."""
     cleaned = " ".join((name or "").split())
     if not 1 <= len(cleaned) <= NAME_MAX:
         raise error("passkey.name_length")
-    updated = await Passkey.update({Passkey.name: cleaned}).where(
-        (Passkey.id == passkey_id) & (Passkey.officer == officer_id)).returning(Passkey.id)
-    if not updated:
-        raise error("passkey.not_found")
+    async with db.write_transaction():
+        await db.lock(_names_lock(officer_id))
+        names = {row["id"]: name_key(row["name"]) for row in await Passkey.select(
+            Passkey.id, Passkey.name).where(Passkey.officer == officer_id)}
+        if passkey_id not in names:
+            raise error("passkey.not_found")
+        if name_key(cleaned) in {key for other, key in names.items() if other != passkey_id}:
+            raise error("passkey.name_taken")
+        await Passkey.update({Passkey.name: cleaned}).where(Passkey.id == passkey_id)
     return await get_for(officer_id, passkey_id)
 
 
@@ -395,8 +439,6 @@ async def revoke(officer_id: int, passkey_id: int, *, keep_session: str | None =
     officer out everywhere but the session ``keep_session`` (the cookie value of the device
     revoking it): a passkey is revoked because a phone was lost, and that phone may still
     hold a session opened with it. How many sessions were ended."""
-    from khaibao import db
-
     async with db.write_transaction():
         ids = [r["id"] for r in await Passkey.select(Passkey.id).where(
             Passkey.officer == officer_id)]

@@ -22,6 +22,7 @@ from typing import Any
 
 from khaibao import daily_counts, db, otp, sessions
 from khaibao.db import aware
+from khaibao.i18n import N_
 from khaibao.tables import (
     ArrivalDeclaration,
     ArrivalPlace,
@@ -54,6 +55,19 @@ KINDS = (
     Kind("health_declarations", HealthDeclaration, HealthDeclaration.submitted_at),
     Kind("arrival_declarations", ArrivalDeclaration, ArrivalDeclaration.arrival_at),
 )
+
+# Each key of a deletion report, in words for the admins' page (translated where shown).
+KIND_LABELS = {
+    "check_ins": N_("Lượt check-in điểm đến"),
+    "check_passes": N_("Lượt ghi nhận kiểm tra"),
+    "health_declarations": N_("Khai báo y tế"),
+    "arrival_declarations": N_("Khai báo đến địa phương"),
+    "otp_codes": N_("Mã OTP đã hết hạn"),
+    "sessions": N_("Phiên đăng nhập đã hết hạn"),
+    "webauthn_challenges": N_("Yêu cầu passkey đã hết hạn"),
+    "rate_counters": N_("Bộ đếm giới hạn cũ"),
+    "daily_counts": N_("Số liệu tổng hợp theo ngày của trang Tổng quan"),
+}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,11 @@ which staff run them.
 A poster's QR holds ``{base_url}/v/{code}``: the code is a signed venue token (tokens.py)
 built from the venue's random ``code_reference``, so altering one character makes it invalid
 and nothing about the venue is inside. Re-issuing the code retires every printed poster.
+
+A venue's area is optional (tracing works by venue; without an area its check-ins count only
+in whole-deployment numbers and no area policy reaches them), but when given it lies inside
+the deployment's province. Two venues of one area (or two without an area) never share a
+name, ignoring case and repeated spaces (not diacritics), paused venues included.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khaibao import audit, db, tokens
+from khaibao.collation import name_key
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.identity import fold_diacritics
@@ -36,6 +42,7 @@ KINDS: tuple[tuple[str, str], ...] = (
 )
 KIND_LABELS = dict(KINDS)
 MAX_DAILY_VISITORS = 1_000_000
+NAMES_LOCK = "venue.names"  # db.lock() name: one venue name check-and-store at a time
 
 _MESSAGES = {
     "venue.name_required": ("Vui lòng nhập tên điểm đến.", "Enter the venue's name."),
@@ -49,7 +56,25 @@ _MESSAGES = {
                            "The owner's name can be at most 150 characters long."),
     "venue.visitors_invalid": ("Số lượt khách mỗi ngày là một số từ 1 đến 1.000.000.",
                                "Daily visitors must be a number from 1 to 1,000,000."),
+    "venue.name_taken": ("Đã có điểm đến tên này trong địa bàn này.",
+                         "There is already a venue with this name in this area."),
 }
+_OUTSIDE_PROVINCE = ("Địa bàn của điểm đến phải ở trong %(province)s.",
+                     "The venue's area must be in %(province)s.")
+# Plain digits, or digits grouped in threes by one kind of separator: "1000", "1.000",
+# "12,500", "1 000 000". "12.5" or "1,5" (a decimal) and "1.00" are not counts.
+_COUNT = re.compile(r"[0-9]+|[1-9][0-9]{0,2}(?:([.,\s])[0-9]{3})(?:\1[0-9]{3})*", re.ASCII)
+
+
+def outside_province(province_name: str) -> InputError:
+    vi, en = (text % {"province": province_name} for text in _OUTSIDE_PROVINCE)
+    return InputError("venue.region_outside", vi, en)
+
+
+def parse_count(raw: str) -> int | None:
+    """A whole number typed as plain digits or grouped in threes; None for anything else."""
+    text = raw.strip()
+    return int(re.sub(r"[^0-9]", "", text)) if _COUNT.fullmatch(text) else None
 
 
 def error(code: str) -> InputError:
@@ -116,25 +141,66 @@ def parse_venue(form: Mapping[str, Any]) -> VenueInput:
         errors["address"] = error("venue.address_length")
     if len(owner) > 150:
         errors["owner_org"] = error("venue.owner_length")
-    visitors_raw = _text(form.get("daily_visitors")).replace(".", "").replace(",", "")
-    visitors = None
-    if visitors_raw:
-        if not visitors_raw.isdigit() or not 1 <= int(visitors_raw) <= MAX_DAILY_VISITORS:
-            errors["daily_visitors"] = error("venue.visitors_invalid")
-        else:
-            visitors = int(visitors_raw)
+    visitors_raw = _text(form.get("daily_visitors"))
+    visitors = parse_count(visitors_raw) if visitors_raw else None
+    if visitors_raw and (visitors is None or not 1 <= visitors <= MAX_DAILY_VISITORS):
+        errors["daily_visitors"] = error("venue.visitors_invalid")
+        visitors = None
     if errors:
         raise FormErrors(errors)
     return VenueInput(name, kind, _text(form.get("region")) or None, address, owner, visitors)
 
 
-async def _region(code: str | None) -> tuple[int | None, str]:
-    if not code:
-        return None, ""
-    row = await Region.select(Region.id, Region.path).where(Region.code == code).first()
-    if row is None:
-        raise FormErrors({"region": error("venue.region_unknown")})
-    return row["id"], row["path"]
+async def _area_and_name(name: str, region_code: str | None, settings,
+                         venue_id: int | None) -> tuple[dict[str, InputError], int | None, str]:
+    """The problems of the area (unknown, outside ``settings.province_code`` when settings are
+    given) and of the name (another venue of the area has it), and the area's id and path."""
+    errors: dict[str, InputError] = {}
+    region_id, path = None, ""
+    if region_code:
+        row = await Region.select(Region.id, Region.path).where(
+            Region.code == region_code).first()
+        if row is None:
+            return {"region": error("venue.region_unknown")}, None, ""
+        region_id, path = row["id"], row["path"]
+        if settings is not None and f"/{settings.province_code}/" not in path:
+            errors["region"] = outside_province(settings.province_name)
+    if name:
+        same_area = Venue.region.is_null() if region_id is None else Venue.region == region_id
+        key = name_key(name)
+        if any(name_key(row["name"]) == key and row["id"] != venue_id
+               for row in await Venue.select(Venue.id, Venue.name).where(same_area)):
+            errors["name"] = error("venue.name_taken")
+    return errors, region_id, path
+
+
+async def _checked(data: VenueInput, settings, venue_id: int | None = None
+                   ) -> tuple[int | None, str]:
+    """The area's id and path, or FormErrors. Run inside the write transaction that stores
+    the venue, after ``db.lock(NAMES_LOCK)``, so the name check holds against a concurrent
+    registration or edit."""
+    errors, region_id, path = await _area_and_name(data.name, data.region_code, settings,
+                                                   venue_id)
+    if errors:
+        raise FormErrors(errors)
+    return region_id, path
+
+
+async def parse_checked(form: Mapping[str, Any], settings, *, venue_id: int | None = None
+                        ) -> VenueInput:
+    """:func:`parse_venue` and the area and name checks together: FormErrors naming every bad
+    field at once (``create`` and ``update`` check area and name again as they store)."""
+    try:
+        data, errors = parse_venue(form), {}
+    except FormErrors as caught:
+        data, errors = None, caught.errors
+    name = "" if "name" in errors else _text(form.get("name"))
+    stored, _id, _path = await _area_and_name(name, _text(form.get("region")) or None,
+                                              settings, venue_id)
+    errors = {**stored, **errors}
+    if errors or data is None:
+        raise FormErrors(errors)
+    return data
 
 
 _COLUMNS = (Venue.id, Venue.name, Venue.kind, Venue.region_path, Venue.address, Venue.owner_org,
@@ -161,27 +227,36 @@ def _view(row: Mapping[str, Any]) -> VenueView:
 
 async def create(data: VenueInput, settings, *, created_by: int | None = None,
                  now: datetime | None = None) -> VenueView:
-    region_id, path = await _region(data.region_code)
+    """A new, active venue; FormErrors for an unknown area, one outside the province or a
+    name the area already has."""
     _code, reference = tokens.issue_venue_code(settings.secret_key)
-    rows = await Venue.insert(Venue(
-        name=data.name, kind=data.kind, region=region_id, region_path=path,
-        address=data.address, owner_org=data.owner_org, daily_visitors=data.daily_visitors,
-        active=True, code_reference=reference, created_at=now or datetime.now(UTC),
-        created_by=created_by,
-    )).returning(Venue.id)
+    async with db.write_transaction():
+        await db.lock(NAMES_LOCK)
+        region_id, path = await _checked(data, settings)
+        rows = await Venue.insert(Venue(
+            name=data.name, kind=data.kind, region=region_id, region_path=path,
+            address=data.address, owner_org=data.owner_org, daily_visitors=data.daily_visitors,
+            active=True, code_reference=reference, created_at=now or datetime.now(UTC),
+            created_by=created_by,
+        )).returning(Venue.id)
     venue_id = rows[0]["id"]
     await audit.record("venue.create", actor_kind="officer" if created_by else "system",
                        actor_id=created_by, detail={"venue": venue_id})
     return await get(venue_id)  # type: ignore[return-value]
 
 
-async def update(venue_id: int, data: VenueInput, *, by: int | None = None) -> VenueView:
-    region_id, path = await _region(data.region_code)
-    updated = await Venue.update({
-        Venue.name: data.name, Venue.kind: data.kind, Venue.region: region_id,
-        Venue.region_path: path, Venue.address: data.address, Venue.owner_org: data.owner_org,
-        Venue.daily_visitors: data.daily_visitors,
-    }).where(Venue.id == venue_id).returning(Venue.id)
+async def update(venue_id: int, data: VenueInput, *, by: int | None = None,
+                 settings=None) -> VenueView:
+    """Store the edited venue; FormErrors as for :func:`create` (the province is checked
+    when ``settings`` are given)."""
+    async with db.write_transaction():
+        await db.lock(NAMES_LOCK)
+        region_id, path = await _checked(data, settings, venue_id)
+        updated = await Venue.update({
+            Venue.name: data.name, Venue.kind: data.kind, Venue.region: region_id,
+            Venue.region_path: path, Venue.address: data.address,
+            Venue.owner_org: data.owner_org, Venue.daily_visitors: data.daily_visitors,
+        }).where(Venue.id == venue_id).returning(Venue.id)
     if not updated:
         raise VenueNotFound(venue_id)
     await audit.record("venue.update", actor_kind="officer", actor_id=by,

@@ -3,6 +3,7 @@
 import contextlib
 import random
 import re
+import uuid
 
 # Prefixes assigned to Vietnamese mobile networks (Viettel, VinaPhone, MobiFone).
 MOBILE_PREFIXES = ("090", "093", "097", "098", "091", "094", "086", "088", "096", "070", "032")
@@ -59,3 +60,18 @@ async def only_admin(officer_id: int):
     finally:
         if ids:
             await Officer.update({Officer.active: True}).where(Officer.id.is_in(ids))
+
+
+def tag() -> str:
+    """A short random suffix: names stay unique in the test session's shared database."""
+    return uuid.uuid4().hex[:6]
+
+
+async def ward_in(province: str) -> str:
+    """The code of the last ward (by code) of a province, e.g. ``ward_in("VN-46")``."""
+    from khaibao.tables import Region
+
+    row = await Region.select(Region.code).where(
+        (Region.kind == "ward") & Region.path.like(f"/VN/{province}/%")).order_by(
+        Region.code, ascending=False).first()
+    return row["code"]

@@ -134,9 +134,9 @@ class PolicyAdminController(Controller):
                       block="preview")
 
     @get("/{policy_key:int}", name="policies.detail")
-    async def detail(self, request: Request,
-                     officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
-        return await self._detail(request, policy_key)
+    async def detail(self, request: Request, officer: CurrentOfficer,
+                     policy_key: FromPath[int], xong: FromQuery[str | None] = None) -> Response:
+        return await self._detail(request, policy_key, done=xong or "")
 
     @post("/{policy_key:int}", name="policies.edit")
     async def edit(self, request: Request,
@@ -156,10 +156,17 @@ class PolicyAdminController(Controller):
                            place=officer.place, detail=_audit_detail(view))
         return redirect(request, f"{BASE}/{policy_key}")
 
+    @get("/{policy_key:int}/ket-thuc", name="policies.confirm_end")
+    async def confirm_end(self, request: Request,
+                          officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
+        """Ask before ending: the policy's page with a confirmation form."""
+        return await self._detail(request, policy_key, confirm_end=True)
+
     @post("/{policy_key:int}/ket-thuc", name="policies.end")
     async def end(self, request: Request,
                   officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
-        """End the policy now (a new version whose end is this moment)."""
+        """End the policy now (a new version whose end is this moment): the confirmation's
+        form posts here."""
         try:
             view = await policies.end(policy_key, at=datetime.now(UTC), created_by=officer.id)
         except policies.PolicyNotFound:
@@ -167,14 +174,15 @@ class PolicyAdminController(Controller):
         except FormErrors as caught:
             errors = {k: message(e) for k, e in caught.errors.items()}
             return await self._detail(request, policy_key, end_error=errors.get("effective_to"),
-                                      status_code=422)
+                                      confirm_end=True, status_code=422)
         await audit.record("policy.end", actor_kind="officer", actor_id=officer.id,
                            place=officer.place, detail=_audit_detail(view))
-        return redirect(request, f"{BASE}/{policy_key}")
+        return redirect(request, f"{BASE}/{policy_key}?xong=ket-thuc")
 
     async def _detail(self, request: Request, policy_key: int, *, picker: Any = None,
                       values: dict[str, str] | None = None,
                       errors: dict[str, str] | None = None, end_error: str | None = None,
+                      confirm_end: bool = False, done: str = "",
                       status_code: int = 200) -> Response:
         history = await policies.history(policy_key)
         if not history:
@@ -189,7 +197,8 @@ class PolicyAdminController(Controller):
             "ended": latest.effective_to is not None and latest.effective_to <= now,
             "preview": await _preview(_as_input(latest), now),
             "picker": picker, "values": values or _values_of(latest), "errors": errors or {},
-            "end_error": end_error, "measures": _measure_options(),
+            "end_error": end_error, "confirm_end": confirm_end, "done": done,
+            "measures": _measure_options(),
             "action": f"{BASE}/{policy_key}",
         }, block="form" if errors else None, status_code=status_code)
 

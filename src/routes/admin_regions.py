@@ -9,6 +9,7 @@ villages from CSV. Uploads are multipart: these two handlers accept up to ``UPLO
 from __future__ import annotations
 
 import asyncio
+import codecs
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,23 +32,24 @@ UPLOAD_LIMIT = 5 * 1024 * 1024
 DONE = ("doi-ten", "gop")
 
 
-async def _saved_upload(form: Any, field: str = "file") -> Path | None:
-    """The uploaded file written to a temporary path (the services read paths); None when
-    nothing was chosen."""
+_NO_FILE = ("upload.missing", "Vui lòng chọn tệp CSV.", "Choose a CSV file.")
+_EMPTY_FILE = ("upload.empty", "Tệp CSV trống.", "The CSV file is empty.")
+
+
+async def _saved_upload(form: Any, field: str = "file") -> Path:
+    """The uploaded file written to a temporary path (the services read paths); InputError
+    when nothing was chosen or the chosen file has nothing in it (0 bytes, or only a
+    byte-order mark and blank lines)."""
     upload = form.get(field)
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return None
+        raise InputError(*_NO_FILE)
     data = await upload.read()
-    if not data:
-        return None
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
+        raise InputError(*_EMPTY_FILE)
     handle = tempfile.NamedTemporaryFile(prefix="khaibao-upload-", suffix=".csv", delete=False)
     with handle:
         handle.write(data)
     return Path(handle.name)
-
-
-def _no_file() -> str:
-    return message(InputError("upload.missing", "Vui lòng chọn tệp CSV.", "Choose a CSV file."))
 
 
 class RegionsAdminController(Controller):
@@ -126,9 +128,10 @@ class RegionsAdminController(Controller):
     @post("/nhap", name="admin_regions.import", request_max_body_size=UPLOAD_LIMIT)
     async def import_villages(self, request: Request, officer: CurrentOfficer) -> Response:
         """CSV ``ward_code,name,kind``: all or nothing, errors with their line numbers."""
-        path = await _saved_upload(await request.form())
-        if path is None:
-            return await self._page(request, status_code=422, import_error=_no_file())
+        try:
+            path = await _saved_upload(await request.form())
+        except InputError as error:
+            return await self._page(request, status_code=422, import_error=message(error))
         try:
             report = await regions.import_villages_csv(path)
         finally:
@@ -154,9 +157,10 @@ class InsuranceAdminController(Controller):
     @post("/", name="admin_insurance.import", request_max_body_size=UPLOAD_LIMIT)
     async def import_registry(self, request: Request, officer: CurrentOfficer) -> Response:
         """CSV ``bhyt,full_name,birth_year,sex``: all or nothing (see :mod:`insurance`)."""
-        path = await _saved_upload(await request.form())
-        if path is None:
-            return self._page(request, error=_no_file(), status_code=422)
+        try:
+            path = await _saved_upload(await request.form())
+        except InputError as error:
+            return self._page(request, error=message(error), status_code=422)
         try:
             report = await insurance.import_csv(path, request.app.state.settings)
         finally:

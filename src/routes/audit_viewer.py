@@ -49,9 +49,8 @@ class AuditViewerController(Controller):
                 errors.update({k: message(e) for k, e in caught.errors.items()})
         context: dict[str, Any] = {
             "values": values, "errors": errors,
-            "officers": [(str(o.id), f"{o.name} ({_(o.role_label)})")
-                         for o in await officers.list_all()],
-            "actions": [(a, a) for a in await audit_viewer.actions()],
+            "officers": audit_viewer.officer_choices(await officers.list_all()),
+            "actions": audit_viewer.action_choices(await audit_viewer.actions()),
             "rows": [], "next_before": None,
         }
         if errors:

@@ -16,6 +16,7 @@ from litestar.params import FromQuery
 from litestar.response import Stream
 
 from khaibao import audit, db, exports, feeds, local_arrivals
+from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
 from khaibao.people import FormErrors
 from khaibao.routes.admin_scope import ScopeRefused, UnknownRegion, is_scoped, resolve
@@ -24,10 +25,10 @@ from khaibao.routes.person_form import message
 from khaibao.web import render
 
 DEFAULT_DAYS = 30
-KIND_LABELS = {
-    "health_declaration": "Khai báo y tế",
-    "arrival": "Khai báo người đến",
-    "check_in": "Lượt check-in điểm đến",
+KIND_LABELS = {  # translated where shown
+    "health_declaration": N_("Khai báo y tế"),
+    "arrival": N_("Khai báo người đến"),
+    "check_in": N_("Lượt check-in điểm đến"),
 }
 FILE_STEMS = {"health_declaration": "khai-bao-y-te", "arrival": "nguoi-den",
               "check_in": "check-in"}

@@ -7,6 +7,7 @@ the request's language. All rules live in ``passkeys.py``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -17,6 +18,7 @@ from litestar.response import Redirect
 from khaibao import enrollments, i18n, officers, passkeys, rate_limits, sessions
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
+from khaibao.routes.admin_home import landing_path
 from khaibao.routes.officer_session import (
     OFFICER_DEPENDENCY,
     SIGN_IN_PATH,
@@ -49,8 +51,27 @@ def _json(content: str | dict[str, Any], status_code: int = 200) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
-def _json_error(exc: InputError) -> Response:
-    return _json({"error": exc.message(i18n.current_language.get()), "code": exc.code}, 400)
+def _json_error(exc: InputError, field: str | None = None) -> Response:
+    """400 with the message; ``field`` names the form field it belongs beside."""
+    content = {"error": exc.message(i18n.current_language.get()), "code": exc.code}
+    if field:
+        content["field"] = field
+    return _json(content, 400)
+
+
+async def _name_refused(request: Request, officer_id: int) -> Response | None:
+    """Before a registration ceremony: the error for the passkey name sent in the body
+    (``{"name": …}``), or None when it is fine or none was sent."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        body = {}
+    name = body.get("name") if isinstance(body, dict) else None
+    try:
+        await passkeys.check_new_name(officer_id, name if isinstance(name, str) else None)
+    except InputError as exc:
+        return _json_error(exc, field="name")
+    return None
 
 
 async def _over_limit(request: Request) -> Response | None:
@@ -109,7 +130,7 @@ class OfficerAuthController(Controller):
         except InputError as exc:
             return _json_error(exc)
         return await _start_session(request, officer,
-                                    local_path(tiep) or passkeys.landing_path(officer))
+                                    local_path(tiep) or await landing_path(officer))
 
     @post("/dang-xuat", name="officer_auth.sign_out")
     async def sign_out(self, request: Request) -> Response:
@@ -127,7 +148,8 @@ class OfficerAuthController(Controller):
             return render(request, "officer_enroll.html", {"enrollment": None},
                           status_code=404)
         return render(request, "officer_enroll.html", {
-            "enrollment": enrollment, "token": token, "default_name": passkeys.default_name(),
+            "enrollment": enrollment, "token": token,
+            "default_name": await passkeys.suggested_name(enrollment.officer.id),
         })
 
     @post("/dang-ky/{token:str}/tuy-chon", name="officer_auth.enroll_options")
@@ -137,6 +159,8 @@ class OfficerAuthController(Controller):
         enrollment = await enrollments.find_enrollment(token)
         if enrollment is None:
             return _json_error(passkeys.error("passkey.link_invalid"))
+        if refused := await _name_refused(request, enrollment.officer.id):
+            return refused
         return _json(await passkeys.registration_options(
             request.app.state.settings, enrollment.officer,
             enrollment_link_id=enrollment.link_id))
@@ -149,7 +173,7 @@ class OfficerAuthController(Controller):
                 request.app.state.settings, token, credential, name=name)
         except InputError as exc:
             return _json_error(exc)
-        return await _start_session(request, officer, passkeys.landing_path(officer))
+        return await _start_session(request, officer, await landing_path(officer))
 
     # --- my passkeys -------------------------------------------------------------------------
 
@@ -157,7 +181,8 @@ class OfficerAuthController(Controller):
                     **context: Any) -> Response:
         items = await passkeys.list_for(officer.id)
         return render(request, "officer_passkeys.html", {
-            "passkeys": items, "default_name": passkeys.default_name(), "errors": {},
+            "passkeys": items, "default_name": await passkeys.suggested_name(officer.id),
+            "errors": {},
             "values": {}, "notice": "", **context,
         }, block="passkey_list", status_code=status_code)
 
@@ -168,6 +193,8 @@ class OfficerAuthController(Controller):
     @post("/passkey/them/tuy-chon", name="officer_auth.add_options", guards=[officer_guard],
           opt=SELF)
     async def add_options(self, request: Request, officer: CurrentOfficer) -> Response:
+        if refused := await _name_refused(request, officer.id):
+            return refused
         return _json(await passkeys.registration_options(request.app.state.settings, officer))
 
     @post("/passkey/them/xac-minh", name="officer_auth.add_verify", guards=[officer_guard],

@@ -7,7 +7,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 
 from khaibao import audit, retention
-from khaibao.i18n import N_
 from khaibao.routes.officer_session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 from khaibao.web import redirect, render
 
@@ -24,7 +23,8 @@ class RetentionController(Controller):
     async def reports(self, request: Request, officer: CurrentOfficer,
                       xong: FromQuery[str | None] = None) -> Response:
         return render(request, "retention.html", {
-            "runs": await retention.recent_runs(), "kinds": KIND_LABELS, "done": xong == "1",
+            "runs": await retention.recent_runs(), "kinds": retention.KIND_LABELS,
+            "done": xong == "1",
         })
 
     @post("/chay", name="retention.run")
@@ -34,15 +34,3 @@ class RetentionController(Controller):
                            detail={"run": report.run_id, "deleted": report.total})
         return redirect(request, BASE + "?xong=1")
 
-
-# Translated where shown (``_(label)``).
-KIND_LABELS = {
-    "check_ins": N_("Lượt check-in điểm đến"),
-    "check_passes": N_("Lượt ghi nhận kiểm tra"),
-    "health_declarations": N_("Khai báo y tế"),
-    "arrival_declarations": N_("Khai báo đến địa phương"),
-    "otp_codes": N_("Mã OTP đã hết hạn"),
-    "sessions": N_("Phiên đăng nhập đã hết hạn"),
-    "webauthn_challenges": N_("Yêu cầu passkey đã hết hạn"),
-    "rate_counters": N_("Bộ đếm giới hạn cũ"),
-}

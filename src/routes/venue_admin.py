@@ -86,7 +86,7 @@ class VenueAdminController(Controller):
         picker = await picker_for(form)
         fields = read_fields(form, picker)
         try:
-            venue = await venues.create(venues.parse_venue(fields), settings,
+            venue = await venues.create(await venues.parse_checked(fields, settings), settings,
                                         created_by=officer.id)
         except FormErrors as caught:
             errors = {key: message(error) for key, error in caught.errors.items()}
@@ -128,7 +128,9 @@ class VenueAdminController(Controller):
         picker = await picker_for(form)
         fields = read_fields(form, picker)
         try:
-            await venues.update(venue_id, venues.parse_venue(fields), by=officer.id)
+            settings = request.app.state.settings
+            data = await venues.parse_checked(fields, settings, venue_id=venue_id)
+            await venues.update(venue_id, data, by=officer.id, settings=settings)
         except FormErrors as caught:
             errors = {key: message(error) for key, error in caught.errors.items()}
             return await self._detail(request, officer, venue, fields=fields, picker=picker,

@@ -131,7 +131,7 @@ def test_scoped_officer_sees_and_exports_only_their_ward(page, live_server):
     expect(page.locator("#raw-key")).to_contain_text("kb_")
     _shot(page, "api_keys")
     page.goto("/quan-tri/nhat-ky")
-    expect(page.locator(".audit-table")).to_contain_text("api_key.create")
+    expect(page.locator(".audit-table")).to_contain_text("Tạo khoá API")
     _shot(page, "audit")
     page.goto("/kiemtra")
     _shot(page, "check")

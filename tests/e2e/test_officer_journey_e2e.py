@@ -37,7 +37,8 @@ def enroll_passkey(page, url: str, name: str, role: str) -> None:
     expect(page.get_by_text(name)).to_be_visible()
     expect(page.get_by_text(role).first).to_be_visible()
     page.get_by_role("button", name="Tạo passkey").click()
-    page.wait_for_url(re.compile(r"/kiemtra$"))
+    home = "/quan-tri/tong-quan" if role == "Quản trị viên" else "/kiemtra"
+    page.wait_for_url(re.compile(home + "$"))
 
 
 def citizen_declares(browser, live_server, tmp_path, number: str) -> str:

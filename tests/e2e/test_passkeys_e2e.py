@@ -35,7 +35,7 @@ def enroll(page, live_server, name: str) -> str:
     expect(page.get_by_text("Quản trị viên")).to_be_visible()
     page.get_by_label("Tên passkey").fill("Máy tính chốt")
     page.get_by_role("button", name="Tạo passkey").click()
-    page.wait_for_url(re.compile(r"/kiemtra$"))
+    page.wait_for_url(re.compile(r"/quan-tri/tong-quan$"))  # an admin's home
     return url
 
 
@@ -90,7 +90,7 @@ def test_enroll_sign_out_and_sign_in_again(page, live_server):
     expect(page.get_by_role("heading", name="Đăng nhập cán bộ")).to_be_visible()
     assert page.request.get("/can-bo/passkey", max_redirects=0).status == 401
     sign_in_with_button(page)
-    page.wait_for_url(re.compile(r"/kiemtra$"))
+    page.wait_for_url(re.compile(r"/quan-tri/tong-quan$"))  # an admin's home
     assert page.goto("/can-bo/passkey").status == 200
     expect(page.get_by_text("Trần Thị Bình")).to_be_visible()
     assert page.csp_errors == []
@@ -130,7 +130,7 @@ def test_cloned_credential_is_refused_and_audited(page, live_server):
         page.context.clear_cookies()
         page.goto("/can-bo/dang-nhap")
         sign_in_with_button(page)
-        page.wait_for_url(re.compile(r"/kiemtra$"))
+        page.wait_for_url(re.compile(r"/quan-tri/tong-quan$"))  # an admin's home
     [credential] = cdp.send("WebAuthn.getCredentials",
                             {"authenticatorId": authenticator})["credentials"]
     assert credential["signCount"] >= 2

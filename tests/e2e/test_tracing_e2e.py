@@ -14,7 +14,8 @@ from khaibao.tables import Region
 
 async def main(settings):
     _officer, session = await officer_session("Bác sĩ Trần Truy", "health")
-    ward = await Region.select(Region.code).where(Region.kind == "ward").first()
+    ward = await Region.select(Region.code).where(  # venues lie in the province
+        (Region.kind == "ward") & Region.path.like(f"/VN/{settings.province_code}/%")).first()
     venue = await venues.create(venues.parse_venue(
         {"name": "Chợ Đông Ba", "kind": "market", "region": ward["code"]}), settings)
     t = (datetime.now(UTC) - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)

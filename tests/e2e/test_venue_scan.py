@@ -27,7 +27,7 @@ from khaibao import venues
 async def main(settings):
     officer, raw = await officer_session("Nhân Viên Chợ Đông Ba", "venue")
     venue = await venues.create(venues.parse_venue(
-        {"name": "Chợ Đông Ba", "kind": "market", "daily_visitors": "300"}), settings)
+        {"name": "Chợ Tây Lộc", "kind": "market", "daily_visitors": "300"}), settings)
     await venues.set_staff(venue.id, {officer.id})
     made = {}
     for key, name, number in (("camera", "Nguyễn Văn An", "046090001234"),

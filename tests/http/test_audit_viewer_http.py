@@ -22,7 +22,7 @@ async def test_admin_filters_the_audit_log(client, database, settings):
     page = await client.get(f"/quan-tri/nhat-ky?hanh_dong={action}")
     assert page.status_code == 200
     assert "Chốt Phong Điền" in page.text and "Chốt Ga Huế" in page.text
-    assert "Quản trị Nhật Ký" in page.text and "rows=3" in page.text
+    assert "Quản trị Nhật Ký" in page.text and "<dt>Số dòng:</dt><dd>3</dd>" in page.text
     by_person = await client.get(f"/quan-tri/nhat-ky?hanh_dong={action}&nguoi={person}")
     assert "Chốt Phong Điền" in by_person.text and "Chốt Ga Huế" not in by_person.text
     by_date = await client.get(

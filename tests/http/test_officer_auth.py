@@ -49,7 +49,7 @@ async def test_enrollment_page_shows_officer_and_button(client):
 async def test_enrollment_creates_passkey_and_signs_in(client):
     officer, token, device, result = await enroll(client)
     assert result.status_code == 200, result.text
-    assert result.json() == {"redirect": "/kiemtra"}
+    assert result.json() == {"redirect": "/quan-tri/tong-quan"}  # an admin's home
     assert result.cookies.get(COOKIE)
     stored = await Passkey.select().where(Passkey.officer == officer.id)
     assert [p["name"] for p in stored] == ["Điện thoại công vụ"]
@@ -62,9 +62,9 @@ async def test_enrollment_creates_passkey_and_signs_in(client):
     assert "Liên kết không hợp lệ hoặc đã hết hạn" in again.text
 
 
-async def test_venue_staff_land_on_my_passkeys(client):
+async def test_venue_staff_without_a_venue_land_on_the_venue_list(client):
     _officer, _token, _device, result = await enroll(client, role="venue")
-    assert result.json() == {"redirect": "/can-bo/passkey"}
+    assert result.json() == {"redirect": "/quan-tri/diem-den"}
 
 
 async def test_invalid_revoked_and_expired_links(client):
@@ -110,7 +110,7 @@ async def test_sign_in_rotates_session_and_audits(client):
 async def test_sign_in_ignores_a_foreign_next(client):
     _officer, _token, device, _ = await enroll(client)
     response = await passkey_sign_in(client, device, next_path="//evil.example/x")
-    assert response.json() == {"redirect": "/kiemtra"}
+    assert response.json() == {"redirect": "/quan-tri/tong-quan"}
 
 
 async def test_sign_in_errors_are_clear(client):

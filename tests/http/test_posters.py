@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 
 from khaibao import posters, venues
 from tests.helpers import sign_in_officer
@@ -38,7 +39,9 @@ def svg_to_pbm(svg: str, pixels: int = 8) -> str:
 
 
 async def make_venue(settings, name="Bệnh viện Trung ương Huế") -> venues.VenueView:
-    return await venues.create(venues.VenueInput(name=name, kind="hospital",
+    # with a tail of its own: no two venues without an area share a name
+    return await venues.create(venues.VenueInput(name=f"{name} {uuid.uuid4().hex[:6]}",
+                                                 kind="hospital",
                                                  address="16 Lê Lợi"), settings)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,9 +32,13 @@ async def scene(database, settings):
     """A market with two overlapping stays (one by a person whose name is a formula) and a
     touching one, two days ago."""
     t = (datetime.now(UTC) - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    ward = await Region.select(Region.code).where(Region.kind == "ward").first()
+    # a ward of the deployment's province; a name of its own (one venue of a name per area)
+    ward = await Region.select(Region.code).where(
+        (Region.kind == "ward") & Region.path.like(f"/VN/{settings.province_code}/%")).order_by(
+        Region.code, ascending=False).first()  # not the region tests' first ward
     venue = await venues.create(venues.parse_venue(
-        {"name": "Chợ Truy Vết", "kind": "market", "region": ward["code"]}), settings)
+        {"name": f"Chợ Truy Vết {uuid.uuid4().hex[:6]}", "kind": "market",
+         "region": ward["code"]}), settings)
     fields = make.person_fields(full_name="Hồ Thị Ca")
     ids = {}
     for name, form in (("case", fields), ("formula", make.person_fields()),

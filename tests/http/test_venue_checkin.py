@@ -15,7 +15,9 @@ from tests.http.test_citizen import person_form, sign_in
 
 
 async def make_venue(settings, name: str = "Chợ Đông Ba") -> venues.VenueView:
-    return await venues.create(venues.VenueInput(name=name, kind="market",
+    # with a tail of its own: no two venues without an area share a name
+    return await venues.create(venues.VenueInput(name=f"{name} {uuid.uuid4().hex[:6]}",
+                                                 kind="market",
                                                  address="2 Trần Hưng Đạo"), settings)
 
 

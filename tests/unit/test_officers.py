@@ -69,9 +69,9 @@ async def test_unknown_checkpoint_refused(database):
     with pytest.raises(FormErrors) as caught:
         await officers.create("Phan Văn Hai", officers.CHECKPOINT, checkpoint_id=987654)
     assert caught.value.errors["checkpoint"].code == "officer.checkpoint_unknown"
-    point = await checkpoints.create("Chốt Phú Bài")
+    point = await checkpoints.create("Chốt Phú Bài Hai")  # checkpoint names are unique
     officer = await officers.create("Phan Văn Hai", officers.CHECKPOINT, checkpoint_id=point.id)
-    assert officer.checkpoint_name == "Chốt Phú Bài" and officer.place == "Chốt Phú Bài"
+    assert officer.checkpoint_name == "Chốt Phú Bài Hai" and officer.place == "Chốt Phú Bài Hai"
 
 
 async def test_create_and_update_are_audited(database):

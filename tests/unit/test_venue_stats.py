@@ -1,6 +1,7 @@
 """Venue dashboard numbers: local (Vietnam) hour and day buckets counted by the database,
 occupancy and scan compliance — run on both engines like every unit test here."""
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from khaibao import checkins, venue_stats, venues
@@ -8,8 +9,8 @@ from tests.unit import citizen_factories as make
 
 
 async def new_venue(settings, visitors="10", created=datetime(2026, 1, 1, tzinfo=UTC)):
-    data = venues.parse_venue({"name": "Quán cà phê Sông Hương", "kind": "restaurant",
-                               "daily_visitors": visitors})
+    data = venues.parse_venue({"name": f"Quán cà phê Sông Hương {uuid.uuid4().hex[:6]}",
+                               "kind": "restaurant", "daily_visitors": visitors})
     return await venues.create(data, settings, now=created)
 
 

@@ -3,6 +3,7 @@ check-out, the default stay, and the last check-in for the officer's result."""
 
 import asyncio
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,8 @@ from tests.unit import citizen_factories as make
 
 
 def venue_form(**overrides):
-    return {"name": "Chợ Đông Ba", "kind": "market", "region": "VN-46",
+    # a name of its own: an area has one venue of a name
+    return {"name": f"Chợ Đông Ba {uuid.uuid4().hex[:6]}", "kind": "market", "region": "VN-46",
             "address": "2 Trần Hưng Đạo", "owner_org": "Ban quản lý chợ",
             "daily_visitors": "5.000", **overrides}
 

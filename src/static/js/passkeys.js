@@ -79,9 +79,10 @@
     return out;
   }
 
-  function ServerError(message) {
+  function ServerError(message, field) {
     this.name = "ServerError";
     this.message = message;
+    this.field = field || "";
   }
 
   function postJSON(url, body) {
@@ -92,7 +93,7 @@
       body: JSON.stringify(body || {}),
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) throw new ServerError(data.error || "");
+        if (!response.ok) throw new ServerError(data.error || "", data.field);
         return data;
       });
     });
@@ -105,9 +106,41 @@
     element.hidden = !text;
   }
 
+  // An error beside the name field (as the server-rendered forms show theirs), or none.
+  function nameError(root, text) {
+    var input = root.querySelector("[data-passkey-name]");
+    if (!input) return false;
+    var id = input.id + "-loi";
+    var element = document.getElementById(id);
+    if (!element && text) {
+      element = document.createElement("span");
+      element.className = "field-error";
+      element.id = id;
+      input.insertAdjacentElement("afterend", element);
+    }
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(
+      function (value) { return value && value !== id; });
+    if (text) {
+      element.textContent = text;
+      described.push(id);
+      input.setAttribute("aria-invalid", "true");
+    } else {
+      if (element) element.remove();
+      input.removeAttribute("aria-invalid");
+    }
+    if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+    else input.removeAttribute("aria-describedby");
+    return true;
+  }
+
   function fail(root, error) {
     show(root, "[data-passkey-status]", "");
     if (error && error.name === "AbortError") return;
+    if (error && error.name === "ServerError" && error.field === "name" && error.message &&
+        nameError(root, error.message)) {
+      root.querySelector("[data-passkey-name]").focus();
+      return;
+    }
     var message = root.dataset.msgFailed;
     if (error && error.name === "ServerError" && error.message) message = error.message;
     else if (error && error.name === "NotAllowedError") message = root.dataset.msgCancelled;
@@ -136,13 +169,14 @@
     button.addEventListener("click", function () {
       if (!supported(root)) return;
       busy(root, true);
-      postJSON(root.dataset.optionsUrl)
+      nameError(root, "");
+      var name = root.querySelector("[data-passkey-name]");
+      postJSON(root.dataset.optionsUrl, name ? { name: name.value } : {})
         .then(function (options) {
           return navigator.credentials.create({ publicKey: creationOptions(options) });
         })
         .then(function (credential) {
           var body = credentialJSON(credential);
-          var name = root.querySelector("[data-passkey-name]");
           if (name) body.name = name.value;
           return postJSON(root.dataset.verifyUrl, body);
         })
