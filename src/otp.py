@@ -35,7 +35,7 @@ from khaibao.phones import mask_phone, normalize_mobile
 from khaibao.settings import Settings
 from khaibao.tables import OtpCode
 
-__all__ = ["CodeSent", "OtpError", "purge_expired", "request_code", "verify_code"]
+__all__ = ["CodeSent", "OtpError", "last_sent", "purge_expired", "request_code", "verify_code"]
 
 CODE_TTL = timedelta(minutes=5)
 MAX_TRIES = 5
@@ -72,6 +72,11 @@ class CodeSent:
     phone: str  # E.164
     expires_at: datetime
     resend_at: datetime
+
+    @property
+    def sent_at(self) -> datetime:
+        """When the code was handed to the SMS gateway (the resend wait starts then)."""
+        return self.resend_at - RESEND_AFTER
 
 
 async def request_code(
@@ -128,6 +133,28 @@ async def request_code(
         await OtpCode.update({OtpCode.state: ACTIVE}).where(OtpCode.id == row.id).run()
     log.info("OTP (%s) sent to %s", purpose, mask_phone(phone))
     return CodeSent(phone=phone, expires_at=row.expires_at, resend_at=now + RESEND_AFTER)
+
+
+async def last_sent(phone_raw: str, purpose: str) -> CodeSent | None:
+    """The newest code sent to this phone for ``purpose`` (also one still being handed to
+    the SMS gateway), or None. Says when it was sent, when it expires and from when a new
+    one may be asked for — never whether it can still be used, nor anything of an account.
+    Raises ``PhoneError`` for a number that is not a mobile."""
+    phone = normalize_mobile(phone_raw)
+    _check_purpose(purpose)
+    row = await (
+        OtpCode.select(OtpCode.created_at, OtpCode.expires_at)
+        .where((OtpCode.phone == phone) & (OtpCode.purpose == purpose))
+        .order_by(OtpCode.created_at, ascending=False)
+        .order_by(OtpCode.id, ascending=False)
+        .first()
+        .run()
+    )
+    if row is None:
+        return None
+    created_at = db.aware(row["created_at"])
+    return CodeSent(phone=phone, expires_at=db.aware(row["expires_at"]),
+                    resend_at=created_at + RESEND_AFTER)
 
 
 async def verify_code(

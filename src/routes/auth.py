@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from litestar import Controller, Request, Response, post
 from litestar.exceptions import NotAuthorizedException
@@ -11,7 +14,7 @@ from litestar.response import Redirect
 from khaibao import devices, i18n, otp, people, sessions
 from khaibao.errors import InputError
 from khaibao.phones import mask_phone, normalize_mobile
-from khaibao.web import is_htmx, redirect, render
+from khaibao.web import LOCAL_TIMEZONE, is_htmx, redirect, render
 
 OTP_PURPOSE = "citizen"
 DEFAULT_NEXT = "/kbyt/khai-bao"
@@ -51,23 +54,32 @@ async def require_citizen(request: Request) -> int:
 
 
 def sign_in_redirect(request: Request) -> Response:
-    """Where a signed-out citizen goes: the phone step, coming back here afterwards."""
-    target = "/kbyt?tiep=" + request.url.path
+    """Where a signed-out citizen goes: the phone step, coming back afterwards to this page
+    with its query (e.g. the venue check-in a declaration was started from); for htmx, to
+    the page the request was made from, not to the fragment or form endpoint."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if is_htmx(request):
+        page = urlsplit(request.headers.get("hx-current-url", ""))
+        if page.path.startswith("/"):
+            here = page.path + (f"?{page.query}" if page.query else "")
+    target = "/kbyt?tiep=" + quote(safe_next(here), safe="/")
     if is_htmx(request):
         return Response("", status_code=401, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)
 
 
 def _phone_context(request: Request, **values: Any) -> dict[str, Any]:
+    next_path = safe_next(values.get("next"))
     return {
         "heading": i18n.gettext("Xác thực số điện thoại"),
         "intro": "",
-        "actions": [(safe_next(values.get("next")), i18n.gettext("Tiếp tục"), True)],
+        "actions": [(next_path, i18n.gettext("Tiếp tục"), True)],
         "phone": "",
         "error": None,
         "sent": None,
         "next": DEFAULT_NEXT,
-        "back": "/kbyt",
+        # "Đổi số điện thoại" goes back to the journey's own phone step, keeping where to go.
+        "back": "/khaibao" if next_path.startswith("/khaibao/") else "/kbyt",
         **values,
     }
 
@@ -84,28 +96,67 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def _last_sent(raw_phone: str) -> otp.CodeSent | None:
+    try:
+        return await otp.last_sent(raw_phone, OTP_PURPOSE)
+    except InputError:
+        return None
+
+
+def _phone_step_error(request: Request, raw_phone: str, next_path: str,
+                      error: InputError) -> Response:
+    context = _phone_context(request, phone=raw_phone, next=next_path,
+                             error=error.message(i18n.current_language.get()))
+    return render(request, "verify_phone.html", context, block="phone_step", status_code=422)
+
+
+def _code_step(request: Request, phone: str, next_path: str, sent: otp.CodeSent | None, *,
+               wait: int | None = None, error: str | None = None,
+               resend_error: str | None = None, status_code: int = 200) -> Response:
+    """The code field for ``phone``: "sent at" from ``sent`` (the last code sent to it; None
+    for a phone that never had one: then no time is said) and "Gửi lại mã" waiting ``wait``
+    seconds, by default until the server allows a new code."""
+    if wait is None:
+        wait = math.ceil((sent.resend_at - datetime.now(UTC)).total_seconds()) if sent else 0
+    context = _phone_context(
+        request, phone=phone, next=next_path, sent=True, masked_phone=_masked(phone),
+        sent_time=sent.sent_at.astimezone(LOCAL_TIMEZONE).strftime("%H:%M") if sent else "",
+        resend_wait=max(0, wait), error=error, resend_error=resend_error,
+    )
+    return render(request, "verify_phone.html", context, block="code_step",
+                  status_code=status_code)
+
+
 class CitizenAuthController(Controller):
     path = "/xac-thuc"
 
     @post("/gui-ma", name="auth.send_code")
     async def send_code(self, request: Request) -> Response:
-        """Step 1: send an OTP to the phone (the same answer for known and new phones)."""
+        """Step 1: send an OTP to the phone (the same answer for known and new phones).
+
+        Asked again within the resend wait (a reload, a tab the phone dropped while the SMS
+        app was open, a double tap), the code step comes back for the code already sent:
+        no new SMS, and the same page as after a fresh send but for the time."""
         form = await request.form()
         raw_phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
         settings = request.app.state.settings
         try:
             sent = await otp.request_code(raw_phone, OTP_PURPOSE, _client_ip(request), settings)
+        except otp.OtpError as error:
+            if error.code == "otp.resend_too_soon":
+                # Nothing is sent; the wait comes from the shared limit, the time from the code.
+                return _code_step(request, normalize_mobile(raw_phone), next_path,
+                                  await _last_sent(raw_phone), wait=error.retry_after)
+            if form.get("resend") == "1":
+                # "Gửi lại mã" refused: the code field stays for the code already received.
+                return _code_step(request, normalize_mobile(raw_phone), next_path,
+                                  await _last_sent(raw_phone), status_code=422,
+                                  resend_error=error.message(i18n.current_language.get()))
+            return _phone_step_error(request, raw_phone, next_path, error)
         except InputError as error:
-            context = _phone_context(request, phone=raw_phone, next=next_path,
-                                     error=error.message(i18n.current_language.get()))
-            return render(request, "verify_phone.html", context, block="phone_step",
-                          status_code=422)
-        context = _phone_context(
-            request, phone=sent.phone, next=next_path, sent=sent,
-            masked_phone=mask_phone(sent.phone), resend_at_epoch=int(sent.resend_at.timestamp()),
-        )
-        return render(request, "verify_phone.html", context, block="code_step")
+            return _phone_step_error(request, raw_phone, next_path, error)
+        return _code_step(request, sent.phone, next_path, sent)
 
     @post("/ma", name="auth.verify_code")
     async def verify_code(self, request: Request) -> Response:
@@ -117,12 +168,10 @@ class CitizenAuthController(Controller):
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings)
         except InputError as error:
-            context = _phone_context(
-                request, phone=phone, next=next_path, sent=True, masked_phone=_masked(phone),
-                error=error.message(i18n.current_language.get()), resend_at_epoch=0,
-            )
-            return render(request, "verify_phone.html", context, block="code_step",
-                          status_code=422)
+            # The wait before "Gửi lại mã" goes on from the last send, as the server knows it.
+            return _code_step(request, phone, next_path, await _last_sent(phone),
+                              error=error.message(i18n.current_language.get()),
+                              status_code=422)
         account_id = await people.account_for_phone(phone)
         cookie = session_cookie_name(request)
         await sessions.end(request.cookies.get(cookie))

@@ -22,9 +22,11 @@
     if (fieldset) fieldset.remove();
   });
 
+  // Seconds left, not a moment: a phone's clock may be off.
   function enableResendButtons(root) {
-    (root || document).querySelectorAll("[data-enable-at]").forEach(function (button) {
-      var at = parseInt(button.getAttribute("data-enable-at"), 10) * 1000;
+    (root || document).querySelectorAll("[data-wait-seconds]").forEach(function (button) {
+      var at = Date.now() + (+button.getAttribute("data-wait-seconds") || 0) * 1000;
+      button.removeAttribute("data-wait-seconds");  // counted once
       var label = button.textContent;
       function tick() {
         var left = Math.ceil((at - Date.now()) / 1000);
@@ -40,6 +42,16 @@
       tick();
     });
   }
+
+  // A declaration form told to sign in again (401) keeps its input in this tab (form_draft.js).
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var form = event.detail.elt.closest("form#khai-bao, form#khai-bao-den");
+    if (form && event.detail.xhr.status === 401) try {
+      sessionStorage.setItem("khaibao-draft:" + form.getAttribute("action"),
+                             new URLSearchParams(new FormData(form)));
+    } catch (e) { /* no storage */ }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { enableResendButtons(); });
   document.addEventListener("htmx:load", function (event) { enableResendButtons(event.target); });
 })();

@@ -6,7 +6,8 @@
  *   has it, otherwise on the next page load or the "online" event. The server treats a
  *   repeated client_ref as the same submission, so any number of replays make one declaration.
  * - Signing out deletes this device's live-QR keys (sending their references so the server
- *   revokes them), the outbox and the kept /qr page before the form is submitted.
+ *   revokes them), the outbox, the kept /qr page and this tab's drafts (form_draft.js)
+ *   before the form is submitted.
  * No inline script anywhere (strict CSP).
  */
 (function () {
@@ -230,6 +231,7 @@
     if (!form.matches || !form.matches('form[action="/xac-thuc/dang-xuat"]') || form.__kbCleared) return;
     event.preventDefault();
     form.__kbCleared = true;
+    try { sessionStorage.clear(); } catch (e) { /* this tab's drafts (form_draft.js) */ }
     var done = function () { form.submit(); };
     store.all(KEYS).then(function (keys) {
       var refs = keys.map(function (k) { return k.reference; }).join(" ");
