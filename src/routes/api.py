@@ -21,7 +21,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromQuery, JSONBody
 
-from khaibao import api_keys, audit, checks, feeds, people, rate_limits, regions
+from khaibao import api_keys, audit, checks, feeds, i18n, people, rate_limits, regions
 from khaibao.api_keys import KeyView
 
 RATE_LIMIT = 120  # requests per key per minute
@@ -229,7 +229,7 @@ class ApiController(Controller):
                            person_id=person.id, detail={"colour": colour})
         return DecisionOut(
             colour=colour, measure=decided.measure if decided else None,
-            measure_text=decided.describe("vi") if decided else "",
+            measure_text=decided.describe(i18n.current_language.get()) if decided else "",
             reasons=[str(r) for r in reasons],
             last_declaration_at=_iso(declaration.submitted_at) if declaration else None,
             last_arrival_at=_iso(arrival.arrival_at) if arrival else None,

@@ -17,7 +17,7 @@ from litestar.response import Redirect
 from khaibao import arrivals, audit, i18n, kiosk, otp, people, sessions
 from khaibao.errors import InputError
 from khaibao.i18n import gettext as _
-from khaibao.phones import mask_phone
+from khaibao.phones import mask_phone, normalize_mobile
 from khaibao.routes import declaration_form
 from khaibao.routes.assisted import card_context, qr_markup
 from khaibao.routes.officer_session import (
@@ -164,6 +164,11 @@ class KioskController(Controller):
             sent = await otp.request_code(raw_phone, OTP_PURPOSE, client,
                                           request.app.state.settings)
         except InputError as error:
+            if error.code == "otp.resend_too_soon":
+                # Asked again within the minute (a second tap, the page reopened): the code
+                # already sent is still good, so its field comes back; no new SMS.
+                return self._phone_page(request, where, kind, phone=normalize_mobile(raw_phone),
+                                        sent=True)
             return self._phone_page(request, where, kind, phone=raw_phone, status_code=422,
                                     error=error.message(i18n.current_language.get()))
         return self._phone_page(request, where, kind, phone=sent.phone, sent=True)

@@ -77,6 +77,10 @@ async def test_decision_for_a_person_token(client, database, settings):
     body = answer.json()
     assert body["colour"] == "yellow"  # never declared
     assert body["reasons"] and body["last_declaration_at"] is None
+    assert body["reasons"] == ["Chưa khai báo y tế."]  # Vietnamese unless asked otherwise
+    english = await client.post("/api/v1/decisions", json={"person_token": person.token},
+                                headers={**bearer(scoped), "Accept-Language": "en"})
+    assert english.json()["reasons"] == ["No health declaration yet."]
     refused = await client.post("/api/v1/decisions", json={"person_token": person.token},
                                 headers=bearer(other))
     assert refused.status_code == 403

@@ -186,3 +186,25 @@ async def test_exit_ends_kiosk_mode(client):
     assert out.status_code == 303 and out.headers["location"] == "/can-bo/dang-nhap"
     assert "khaibao_kiosk" not in client.cookies
     assert (await client.get("/kiosk")).status_code == 403
+
+
+async def test_asking_again_within_the_minute_brings_back_the_code_field(client, outbox_path):
+    """A second tap on "Gửi mã OTP" (or the page reopened) within the resend wait: the code
+    already sent comes back to be typed, no second SMS, and it signs in."""
+    await start_kiosk(client)
+    phone = random_mobile()
+    e164 = "+84" + phone[1:]
+    token = csrf_from((await client.get("/kiosk/kbyt")).text)
+    await client.post("/kiosk/gui-ma", data={"_csrf_token": token, "loai": "kbyt",
+                                             "phone": phone})
+    code = last_otp(outbox_path, e164)
+    sms_count = outbox_path.read_text().count(e164)
+    again = await client.post("/kiosk/gui-ma", data={"_csrf_token": token, "loai": "kbyt",
+                                                     "phone": phone})
+    assert again.status_code == 200
+    assert 'name="code"' in again.text and f'name="phone" value="{e164}"' in again.text
+    assert outbox_path.read_text().count(e164) == sms_count  # nothing sent again
+    verified = await client.post("/kiosk/ma", data={
+        "_csrf_token": token, "loai": "kbyt", "phone": e164, "code": code},
+        follow_redirects=False)
+    assert verified.status_code == 303
