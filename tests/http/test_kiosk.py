@@ -33,6 +33,15 @@ async def start_kiosk(client, role: str = "checkpoint") -> tuple[int, str]:
     return checkpoint_id, officer_cookie
 
 
+async def send_kiosk_code(client):
+    """A new phone asks the kiosk for a code: (phone, its +84 form, CSRF token, answer)."""
+    phone = random_mobile()
+    token = csrf_from((await client.get("/kiosk/kbyt")).text)
+    sent = await client.post("/kiosk/gui-ma", data={"_csrf_token": token, "loai": "kbyt",
+                                                    "phone": phone})
+    return phone, "+84" + phone[1:], token, sent
+
+
 def ref_of(html: str) -> str:
     return re.search(r'name="client_ref" value="([^"]+)"', html).group(1)
 
@@ -146,12 +155,7 @@ async def test_a_stale_form_after_reset_saves_nothing(client):
 async def test_declaring_with_a_phone_lists_its_persons_and_leaves_no_citizen_session(
         client, outbox_path):
     await start_kiosk(client)
-    phone = random_mobile()
-    e164 = "+84" + phone[1:]
-    page = await client.get("/kiosk/kbyt")
-    token = csrf_from(page.text)
-    sent = await client.post("/kiosk/gui-ma", data={"_csrf_token": token, "loai": "kbyt",
-                                                    "phone": phone})
+    phone, e164, token, sent = await send_kiosk_code(client)
     assert sent.status_code == 200 and "Mã OTP" in sent.text
     verified = await client.post("/kiosk/ma", data={
         "_csrf_token": token, "loai": "kbyt", "phone": e164,
@@ -192,11 +196,7 @@ async def test_asking_again_within_the_minute_brings_back_the_code_field(client,
     """A second tap on "Gửi mã OTP" (or the page reopened) within the resend wait: the code
     already sent comes back to be typed, no second SMS, and it signs in."""
     await start_kiosk(client)
-    phone = random_mobile()
-    e164 = "+84" + phone[1:]
-    token = csrf_from((await client.get("/kiosk/kbyt")).text)
-    await client.post("/kiosk/gui-ma", data={"_csrf_token": token, "loai": "kbyt",
-                                             "phone": phone})
+    phone, e164, token, _sent = await send_kiosk_code(client)
     code = last_otp(outbox_path, e164)
     sms_count = outbox_path.read_text().count(e164)
     again = await client.post("/kiosk/gui-ma", data={"_csrf_token": token, "loai": "kbyt",
