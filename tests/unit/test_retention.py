@@ -89,3 +89,26 @@ async def test_the_scheduler_runs_and_stops(database, settings):
     stop.set()
     await asyncio.wait_for(task, timeout=5)
     assert await PurgeRun.exists().where(PurgeRun.run_key == retention.daily_key(make.now()))
+
+
+async def test_otp_codes_purged_after_a_day_stay_on_the_dashboard(database, settings):
+    """OTP codes are kept one day, the dashboard's OTP chart the whole retention period:
+    the purge counts their finished days before deleting them."""
+    from khaibao import daily_counts, dashboards
+    from khaibao.tables import OtpCode
+    from khaibao.venue_stats import local_day
+
+    now = make.now()
+    sent_at = now - timedelta(days=2)
+    await daily_counts.forget_days([local_day(sent_at)])  # counted afresh from the rows
+    for state in ("used", "burned"):
+        await OtpCode.insert(OtpCode(
+            phone="+84905333444", purpose="citizen", code_hash="0" * 64, created_at=sent_at,
+            expires_at=sent_at + timedelta(minutes=5), state=state)).run()
+
+    await retention.purge(settings, now=now)
+
+    assert not await OtpCode.exists().where(OtpCode.phone == "+84905333444")
+    stats = await dashboards.otp_stats(dashboards.period(7, now=now))
+    that_day = next(d for d in stats.days if d.day == local_day(sent_at))
+    assert that_day.total >= 2 and that_day.flagged >= 1
