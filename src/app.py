@@ -149,8 +149,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             cookie_httponly=True,
             cookie_samesite="strict",
         ),
+        # Brotli for browsers that take it (all current ones: 3–8 % smaller than gzip at the
+        # same speed on cheap phones' mobile data), gzip for the rest.
         compression_config=CompressionConfig(
-            backend="gzip", minimum_size=500, gzip_compress_level=6
+            backend="brotli", minimum_size=500, brotli_quality=5, brotli_gzip_fallback=True,
+            gzip_compress_level=6,
         ),
         # The Host header must be the base URL's: no Host-header injection.
         allowed_hosts=AllowedHostsConfig(allowed_hosts=[settings.netloc]),

@@ -266,7 +266,7 @@ def _first_load(context, live_server, path, capsys) -> int:
         if shell_path in seen:
             continue
         request = urllib.request.Request(live_server.url + shell_path,
-                                         headers={"Accept-Encoding": "gzip"})
+                                         headers={"Accept-Encoding": "gzip, deflate, br"})
         with urllib.request.urlopen(request) as response:
             extra += len(response.read()) + 300  # + headers, roughly
     with capsys.disabled():

@@ -155,6 +155,10 @@ async def test_versioned_static_files_are_cached_long_and_compressed(client):
     assert "max-age=31536000" in response.headers["cache-control"]
     assert "immutable" in response.headers["cache-control"]
     assert response.headers.get("content-encoding") == "gzip"
+    # what browsers send: brotli, smaller than gzip
+    brotli = await client.get(css_url, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert brotli.headers.get("content-encoding") == "br"
+    assert int(brotli.headers["content-length"]) < int(response.headers["content-length"])
     unversioned = await client.get("/static/css/app.css")
     assert unversioned.headers["cache-control"] == "no-cache"
 
