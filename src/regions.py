@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from khaibao import db
+from khaibao import collation, db
 from khaibao.i18n import gettext as _
 from khaibao.i18n import ngettext
 from khaibao.identity import fold_diacritics
@@ -90,9 +90,11 @@ def _view(row: Mapping[str, Any], names: tuple[str, ...] = ()) -> RegionView:
 
 
 def sort_key(view: RegionView) -> tuple:
-    """Vietnamese-aware order: without diacritics first, numbers by value ("Tổ 2" < "Tổ 10")."""
-    parts = re.split(r"(\d+)", fold_diacritics(view.name))
-    return ([int(p) if i % 2 else p for i, p in enumerate(parts)], view.name, view.path)
+    """The Vietnamese alphabet's order (``collation``: "Dương" < "Đà"; tones only between
+    otherwise equal names), numbers by value ("Tổ 2" < "Tổ 10")."""
+    parts = re.split(r"(\d+)", view.name)
+    return ([int(p) if i % 2 else collation.sort_key(p) for i, p in enumerate(parts)],
+            view.name, view.path)
 
 
 def label(view: RegionView | Sequence[RegionView]) -> str:
