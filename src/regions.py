@@ -93,8 +93,10 @@ def sort_key(view: RegionView) -> tuple:
     """The Vietnamese alphabet's order (``collation``: "Dương" < "Đà"; tones only between
     otherwise equal names), numbers by value ("Tổ 2" < "Tổ 10")."""
     parts = re.split(r"(\d+)", view.name)
-    return ([int(p) if i % 2 else collation.sort_key(p) for i, p in enumerate(parts)],
-            view.name, view.path)
+    words = [collation.sort_key(p) for p in parts[::2]]  # (letters, tones, cases, text)
+    letters_and_numbers = [int(p) if i % 2 else words[i // 2][0] for i, p in enumerate(parts)]
+    return (letters_and_numbers, [w[1] for w in words], [w[2] for w in words], view.name,
+            view.path)
 
 
 def label(view: RegionView | Sequence[RegionView]) -> str:

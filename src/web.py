@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2_fragments
@@ -112,6 +113,20 @@ def is_htmx(request: Request) -> bool:
         and headers.get("hx-history-restore-request") != "true"
         and headers.get("hx-boosted") != "true"
     )
+
+
+def local_path(value: str | None) -> str | None:
+    """``value`` when it is a path on this site to go to after signing in, else None.
+    Refused: other sites ("//host", "/\\host", a scheme), control characters (browsers drop
+    tabs and newlines from a URL, so "/\t/host" would be "//host"), and over 300 characters."""
+    if not value or len(value) > 300 or not value.startswith("/") or "\\" in value:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
+        return None
+    return value
 
 
 def url_for(request: Request, name: str, **params: Any) -> str | None:

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from khaibao import devices, i18n, otp, people, sessions
 from khaibao.errors import InputError
 from khaibao.phones import mask_phone, normalize_mobile
-from khaibao.web import LOCAL_TIMEZONE, is_htmx, redirect, render
+from khaibao.web import LOCAL_TIMEZONE, is_htmx, local_path, redirect, render
 
 OTP_PURPOSE = "citizen"
 DEFAULT_NEXT = "/kbyt/khai-bao"
@@ -31,10 +31,9 @@ def session_cookie_name(request: Request) -> str:
 
 
 def safe_next(value: str | None) -> str:
-    """A local path to continue to after sign-in; anything else falls back to the form."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value[:300]
-    return DEFAULT_NEXT
+    """A local path to continue to after sign-in (``web.local_path``); anything else falls
+    back to the form."""
+    return local_path(value) or DEFAULT_NEXT
 
 
 async def citizen_session(request: Request) -> sessions.Session | None:

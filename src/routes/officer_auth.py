@@ -28,7 +28,7 @@ from khaibao.routes.officer_session import (
     officer_guard,
     set_officer_cookie,
 )
-from khaibao.web import is_htmx, redirect, render
+from khaibao.web import is_htmx, local_path, redirect, render
 
 MY_PASSKEYS = "/can-bo/passkey"
 SELF = {"permission": "self"}
@@ -37,13 +37,6 @@ SELF = {"permission": "self"}
 CEREMONY_LIMIT, CEREMONY_WINDOW = 120, 600
 _TOO_MANY = InputError("passkey.too_many", "Quá nhiều lần thử đăng nhập. Hãy đợi vài phút.",
                        "Too many sign-in attempts. Wait a few minutes.")
-
-
-def local_path(value: str | None) -> str | None:
-    """A local path to continue to after sign-in (as ``safe_next``), or None."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value[:300]
-    return None
 
 
 def _json(content: str | dict[str, Any], status_code: int = 200) -> Response:

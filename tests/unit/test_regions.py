@@ -75,9 +75,11 @@ async def test_children_sorted_vietnamese_aware(vietnam):
     assert names.index("Xã Đan Điền") < names.index("Xã Hưng Lộc")
     assert names.index("Xã Chân Mây – Lăng Cô") < names.index("Xã Đan Điền")
     named = [dataclasses.replace(provinces[0], name=name) for name in (
-        "Xã Đà Sơn", "Xã Duy Tân", "Tổ 10", "Tổ 2", "Xã Ea Kar", "Xã Dạ Lê", "Xã Da Ra")]
+        "Xã Đà Sơn", "Xã Duy Tân", "Tổ 10", "Tổ 2", "Xã Ea Kar", "Xã Dạ Lê", "Xã Da Ra",
+        "Tô 3", "thôn 10", "Thôn 9")]
     assert [v.name for v in sorted(named, key=regions.sort_key)] == [
-        "Tổ 2", "Tổ 10", "Xã Dạ Lê", "Xã Da Ra", "Xã Duy Tân", "Xã Đà Sơn", "Xã Ea Kar"]
+        "Thôn 9", "thôn 10", "Tổ 2", "Tô 3", "Tổ 10", "Xã Dạ Lê", "Xã Da Ra", "Xã Duy Tân",
+        "Xã Đà Sơn", "Xã Ea Kar"]  # numbers by value before tones and case
     assert names.index("Xã A Lưới 2") < names.index("Xã A Lưới 5")
     assert "VN" in [v.code for v in await regions.children(None)]
 
