@@ -35,7 +35,8 @@ from khaibao.phones import mask_phone, normalize_mobile
 from khaibao.settings import Settings
 from khaibao.tables import OtpCode
 
-__all__ = ["CodeSent", "OtpError", "last_sent", "purge_expired", "request_code", "verify_code"]
+__all__ = ["CodeSent", "OtpError", "purge_expired", "request_code", "resend_wait",
+           "verify_code"]
 
 CODE_TTL = timedelta(minutes=5)
 MAX_TRIES = 5
@@ -135,26 +136,14 @@ async def request_code(
     return CodeSent(phone=phone, expires_at=row.expires_at, resend_at=now + RESEND_AFTER)
 
 
-async def last_sent(phone_raw: str, purpose: str) -> CodeSent | None:
-    """The newest code sent to this phone for ``purpose`` (also one still being handed to
-    the SMS gateway), or None. Says when it was sent, when it expires and from when a new
-    one may be asked for — never whether it can still be used, nor anything of an account.
-    Raises ``PhoneError`` for a number that is not a mobile."""
-    phone = normalize_mobile(phone_raw)
+async def resend_wait(phone: str, purpose: str, *, now: datetime | None = None) -> int:
+    """Seconds before a new code may be asked for this phone: the resend limit's own wait
+    (0 when none is running). It says only what asking for a code would say — never when a
+    code was sent, nor anything of an account."""
     _check_purpose(purpose)
-    row = await (
-        OtpCode.select(OtpCode.created_at, OtpCode.expires_at)
-        .where((OtpCode.phone == phone) & (OtpCode.purpose == purpose))
-        .order_by(OtpCode.created_at, ascending=False)
-        .order_by(OtpCode.id, ascending=False)
-        .first()
-        .run()
-    )
-    if row is None:
-        return None
-    created_at = db.aware(row["created_at"])
-    return CodeSent(phone=phone, expires_at=db.aware(row["expires_at"]),
-                    resend_at=created_at + RESEND_AFTER)
+    gate = await rate_limits.peek(_resend_key(phone, purpose), 1,
+                                  int(RESEND_AFTER.total_seconds()), now=now)
+    return gate.retry_after
 
 
 async def verify_code(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -95,11 +93,11 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _last_sent(raw_phone: str) -> otp.CodeSent | None:
+async def _resend_wait(phone: str) -> int:
     try:
-        return await otp.last_sent(raw_phone, OTP_PURPOSE)
-    except InputError:
-        return None
+        return await otp.resend_wait(normalize_mobile(phone), OTP_PURPOSE)
+    except InputError:  # not a mobile number: nothing was ever sent to it
+        return 0
 
 
 def _phone_step_error(request: Request, raw_phone: str, next_path: str,
@@ -109,14 +107,12 @@ def _phone_step_error(request: Request, raw_phone: str, next_path: str,
     return render(request, "verify_phone.html", context, block="phone_step", status_code=422)
 
 
-def _code_step(request: Request, phone: str, next_path: str, sent: otp.CodeSent | None, *,
-               wait: int | None = None, error: str | None = None,
+def _code_step(request: Request, phone: str, next_path: str, *, wait: int,
+               sent: otp.CodeSent | None = None, error: str | None = None,
                resend_error: str | None = None, status_code: int = 200) -> Response:
-    """The code field for ``phone``: "sent at" from ``sent`` (the last code sent to it; None
-    for a phone that never had one: then no time is said) and "Gửi lại mã" waiting ``wait``
-    seconds, by default until the server allows a new code."""
-    if wait is None:
-        wait = math.ceil((sent.resend_at - datetime.now(UTC)).total_seconds()) if sent else 0
+    """The code field for ``phone``, "Gửi lại mã" waiting ``wait`` seconds. The time the code
+    was sent is said only right after this request sent it (``sent``): read back later it
+    would tell anyone who types a number when that phone last asked for a code."""
     context = _phone_context(
         request, phone=phone, next=next_path, sent=True, masked_phone=_masked(phone),
         sent_time=sent.sent_at.astimezone(LOCAL_TIMEZONE).strftime("%H:%M") if sent else "",
@@ -143,19 +139,20 @@ class CitizenAuthController(Controller):
         try:
             sent = await otp.request_code(raw_phone, OTP_PURPOSE, _client_ip(request), settings)
         except otp.OtpError as error:
+            phone = normalize_mobile(raw_phone)
             if error.code == "otp.resend_too_soon":
-                # Nothing is sent; the wait comes from the shared limit, the time from the code.
-                return _code_step(request, normalize_mobile(raw_phone), next_path,
-                                  await _last_sent(raw_phone), wait=error.retry_after)
+                # Nothing is sent: the code already sent is still good; the limit's wait.
+                return _code_step(request, phone, next_path, wait=error.retry_after)
             if form.get("resend") == "1":
                 # "Gửi lại mã" refused: the code field stays for the code already received.
-                return _code_step(request, normalize_mobile(raw_phone), next_path,
-                                  await _last_sent(raw_phone), status_code=422,
+                return _code_step(request, phone, next_path, status_code=422,
+                                  wait=await otp.resend_wait(phone, OTP_PURPOSE),
                                   resend_error=error.message(i18n.current_language.get()))
             return _phone_step_error(request, raw_phone, next_path, error)
         except InputError as error:
             return _phone_step_error(request, raw_phone, next_path, error)
-        return _code_step(request, sent.phone, next_path, sent)
+        return _code_step(request, sent.phone, next_path, sent=sent,
+                          wait=int(otp.RESEND_AFTER.total_seconds()))
 
     @post("/ma", name="auth.verify_code")
     async def verify_code(self, request: Request) -> Response:
@@ -167,10 +164,10 @@ class CitizenAuthController(Controller):
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings)
         except InputError as error:
-            # The wait before "Gửi lại mã" goes on from the last send, as the server knows it.
-            return _code_step(request, phone, next_path, await _last_sent(phone),
-                              error=error.message(i18n.current_language.get()),
-                              status_code=422)
+            # The wait before "Gửi lại mã" goes on: the resend limit's own.
+            return _code_step(request, phone, next_path, status_code=422,
+                              wait=await _resend_wait(phone),
+                              error=error.message(i18n.current_language.get()))
         account_id = await people.account_for_phone(phone)
         cookie = session_cookie_name(request)
         await sessions.end(request.cookies.get(cookie))
