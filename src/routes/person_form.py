@@ -14,6 +14,7 @@ from khaibao import countries, i18n, people, region_picker
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
+from khaibao.tokens import keyed_hash
 
 MAX_NEW_PERSONS = 10
 PERSON_FIELD = re.compile(r"^p(\d{1,2})_([a-z_]+)$")  # p0_full_name, p1_region_ward, …
@@ -111,5 +112,8 @@ async def persons_context(account_id: int, settings, *, selected: list[int] | No
         "persons": persons, "selected": selected, "blocks": blocks,
         "client_ref": client_ref or secrets.token_urlsafe(12),
         "next_index": max([b["index"] for b in blocks], default=-1) + 1,
+        # form_draft.js: a draft kept when the session ended goes back only into a form of
+        # the same phone (an opaque tag; the phone and account id stay on the server).
+        "draft_owner": keyed_hash(str(account_id), settings.secret_key, "form-draft")[:16],
         **person_choices(),
     }

@@ -47,8 +47,9 @@
   document.addEventListener("htmx:beforeOnLoad", function (event) {
     var form = event.detail.elt.closest("form#khai-bao, form#khai-bao-den");
     if (form && event.detail.xhr.status === 401) try {
-      sessionStorage.setItem("khaibao-draft:" + form.getAttribute("action"),
-                             new URLSearchParams(new FormData(form)));
+      var draft = new URLSearchParams(new FormData(form));
+      draft.set("_draft_owner", form.getAttribute("data-draft-owner") || "");
+      sessionStorage.setItem("khaibao-draft:" + form.getAttribute("action"), draft);
     } catch (e) { /* no storage */ }
   });
 

@@ -19,7 +19,7 @@
   var PREFIX = "khaibao-draft:";
   var MARK = "khoi-phuc=1";
   var PERSON = /^p(\d+)_/;
-  var NEVER = { _csrf_token: 1, client_ref: 1, tiep: 1 };
+  var NEVER = { _csrf_token: 1, client_ref: 1, tiep: 1, _draft_owner: 1 };
 
   function pathOf(url) {
     try { return new URL(url, location.href).pathname; } catch (e) { return ""; }
@@ -181,7 +181,13 @@
       document.querySelectorAll(FORMS).forEach(function (form) {
         var path = pathOf(form.getAttribute("action"));
         var entries = path === location.pathname ? read(path) : null;
-        if (entries) restore(form, entries).then(function () { showRestored(form); });
+        if (!entries) return;
+        forget(path);  // put back once; the form holds it from now on
+        // Only into a form of the phone that typed it: another phone signing in on this tab
+        // must not see (or send) someone else's symptoms, relatives or ID numbers.
+        var owner = entries.filter(function (entry) { return entry[0] === "_draft_owner"; });
+        if (!owner.length || owner[0][1] !== form.getAttribute("data-draft-owner")) return;
+        restore(form, entries).then(function () { showRestored(form); });
       });
     }, 0);
   });
