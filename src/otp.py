@@ -89,6 +89,12 @@ async def request_code(
     phone = normalize_mobile(phone_raw)
     _check_purpose(purpose)
     now = _now(now)
+    resend_key, resend_seconds = _resend_key(phone, purpose), int(RESEND_AFTER.total_seconds())
+    # Asked again within the wait (a reload, a second tap): nothing will be sent, so it does
+    # not count against the address's hourly sends (many phones share a carrier's address).
+    waiting = await rate_limits.peek(resend_key, 1, resend_seconds, now=now)
+    if not waiting.allowed:
+        raise _error("otp.resend_too_soon", waiting.retry_after)
     by_ip = await rate_limits.hit(_ip_key(client_ip), SENDS_PER_IP_PER_HOUR, HOUR, now=now)
     if not by_ip.allowed:
         raise _error("otp.too_many_ip", by_ip.retry_after)
@@ -99,7 +105,6 @@ async def request_code(
     sent = await rate_limits.peek(phone_key, SENDS_PER_PHONE_PER_HOUR, HOUR, now=now)
     if not sent.allowed:
         raise _error("otp.too_many_phone", sent.retry_after)
-    resend_key, resend_seconds = _resend_key(phone, purpose), int(RESEND_AFTER.total_seconds())
     gate = await rate_limits.hit(resend_key, 1, resend_seconds, now=now)
     if not gate.allowed:
         raise _error("otp.resend_too_soon", gate.retry_after)
@@ -169,6 +174,9 @@ async def verify_code(
         if outcome not in ("wrong", "burned_now"):
             await rate_limits.release(fail_key)
     if outcome == "ok":
+        # The code is spent: signing in again (another tab, after "Đăng xuất") may ask for
+        # a new one at once instead of waiting out a minute for a code that no longer works.
+        await rate_limits.reset(_resend_key(phone, purpose))
         log.info("OTP (%s) verified for %s", purpose, mask_phone(phone))
         return
     if outcome == "wrong":
