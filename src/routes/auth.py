@@ -59,7 +59,10 @@ def sign_in_redirect(request: Request) -> Response:
         page = urlsplit(request.headers.get("hx-current-url", ""))
         if page.path.startswith("/"):
             here = page.path + (f"?{page.query}" if page.query else "")
-    target = "/kbyt?tiep=" + quote(safe_next(here), safe="/")
+    next_path = safe_next(here)
+    # The arrival pages have their own phone step ("Khai báo về Huế"), the rest /kbyt's.
+    step = "/khaibao" if next_path.startswith("/khaibao/") else "/kbyt"
+    target = f"{step}?tiep=" + quote(next_path, safe="/")
     if is_htmx(request):
         return Response("", status_code=401, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)

@@ -170,10 +170,11 @@ def test_arrival_declaration_comes_back_after_signing_in_again(context, live_ser
 
     sign_out_elsewhere(context)
     page.get_by_role("button", name="Gửi khai báo").click()
-    page.wait_for_url(re.compile(r".*/kbyt\?tiep=/khaibao/khai-bao$"))
+    page.wait_for_url(re.compile(r".*/khaibao\?tiep=/khaibao/khai-bao$"))
     page.locator("[data-draft-notice]").wait_for(state="visible")
+    assert "Khai báo về Huế" in page.locator("h1").inner_text()  # the arrival's own step
 
-    sign_in_again(page, live_server, phone, "Khai báo y tế")
+    sign_in_again(page, live_server, phone, "Khai báo về Huế")
     page.wait_for_url(re.compile(r".*/khaibao/khai-bao\?khoi-phuc=1$"))
     sent = posts_to(page, "/khaibao/khai-bao")
     page.locator("[data-draft-restored]").wait_for(state="visible")

@@ -13,7 +13,9 @@ from tests.http.test_citizen import csrf, person_form, sign_in
 async def test_arrival_pages_need_a_verified_phone(client, path):
     response = await client.get(path, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == f"/kbyt?tiep={path}"
+    assert response.headers["location"] == f"/khaibao?tiep={path}"  # its own phone step
+    step = await client.get(response.headers["location"])
+    assert "Khai báo về Huế" in step.text and f'value="{path}"' in step.text
 
 
 async def trip_form(client, **overrides):
