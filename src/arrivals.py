@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from khaibao import db, people, submissions
+from khaibao import collation, db, people, submissions
 from khaibao.errors import InputError
 from khaibao.people import FormErrors, PersonData, PersonView
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Checkpoint, Person, Region
@@ -347,7 +347,7 @@ async def checkpoints(*, active_only: bool = True) -> list[CheckpointView]:
                               Checkpoint.region.code.as_alias("region_code"))
     if active_only:
         query = query.where(Checkpoint.active == True)  # noqa: E712
-    rows = await query.order_by(Checkpoint.name, Checkpoint.id)
+    rows = sorted(await query, key=lambda r: (collation.sort_key(r["name"]), r["id"]))
     return [CheckpointView(r["id"], r["name"], r["place"], r["region_code"]) for r in rows]
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from khaibao import audit, db
+from khaibao import audit, collation, db
 from khaibao.collation import name_key
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
@@ -84,7 +84,7 @@ async def _name_taken(name: str, *, other_than: int | None = None) -> bool:
 async def list_all() -> list[CheckpointAdminView]:
     """Every checkpoint, active ones first, by name."""
     views = [_view(row) for row in await Checkpoint.select(*_COLUMNS)]
-    return sorted(views, key=lambda v: (not v.active, v.name.casefold(), v.id))
+    return sorted(views, key=lambda v: (not v.active, collation.sort_key(v.name), v.id))
 
 
 async def get(checkpoint_id: int) -> CheckpointAdminView | None:
