@@ -161,6 +161,9 @@ def _normalised(html: str, national: str) -> str:
     html = html.replace(national, "PHONE").replace("+84" + national[1:], "PHONE")
     html = re.sub(r'"x-csrftoken": "[^"]+"', "CSRF", html)
     html = re.sub(r'name="_csrf_token" value="[^"]+"', "CSRF", html)
+    # The moment of this very send and the seconds left to wait: the clock's, not the phone's.
+    html = re.sub(r"lúc \d\d:\d\d", "lúc TIME", html)
+    html = re.sub(r'data-wait-seconds="\d+"', "WAIT", html)
     return re.sub(r"\d{9,}", "N", html)
 
 
