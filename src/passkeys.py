@@ -1,4 +1,5 @@
-"""Officer passkeys (WebAuthn): registration and sign-in ceremonies, and "my passkeys".
+"""Officer passkeys (WebAuthn): the registration and sign-in ceremonies. An officer's own
+passkeys — their names, the list, renaming, revoking — are officer_passkeys.py.
 
 No HTTP here. Challenges live in the database (any server process can finish a ceremony), are
 kept as SHA-256 only, expire after 5 minutes and are deleted *before* verifying, so a replayed
@@ -14,7 +15,6 @@ import binascii
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,10 +34,10 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from khaibao import audit, db, enrollments, officers, sessions
-from khaibao.collation import name_key
+from khaibao import audit, db, enrollments, officer_passkeys, officers
 from khaibao.db import aware
 from khaibao.errors import InputError
+from khaibao.officer_passkeys import PasskeyView
 from khaibao.officers import OfficerView
 from khaibao.tables import Passkey, WebAuthnChallenge
 
@@ -45,7 +45,6 @@ RP_NAME = "Khai Báo"
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 TIMEOUT_MS = 120_000
 REGISTER, SIGN_IN = "register", "sign_in"
-NAME_MAX = 60
 
 _MESSAGES = {
     "passkey.expired": ("Yêu cầu đã hết hạn, hãy thử lại.",
@@ -72,31 +71,11 @@ _MESSAGES = {
                              "The link is not valid or has expired."),
     "passkey.already_added": ("Passkey này đã được đăng ký rồi.",
                               "This passkey is already registered."),
-    "passkey.name_length": ("Tên passkey dài từ 1 đến 60 ký tự.",
-                            "A passkey name is 1 to 60 characters long."),
-    "passkey.name_taken": ("Bạn đã có passkey tên này. Hãy đặt tên khác để phân biệt.",
-                           "You already have a passkey with this name. Choose another name "
-                           "to tell them apart."),
-    "passkey.not_found": ("Không tìm thấy passkey này.", "This passkey was not found."),
-    "passkey.last": (
-        "Không thể thu hồi passkey cuối cùng: bạn sẽ không đăng nhập được nữa. "
-        "Hãy thêm passkey khác trước.",
-        "The last passkey cannot be revoked: you could no longer sign in. "
-        "Add another passkey first."),
 }
 
 
 def error(code: str) -> InputError:
     return InputError(code, *_MESSAGES[code])
-
-
-@dataclass(frozen=True)
-class PasskeyView:
-    id: int
-    name: str
-    created_at: datetime
-    last_used_at: datetime | None
-    transports: str
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -146,50 +125,6 @@ def client_challenge(credential: dict[str, Any]) -> bytes:
         return from_b64url(client_data["challenge"])
     except (KeyError, TypeError, ValueError, binascii.Error):
         raise error("passkey.malformed") from None
-
-
-def default_name(now: datetime | None = None) -> str:
-    from khaibao.web import LOCAL_TIMEZONE
-
-    return "Passkey " + _now(now).astimezone(LOCAL_TIMEZONE).strftime("%d/%m/%Y")
-
-
-def _clean_name(raw: str | None, now: datetime | None = None) -> str:
-    name = " ".join((raw or "").split())
-    if not name:
-        return default_name(now)
-    if len(name) > NAME_MAX:
-        raise error("passkey.name_length")
-    return name
-
-
-async def _names(officer_id: int) -> set[str]:
-    """The name keys of the officer's passkeys."""
-    rows = await Passkey.select(Passkey.name).where(Passkey.officer == officer_id)
-    return {name_key(row["name"]) for row in rows}
-
-
-def numbered(name: str, taken: set[str]) -> str:
-    """``name``, or "name (2)", "name (3)", … — the first that is not taken."""
-    number, candidate = 1, name
-    while name_key(candidate) in taken:
-        number += 1
-        suffix = f" ({number})"
-        candidate = name[:NAME_MAX - len(suffix)].rstrip() + suffix
-    return candidate
-
-
-async def suggested_name(officer_id: int, now: datetime | None = None) -> str:
-    """The name offered for a new passkey: today's date, numbered when already used."""
-    return numbered(default_name(now), await _names(officer_id))
-
-
-async def check_new_name(officer_id: int, raw: str | None) -> None:
-    """Before a registration ceremony: InputError when the typed name is too long or another
-    of the officer's passkeys has it (an empty name is given one automatically)."""
-    name = _clean_name(raw) if (raw or "").strip() else ""
-    if name and name_key(name) in await _names(officer_id):
-        raise error("passkey.name_taken")
 
 
 # --- challenges --------------------------------------------------------------------------------
@@ -268,7 +203,7 @@ async def finish_registration(settings, officer: OfficerView, credential: dict[s
                               now: datetime | None = None) -> PasskeyView:
     """Verify a new passkey and store it; with an enrollment link, use the link up (once)."""
     now = _now(now)
-    passkey_name = _clean_name(name, now)
+    passkey_name = officer_passkeys.clean_name(name, now)
     challenge = await take_challenge(credential, REGISTER, officer_id=officer.id,
                                      enrollment_link_id=enrollment_link_id, now=now)
     try:
@@ -290,8 +225,9 @@ async def finish_registration(settings, officer: OfficerView, credential: dict[s
     async with db.write_transaction():
         # The typed name was checked before the ceremony (check_new_name); the device has
         # made the credential by now, so a name taken meanwhile gets a number, not a refusal.
-        await db.lock(_names_lock(officer.id))
-        passkey_name = numbered(passkey_name, await _names(officer.id))
+        await db.lock(officer_passkeys.names_lock(officer.id))
+        passkey_name = officer_passkeys.numbered(passkey_name,
+                                                    await officer_passkeys.names(officer.id))
         rows = await Passkey.insert(Passkey(
             officer=officer.id, credential_id=credential_id,
             public_key=b64url(verified.credential_public_key), sign_count=verified.sign_count,
@@ -390,64 +326,3 @@ async def finish_sign_in(settings, credential: dict[str, Any], *,
     await audit.record("officer.sign_in", actor_kind="officer", actor_id=officer.id,
                        detail={"passkey": row["id"]}, now=now)
     return officer
-
-
-# --- my passkeys -------------------------------------------------------------------------------
-
-async def list_for(officer_id: int) -> list[PasskeyView]:
-    rows = await Passkey.select(
-        Passkey.id, Passkey.name, Passkey.created_at, Passkey.last_used_at, Passkey.transports,
-    ).where(Passkey.officer == officer_id).order_by(Passkey.id)
-    return [PasskeyView(r["id"], r["name"], aware(r["created_at"]),
-                        aware(r["last_used_at"]) if r["last_used_at"] else None,
-                        r["transports"]) for r in rows]
-
-
-async def get_for(officer_id: int, passkey_id: int) -> PasskeyView:
-    for item in await list_for(officer_id):
-        if item.id == passkey_id:
-            return item
-    raise error("passkey.not_found")
-
-
-def _names_lock(officer_id: int) -> str:
-    return f"passkey.names.{officer_id}"
-
-
-async def rename(officer_id: int, passkey_id: int, name: str) -> PasskeyView:
-    """InputError for a name too long or empty, or one another of the officer's passkeys has
-    (ignoring case and repeated spaces)."""
-    cleaned = " ".join((name or "").split())
-    if not 1 <= len(cleaned) <= NAME_MAX:
-        raise error("passkey.name_length")
-    async with db.write_transaction():
-        await db.lock(_names_lock(officer_id))
-        names = {row["id"]: name_key(row["name"]) for row in await Passkey.select(
-            Passkey.id, Passkey.name).where(Passkey.officer == officer_id)}
-        if passkey_id not in names:
-            raise error("passkey.not_found")
-        if name_key(cleaned) in {key for other, key in names.items() if other != passkey_id}:
-            raise error("passkey.name_taken")
-        await Passkey.update({Passkey.name: cleaned}).where(Passkey.id == passkey_id)
-    return await get_for(officer_id, passkey_id)
-
-
-async def revoke(officer_id: int, passkey_id: int, *, keep_session: str | None = None,
-                 now: datetime | None = None) -> int:
-    """Remove one of the officer's passkeys, never the last one (an officer without a passkey
-    cannot sign in again until an admin hands out a new enrollment link), and sign the
-    officer out everywhere but the session ``keep_session`` (the cookie value of the device
-    revoking it): a passkey is revoked because a phone was lost, and that phone may still
-    hold a session opened with it. How many sessions were ended."""
-    async with db.write_transaction():
-        ids = [r["id"] for r in await Passkey.select(Passkey.id).where(
-            Passkey.officer == officer_id)]
-        if passkey_id not in ids:
-            raise error("passkey.not_found")
-        if len(ids) <= 1:
-            raise error("passkey.last")
-        await Passkey.delete().where(Passkey.id == passkey_id)
-    ended = await sessions.end_others(officers.SESSION_KIND, officer_id, keep_session)
-    await audit.record("passkey.revoke", actor_kind="officer", actor_id=officer_id,
-                       detail={"passkey": passkey_id, "sessions_ended": ended}, now=now)
-    return ended

@@ -14,7 +14,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from khaibao import arrivals, enrollments, officers, passkeys, region_picker
+from khaibao import arrivals, enrollments, officer_passkeys, officers, region_picker
 from khaibao.errors import InputError
 from khaibao.i18n import gettext as _
 from khaibao.officers import OfficerView
@@ -208,7 +208,7 @@ class OfficersAdminController(Controller):
                       errors: dict[str, str] | None = None, action_error: str | None = None,
                       new_link: dict[str, Any] | None = None, confirm: bool = False,
                       done: str | None = None, status_code: int = 200) -> Response:
-        keys = await passkeys.list_for(target.id)
+        keys = await officer_passkeys.list_for(target.id)
         target = OfficerView(**{**target.__dict__, "passkey_count": len(keys)})
         fields = fields or {"name": target.name, "role": target.role,
                             "checkpoint": str(target.checkpoint_id or ""),

@@ -15,7 +15,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from khaibao import enrollments, i18n, officers, passkeys, rate_limits, sessions
+from khaibao import enrollments, i18n, officer_passkeys, officers, passkeys, rate_limits, sessions
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
 from khaibao.routes.admin_home import landing_path
@@ -61,7 +61,7 @@ async def _name_refused(request: Request, officer_id: int) -> Response | None:
         body = {}
     name = body.get("name") if isinstance(body, dict) else None
     try:
-        await passkeys.check_new_name(officer_id, name if isinstance(name, str) else None)
+        await officer_passkeys.check_new_name(officer_id, name if isinstance(name, str) else None)
     except InputError as exc:
         return _json_error(exc, field="name")
     return None
@@ -142,7 +142,7 @@ class OfficerAuthController(Controller):
                           status_code=404)
         return render(request, "officer_enroll.html", {
             "enrollment": enrollment, "token": token,
-            "default_name": await passkeys.suggested_name(enrollment.officer.id),
+            "default_name": await officer_passkeys.suggested_name(enrollment.officer.id),
         })
 
     @post("/dang-ky/{token:str}/tuy-chon", name="officer_auth.enroll_options")
@@ -172,9 +172,9 @@ class OfficerAuthController(Controller):
 
     async def _list(self, request: Request, officer: CurrentOfficer, *, status_code: int = 200,
                     **context: Any) -> Response:
-        items = await passkeys.list_for(officer.id)
+        items = await officer_passkeys.list_for(officer.id)
         return render(request, "officer_passkeys.html", {
-            "passkeys": items, "default_name": await passkeys.suggested_name(officer.id),
+            "passkeys": items, "default_name": await officer_passkeys.suggested_name(officer.id),
             "errors": {},
             "values": {}, "notice": "", **context,
         }, block="passkey_list", status_code=status_code)
@@ -208,7 +208,7 @@ class OfficerAuthController(Controller):
         form = await request.form()
         name = str(form.get("name", ""))
         try:
-            await passkeys.rename(officer.id, passkey_id, name)
+            await officer_passkeys.rename(officer.id, passkey_id, name)
         except InputError as exc:
             message = exc.message(i18n.current_language.get())
             return await self._list(request, officer, status_code=422,
@@ -222,7 +222,7 @@ class OfficerAuthController(Controller):
     async def revoke(self, request: Request, officer: CurrentOfficer,
                      passkey_id: FromPath[int]) -> Response:
         try:
-            ended = await passkeys.revoke(
+            ended = await officer_passkeys.revoke(
                 officer.id, passkey_id,
                 keep_session=request.cookies.get(officer_cookie_name(request)))
         except InputError as exc:

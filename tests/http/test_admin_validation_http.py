@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from khaibao import checkpoints, officers, passkeys, venues
+from khaibao import checkpoints, officer_passkeys, officers, venues
 from khaibao.collation import name_key
 from khaibao.tables import Passkey, Venue
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer, tag, ward_in
@@ -155,7 +155,7 @@ async def test_passkey_names_stay_apart(client, database):
     # automatic names get a number; the page offers the next free one
     await add_passkey(client, json_headers, None)
     await add_passkey(client, json_headers, "")
-    today = passkeys.default_name()
+    today = officer_passkeys.default_name()
     names = [r["name"] for r in await Passkey.select(Passkey.name).where(
         Passkey.officer == officer.id).order_by(Passkey.id)]
     assert names == [today, f"{today} (2)"]
@@ -176,7 +176,7 @@ async def test_passkey_names_stay_apart(client, database):
     assert renamed.status_code == 422
     assert f'id="ten-{first}-loi">Bạn đã có passkey tên này.' in renamed.text
     assert 'value="laptop Quản trị"' in renamed.text
-    assert (await passkeys.get_for(officer.id, first)).name == today
+    assert (await officer_passkeys.get_for(officer.id, first)).name == today
 
 
 async def test_enrollment_refuses_a_name_the_officer_already_has(client, database):
@@ -196,7 +196,7 @@ async def test_enrollment_refuses_a_name_the_officer_already_has(client, databas
     client.cookies.clear()
     link = await enrollments.issue_enrollment(officer.id)
     page = await client.get(f"/can-bo/dang-ky/{link}")
-    assert f'value="{passkeys.default_name()}"' in page.text
+    assert f'value="{officer_passkeys.default_name()}"' in page.text
     headers = {**csrf_headers(page.text), "content-type": "application/json"}
     refused = await client.post(f"/can-bo/dang-ky/{link}/tuy-chon", headers={**headers, **EN},
                                 content=json.dumps({"name": "điện thoại công vụ"}))

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from khaibao import checkpoints, officers, passkeys, venues
+from khaibao import checkpoints, officer_passkeys, officers, passkeys, venues
 from khaibao.collation import name_key
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
@@ -149,34 +149,34 @@ async def test_an_officer_cannot_give_two_passkeys_one_name(database, settings):
     laptop = await register(settings, officer, "Laptop quản trị")
     phone = await register(settings, officer, "Điện thoại")
     with pytest.raises(InputError) as caught:
-        await passkeys.rename(officer.id, phone.id, "  laptop   QUẢN TRỊ ")
+        await officer_passkeys.rename(officer.id, phone.id, "  laptop   QUẢN TRỊ ")
     assert caught.value.code == "passkey.name_taken"
     assert caught.value.message_vi.startswith("Bạn đã có passkey tên này.")
-    assert (await passkeys.get_for(officer.id, phone.id)).name == "Điện thoại"
+    assert (await officer_passkeys.get_for(officer.id, phone.id)).name == "Điện thoại"
     # recasing one's own name is fine, another officer may use the name
-    assert (await passkeys.rename(officer.id, laptop.id, "Laptop Quản Trị")).name == (
+    assert (await officer_passkeys.rename(officer.id, laptop.id, "Laptop Quản Trị")).name == (
         "Laptop Quản Trị")
     other = await officers.create("Trần Thị Bình", "checkpoint")
     assert (await register(settings, other, "Laptop quản trị")).name == "Laptop quản trị"
     # someone else's passkey is still not found, whatever the name
     with pytest.raises(InputError) as caught:
-        await passkeys.rename(other.id, phone.id, "Điện thoại")
+        await officer_passkeys.rename(other.id, phone.id, "Điện thoại")
     assert caught.value.code == "passkey.not_found"
     # the name typed before a new passkey's ceremony is checked the same way
     with pytest.raises(InputError) as caught:
-        await passkeys.check_new_name(officer.id, "laptop quản trị")
+        await officer_passkeys.check_new_name(officer.id, "laptop quản trị")
     assert caught.value.code == "passkey.name_taken"
-    await passkeys.check_new_name(officer.id, "Máy tính bảng")
-    await passkeys.check_new_name(officer.id, "")  # named automatically
+    await officer_passkeys.check_new_name(officer.id, "Máy tính bảng")
+    await officer_passkeys.check_new_name(officer.id, "")  # named automatically
 
 
 async def test_automatic_passkey_names_are_numbered(database, settings):
     officer = await officers.create("Ngô Thị Dung", "checkpoint")
-    today = passkeys.default_name()
-    assert await passkeys.suggested_name(officer.id) == today
+    today = officer_passkeys.default_name()
+    assert await officer_passkeys.suggested_name(officer.id) == today
     first, second = await register(settings, officer), await register(settings, officer)
     assert [first.name, second.name] == [today, f"{today} (2)"]
-    assert await passkeys.suggested_name(officer.id) == f"{today} (3)"
+    assert await officer_passkeys.suggested_name(officer.id) == f"{today} (3)"
     # a typed name taken meanwhile (two tabs) is numbered: the device already made the key
     raced = await register(settings, officer, today.upper())
     assert raced.name == f"{today.upper()} (3)"
@@ -186,6 +186,6 @@ async def test_automatic_passkey_names_are_numbered(database, settings):
 
 
 def test_a_numbered_name_stays_within_the_limit():
-    long = "x" * passkeys.NAME_MAX
-    numbered = passkeys.numbered(long, {name_key(long)})
-    assert numbered.endswith(" (2)") and len(numbered) == passkeys.NAME_MAX
+    long = "x" * officer_passkeys.NAME_MAX
+    numbered = officer_passkeys.numbered(long, {name_key(long)})
+    assert numbered.endswith(" (2)") and len(numbered) == officer_passkeys.NAME_MAX

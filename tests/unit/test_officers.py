@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import checkpoints, enrollments, officers, passkeys, regions, sessions
+from khaibao import checkpoints, enrollments, officer_passkeys, officers, regions, sessions
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
 from khaibao.person_input import FormErrors
@@ -225,7 +225,7 @@ async def test_list_all_counts_passkeys_active_first(database):
     assert by_id[officer.id].passkey_count == 2
     actives = [v.active for v in views]
     assert actives == sorted(actives, reverse=True)
-    keys = await passkeys.list_for(officer.id)
+    keys = await officer_passkeys.list_for(officer.id)
     assert [k.name for k in keys] == ["Khoá 0", "Khoá 1"]
 
 

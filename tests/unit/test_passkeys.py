@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import enrollments, officers, passkeys
+from khaibao import enrollments, officer_passkeys, officers, passkeys
 from khaibao.errors import InputError
 from khaibao.tables import AuditEntry, EnrollmentLink, Passkey, WebAuthnChallenge
 from tests.soft_authenticator import SoftAuthenticator
@@ -217,24 +217,24 @@ async def test_enrollment_link_is_used_once(database):
 async def test_rename_and_revoke_not_the_last(database):
     settings = database
     officer, device = await enrolled(settings)
-    [first] = await passkeys.list_for(officer.id)
+    [first] = await officer_passkeys.list_for(officer.id)
     with pytest.raises(InputError) as caught:
-        await passkeys.revoke(officer.id, first.id)
+        await officer_passkeys.revoke(officer.id, first.id)
     assert caught.value.code == "passkey.last"
     options = await passkeys.registration_options(settings, officer)
     await passkeys.finish_registration(settings, officer, SoftAuthenticator().create(options))
-    items = await passkeys.list_for(officer.id)
+    items = await officer_passkeys.list_for(officer.id)
     assert len(items) == 2 and items[1].name.startswith("Passkey ")
-    renamed = await passkeys.rename(officer.id, first.id, "  Điện thoại   công vụ ")
+    renamed = await officer_passkeys.rename(officer.id, first.id, "  Điện thoại   công vụ ")
     assert renamed.name == "Điện thoại công vụ"
     with pytest.raises(InputError):
-        await passkeys.rename(officer.id, first.id, "x" * 61)
+        await officer_passkeys.rename(officer.id, first.id, "x" * 61)
     other = await new_officer()
     with pytest.raises(InputError) as caught:
-        await passkeys.revoke(other.id, first.id)
+        await officer_passkeys.revoke(other.id, first.id)
     assert caught.value.code == "passkey.not_found"
-    await passkeys.revoke(officer.id, first.id)
-    assert [p.id for p in await passkeys.list_for(officer.id)] == [items[1].id]
+    await officer_passkeys.revoke(officer.id, first.id)
+    assert [p.id for p in await officer_passkeys.list_for(officer.id)] == [items[1].id]
     with pytest.raises(InputError) as caught:
         await sign_in(settings, device)
     assert caught.value.code == "passkey.unknown"
