@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from khaibao.db import aware
-from khaibao.i18n import N_, catalog, current_language
+from khaibao.i18n import N_, current_language, gettext_in
 from khaibao.policies import (
     DEFAULT_LOOKBACK_DAYS,
     LOCAL_TZ,
@@ -63,7 +63,7 @@ class Decision:
         if self.policy is not None and self.matched_place is not None:
             return _reasons(self.policy, self.matched_place, self.others, lang)
         if self.measure == "none":
-            return [_text(lang, _NO_POLICY)]
+            return [gettext_in(lang, _NO_POLICY)]
         return list(self.reasons)
 
     @property
@@ -85,14 +85,6 @@ _IN_FORCE_BETWEEN = N_("Chính sách có hiệu lực từ %(start)s đến %(en
 _OTHERS = N_("Còn %(num)d chính sách khác áp dụng nhưng nhẹ hơn hoặc ít cụ thể hơn.")
 
 
-def _text(lang: str, message: str, **values: object) -> str:
-    """``message`` in ``lang`` (Vietnamese is the source text), with ``values`` filled in."""
-    translated = catalog(lang).get(message) or message
-    if isinstance(translated, tuple):
-        translated = translated[0]
-    return translated % values if values else translated
-
-
 # Only what ranking needs (and the window, when moments differ: the dates cost to read).
 # "Current version" is checked on the returned rows, not in SQL: without ANALYZE statistics
 # SQLite would pick the superseded_at index (every current policy) over target_path.
@@ -111,18 +103,20 @@ def _winner_key(row: Mapping[str, Any]) -> tuple:
 
 def _reasons(policy: PolicyView, place: Place, others: int, lang: str) -> list[str]:
     """Why ``policy`` applies, in ``lang`` — the measure too (``policy.describe(lang)``)."""
-    reasons = [_text(lang, _APPLIES, measure=policy.describe(lang), target=policy.target_label)]
+    reasons = [gettext_in(lang, _APPLIES, measure=policy.describe(lang),
+                          target=policy.target_label)]
     if policy.legal_reference:
-        reasons.append(_text(lang, _REFERENCE, reference=policy.legal_reference))
-    reasons.append(_text(lang, _PLACE, place=place.label or place.region_code,
-                         when=local_text(place.at)))
+        reasons.append(gettext_in(lang, _REFERENCE, reference=policy.legal_reference))
+    reasons.append(gettext_in(lang, _PLACE, place=place.label or place.region_code,
+                              when=local_text(place.at)))
     if policy.effective_to is None:
-        reasons.append(_text(lang, _IN_FORCE_FROM, start=local_text(policy.effective_from)))
+        reasons.append(gettext_in(lang, _IN_FORCE_FROM, start=local_text(policy.effective_from)))
     else:
-        reasons.append(_text(lang, _IN_FORCE_BETWEEN, start=local_text(policy.effective_from),
-                             end=local_text(policy.effective_to)))
+        reasons.append(gettext_in(lang, _IN_FORCE_BETWEEN,
+                                  start=local_text(policy.effective_from),
+                                  end=local_text(policy.effective_to)))
     if others:
-        reasons.append(_text(lang, _OTHERS, num=others))
+        reasons.append(gettext_in(lang, _OTHERS, num=others))
     return reasons
 
 
@@ -173,7 +167,7 @@ async def decide_many(cases: Sequence[tuple[Sequence[Place], datetime]], *,
                 if one_moment or (row["effective_from"] <= at and (
                     row["effective_to"] is None or row["effective_to"] > at))]
         if not rows:
-            decisions.append(Decision("none", None, "", None, None, [_text(lang, _NO_POLICY)]))
+            decisions.append(Decision("none", None, "", None, None, [gettext_in(lang, _NO_POLICY)]))
             continue
         best = min(rows, key=_winner_key)
         target = best["target_path"]

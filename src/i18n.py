@@ -39,7 +39,13 @@ def catalog(language: str) -> dict[str, str | tuple[str, ...]]:
 
 
 def gettext(message: str, **variables: object) -> str:
-    translated = catalog(current_language.get()).get(message, message)
+    return gettext_in(current_language.get(), message, **variables)
+
+
+def gettext_in(language: str, message: str, **variables: object) -> str:
+    """``message`` in ``language`` whatever the request's (an export in its headers'
+    language, a decision's reasons asked for in another)."""
+    translated = catalog(language).get(message, message)
     if isinstance(translated, tuple):
         translated = translated[0]
     return translated % variables if variables else translated
