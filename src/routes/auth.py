@@ -50,6 +50,12 @@ async def require_citizen(request: Request) -> int:
     return session.subject_id
 
 
+def phone_step_for(next_path: str) -> str:
+    """The phone step of the journey going on to ``next_path``: the arrival pages have their
+    own ("Khai báo về Huế"), everything else the health declaration's."""
+    return "/khaibao" if next_path.startswith("/khaibao/") else "/kbyt"
+
+
 def sign_in_redirect(request: Request) -> Response:
     """Where a signed-out citizen goes: the phone step, coming back afterwards to this page
     with its query (e.g. the venue check-in a declaration was started from); for htmx, to
@@ -60,9 +66,7 @@ def sign_in_redirect(request: Request) -> Response:
         if page.path.startswith("/"):
             here = page.path + (f"?{page.query}" if page.query else "")
     next_path = safe_next(here)
-    # The arrival pages have their own phone step ("Khai báo về Huế"), the rest /kbyt's.
-    step = "/khaibao" if next_path.startswith("/khaibao/") else "/kbyt"
-    target = f"{step}?tiep=" + quote(next_path, safe="/")
+    target = f"{phone_step_for(next_path)}?tiep=" + quote(next_path, safe="/")
     if is_htmx(request):
         return Response("", status_code=401, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)
@@ -79,7 +83,7 @@ def _phone_context(request: Request, **values: Any) -> dict[str, Any]:
         "sent": None,
         "next": DEFAULT_NEXT,
         # "Đổi số điện thoại" goes back to the journey's own phone step, keeping where to go.
-        "back": "/khaibao" if next_path.startswith("/khaibao/") else "/kbyt",
+        "back": phone_step_for(next_path),
         **values,
     }
 
@@ -149,7 +153,7 @@ class CitizenAuthController(Controller):
             if form.get("resend") == "1":
                 # "Gửi lại mã" refused: the code field stays for the code already received.
                 return _code_step(request, phone, next_path, status_code=422,
-                                  wait=await otp.resend_wait(phone, OTP_PURPOSE),
+                                  wait=await _resend_wait(phone),
                                   resend_error=error.message(i18n.current_language.get()))
             return _phone_step_error(request, raw_phone, next_path, error)
         except InputError as error:
