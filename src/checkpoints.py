@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khaibao import audit, collation, db
-from khaibao.collation import name_key
+from khaibao.collation import name_taken
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
 from khaibao.tables import Checkpoint, Region
@@ -76,9 +76,8 @@ def _clean(raw: str | None) -> str:
 
 
 async def _name_taken(name: str, *, other_than: int | None = None) -> bool:
-    query = Checkpoint.select(Checkpoint.id, Checkpoint.name)
-    key = name_key(name)
-    return any(name_key(row["name"]) == key and row["id"] != other_than for row in await query)
+    rows = await Checkpoint.select(Checkpoint.id, Checkpoint.name)
+    return name_taken(name, rows, other_than=other_than)
 
 
 async def list_all() -> list[CheckpointAdminView]:

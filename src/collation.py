@@ -12,6 +12,8 @@ sort before every letter; other punctuation is ignored; digits come before lette
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from khaibao.identity import fold_diacritics
 
@@ -85,3 +87,11 @@ def name_key(name: str) -> str:
     differ in to be told apart: case and runs of spaces do not count, diacritics do ("Ga Huế"
     and "Ga Hué" are different places)."""
     return " ".join(unicodedata.normalize("NFC", name or "").split()).casefold()
+
+
+def name_taken(name: str, rows: Iterable[Mapping[str, Any]], *,
+               other_than: int | None = None) -> bool:
+    """Whether a row (``id``, ``name``) other than ``other_than`` has ``name`` by
+    :func:`name_key` — the check behind "Đã có … tên này"."""
+    key = name_key(name)
+    return any(name_key(row["name"]) == key and row["id"] != other_than for row in rows)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from khaibao import audit, db, officers, sessions
-from khaibao.collation import name_key
+from khaibao.collation import name_key, name_taken
 from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.tables import Passkey
@@ -126,11 +126,11 @@ async def rename(officer_id: int, passkey_id: int, name: str) -> PasskeyView:
         raise error("passkey.name_length")
     async with db.write_transaction():
         await db.lock(names_lock(officer_id))
-        names = {row["id"]: name_key(row["name"]) for row in await Passkey.select(
-            Passkey.id, Passkey.name).where(Passkey.officer == officer_id)}
-        if passkey_id not in names:
+        rows = await Passkey.select(Passkey.id, Passkey.name).where(
+            Passkey.officer == officer_id)
+        if passkey_id not in {row["id"] for row in rows}:
             raise error("passkey.not_found")
-        if name_key(cleaned) in {key for other, key in names.items() if other != passkey_id}:
+        if name_taken(cleaned, rows, other_than=passkey_id):
             raise error("passkey.name_taken")
         await Passkey.update({Passkey.name: cleaned}).where(Passkey.id == passkey_id)
     return await get_for(officer_id, passkey_id)

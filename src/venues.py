@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khaibao import audit, db, tokens
-from khaibao.collation import name_key
+from khaibao.collation import name_taken
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.identity import fold_diacritics
@@ -167,9 +167,8 @@ async def _area_and_name(name: str, region_code: str | None, settings,
             errors["region"] = outside_province(settings.province_name)
     if name:
         same_area = Venue.region.is_null() if region_id is None else Venue.region == region_id
-        key = name_key(name)
-        if any(name_key(row["name"]) == key and row["id"] != venue_id
-               for row in await Venue.select(Venue.id, Venue.name).where(same_area)):
+        if name_taken(name, await Venue.select(Venue.id, Venue.name).where(same_area),
+                      other_than=venue_id):
             errors["name"] = error("venue.name_taken")
     return errors, region_id, path
 
