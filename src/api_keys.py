@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from khaibao import audit
+from khaibao import audit, clock
 from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.people import FormErrors
@@ -100,7 +100,7 @@ async def create(name: str, region_code: str | None, *, created_by: int | None,
     raw = KEY_PREFIX + secrets.token_urlsafe(30)
     rows = await ApiKey.insert(ApiKey(
         name=name, prefix=raw[:PREFIX_LENGTH], key_hash=hash_key(raw), region=region_id,
-        region_path=path, created_by=created_by, created_at=now or datetime.now(UTC),
+        region_path=path, created_by=created_by, created_at=now or clock.now(),
     )).returning(ApiKey.id).run()
     key_id = rows[0]["id"]
     await audit.record("api_key.create", actor_kind="officer" if created_by else "system",
@@ -116,7 +116,7 @@ async def get(key_id: int) -> KeyView | None:
 
 async def revoke(key_id: int, *, by: int | None, now: datetime | None = None) -> bool:
     """Revoke a key (False when there is no such active key)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     rows = await ApiKey.update({ApiKey.revoked_at: now}).where(
         (ApiKey.id == key_id) & ApiKey.revoked_at.is_null()).returning(ApiKey.id).run()
     if rows:
@@ -134,7 +134,7 @@ async def authenticate(raw: str | None, *, now: datetime | None = None) -> KeyVi
     if row is None:
         return None
     view = _view(row)
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if view.last_used_at is None or (now - view.last_used_at).total_seconds() > USE_STAMP_SECONDS:
         await ApiKey.update({ApiKey.last_used_at: now}).where(ApiKey.id == view.id).run()
     return view

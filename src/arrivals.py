@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from khaibao import collation, db, people, submissions
+from khaibao import clock, collation, db, people, submissions
 from khaibao.errors import InputError
 from khaibao.people import FormErrors, PersonData, PersonView
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Checkpoint, Person, Region
@@ -209,7 +209,7 @@ async def submit(account_id: int | None, *, person_ids: Sequence[int],
     replay = await _replay(account_id, client_ref, settings, officer_id)
     if replay is not None:
         return replay
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
 
     async def attempt():
         return await _submit_once(account_id, chosen, new_persons, trip, client_ref, settings,
@@ -369,5 +369,5 @@ async def add_checkpoint(name: str, *, region_code: str | None = None, place: st
         region_id = row["id"]
     rows = await Checkpoint.insert(Checkpoint(
         name=name, region=region_id, place=place, active=True,
-        created_at=now or datetime.now(UTC))).returning(Checkpoint.id).run()
+        created_at=now or clock.now())).returning(Checkpoint.id).run()
     return rows[0]["id"]

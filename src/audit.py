@@ -11,10 +11,10 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from khaibao import db
+from khaibao import clock, db
 from khaibao.tables import AuditEntry
 from khaibao.tokens import keyed_hash
 
@@ -82,7 +82,7 @@ async def record(action: str, *, actor_kind: str, actor_id: int | None = None,
     text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     if len(text) > MAX_DETAIL_LENGTH:
         raise ValueError("audit detail is too long")
-    await db.execute(_INSERT, now or datetime.now(UTC), actor_kind, actor_id, action,
+    await db.execute(_INSERT, now or clock.now(), actor_kind, actor_id, action,
                      person_id, place[:200], text)
 
 

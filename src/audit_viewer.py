@@ -17,11 +17,11 @@ from datetime import date, datetime
 from typing import Any
 
 from khaibao import checks, local_arrivals, officers
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
 from khaibao.identity import fold_diacritics
 from khaibao.tables import AuditEntry, Officer
-from khaibao.venue_stats import LOCAL_TIMEZONE
 
 PAGE = 100
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from khaibao import audit, collation, db
+from khaibao import audit, clock, collation, db
 from khaibao.collation import name_taken
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
@@ -125,7 +125,7 @@ async def create(name: str, *, region_code: str | None = None, place: str = "",
         await db.lock(NAMES_LOCK)
         values = await _checked(name, region_code, place)
         rows = await Checkpoint.insert(Checkpoint(
-            **values, active=True, created_at=now or datetime.now(UTC),
+            **values, active=True, created_at=now or clock.now(),
         )).returning(Checkpoint.id)
     checkpoint_id = rows[0]["id"]
     await audit.record("checkpoint.create", actor_kind="officer" if by else "system",

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from khaibao import (
@@ -36,6 +36,7 @@ from khaibao import (
     audit,
     check_facts,
     checkins,
+    clock,
     decisions,
     declarations,
     people,
@@ -144,7 +145,7 @@ class CheckResult:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def same_name(a: str, b: str) -> bool:

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from khaibao import db
+from khaibao.clock import day_start
 from khaibao.tables import DailyCount
 from khaibao.trips import ARRIVAL_MAX_PAST_DAYS
-from khaibao.venue_stats import day_start
 
 FILLED = "filled"
 _LOCK_KEY = 740_211_026  # pg_advisory_xact_lock key of the daily_count fill

@@ -22,11 +22,11 @@ Invalidation rules (purge, import) are in :mod:`daily_counts`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from khaibao import daily_counts
+from khaibao import clock, daily_counts
+from khaibao.clock import LOCAL_TIMEZONE, day_start, local_day
 from khaibao.tables import HealthDeclaration, Region, Venue
-from khaibao.venue_stats import LOCAL_TIMEZONE, day_start, local_day
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -52,9 +52,13 @@ class Scope:
 
 @dataclass(frozen=True)
 class Period:
+    """The last ``days`` local days up to ``now``: every count of the period is as of ``now``
+    (which days are finished, where the live count stops)."""
+
     days: int
     first: date
-    last: date  # today, Vietnam time
+    last: date  # the local day of ``now``
+    now: datetime
 
     @property
     def start(self) -> datetime:
@@ -71,8 +75,9 @@ class Period:
 
 def period(days: int = DEFAULT_PERIOD, *, now: datetime | None = None) -> Period:
     days = days if days in PERIODS else DEFAULT_PERIOD
-    today = local_day(now or datetime.now(UTC))
-    return Period(days, today - timedelta(days=days - 1), today)
+    now = now or clock.now()
+    today = local_day(now)
+    return Period(days, today - timedelta(days=days - 1), today, now)
 
 
 async def _raw(sql: str, *args) -> list[dict]:
@@ -92,11 +97,10 @@ class DayCount:
         return self.total - self.flagged
 
 
-async def _counts(name: str, scope: Scope, span: Period, now: datetime | None = None
+async def _counts(name: str, scope: Scope, span: Period
                   ) -> dict[tuple[str, str], tuple[int, int]]:
-    now = now or datetime.now(UTC)
     return await daily_counts.counts(name, scope.path, span.first, span.last,
-                                     today=min(span.last, local_day(now)), now=now)
+                                     today=span.last, now=span.now)
 
 
 def _by_key(found: dict[tuple[str, str], tuple[int, int]]) -> dict[str, int]:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.db import aware
 from khaibao.i18n import N_, current_language, gettext_in
 from khaibao.policies import (
     DEFAULT_LOOKBACK_DAYS,
-    LOCAL_TZ,
     RANK,
     PolicyInput,
     PolicyView,
@@ -185,7 +185,7 @@ async def decide_many(cases: Sequence[tuple[Sequence[Place], datetime]], *,
 def departure_moment(departure: Any, arrival_at: datetime) -> datetime:
     """The last moment of the departure day (Vietnam time), but never after the arrival."""
     day = departure if isinstance(departure, date) else date.fromisoformat(str(departure))
-    end_of_day = datetime.combine(day, time.max, tzinfo=LOCAL_TZ)
+    end_of_day = datetime.combine(day, time.max, tzinfo=LOCAL_TIMEZONE)
     return min(end_of_day, arrival_at)
 
 

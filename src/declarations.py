@@ -13,10 +13,10 @@ import contextlib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from khaibao import db, people, submissions
+from khaibao import clock, db, people, submissions
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors, PersonData, PersonView
@@ -230,7 +230,7 @@ async def submit(account_id: int | None, *, person_ids: Sequence[int],
     replay = await _replay(account_id, client_ref, settings, officer_id)
     if replay is not None:
         return replay
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
 
     async def attempt():
         return await _submit_once(account_id, chosen, new_persons, health, client_ref,

@@ -8,11 +8,12 @@ gets a fresh one-time enrollment link at every start (there is no default passwo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from khaibao import (
     arrivals,
+    clock,
     declarations,
     demo_bulk,
     enrollments,
@@ -149,7 +150,7 @@ async def seed(settings: Settings) -> str:
     """Add the demo data that is not there yet and say what there is to try."""
     await regions.ensure_vietnam_loaded()
     await regions.import_villages_csv(VILLAGES_CSV)
-    now = datetime.now(UTC)
+    now = clock.now()
     await _demo_policies(now)
     if not await arrivals.checkpoints(active_only=False):
         for name, place in DEMO_CHECKPOINTS:

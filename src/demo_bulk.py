@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from khaibao import daily_counts, db, tokens
+from khaibao import clock, daily_counts, db, tokens
+from khaibao.clock import local_day
 from khaibao.tables import (
     ArrivalDeclaration,
     ArrivalPlace,
@@ -27,7 +28,6 @@ from khaibao.tables import (
     Region,
     Venue,
 )
-from khaibao.venue_stats import local_day
 
 BATCH = 500
 TAG = "demo-bulk"
@@ -90,7 +90,7 @@ async def fill(*, ward_codes: list[str], origin_codes: list[str], officer_id: in
                tag: str = TAG) -> Report:
     """Add the bulk data (the caller checks :func:`already_filled` first)."""
     rng = random.Random(seed)
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     report = Report()
     wards = await _regions(ward_codes)
     origins = await _regions(origin_codes)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from khaibao import crypto, db, tokens
+from khaibao import clock, crypto, db, tokens
 from khaibao.tables import DeviceKey, Person
 
 KEY_BYTES = 32
@@ -52,7 +52,7 @@ class DeviceView:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def _b64(raw: bytes) -> str:

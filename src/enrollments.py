@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from khaibao import audit, db
+from khaibao import audit, clock, db
 from khaibao.db import aware
 from khaibao.officers import OfficerNotFound, OfficerView, error, get
 from khaibao.tables import EnrollmentLink
@@ -18,7 +18,7 @@ ENROLLMENT_LIFETIME = timedelta(hours=24)
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def _hash(raw: str) -> str:

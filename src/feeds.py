@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from khaibao import db, policies
+from khaibao import clock, db, policies
 from khaibao.db import aware
 from khaibao.tables import HealthDeclaration
 from khaibao.tokens import keyed_hash
@@ -181,7 +181,7 @@ async def page(kind: str, window: Window, secret_key: bytes, *, cursor: int = 0,
     """One API page after ``cursor``. Rows written in the last :data:`SETTLE` seconds are
     held back (with every row after them) until they settle, so the cursor never passes a
     row id that a slower concurrent transaction could still commit below it."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     fresh = now - SETTLE
     found = await rows(kind, window, after_id=cursor, limit=limit)
     items = []

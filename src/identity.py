@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from khaibao import clock
 from khaibao.errors import InputError
 
 NO_ID_NUMBER = "000000000"
@@ -233,7 +234,7 @@ def check_cccd(number: str, birth_year: int, sex: Sex | str) -> CccdInfo:
 
 def validate_birth_year(year: int | str, today: date | None = None) -> int:
     """A birth year between 1900 and the current year."""
-    current = (today or date.today()).year
+    current = (today or clock.today()).year
     text = str(year).strip()
     if not (text.isascii() and text.isdigit() and len(text) == 4):
         raise _err("birth_year.invalid", "Năm sinh phải là 4 chữ số, ví dụ 1990.",

@@ -22,9 +22,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from khaibao import audit, daily_counts, db, tokens
+from khaibao import audit, clock, daily_counts, db, tokens
+from khaibao.clock import local_day
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace, HealthDeclaration, Person, Region
-from khaibao.venue_stats import local_day
 
 BATCH = 500
 KINDS = ("health_declaration", "arrival")
@@ -108,7 +108,7 @@ async def _persons(records: list[dict], regions: dict[str, dict], report: Import
     keys = {person_key(r["person"]["ref"]): r for r in records}
     found = {row["no_id_key"]: row["id"] for row in await Person.select(
         Person.id, Person.no_id_key).where(Person.no_id_key.is_in(list(keys))).run()}
-    now = datetime.now(UTC)
+    now = clock.now()
     new = []
     for key, record in keys.items():
         if key in found:

@@ -13,10 +13,9 @@ import asyncio
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from khaibao import db
+from khaibao import clock, db
 from khaibao.errors import InputError
 from khaibao.i18n import current_language
 from khaibao.identity import Sex, normalize_full_name, parse_bhyt, validate_birth_year
@@ -106,7 +105,7 @@ async def import_csv(path: Path, settings, progress: Callable[[int], None] | Non
         return ImportReport(errors=errors)
     report = ImportReport()
     hashes = list(rows)
-    now = datetime.now(UTC)
+    now = clock.now()
     async with db.write_transaction():
         for start in range(0, len(hashes), BATCH):
             batch = hashes[start: start + BATCH]

@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from khaibao import decisions, people
+from khaibao import clock, decisions, people
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.decisions import Decision, Place
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors
 from khaibao.policies import DEFAULT_LOOKBACK_DAYS, SEVERITY, as_datetime
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace
-from khaibao.trips import LOCAL_TIMEZONE, TRANSPORT_LABELS, country_name
+from khaibao.trips import TRANSPORT_LABELS, country_name
 
 DEFAULT_DAYS = 14  # the default range: the last 14 days up to today
 MAX_RANGE_DAYS = 366
@@ -123,7 +124,7 @@ def matches(decision_filter: str, measure: str) -> bool:
 # --- the filter form -------------------------------------------------------------------------
 
 def today_local(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(LOCAL_TIMEZONE).date()
+    return (now or clock.now()).astimezone(LOCAL_TIMEZONE).date()
 
 
 def default_range(today: date) -> tuple[date, date]:

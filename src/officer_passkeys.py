@@ -8,9 +8,9 @@ name is called after the day it was added, numbered when that name is taken.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from khaibao import audit, db, officers, sessions
+from khaibao import audit, clock, db, officers, sessions
 from khaibao.collation import name_key, name_taken
 from khaibao.db import aware
 from khaibao.errors import InputError
@@ -38,7 +38,7 @@ def error(code: str) -> InputError:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class PasskeyView:
 # --- names -------------------------------------------------------------------------------------
 
 def default_name(now: datetime | None = None) -> str:
-    from khaibao.web import LOCAL_TIMEZONE
+    from khaibao.clock import LOCAL_TIMEZONE
 
     return "Passkey " + _now(now).astimezone(LOCAL_TIMEZONE).strftime("%d/%m/%Y")
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from khaibao import audit, db, sessions
+from khaibao import audit, clock, db, sessions
 from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.i18n import N_
@@ -124,7 +124,7 @@ class OfficerView:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 _COLUMNS = (

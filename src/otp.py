@@ -27,9 +27,9 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from khaibao import db, rate_limits, sms
+from khaibao import clock, db, rate_limits, sms
 from khaibao.errors import InputError
 from khaibao.phones import mask_phone, normalize_mobile
 from khaibao.settings import Settings
@@ -257,7 +257,7 @@ def _check_purpose(purpose: str) -> None:
 
 def _now(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(UTC)
+        return clock.now()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now

@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from webauthn import (
@@ -34,7 +34,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from khaibao import audit, db, enrollments, officer_passkeys, officers
+from khaibao import audit, clock, db, enrollments, officer_passkeys, officers
 from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.officer_passkeys import PasskeyView
@@ -98,7 +98,7 @@ def from_b64url(text: str) -> bytes:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def _challenge_hash(challenge: bytes) -> str:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from khaibao import crypto, db
+from khaibao import clock, crypto, db
 from khaibao.errors import InputError
 from khaibao.identity import (
     IdType,
@@ -72,7 +72,7 @@ class PersonView:
 # --- storage -------------------------------------------------------------------------------
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def _compact(number: str) -> str:

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from khaibao import db
+from khaibao import clock, db
 from khaibao.i18n import catalog
 from khaibao.people import FormErrors
 from khaibao.policy_input import (  # noqa: F401 (the policy form's parts, re-exported)
     CUSTOM,
     DAYS_REQUIRED,
     DEFAULT_LOOKBACK_DAYS,
-    LOCAL_TZ,
+    LOCAL_TIMEZONE,
     MEASURE_LABELS,
     MEASURES,
     MEASURES_EN,
@@ -68,7 +68,7 @@ def describe_measure(measure: str, days: int | None, custom_text: str = "",
 
 
 def local_text(value: datetime) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+    return value.astimezone(LOCAL_TIMEZONE).strftime("%H:%M %d/%m/%Y")
 
 
 def as_utc(value: datetime) -> datetime:
@@ -194,7 +194,7 @@ async def get_version(policy_id: int) -> PolicyView:
 async def create(data: PolicyInput, *, created_by: int | None,
                  now: datetime | None = None) -> PolicyView:
     """A new policy (version 1); its ``policy_key`` is its first version's row id."""
-    now = as_utc(now or datetime.now(UTC))
+    now = as_utc(now or clock.now())
     region_id, path = await target_of(data.target_region_code)
     async with db.write_transaction():
         policy_id = await _insert({**_values(data, region_id, path), "policy_key": 0,
@@ -232,7 +232,7 @@ async def _new_version(policy_key: int, change: Callable[[dict[str, Any]], dict[
 async def edit(policy_key: int, data: PolicyInput, *, created_by: int | None,
                now: datetime | None = None) -> PolicyView:
     """Replace a policy's content with ``data`` as a new version."""
-    now = as_utc(now or datetime.now(UTC))
+    now = as_utc(now or clock.now())
     region_id, path = await target_of(data.target_region_code)
     policy_id = await _new_version(
         policy_key, lambda old: {**old, **_values(data, region_id, path)}, created_by, now)
@@ -244,7 +244,7 @@ async def end(policy_key: int, *, at: datetime, created_by: int | None,
     """End a policy at ``at`` (a new version with ``effective_to = at``). Ending a policy at
     or before its start cancels it: it is then never in force. A policy cannot be extended
     this way — an end later than the current one is refused."""
-    now, at = as_utc(now or datetime.now(UTC)), as_utc(at)
+    now, at = as_utc(now or clock.now()), as_utc(at)
 
     def change(old: dict[str, Any]) -> dict[str, Any]:
         ends = as_datetime(old["effective_to"])

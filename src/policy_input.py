@@ -9,13 +9,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CUSTOM = "custom"
 MEASURES: tuple[tuple[str, str], ...] = (
     ("none", N_("Không áp dụng biện pháp")),
@@ -106,7 +105,7 @@ def _local_datetime(raw: str, code: str) -> datetime:
         value = datetime.fromisoformat(raw.replace(" ", "T", 1))
     except ValueError:
         raise error(code) from None
-    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TIMEZONE)
 
 
 def _days(raw: str, measure: str | None) -> int | None:

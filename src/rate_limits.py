@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from khaibao import db
+from khaibao import clock, db
 from khaibao.settings import Settings
 from khaibao.tables import RateCounter
 
@@ -193,7 +193,7 @@ def _check(key: str, window_seconds: int, now: datetime | None) -> tuple[datetim
     if window_seconds < 1:
         raise ValueError("window_seconds must be at least 1")
     if now is None:
-        now = datetime.now(UTC)
+        now = clock.now()
     elif now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now, timedelta(seconds=window_seconds)

@@ -17,10 +17,11 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from khaibao import daily_counts, db, otp, sessions
+from khaibao import clock, daily_counts, db, otp, sessions
+from khaibao.clock import local_day
 from khaibao.db import aware
 from khaibao.i18n import N_
 from khaibao.tables import (
@@ -33,7 +34,6 @@ from khaibao.tables import (
     RateCounter,
     WebAuthnChallenge,
 )
-from khaibao.venue_stats import local_day
 
 log = logging.getLogger("khaibao.retention")
 BATCH = 5000
@@ -123,7 +123,7 @@ async def purge(settings, *, trigger: str = "cli", run_key: str | None = None,
                 now: datetime | None = None) -> PurgeReport | None:
     """Run the purge once and store its report. With a ``run_key`` already used (the daily
     run another process started), do nothing and return None."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     cutoff = now - timedelta(days=settings.retention_days)
     key = run_key or f"{trigger}:{uuid.uuid4().hex}"
     try:
@@ -141,7 +141,7 @@ async def purge(settings, *, trigger: str = "cli", run_key: str | None = None,
                              "oldest_kept": await _oldest(kind)}
     for name, deleted in (await _leftovers(now, cutoff)).items():
         counts[name] = {"deleted": deleted, "oldest_kept": None}
-    await PurgeRun.update({PurgeRun.finished_at: datetime.now(UTC),
+    await PurgeRun.update({PurgeRun.finished_at: clock.now(),
                            PurgeRun.report: json.dumps(counts)}).where(
         PurgeRun.id == rows[0]["id"])
     return PurgeReport(rows[0]["id"], trigger, now, cutoff, counts)
@@ -166,7 +166,7 @@ async def run_daily(settings, *, stop: asyncio.Event, check_every: timedelta = C
     while not stop.is_set():
         try:
             report = await purge(settings, trigger="schedule",
-                                 run_key=daily_key(datetime.now(UTC)))
+                                 run_key=daily_key(clock.now()))
             if report:
                 log.info("retention purge: %d rows deleted (cutoff %s)", report.total,
                          report.cutoff.isoformat())

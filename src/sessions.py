@@ -11,10 +11,10 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from khaibao import db
+from khaibao import clock, db
 from khaibao.db import aware
 from khaibao.tables import WebSession
 
@@ -36,7 +36,7 @@ def _hash(raw: str) -> str:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 async def start(

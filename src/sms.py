@@ -15,12 +15,12 @@ import asyncio
 import fcntl
 import json
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
+from khaibao import clock
 from khaibao.settings import Settings
 
 __all__ = [
@@ -64,7 +64,7 @@ class FileSender:
         self.path = Path(path)
 
     async def send(self, to: str, text: str) -> None:
-        record = {"to": to, "text": text, "sent_at": datetime.now(UTC).isoformat()}
+        record = {"to": to, "text": text, "sent_at": clock.now().isoformat()}
         line = json.dumps(record, ensure_ascii=False) + "\n"
         try:
             await asyncio.to_thread(self._append, line.encode("utf-8"))

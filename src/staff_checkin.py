@@ -16,9 +16,9 @@ Every scan is audited (``venue.scan``) with a keyed fingerprint of the text, nev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from khaibao import audit, checkins, declarations, people
+from khaibao import audit, checkins, clock, declarations, people
 from khaibao.checkins import CheckInView
 from khaibao.checks import person_of_card, same_name
 from khaibao.db import aware
@@ -71,7 +71,7 @@ class ScanResult:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 async def _person(text: str, settings
@@ -140,7 +140,7 @@ async def scan(venue: VenueView, text: str | None, officer_id: int, settings, *,
 
 
 def _clock(moment: datetime) -> str:
-    from khaibao.venue_stats import LOCAL_TIMEZONE
+    from khaibao.clock import LOCAL_TIMEZONE
 
     return moment.astimezone(LOCAL_TIMEZONE).strftime("%H:%M")
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from khaibao import audit, db, people, phones
+from khaibao import audit, clock, db, people, phones
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.db import aware
 from khaibao.errors import InputError
 from khaibao.person_input import FormErrors
-from khaibao.policy_input import LOCAL_TZ
 from khaibao.scans import ScanKind, classify_scan
 from khaibao.tables import CheckIn
 
@@ -94,7 +94,7 @@ def _moment(raw: str, code: str) -> datetime:
         value = datetime.fromisoformat(raw.replace(" ", "T", 1))
     except ValueError:
         raise error(code) from None
-    return (value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)).astimezone(UTC)
+    return (value if value.tzinfo else value.replace(tzinfo=LOCAL_TIMEZONE)).astimezone(UTC)
 
 
 def _day(raw: str, code: str) -> date:
@@ -108,11 +108,11 @@ def _day(raw: str, code: str) -> date:
 
 def local_input(value: datetime) -> str:
     """A moment as a ``datetime-local`` value in Vietnam time."""
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+    return value.astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%dT%H:%M")
 
 
 def today_local(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(LOCAL_TZ).date()
+    return (now or clock.now()).astimezone(LOCAL_TIMEZONE).date()
 
 
 @dataclass(frozen=True)
@@ -136,12 +136,12 @@ class PersonQuery:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.date_from, time(), LOCAL_TZ).astimezone(UTC)
+        return datetime.combine(self.date_from, time(), LOCAL_TIMEZONE).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
         return datetime.combine(self.date_to + timedelta(days=1), time(),
-                                LOCAL_TZ).astimezone(UTC)
+                                LOCAL_TIMEZONE).astimezone(UTC)
 
     def audit_detail(self) -> dict[str, Any]:
         return {"venue": None, "from": self.start.isoformat(), "to": self.end.isoformat(),

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from khaibao import db, policies
+from khaibao import clock, db, policies
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.db import aware
 from khaibao.decisions import Place
 from khaibao.errors import InputError
 from khaibao.identity import fold_diacritics
 from khaibao.person_input import FormErrors
-from khaibao.policy_input import LOCAL_TZ, parse_policy
+from khaibao.policy_input import parse_policy
 from khaibao.tables import Region, Venue
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -87,8 +88,8 @@ def window_of(code: str) -> tuple[datetime, datetime] | None:
 
 def window_name(start: datetime, end: datetime) -> str:
     fmt = "%H:%M %d/%m/%Y"
-    return (f"Khung giờ {start.astimezone(LOCAL_TZ).strftime(fmt)} – "
-            f"{end.astimezone(LOCAL_TZ).strftime(fmt)}")
+    return (f"Khung giờ {start.astimezone(LOCAL_TIMEZONE).strftime(fmt)} – "
+            f"{end.astimezone(LOCAL_TIMEZONE).strftime(fmt)}")
 
 
 async def _ensure_region(code: str, name: str, parent: Mapping[str, Any]) -> dict[str, Any]:
@@ -137,7 +138,7 @@ async def create_point_policy(venue_id: int, start: datetime, end: datetime,
     """Validate the policy part of the form (``POLICY_FIELDS``, as in the policy admin
     form), make (or reuse) the venue's point and the exposure window's point, and create
     the policy targeting the window. Raises :class:`FormErrors`."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     parent, venue_name = await _venue_region(venue_id)
     venue_point = point_code(parent["code"], venue_id)
     code = window_code(venue_point, start, end)

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from khaibao import countries, phones
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.errors import InputError
 from khaibao.i18n import N_
 from khaibao.people import FormErrors
@@ -28,7 +28,6 @@ TRANSPORTS = (
 )
 VEHICLE_REQUIRED = frozenset({"car", "motorbike", "bus", "plane", "ship"})
 CHANNELS = ("self", "relative", "assisted", "paper", "kiosk")
-LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_PASSED = 10
 MAX_TEXT = 200
 DEPARTURE_MAX_PAST_DAYS = 30

@@ -11,31 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from piccolo.query.methods.select import Count
 
-from khaibao import checkins, db
+from khaibao import checkins, clock, db
+from khaibao.clock import day_start, local_day
 from khaibao.db import aware
 from khaibao.tables import CheckIn, Venue
 
-LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 COMPLIANCE_DAYS = 30
 GOOD_COMPLIANCE = 0.8  # days below 80 % of the declared visitors are marked "low"
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TIMEZONE).date()
-
-
-def day_start(day: date) -> datetime:
-    """Local midnight of ``day``, in UTC."""
-    return datetime.combine(day, time(0), LOCAL_TIMEZONE).astimezone(UTC)
+    return now or clock.now()
 
 
 def _bucket_sql(unit: str) -> str:

@@ -17,10 +17,10 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from khaibao import audit, db, tokens
+from khaibao import audit, clock, db, tokens
 from khaibao.collation import name_taken
 from khaibao.errors import InputError
 from khaibao.i18n import N_
@@ -235,7 +235,7 @@ async def create(data: VenueInput, settings, *, created_by: int | None = None,
         rows = await Venue.insert(Venue(
             name=data.name, kind=data.kind, region=region_id, region_path=path,
             address=data.address, owner_org=data.owner_org, daily_visitors=data.daily_visitors,
-            active=True, code_reference=reference, created_at=now or datetime.now(UTC),
+            active=True, code_reference=reference, created_at=now or clock.now(),
             created_by=created_by,
         )).returning(Venue.id)
     venue_id = rows[0]["id"]

@@ -13,7 +13,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import jinja2_fragments
 from babel import Locale
@@ -25,16 +24,14 @@ from litestar.exceptions import NoRouteMatchFoundException
 from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
-from khaibao import i18n
+from khaibao import clock, i18n
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.settings import Settings
 from khaibao.template_language import PreTranslate
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
-
-
-LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def format_time(value: datetime | str | None) -> str:
@@ -54,7 +51,7 @@ def time_ago(value: datetime | None, now: datetime | None = None) -> str:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    delta = value - (now or datetime.now(UTC))
+    delta = value - (now or clock.now())
     return format_timedelta(delta, add_direction=True,
                             locale=_babel_locale(i18n.current_language.get()))
 

@@ -3,7 +3,7 @@ history of quarantine policies, with "who would this affect today" before saving
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -11,10 +11,11 @@ from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from khaibao import audit, decisions, i18n, local_arrivals, officers, policies, region_picker
+from khaibao import audit, clock, decisions, i18n, local_arrivals, officers, policies, region_picker
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.i18n import gettext as _
 from khaibao.people import FormErrors
-from khaibao.policies import LOCAL_TZ, PolicyInput, PolicyView
+from khaibao.policies import PolicyInput, PolicyView
 from khaibao.routes.officer_session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 from khaibao.routes.person_form import message
 from khaibao.web import redirect, render
@@ -28,7 +29,7 @@ SAMPLE_SIZE = 5
 
 def _local_input(value: datetime | None) -> str:
     """A ``datetime-local`` value in Vietnam time."""
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M") if value else ""
+    return value.astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%dT%H:%M") if value else ""
 
 
 def _as_input(view: PolicyView) -> PolicyInput:
@@ -79,7 +80,7 @@ class PolicyAdminController(Controller):
     async def list_page(self, request: Request, officer: CurrentOfficer,
                         moi: FromQuery[int | None] = None) -> Response:
         """Policies in force, upcoming and ended, each with whom it affects today."""
-        now = datetime.now(UTC)
+        now = clock.now()
         names = {o.id: o.name for o in await officers.list_all()}
         groups: dict[str, list[dict[str, Any]]] = {"active": [], "upcoming": [], "ended": []}
         for view in await policies.current():
@@ -99,14 +100,14 @@ class PolicyAdminController(Controller):
     @get("/moi", name="policies.new")
     async def new(self, request: Request, officer: CurrentOfficer) -> Response:
         picker = await region_picker.picker(levels=PICKER_LEVELS)
-        values = {"measure": "", "effective_from": _local_input(datetime.now(UTC))}
+        values = {"measure": "", "effective_from": _local_input(clock.now())}
         return self._form(request, picker, values, {}, action=f"{BASE}/moi")
 
     @post("/moi", name="policies.create")
     async def create(self, request: Request, officer: CurrentOfficer) -> Response:
         fields, picker = await _read(await request.form())
         try:
-            data = policies.parse_policy(fields, now=datetime.now(UTC))
+            data = policies.parse_policy(fields, now=clock.now())
             view = await policies.create(data, created_by=officer.id)
         except FormErrors as caught:
             errors = {k: message(e) for k, e in caught.errors.items()}
@@ -121,7 +122,7 @@ class PolicyAdminController(Controller):
         """Who would this policy affect today — computed from the form, nothing saved."""
         fields, picker = await _read(await request.form())
         context: dict[str, Any] = {"preview": None, "preview_errors": []}
-        now = datetime.now(UTC)
+        now = clock.now()
         try:
             data = policies.parse_policy(fields, now=now)
             context["preview"] = await _preview(data, now)
@@ -144,7 +145,7 @@ class PolicyAdminController(Controller):
         """Save the form as the policy's next version."""
         fields, picker = await _read(await request.form())
         try:
-            data = policies.parse_policy(fields, now=datetime.now(UTC))
+            data = policies.parse_policy(fields, now=clock.now())
             view = await policies.edit(policy_key, data, created_by=officer.id)
         except policies.PolicyNotFound:
             raise NotFoundException() from None
@@ -168,7 +169,7 @@ class PolicyAdminController(Controller):
         """End the policy now (a new version whose end is this moment): the confirmation's
         form posts here."""
         try:
-            view = await policies.end(policy_key, at=datetime.now(UTC), created_by=officer.id)
+            view = await policies.end(policy_key, at=clock.now(), created_by=officer.id)
         except policies.PolicyNotFound:
             raise NotFoundException() from None
         except FormErrors as caught:
@@ -187,7 +188,7 @@ class PolicyAdminController(Controller):
         history = await policies.history(policy_key)
         if not history:
             raise NotFoundException()
-        latest, now = history[0], datetime.now(UTC)
+        latest, now = history[0], clock.now()
         names = {o.id: o.name for o in await officers.list_all()}
         if picker is None:
             picker = await region_picker.picker(levels=PICKER_LEVELS, pick=latest.target_code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -10,7 +9,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from khaibao import arrivals, decisions, people, region_picker
+from khaibao import arrivals, clock, decisions, people, region_picker
 from khaibao.i18n import gettext as _
 from khaibao.routes.auth import citizen_session, require_citizen, safe_next
 from khaibao.routes.person_form import (
@@ -19,7 +18,7 @@ from khaibao.routes.person_form import (
     persons_context,
     read_persons,
 )
-from khaibao.web import LOCAL_TIMEZONE, redirect, render
+from khaibao.web import redirect, render
 
 PASSED_PICKERS = 3
 ORIGIN_LEVELS = ("province", "ward", "village")
@@ -93,7 +92,7 @@ class ArrivalController(Controller):
         trip = None
         try:
             trip = arrivals.parse_trip(fields, province_code=settings.province_code,
-                                       today=datetime.now(LOCAL_TIMEZONE).date())
+                                       today=clock.today())
         except people.FormErrors as caught:
             errors.update({key: message(error) for key, error in caught.errors.items()})
         if trip and not errors and not any(block["errors"] for block in blocks):
@@ -136,7 +135,7 @@ class ArrivalController(Controller):
         persons = await people.persons_of(account_id, settings)
         by_person = await arrivals.arrivals_of_account(account_id)
         submitted = await arrivals.submission(account_id, ref, settings) if ref else None
-        now = datetime.now(UTC)
+        now = clock.now()
         # What the policies in force now require of each trip (decided now, so a policy
         # changed a minute ago shows at once).
         required = {trip.id: await decisions.decide_for_arrival(trip.id, at=now)

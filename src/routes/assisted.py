@@ -3,19 +3,18 @@ or filled in a paper form, then prints the person's QR as an A6 paper card."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from markupsafe import Markup
 
-from khaibao import audit, people, qr
+from khaibao import audit, clock, people, qr
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.i18n import N_
 from khaibao.i18n import gettext as _
 from khaibao.routes import declaration_form
 from khaibao.routes.officer_session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
-from khaibao.web import LOCAL_TIMEZONE, redirect, render
+from khaibao.web import redirect, render
 
 CHANNELS = (("assisted", N_("Cán bộ nhập cùng người dân (có mặt)")),
             ("paper", N_("Nhập từ tờ khai giấy")))
@@ -46,7 +45,7 @@ def qr_markup(person: people.PersonView) -> Markup:
 def card_context(person: people.PersonView) -> dict:
     """What paper_card.html shows: the QR (the token only), name, masked ID, birth year and
     the day the QR was issued (a re-issued QR makes older cards useless)."""
-    issued = person.qr_issued_at or datetime.now(UTC)
+    issued = person.qr_issued_at or clock.now()
     return {"person": person, "svg": qr_markup(person),
             "issued": issued.astimezone(LOCAL_TIMEZONE).strftime("%d/%m/%Y")}
 

@@ -10,9 +10,10 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.response import Redirect
 
 from khaibao import devices, i18n, otp, people, sessions
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.errors import InputError
 from khaibao.phones import mask_phone, normalize_mobile
-from khaibao.web import LOCAL_TIMEZONE, is_htmx, local_path, redirect, render
+from khaibao.web import is_htmx, local_path, redirect, render
 
 OTP_PURPOSE = "citizen"
 DEFAULT_NEXT = "/kbyt/khai-bao"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -11,7 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from markupsafe import Markup
 
-from khaibao import audit, checks, declarations, devices, insurance, people, qr, rate_limits
+from khaibao import audit, checks, clock, declarations, devices, insurance, people, qr, rate_limits
 from khaibao.errors import InputError
 from khaibao.i18n import gettext as _
 from khaibao.identity import looks_like_chip_cccd, parse_chip_cccd
@@ -44,7 +43,6 @@ def device_label(user_agent: str) -> str:
 def _continue_to(value: str | None) -> str:
     """A local path to continue to after declaring, or "" (then: the QR page)."""
     return safe_next(value) if value else ""
-
 
 
 def _to_form(request: Request) -> Response:
@@ -215,7 +213,7 @@ class CitizenController(Controller):
         return render(request, "my_qr.html", {
             "cards": cards, "submitted": submitted,
             "live_refs": " ".join(k.reference for k in keys),
-            "rendered_at": int(datetime.now(UTC).timestamp() * 1000),
+            "rendered_at": int(clock.now().timestamp() * 1000),
         }, headers={"Cache-Control": "private, no-store", "Vary": "Cookie, HX-Request"})
 
     @post("/qr/{person_id:int}/thiet-bi", name="citizen.device_register")
@@ -235,7 +233,7 @@ class CitizenController(Controller):
         refs = [r for r in request.cookies.get(DEVICE_COOKIE, "").split(".") if r][-20:]
         response = Response(
             {"person_id": new.person_id, "reference": new.reference, "key": new.key,
-             "step_seconds": new.step_seconds, "server_time": datetime.now(UTC).timestamp()},
+             "step_seconds": new.step_seconds, "server_time": clock.now().timestamp()},
             headers={"Cache-Control": "no-store"},
         )
         response.set_cookie(DEVICE_COOKIE, ".".join([*refs, new.reference]), path="/",

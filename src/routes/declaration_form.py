@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 
-from khaibao import arrivals, declarations, people
+from khaibao import arrivals, clock, declarations, people
 from khaibao.i18n import gettext as _
 from khaibao.routes.arrival import _pickers, _trip_fields
 from khaibao.routes.person_form import (
@@ -23,7 +22,6 @@ from khaibao.routes.person_form import (
     person_choices,
     read_persons,
 )
-from khaibao.web import LOCAL_TIMEZONE
 
 KINDS = ("kbyt", "khaibao")  # health declaration, arrival declaration
 
@@ -110,7 +108,7 @@ async def submit(request: Request, form: FormMultiDict, kind: str, *, account_id
             pickers = await _pickers(settings, form)
             trip_fields = _trip_fields(form, pickers)
             parsed_form = arrivals.parse_trip(trip_fields, province_code=settings.province_code,
-                                              today=datetime.now(LOCAL_TIMEZONE).date())
+                                              today=clock.today())
     except people.FormErrors as caught:
         errors.update({key: message(error) for key, error in caught.errors.items()})
     if parsed_form is not None and not errors and not any(b["errors"] for b in blocks):

@@ -8,14 +8,14 @@ person's ID number never travels in a URL). From a venue result an official can 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 from litestar.response import Stream
 
-from khaibao import audit, exports, local_arrivals, policies, tracing, tracing_points, venues
+from khaibao import audit, clock, exports, local_arrivals, policies, tracing, tracing_points, venues
 from khaibao.errors import InputError
 from khaibao.i18n import gettext as _
 from khaibao.person_input import FormErrors
@@ -33,7 +33,7 @@ PERSON_CSV_HEADER = ("Lượt của người được truy vết (vào lúc)", *
 
 def _defaults(now: datetime) -> dict[str, str]:
     today = tracing.today_local(now)
-    midnight = datetime.combine(today, datetime.min.time(), tracing.LOCAL_TZ)
+    midnight = datetime.combine(today, datetime.min.time(), tracing.LOCAL_TIMEZONE)
     return {"tu": tracing.local_input(midnight), "den": tracing.local_input(now),
             "tu_ngay": (today - timedelta(days=13)).isoformat(), "den_ngay": today.isoformat(),
             "venue": "", "nguoi": "", "ly_do": "",
@@ -75,7 +75,7 @@ class TracingController(Controller):
 
     async def _render(self, request: Request, officer: CurrentOfficer, *, status_code: int = 200,
                       **context: Any) -> Response:
-        values = {**_defaults(datetime.now(UTC)), **context.pop("values", {})}
+        values = {**_defaults(clock.now()), **context.pop("values", {})}
         venue_list = [v for v in await venues.list_venues() if officer.covers(v.region_path)]
         return render(request, "tracing.html", {
             "values": values, "errors": {}, "mode": "venue", "venue_trace": None,
@@ -200,8 +200,8 @@ class TracingController(Controller):
                     "trace.export", officer_id=officer.id, place=officer.place, query=query,
                     rows=exported, listed=listed, extra={"complete": complete})
 
-        start = query.start.astimezone(tracing.LOCAL_TZ).date()
-        end = query.end.astimezone(tracing.LOCAL_TZ).date()
+        start = query.start.astimezone(tracing.LOCAL_TIMEZONE).date()
+        end = query.end.astimezone(tracing.LOCAL_TIMEZONE).date()
         headers = exports.attachment_headers(f"truy-vet-diem-den-{venue.id}", start, end)
         return Stream(exports.aiter_csv(CSV_HEADER, rows()), media_type=exports.CONTENT_TYPE,
                       status_code=200, headers=headers)

@@ -10,7 +10,6 @@ Who may do what ("venues" permission: admin and venue roles):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -18,7 +17,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from khaibao import officers, region_picker, staff_checkin, venue_stats, venues
+from khaibao import clock, officers, region_picker, staff_checkin, venue_stats, venues
 from khaibao.errors import InputError
 from khaibao.officers import OfficerView
 from khaibao.person_input import FormErrors
@@ -212,7 +211,7 @@ class VenueStaffController(Controller):
     async def dashboard(self, request: Request, officer: CurrentOfficer, venue_id: FromPath[int]
                         ) -> Response:
         venue = await venue_for(officer, venue_id)
-        now = datetime.now(UTC)
+        now = clock.now()
         board = await venue_stats.dashboard(venue.id, venue.daily_visitors, now=now)
         return render(request, "venue_dashboard.html", {
             "venue": venue, "board": board, "now": now, **dashboard_charts(board, venue),

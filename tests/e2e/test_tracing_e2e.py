@@ -9,7 +9,7 @@ from tests.e2e.conftest import add_officer_cookie, run_setup
 SETUP = """
 from datetime import UTC, datetime, timedelta
 from khaibao import checkins, venues
-from khaibao.policy_input import LOCAL_TZ
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.tables import Region
 
 async def main(settings):
@@ -25,8 +25,8 @@ async def main(settings):
         await checkins.check_in(venue.id, [pid], settings, now=start)
     fmt = "%Y-%m-%dT%H:%M"
     return {"session": session, "venue": venue.id,
-            "from": t.astimezone(LOCAL_TZ).strftime(fmt),
-            "to": (t + timedelta(hours=1)).astimezone(LOCAL_TZ).strftime(fmt)}
+            "from": t.astimezone(LOCAL_TIMEZONE).strftime(fmt),
+            "to": (t + timedelta(hours=1)).astimezone(LOCAL_TIMEZONE).strftime(fmt)}
 """
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from khaibao import policies, regions
-from khaibao.policies import LOCAL_TZ
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.tables import AuditEntry, Policy
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer
 
@@ -31,11 +31,11 @@ async def cleanup(ward):
 
 
 def local(dt: datetime) -> str:
-    return dt.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+    return dt.astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%dT%H:%M")
 
 
 def policy_form(html: str, ward, **overrides) -> dict:
-    now = datetime.now(LOCAL_TZ)
+    now = datetime.now(LOCAL_TIMEZONE)
     data = {"_csrf_token": csrf_from(html), "target_region_province": "VN-79",
             "target_region_ward": ward.code, "target_region": ward.code,
             "measure": "centralised", "days": "14", "custom_text": "",

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from khaibao import otp
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.tables import OtpCode, RateCounter
-from khaibao.web import LOCAL_TIMEZONE
 from tests.helpers import csrf_from, random_mobile
 from tests.http.test_citizen import last_otp, sign_in
 from tests.http.test_venue_checkin import make_venue

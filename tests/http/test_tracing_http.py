@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from khaibao import checkins, policies, venues
-from khaibao.policy_input import LOCAL_TZ
+from khaibao.clock import LOCAL_TIMEZONE
 from khaibao.tables import AuditEntry, Person, Region
 from tests.helpers import csrf_from, sign_in_officer
 from tests.unit import citizen_factories as make
@@ -24,7 +24,7 @@ FORMULA = "=cmd|' /C calc'!A0"
 
 
 def local(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%dT%H:%M")
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ async def test_a_venue_trace_lists_overlaps_with_phones_and_is_audited(client, s
 async def test_a_person_trace_by_id_number(client, scene):
     officer = await sign_in_officer(client, "admin")
     page = await client.get(BASE + "/")
-    day = (scene["t"].astimezone(LOCAL_TZ)).date().isoformat()
+    day = (scene["t"].astimezone(LOCAL_TIMEZONE)).date().isoformat()
     answer = await client.post(BASE + "/nguoi", data={
         "_csrf_token": csrf_from(page.text), "nguoi": scene["id_number"], "tu_ngay": day,
         "den_ngay": day, "ly_do": REASON})

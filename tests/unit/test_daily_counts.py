@@ -9,9 +9,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from khaibao import daily_counts, dashboards, imports, retention
+from khaibao.clock import local_day
 from khaibao.dashboards import Scope
 from khaibao.tables import DailyCount
-from khaibao.venue_stats import local_day
 from tests.unit import dashboard_factories
 
 

@@ -3,7 +3,7 @@ query sees only its own region's rows (run on both engines)."""
 
 from datetime import UTC, date, datetime
 
-from khaibao import dashboards
+from khaibao import daily_counts, dashboards
 from khaibao.dashboards import Scope
 from khaibao.tables import HealthDeclaration, Region
 from tests.unit import dashboard_factories
@@ -42,12 +42,16 @@ async def test_days_and_hours_are_vietnam_time(database, settings):
     area = await dashboard_factories.area(per_ward=0)
     ward = await Region.select(Region.id).where(Region.code == area.ward_a).first().run()
     person = (await HealthDeclaration.raw("SELECT id FROM person LIMIT 1").run())[0]["id"]
-    # 16:59 UTC = 23:59 on the 24th in Huế; 17:00 UTC = 00:00 on the 25th.
+    # 16:59 UTC = 23:59 on the 24th in Huế; 17:00 UTC = 00:00 on the 25th. The third row comes
+    # after the period's own moment (03:00 UTC on the 25th): as of then it does not exist yet.
     for i, moment in enumerate((datetime(2026, 11, 24, 16, 59, tzinfo=UTC),
-                                datetime(2026, 11, 24, 17, 0, tzinfo=UTC))):
+                                datetime(2026, 11, 24, 17, 0, tzinfo=UTC),
+                                datetime(2026, 11, 25, 5, 0, tzinfo=UTC))):
         await HealthDeclaration.insert(HealthDeclaration(
             person=person, client_ref=f"{area.tag}-tz-{i}", submitted_at=moment,
             has_symptoms=bool(i), region=ward["id"], officer_id=None)).run()
+    # Rows written into past days directly (as an import does) make those days count again.
+    await daily_counts.forget_days([date(2026, 11, 24), date(2026, 11, 25)])
     span = dashboards.period(7, now=datetime(2026, 11, 25, 3, 0, tzinfo=UTC))
     days = await dashboards.declarations_per_day(_scope(area, "A"), span)
     by_day = {d.day: (d.total, d.flagged) for d in days}
@@ -63,7 +67,8 @@ async def test_otp_counts_for_the_whole_deployment(database):
     now = datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
     for i, state in enumerate(("used", "burned", "burned", "voided", "used", "used")):
         await OtpCode.insert(OtpCode(phone="+84905111222", purpose="sign_in",
-                                     code_hash="0" * 64, created_at=now - timedelta(hours=i),
+                                     code_hash="0" * 64,
+                                     created_at=now - timedelta(hours=i, minutes=1),
                                      expires_at=now, state=state)).run()
     stats = await dashboards.otp_stats(dashboards.period(7, now=now))
     assert stats.sent == 6 and stats.burned == 2 and stats.used == 3

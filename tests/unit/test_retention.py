@@ -95,8 +95,8 @@ async def test_otp_codes_purged_after_a_day_stay_on_the_dashboard(database, sett
     """OTP codes are kept one day, the dashboard's OTP chart the whole retention period:
     the purge counts their finished days before deleting them."""
     from khaibao import daily_counts, dashboards
+    from khaibao.clock import local_day
     from khaibao.tables import OtpCode
-    from khaibao.venue_stats import local_day
 
     now = make.now()
     sent_at = now - timedelta(days=2)
