@@ -12,6 +12,9 @@ bash scripts/services.sh
 echo "== ruff"
 .venv/bin/ruff check src tests bench scripts
 
+echo "== unit tests with the clock moved 400 days ahead (no test may depend on today's date)"
+faketime -f '+400d' $PY -m pytest tests/unit -m "not slow" -q -p no:cacheprovider
+
 echo "== tests on SQLite"
 $PY -m pytest -m "not e2e" -q -p no:cacheprovider
 
