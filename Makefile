@@ -23,7 +23,8 @@ test: setup
 	bash scripts/test.sh
 
 lint: setup
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/lint-imports --no-cache
 
 test-sqlite: setup
 	$(PY) -m pytest -m "not e2e" -q

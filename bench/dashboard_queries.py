@@ -125,8 +125,9 @@ def fill(path: Path, rows: int) -> None:
 
 async def measure(path: Path, *, forget: bool = False) -> None:
     os.environ["KHAIBAO_DATABASE_URL"] = f"sqlite:///{path}"
-    from khaibao import dashboards, db
-    from khaibao.settings import Settings
+    from khaibao.admin import dashboards
+    from khaibao.core import db
+    from khaibao.core.settings import Settings
 
     db.configure(Settings.from_env())
     await db.connect()

@@ -53,8 +53,9 @@ def free_port() -> int:
 
 
 async def admin_session() -> str:
-    from khaibao import db, officers
-    from khaibao.settings import Settings
+    from khaibao.core import db
+    from khaibao.core.settings import Settings
+    from khaibao.officers import officers
 
     db.configure(Settings.from_env())
     await db.connect()

@@ -61,7 +61,7 @@ async def main(settings):
     view = await people.get_person(account, person_id, settings)
     # persons of a filled database (bench/gen_data.py): scan 500 of them in turn
     from khaibao.tables import Person
-    from khaibao.tokens import TokenKind, make_token
+    from khaibao.qr.tokens import TokenKind, make_token
     refs = [r["qr_reference"] for r in await Person.raw(
         "SELECT qr_reference FROM person ORDER BY random() LIMIT 500")]
     tokens = [make_token(TokenKind.PERSON, ref, settings.secret_key) for ref in refs]
@@ -249,7 +249,8 @@ def _print_round(results: list[tuple[str, dict]]) -> None:
 # declared person and a citizen session: the venue code and (session, person) pairs.
 CHECKIN_ACCOUNTS = 200
 _CHECKIN_SETUP = r"""
-from khaibao import sessions, venues
+from khaibao.core import sessions
+from khaibao.venues import venues
 
 async def main(settings):
     count = int(sys.argv[1])

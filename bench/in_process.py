@@ -66,7 +66,9 @@ def _csrf(body: bytes, headers: list) -> tuple[str, str]:
 
 async def scenarios(app, settings) -> dict:
     """(method, path, headers, body maker) per endpoint, on fresh data."""
-    from khaibao import people, sessions, venues
+    from khaibao.citizens import people
+    from khaibao.core import sessions
+    from khaibao.venues import venues
     from tests.db_setup import SETUP_PRELUDE
 
     helpers: dict = {}
@@ -107,7 +109,7 @@ async def scenarios(app, settings) -> dict:
 
 async def main(args) -> None:
     from khaibao.app import create_app
-    from khaibao.settings import Settings
+    from khaibao.core.settings import Settings
 
     settings = Settings.from_env()
     app = create_app(settings)

@@ -26,16 +26,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-from khaibao import db, decisions, policies, regions
-from khaibao.settings import Settings
-from khaibao.tables import (
-    Account,
-    ArrivalDeclaration,
-    ArrivalPlace,
-    Person,
-    Policy,
-    Region,
-)
+from khaibao.core import db
+from khaibao.core.settings import Settings
+from khaibao.policies import decisions
+from khaibao.policies.policy_input import SEVERITY, PolicyInput
+from khaibao.regions import regions
+from khaibao.tables import Account, ArrivalDeclaration, ArrivalPlace, Person, Policy, Region
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 BATCH = 1000
@@ -80,7 +76,7 @@ async def fill(rng: random.Random, n_policies: int, n_places: int) -> tuple[list
     for _ in range(n_policies):
         key += 1
         target = rng.choice(provinces) if rng.random() < 0.2 else rng.choice(wards)
-        measure = rng.choice(policies.SEVERITY)
+        measure = rng.choice(SEVERITY)
         starts = NOW - timedelta(days=rng.uniform(-5, 60))
         ends = None if rng.random() < 0.5 else starts + timedelta(days=rng.uniform(1, 90))
         values = dict(policy_key=key, target_region=target["id"], target_path=target["path"],
@@ -180,14 +176,14 @@ async def measure(rng: random.Random, wards: list, arrival_ids: list[int], n: in
 
     timings = []
     for ward in rng.sample(wards, 20):
-        proposal = policies.PolicyInput(ward["code"], "home", 14, "", NOW, None, "")
+        proposal = PolicyInput(ward["code"], "home", 14, "", NOW, None, "")
         started = time.perf_counter()
         await decisions.preview_affected(proposal, at=NOW)
         timings.append((time.perf_counter() - started) * 1000)
     print(f"preview_affected(ward): {_percentiles(timings)}")
     timings = []
     for code in ("VN-46", "VN-01", "VN-79"):
-        proposal = policies.PolicyInput(code, "home", 14, "", NOW, None, "")
+        proposal = PolicyInput(code, "home", 14, "", NOW, None, "")
         started = time.perf_counter()
         count = await decisions.preview_affected(proposal, at=NOW)
         timings.append((time.perf_counter() - started) * 1000)

@@ -12,6 +12,9 @@ bash scripts/services.sh
 echo "== ruff"
 .venv/bin/ruff check src tests bench scripts
 
+echo "== layers (import-linter contracts in pyproject.toml)"
+.venv/bin/lint-imports --no-cache
+
 echo "== unit tests with the clock moved 400 days ahead (no test may depend on today's date)"
 faketime -f '+400d' $PY -m pytest tests/unit -m "not slow" -q -p no:cacheprovider
 

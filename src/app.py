@@ -15,43 +15,49 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from khaibao import db, i18n, rate_limits, retention
-from khaibao.routes.admin_checkpoints import CheckpointsAdminController
-from khaibao.routes.admin_home import AdminHomeController
-from khaibao.routes.admin_officers import OfficersAdminController
-from khaibao.routes.admin_policies import PolicyAdminController
-from khaibao.routes.admin_regions import InsuranceAdminController, RegionsAdminController
+from khaibao.admin import retention
+from khaibao.core import db, i18n, rate_limits
+from khaibao.core.db_errors import DatabaseUnavailable
+from khaibao.core.security import reject_nul_bytes, security_headers
+from khaibao.core.settings import Settings
+from khaibao.core.web import STATIC_DIR, create_environments
+from khaibao.routes.admin.api_keys import ApiKeysAdminController
+from khaibao.routes.admin.audit_viewer import AuditViewerController
+from khaibao.routes.admin.checkpoints import CheckpointsAdminController
+from khaibao.routes.admin.dashboard import DashboardController
+from khaibao.routes.admin.exports import ExportsAdminController
+from khaibao.routes.admin.officers import OfficersAdminController
+from khaibao.routes.admin.policies import PolicyAdminController
+from khaibao.routes.admin.regions import InsuranceAdminController, RegionsAdminController
+from khaibao.routes.admin.retention import RetentionController
+from khaibao.routes.admin.tracing import TracingController
 from khaibao.routes.api import ApiController, openapi_config
-from khaibao.routes.api_keys_admin import ApiKeysAdminController
-from khaibao.routes.arrival import ArrivalController
-from khaibao.routes.assisted import AssistedController
-from khaibao.routes.audit_viewer import AuditViewerController
-from khaibao.routes.auth import CitizenAuthController, CitizenSignInRequired, sign_in_redirect
-from khaibao.routes.check import CheckController
-from khaibao.routes.citizen import CitizenController
-from khaibao.routes.dashboard import DashboardController
+from khaibao.routes.arrivals.declaration import ArrivalController
+from khaibao.routes.arrivals.local_arrivals import LocalArrivalsController
+from khaibao.routes.checks.assisted import AssistedController
+from khaibao.routes.checks.check import CheckController
+from khaibao.routes.checks.kiosk import KioskController, KioskStartController
+from khaibao.routes.citizens.auth import (
+    CitizenAuthController,
+    CitizenSignInRequired,
+    sign_in_redirect,
+)
+from khaibao.routes.citizens.declaration import CitizenController
 from khaibao.routes.errors import (
     database_unavailable_handler,
     http_exception_handler,
     internal_error_handler,
 )
-from khaibao.routes.exports_admin import ExportsAdminController
 from khaibao.routes.guides import GuidesController
-from khaibao.routes.kiosk import KioskController, KioskStartController
-from khaibao.routes.local_arrivals import LocalArrivalsController
-from khaibao.routes.officer_auth import OfficerAuthController
-from khaibao.routes.officer_session import OfficerSignInRequired, sign_in_required_response
+from khaibao.routes.officers.home import AdminHomeController
+from khaibao.routes.officers.passkeys import OfficerAuthController
+from khaibao.routes.officers.session import OfficerSignInRequired, sign_in_required_response
 from khaibao.routes.pages import PagesController
-from khaibao.routes.posters import PublicPosterController, VenuePosterController
 from khaibao.routes.pwa import PwaController
 from khaibao.routes.regions import RegionsController
-from khaibao.routes.retention import RetentionController
-from khaibao.routes.tracing import TracingController
-from khaibao.routes.venue_admin import VenueAdminController, VenueStaffController
-from khaibao.routes.venue_checkin import VenueCheckinController
-from khaibao.security import reject_nul_bytes, security_headers
-from khaibao.settings import Settings
-from khaibao.web import STATIC_DIR, create_environments
+from khaibao.routes.venues.admin import VenueAdminController, VenueStaffController
+from khaibao.routes.venues.checkin import VenueCheckinController
+from khaibao.routes.venues.posters import PublicPosterController, VenuePosterController
 
 STATIC_MAX_AGE = 365 * 24 * 3600
 MAX_BODY_BYTES = 256 * 1024
@@ -167,7 +173,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             CitizenSignInRequired: lambda request, _exc: sign_in_redirect(request),
             OfficerSignInRequired: sign_in_required_response,
             HTTPException: http_exception_handler,
-            db.DatabaseUnavailable: database_unavailable_handler,
+            DatabaseUnavailable: database_unavailable_handler,
             500: internal_error_handler,
         },
         request_max_body_size=MAX_BODY_BYTES,

@@ -2,9 +2,9 @@
 
 import sys
 
-from khaibao import log_setup
 from khaibao.app import create_app
-from khaibao.settings import Settings, SettingsError
+from khaibao.core import log_setup
+from khaibao.core.settings import Settings, SettingsError
 
 log_setup.install_masking()  # also in worker processes started by hypercorn (Procfile)
 

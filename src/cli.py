@@ -9,8 +9,9 @@ import os
 import sys
 from collections.abc import Callable
 
-from khaibao import db
-from khaibao.settings import Settings, SettingsError
+from khaibao.core import db
+from khaibao.core.db_errors import DatabaseUnavailable, NotMigrated
+from khaibao.core.settings import Settings, SettingsError
 
 log = logging.getLogger("khaibao")
 
@@ -41,14 +42,14 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     try:
         asyncio.run(_with_database(settings, db.require_migrated))
-    except db.NotMigrated as error:
+    except NotMigrated as error:
         return _fail(str(error))
     return _serve(args.host, args.port, args.workers)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate, add demo data once, then serve — the one command to try Khai Báo."""
-    from khaibao import demo
+    from khaibao.demo import demo
 
     async def prepare():
         await db.migrate()
@@ -66,7 +67,7 @@ def cmd_import_regions(settings: Settings, args: argparse.Namespace) -> int:
     """Vietnam's provinces and wards from the vietnam-provinces package, or villages from CSV."""
     from pathlib import Path
 
-    from khaibao import regions
+    from khaibao.regions import regions
 
     def progress(done: int, total: int) -> None:
         print(f"\r  {done}/{total}", end="", file=sys.stderr, flush=True)
@@ -88,7 +89,7 @@ def cmd_import_insurance(settings: Settings, args: argparse.Namespace) -> int:
     """The health-insurance registry from CSV (bhyt,full_name,birth_year,sex)."""
     from pathlib import Path
 
-    from khaibao import insurance
+    from khaibao.citizens import insurance
 
     def progress(done: int) -> None:
         print(f"\r  {done} rows", end="", file=sys.stderr, flush=True)
@@ -107,8 +108,8 @@ def cmd_import_insurance(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     """A new admin and a one-time enrollment URL (24 h) to add their passkey."""
-    from khaibao import enrollments, officers
-    from khaibao.person_input import FormErrors
+    from khaibao.core.errors import FormErrors
+    from khaibao.officers import enrollments, officers
 
     async def run():
         officer = await officers.create(args.name, officers.ADMIN)
@@ -128,7 +129,7 @@ def cmd_import_declarations(settings: Settings, args: argparse.Namespace) -> int
     """Merge declarations from another system (JSON lines, the API's schema), de-duplicated."""
     from pathlib import Path
 
-    from khaibao import imports
+    from khaibao.admin import imports
 
     path = Path(args.file)
     if not path.is_file():
@@ -143,7 +144,7 @@ def cmd_import_declarations(settings: Settings, args: argparse.Namespace) -> int
 
 def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
     """Delete what is older than the retention period now and print the deletion report."""
-    from khaibao import retention
+    from khaibao.admin import retention
 
     async def run():
         await db.require_migrated()
@@ -151,7 +152,7 @@ def cmd_purge(settings: Settings, _args: argparse.Namespace) -> int:
 
     try:
         report = asyncio.run(_with_database(settings, run))
-    except db.NotMigrated as error:
+    except NotMigrated as error:
         return _fail(str(error))
     print(f"Retention {settings.retention_days} days: deleted what is older than "
           f"{report.cutoff.isoformat(timespec='seconds')}.")
@@ -165,7 +166,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """A consistent copy of the live database (SQLite online backup; pg_dump for PostgreSQL)."""
     from pathlib import Path
 
-    from khaibao import backup
+    from khaibao.admin import backup
 
     try:
         report = backup.backup(settings, Path(args.path))
@@ -181,7 +182,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Replace the database with a backup (stop the server first)."""
     from pathlib import Path
 
-    from khaibao import backup
+    from khaibao.admin import backup
 
     try:
         report = backup.restore(settings, Path(args.path))
@@ -298,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from khaibao import log_setup
+    from khaibao.core import log_setup
 
     log_setup.configure(
         json_lines=os.environ.get("KHAIBAO_LOG_JSON", "").strip().lower() in {"1", "true", "yes"})
@@ -311,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error), 2)
     try:
         return args.handler(settings, args)
-    except db.DatabaseUnavailable as error:
+    except DatabaseUnavailable as error:
         return _fail(f"the database is unavailable: {error}")
     except KeyboardInterrupt:
         return 130

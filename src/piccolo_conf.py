@@ -11,7 +11,7 @@ APP_REGISTRY = AppRegistry(apps=["khaibao.piccolo_app"])
 
 def __getattr__(name: str):
     if name == "DB":
-        from khaibao import db
+        from khaibao.core import db
 
         return db.engine()
     raise AttributeError(name)

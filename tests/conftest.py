@@ -12,9 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from khaibao import db
 from khaibao.app import create_app
-from khaibao.settings import Settings
+from khaibao.core import db
+from khaibao.core.settings import Settings
 
 TEST_DATABASE_URL = os.environ.get("KHAIBAO_TEST_DATABASE_URL", "")
 BASE_URL = "http://localhost:8000"
@@ -82,7 +82,7 @@ def settings(tmp_session_dir: Path, outbox_path: Path, database_url: str) -> Set
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[Settings]:
     """A migrated, empty database for the whole session."""
-    from khaibao import regions
+    from khaibao.regions import regions
 
     db.configure(settings)
     await db.connect()

@@ -16,9 +16,12 @@ from typing import Any
 
 SETUP_PRELUDE = r"""
 import asyncio, json, random, sys, uuid
-from khaibao import db, declarations, officers, people
-from khaibao.declarations import HealthData
-from khaibao.settings import Settings
+from khaibao.citizens import person_input
+from khaibao.core import db
+from khaibao.citizens import declarations, people
+from khaibao.officers import officers
+from khaibao.citizens.declarations import HealthData
+from khaibao.core.settings import Settings
 
 async def officer_session(name, role, **fields):
     officer = await officers.create(name, role, **fields)
@@ -27,7 +30,7 @@ async def officer_session(name, role, **fields):
 async def make_person(settings, full_name, id_number, *, phone=None, birth_year="1990",
                       sex="male", declared=False):
     account = await people.account_for_phone(phone or f"+84905{random.randrange(10**6):06d}")
-    data = people.parse_person({
+    data = person_input.parse_person({
         "full_name": full_name, "id_type": "cccd", "id_number": id_number,
         "birth_year": birth_year, "sex": sex, "nationality": "VN", "region": "",
         "address_detail": "", "bhyt": ""})

@@ -18,7 +18,7 @@ async def sign_in_officer(client, role: str = "checkpoint", *, name: str = "Cán
                           region_code: str | None = None, checkpoint_id: int | None = None):
     """Create an officer and give ``client`` (httpx) a live session for them, as a passkey
     sign-in would. Returns the officer's view."""
-    from khaibao import officers
+    from khaibao.officers import officers
 
     officer = await officers.create(name, role, region_code=region_code,
                                     checkpoint_id=checkpoint_id)
@@ -46,7 +46,7 @@ def csrf_headers(html: str, *, htmx: bool = False) -> dict[str, str]:
 async def only_admin(officer_id: int):
     """Make ``officer_id`` the only active admin for the block (other tests' admins are put
     back afterwards)."""
-    from khaibao import officers
+    from khaibao.officers import officers
     from khaibao.tables import Officer
 
     others = await Officer.select(Officer.id).where(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException
@@ -21,8 +20,12 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromQuery, JSONBody
 
-from khaibao import api_keys, audit, checks, feeds, i18n, people, rate_limits, regions
-from khaibao.api_keys import KeyView
+from khaibao.admin import api_keys, feeds
+from khaibao.admin.api_keys import KeyView
+from khaibao.checks import checks
+from khaibao.citizens import people
+from khaibao.core import audit, i18n, rate_limits
+from khaibao.regions import regions
 
 RATE_LIMIT = 120  # requests per key per minute
 MAX_LIMIT = 500
@@ -231,10 +234,7 @@ class ApiController(Controller):
             colour=colour, measure=decided.measure if decided else None,
             measure_text=decided.describe(i18n.current_language.get()) if decided else "",
             reasons=[str(r) for r in reasons],
-            last_declaration_at=_iso(declaration.submitted_at) if declaration else None,
-            last_arrival_at=_iso(arrival.arrival_at) if arrival else None,
+            last_declaration_at=feeds.iso_time(declaration.submitted_at) if declaration else None,
+            last_arrival_at=feeds.iso_time(arrival.arrival_at) if arrival else None,
             person_ref=feeds.person_ref(person.id, settings.secret_key))
 
-
-def _iso(value: Any) -> str | None:
-    return feeds._iso(value)

@@ -14,9 +14,10 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 
-from khaibao import db, i18n
-from khaibao.i18n import gettext as _
-from khaibao.web import is_htmx, render
+from khaibao.core import i18n
+from khaibao.core.db_errors import DatabaseUnavailable, StorageFull
+from khaibao.core.i18n import gettext as _
+from khaibao.core.web import is_htmx, render
 
 log = logging.getLogger("khaibao.errors")
 
@@ -79,8 +80,8 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     return error_response(request, status, detail)
 
 
-def database_unavailable_handler(request: Request, exc: db.DatabaseUnavailable) -> Response:
-    if isinstance(exc, db.StorageFull):
+def database_unavailable_handler(request: Request, exc: DatabaseUnavailable) -> Response:
+    if isinstance(exc, StorageFull):
         log.critical("storage full, a write was refused: %s", exc)
         i18n.current_language.set(i18n.language_for(request))
         return error_response(request, 507, _(

@@ -12,8 +12,8 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
-from khaibao.i18n import N_
-from khaibao.web import STATIC_DIR, render
+from khaibao.core.i18n import N_
+from khaibao.core.web import STATIC_DIR, render
 
 GUIDES = {
     "nguoi-dan": (N_("Người dân"), N_("Khai báo y tế, khai báo về tỉnh, mã QR, quét QR điểm đến"),

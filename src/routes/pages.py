@@ -9,9 +9,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from khaibao import db, i18n
-from khaibao.i18n import N_
-from khaibao.web import render, url_for
+from khaibao.core import db, i18n
+from khaibao.core.db_errors import DatabaseUnavailable
+from khaibao.core.i18n import N_
+from khaibao.core.web import render, url_for
 
 # (route name, label, description, icon) of the home page's entry points; an entry shows only
 # once its route exists.
@@ -72,6 +73,6 @@ class PagesController(Controller):
         """200 when the database answers, 503 otherwise (for load balancers and monitors)."""
         try:
             await db.ping()
-        except db.DatabaseUnavailable:
+        except DatabaseUnavailable:
             return Response({"status": "error", "database": "unavailable"}, status_code=503)
         return Response({"status": "ok", "database": "ok"})

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
-from pathlib import Path
+from importlib import resources
 
 from litestar import Controller, Request, Response, get
 
-from khaibao import i18n
-from khaibao.web import STATIC_DIR, htmx_file, static_url
+from khaibao.core import i18n
+from khaibao.core.web import STATIC_DIR, htmx_file, static_url
 
-SERVICE_WORKER_FILE = Path(__file__).resolve().parents[2] / "service_worker" / "sw.js"
+# Package data of khaibao (the top-level service_worker/ folder, mapped in pyproject.toml), so an
+# installed wheel serves it too.
+SERVICE_WORKER_FILE = resources.files("khaibao.service_worker").joinpath("sw.js")
 
 
 def app_shell() -> list[str]:

@@ -10,9 +10,9 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery
 
-from khaibao import region_picker, regions
-from khaibao.i18n import gettext as _
-from khaibao.web import render
+from khaibao.core.i18n import gettext as _
+from khaibao.core.web import render
+from khaibao.regions import region_picker, regions
 
 FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 SEARCH_LIMIT = 10

@@ -4,22 +4,10 @@ binding see; add a new domain's tables here."""
 from khaibao.tables.api import ApiKey
 from khaibao.tables.arrivals import ArrivalDeclaration, ArrivalPlace, Checkpoint, Policy
 from khaibao.tables.audit import AuditEntry
-from khaibao.tables.citizens import (
-    Account,
-    HealthDeclaration,
-    InsuranceRecord,
-    OtpCode,
-    Person,
-)
+from khaibao.tables.citizens import Account, HealthDeclaration, InsuranceRecord, OtpCode, Person
 from khaibao.tables.devices import DeviceKey
 from khaibao.tables.infra import DailyCount, PurgeRun, RateCounter, WebSession
-from khaibao.tables.officers import (
-    CheckPass,
-    EnrollmentLink,
-    Officer,
-    Passkey,
-    WebAuthnChallenge,
-)
+from khaibao.tables.officers import CheckPass, EnrollmentLink, Officer, Passkey, WebAuthnChallenge
 from khaibao.tables.regions import Region
 from khaibao.tables.venues import CheckIn, OfficerVenue, Venue
 

@@ -27,8 +27,11 @@ GUIDES = (ROOT / "src" / "static" / "guides" if os.environ.get("KHAIBAO_GUIDE_SC
 # Run in a separate interpreter against the live server's database (see test_policy_admin).
 SETUP = """
 import asyncio, json
-from khaibao import db, demo_bulk, officers, regions
-from khaibao.settings import Settings
+from khaibao.core import db
+from khaibao.demo import demo_bulk
+from khaibao.officers import officers
+from khaibao.regions import regions
+from khaibao.core.settings import Settings
 
 async def main():
     db.configure(Settings.from_env())
@@ -39,7 +42,7 @@ async def main():
         origin = [w.code for w in await regions.children("VN-01") if w.kind == "ward"][:2]
         admin = await officers.create("Quản Trị Tổng Quan", "admin")
         cp = await officers.create("Cán bộ chốt Tổng Quan", "checkpoint")
-        from khaibao import arrivals
+        from khaibao.arrivals import arrivals
         checkpoint = await arrivals.add_checkpoint("Chốt Phong Điền", region_code=wards[0].code)
         counts = {}
         for i, ward in enumerate(wards):
@@ -60,8 +63,9 @@ asyncio.run(main())
 
 SESSION_FOR = """
 import asyncio, sys
-from khaibao import db, officers
-from khaibao.settings import Settings
+from khaibao.core import db
+from khaibao.officers import officers
+from khaibao.core.settings import Settings
 from khaibao.tables import Officer
 
 async def main():

@@ -204,7 +204,7 @@ def test_venue_check_in_keeps_its_way_back(context, live_server):
     """A declaration started from a venue's poster returns to the venue after all that."""
     page = watch_csp(context.new_page())
     venue = run_setup(live_server, r"""
-from khaibao import venues
+from khaibao.venues import venues
 
 async def main(settings):
     venue = await venues.create(venues.VenueInput(name="Chợ Bến Ngự", kind="market",

@@ -16,7 +16,7 @@ from tests.e2e.conftest import add_officer_cookie, run_setup
 pytestmark = pytest.mark.e2e
 
 SETUP = r"""
-from khaibao import arrivals
+from khaibao.arrivals import arrivals
 
 async def main(settings):
     checkpoint = await arrivals.add_checkpoint("Chốt Kiosk Trình Duyệt %d"

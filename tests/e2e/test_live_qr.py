@@ -20,8 +20,9 @@ LIVE = re.compile(r"^KB1L[0-9A-Z]{34}$")
 
 LOOKUP = r"""
 import asyncio, json, sys
-from khaibao import checks, db
-from khaibao.settings import Settings
+from khaibao.checks import checks
+from khaibao.core import db
+from khaibao.core.settings import Settings
 
 async def main():
     settings = Settings.from_env()

@@ -30,9 +30,12 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # An officer session and a declared person, made in the live server's database.
 SETUP = r"""
 import asyncio, json, sys, uuid
-from khaibao import db, declarations, officers, people
-from khaibao.declarations import HealthData
-from khaibao.settings import Settings
+from khaibao.citizens import person_input
+from khaibao.core import db
+from khaibao.citizens import declarations, people
+from khaibao.officers import officers
+from khaibao.citizens.declarations import HealthData
+from khaibao.core.settings import Settings
 
 async def main():
     settings = Settings.from_env()
@@ -42,7 +45,7 @@ async def main():
         officer = await officers.create("Cán bộ Mạng Yếu", "checkpoint")
         session = await officers.start_session(officer.id)
         account = await people.account_for_phone("+84905" + sys.argv[2])
-        data = people.parse_person({
+        data = person_input.parse_person({
             "full_name": "Hoàng Thị Mai", "id_type": "cccd", "id_number": sys.argv[1],
             "birth_year": "1990", "sex": "female", "nationality": "VN", "region": "",
             "address_detail": "", "bhyt": ""})
@@ -194,7 +197,7 @@ def test_deploy_shows_update_banner(playwright_instance, tmp_path):
         stop_server(server)
         copy = tmp_path / "deploy"
         shutil.copytree(SRC, copy / "khaibao", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(SRC.parent / "service_worker", copy / "service_worker")
+        shutil.copytree(SRC.parent / "service_worker", copy / "khaibao" / "service_worker")
         css = copy / "khaibao" / "static" / "css" / "pwa.css"
         css.write_text(css.read_text() + "\n/* deploy test */\n")
         deployed = _serve({**server.env, "PYTHONPATH": str(copy)}, port, server.directory)

@@ -8,8 +8,8 @@ from tests.e2e.conftest import add_officer_cookie, run_setup
 
 SETUP = """
 from datetime import UTC, datetime, timedelta
-from khaibao import checkins, venues
-from khaibao.clock import LOCAL_TIMEZONE
+from khaibao.venues import checkins, venues
+from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.tables import Region
 
 async def main(settings):

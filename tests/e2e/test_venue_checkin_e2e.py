@@ -28,7 +28,7 @@ from tests.e2e.test_citizen_journey import declare_one, fill_person, sign_in
 pytestmark = pytest.mark.e2e
 
 SETUP = r"""
-from khaibao import venues
+from khaibao.venues import venues
 
 async def main(settings):
     _officer, session = await officer_session("Quản trị Áp Phích", "admin")

@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
 pytestmark = pytest.mark.e2e
 
 SETUP = r"""
-from khaibao import venues
+from khaibao.venues import venues
 
 async def main(settings):
     officer, raw = await officer_session("Nhân Viên Chợ Đông Ba", "venue")

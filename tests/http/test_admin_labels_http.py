@@ -14,18 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import (
-    audit,
-    checkins,
-    enrollments,
-    i18n,
-    officers,
-    policies,
-    regions,
-    retention,
-    venues,
-)
-from khaibao.policy_input import PolicyInput
+from khaibao.admin import retention
+from khaibao.core import audit, i18n
+from khaibao.officers import enrollments, officers
+from khaibao.policies import policies
+from khaibao.policies.policy_input import PolicyInput
+from khaibao.regions import regions
+from khaibao.venues import checkins, venues
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer
 from tests.soft_authenticator import SoftAuthenticator
 from tests.unit import citizen_factories as make

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-from khaibao import arrivals, checkpoints, enrollments, officers, regions, sessions
+from khaibao.arrivals import arrivals
+from khaibao.checks import checkpoints
+from khaibao.core import sessions
+from khaibao.officers import enrollments, officers
+from khaibao.regions import regions
 from khaibao.tables import AuditEntry, Officer, Passkey
 from tests.helpers import csrf_from, csrf_headers, only_admin, sign_in_officer
 

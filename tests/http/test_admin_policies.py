@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from khaibao import policies, regions
-from khaibao.clock import LOCAL_TIMEZONE
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.policies import policies
+from khaibao.regions import regions
 from khaibao.tables import AuditEntry, Policy
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from khaibao import regions, tokens
+from khaibao.qr import tokens
+from khaibao.regions import regions
 from khaibao.tables import InsuranceRecord, Person, Region
 from tests.helpers import csrf_from, sign_in_officer
 from tests.unit import citizen_factories

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
-from khaibao import checkpoints, officer_passkeys, officers, venues
-from khaibao.collation import name_key
+from khaibao.checks import checkpoints
+from khaibao.officers import officer_passkeys, officers
 from khaibao.tables import Passkey, Venue
+from khaibao.venues import venues
+from khaibao.vn.collation import name_key
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer, tag, ward_in
 from tests.soft_authenticator import SoftAuthenticator
 
@@ -180,7 +182,7 @@ async def test_passkey_names_stay_apart(client, database):
 
 
 async def test_enrollment_refuses_a_name_the_officer_already_has(client, database):
-    from khaibao import enrollments
+    from khaibao.officers import enrollments
 
     officer = await officers.create("Phan Văn Mất Máy", "checkpoint")
     first_link = await enrollments.issue_enrollment(officer.id)

@@ -3,7 +3,9 @@ decision for a person token, rate limits, the OpenAPI document and the admin pag
 
 from __future__ import annotations
 
-from khaibao import api_keys, people, rate_limits
+from khaibao.admin import api_keys
+from khaibao.citizens import people
+from khaibao.core import rate_limits
 from khaibao.routes import api as api_routes
 from khaibao.tables import AuditEntry, Person, Region
 from tests.helpers import csrf_from, sign_in_officer

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from khaibao import regions
+from khaibao.policies.policy_input import PolicyInput
+from khaibao.regions import regions
 from khaibao.tables import ArrivalDeclaration
 from tests.http.test_citizen import csrf, person_form, sign_in
 
@@ -74,11 +75,11 @@ async def test_lookup_shows_what_the_policy_in_force_requires_now(client, outbox
     """A policy on the origin ward shows on the citizen's lookup at once, and so does its end."""
     from datetime import UTC
 
-    from khaibao import policies
+    from khaibao.policies import policies
 
     await sign_in(client, outbox_path)
     origin = (await regions.children("VN-01"))[7]
-    policy = await policies.create(policies.PolicyInput(
+    policy = await policies.create(PolicyInput(
         target_region_code=origin.code, measure="centralised", days=14, custom_text="",
         effective_from=datetime.now(UTC) - timedelta(days=1), effective_to=None,
         legal_reference="Công văn 99/SYT",

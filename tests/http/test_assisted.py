@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from khaibao import people, regions
+from khaibao.citizens import people
+from khaibao.core.web import STATIC_DIR
+from khaibao.regions import regions
 from khaibao.tables import ArrivalDeclaration, AuditEntry, HealthDeclaration, Person
-from khaibao.web import STATIC_DIR
 from tests.helpers import csrf_from, sign_in_officer
 from tests.http.test_citizen import declare, person_form, sign_in
 

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from litestar.routes import HTTPRoute
 
-from khaibao import officers
 from khaibao.app import create_app
-from khaibao.routes.officer_session import officer_guard
-from khaibao.settings import Settings
+from khaibao.core.settings import Settings
+from khaibao.officers import officers
+from khaibao.routes.officers.session import officer_guard
 from tests.helpers import csrf_from, sign_in_officer
 from tests.http.test_citizen import declare, sign_in
 

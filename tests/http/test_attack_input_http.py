@@ -12,13 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khaibao import identity, phones, regions, scans, tokens
 from khaibao.app import MAX_BODY_BYTES
-from khaibao.declarations import parse_health
-from khaibao.errors import InputError
-from khaibao.person_input import FormErrors, parse_person
-from khaibao.policy_input import parse_policy
-from khaibao.trips import parse_trip
+from khaibao.arrivals.trips import parse_trip
+from khaibao.citizens.declarations import parse_health
+from khaibao.citizens.person_input import parse_person
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.policies.policy_input import parse_policy
+from khaibao.qr import scans, tokens
+from khaibao.regions import regions
+from khaibao.vn import identity, phones
 from tests.helpers import csrf_from, sign_in_officer
 from tests.http.test_attack_access_http import OFFICER_ROUTES, OTHER_ROUTES, _concrete, _csrf
 from tests.http.test_citizen import declare, sign_in

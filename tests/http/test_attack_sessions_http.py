@@ -9,8 +9,9 @@ from dataclasses import replace
 
 import httpx
 
-from khaibao import officers, sessions
 from khaibao.app import create_app
+from khaibao.core import sessions
+from khaibao.officers import officers
 from tests.helpers import csrf_from, random_mobile, sign_in_officer
 from tests.http.test_citizen import last_otp, sign_in
 from tests.http.test_officer_auth import COOKIE as OFFICER_COOKIE

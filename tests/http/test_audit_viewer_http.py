@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from khaibao import audit
+from khaibao.core import audit
 from tests.helpers import sign_in_officer
 from tests.unit.citizen_factories import account, add_person
 

@@ -8,10 +8,11 @@ import uuid
 
 import pytest
 
-from khaibao import declarations, officers, people
-from khaibao.declarations import HealthData
+from khaibao.citizens import declarations, people
+from khaibao.citizens.declarations import HealthData
+from khaibao.officers import officers
+from khaibao.qr.tokens import issue_venue_code
 from khaibao.tables import AuditEntry, CheckPass
-from khaibao.tokens import issue_venue_code
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer
 from tests.http.test_citizen import declare, sign_in
 from tests.unit.citizen_factories import add_person, cccd, person_fields
@@ -184,7 +185,7 @@ async def test_citizen_sees_role_and_place_not_name(client, database, outbox_pat
     view = await people.get_person(account_id, person_id, database)
     assert token is None or token.group(0) == view.token
     # an officer (another client) checks the person
-    from khaibao import checks
+    from khaibao.checks import checks
 
     checkpoint_officer = await officers.create("Nguyễn Cán Bộ Bí Mật", "health")
     await checks.check(view.token, checkpoint_officer, database)
@@ -199,7 +200,7 @@ async def test_the_last_venue_check_in_shows_in_its_group(client, database, pers
     """The seed's first group, "Quét QR điểm đến": the venue and how long ago."""
     from datetime import UTC, datetime, timedelta
 
-    from khaibao import checkins, venues
+    from khaibao.venues import checkins, venues
 
     view, _number = person
     venue = await venues.create(venues.parse_venue(

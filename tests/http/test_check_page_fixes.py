@@ -15,15 +15,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import arrivals, declarations, people, policies, regions
-from khaibao.arrivals import TripData
-from khaibao.declarations import HealthData
+from khaibao.arrivals import arrivals
+from khaibao.arrivals.trips import TripData
+from khaibao.citizens import declarations, people
+from khaibao.citizens.declarations import HealthData
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.policies import policies
+from khaibao.policies.policy_input import PolicyInput
+from khaibao.regions import regions
 from tests.helpers import csrf_headers, random_mobile, sign_in_officer
 from tests.http.test_citizen import sign_in
 from tests.http.test_kiosk import declare_without_phone, start_kiosk
 from tests.unit.citizen_factories import add_person, person_fields
 
-VN = arrivals.LOCAL_TIMEZONE
+VN = LOCAL_TIMEZONE
 MEASURE_VI = "Cách ly tập trung 14 ngày"
 MEASURE_EN = "Centralised quarantine for 14 days"
 
@@ -53,7 +58,7 @@ async def arrived(database):
                               settings=settings)
     origin = [w for w in await regions.children("VN-01") if w.kind == "ward"][23]
     ward = [w for w in await regions.children("VN-46") if w.kind == "ward"][14]
-    policy = await policies.create(policies.PolicyInput(
+    policy = await policies.create(PolicyInput(
         origin.code, "centralised", 14, "", datetime.now(UTC) - timedelta(days=3), None,
         "Công văn 7/SYT"), created_by=None)
     at = datetime.now(VN) - timedelta(hours=2)

@@ -160,7 +160,7 @@ async def test_another_phone_cannot_reach_my_qr(client, outbox_path):
 
 async def test_bhyt_fills_name_year_and_sex_and_is_audited(client, outbox_path, settings,
                                                            tmp_path):
-    from khaibao import insurance
+    from khaibao.citizens import insurance
 
     number = "".join(random.choices("0123456789", k=10))
     registry = tmp_path / "bhyt.csv"

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from khaibao.security import CONTENT_SECURITY_POLICY
+from khaibao.core.security import CONTENT_SECURITY_POLICY
 
 
 async def test_home_is_vietnamese_by_default(client):

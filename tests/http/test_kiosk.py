@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from khaibao import arrivals
+from khaibao.arrivals import arrivals
 from khaibao.tables import AuditEntry, HealthDeclaration, Person, WebSession
 from tests.helpers import csrf_from, random_mobile, sign_in_officer
 from tests.http.test_citizen import last_otp, person_form

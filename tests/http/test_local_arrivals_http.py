@@ -11,14 +11,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from khaibao import arrivals, people, regions
-from khaibao.arrivals import TripData
+from khaibao.arrivals import arrivals
+from khaibao.arrivals.trips import TripData
+from khaibao.citizens import people
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.regions import regions
 from khaibao.tables import AuditEntry
 from tests.helpers import sign_in_officer
 from tests.unit.citizen_factories import account, add_person, person_fields
 
 HUE = "VN-46"
-VN = arrivals.LOCAL_TIMEZONE
+VN = LOCAL_TIMEZONE
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from khaibao import enrollments, officers, sessions
+from khaibao.core import sessions
+from khaibao.officers import enrollments, officers
 from khaibao.tables import AuditEntry, Passkey
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer
 from tests.soft_authenticator import SoftAuthenticator
@@ -225,7 +226,7 @@ async def test_my_passkeys_needs_sign_in_and_own_keys_only(client):
 async def test_passkey_ceremonies_per_address_are_capped(client, monkeypatch):
     """A flood of sign-in attempts from one address gets 429 with a message, not more
     challenges (the cap is counted in the database, so every process shares it)."""
-    from khaibao.routes import officer_auth
+    from khaibao.routes.officers import passkeys as officer_auth
     from khaibao.tables import WebAuthnChallenge
 
     monkeypatch.setattr(officer_auth, "CEREMONY_LIMIT", 3)

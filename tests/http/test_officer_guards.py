@@ -18,8 +18,8 @@ import pytest
 from litestar import Litestar, Request, get, post
 from litestar.routes import HTTPRoute
 
-from khaibao import sessions
 from khaibao.app import create_app
+from khaibao.core import sessions
 from tests.helpers import csrf_from, sign_in_officer
 
 PREFIXES = ("/kiemtra", "/quan-tri", "/can-bo")
@@ -165,7 +165,7 @@ async def test_roles_without_the_permission_get_403(app, endpoints, role, prefix
 
 
 async def test_a_disabled_officer_is_signed_out(app):
-    from khaibao import officers
+    from khaibao.officers import officers
 
     async with new_client(app) as client:
         officer = await sign_in_officer(client, "admin")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from khaibao import regions
+from khaibao.regions import regions
 from khaibao.tables import ArrivalDeclaration
 from tests.http.test_arrival import trip_form
 from tests.http.test_citizen import sign_in

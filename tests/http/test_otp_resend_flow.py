@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import otp
-from khaibao.clock import LOCAL_TIMEZONE
+from khaibao.citizens import otp
+from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.tables import OtpCode, RateCounter
+from khaibao.vn import phones
 from tests.helpers import csrf_from, random_mobile
 from tests.http.test_citizen import last_otp, sign_in
 from tests.http.test_venue_checkin import make_venue
@@ -177,7 +178,7 @@ async def test_the_answer_tells_nothing_of_the_phone(client, outbox_path):
     again_new = await tab.ask(national, "/qr")
 
     def shape(response, e164):
-        html = response.text.replace(otp.mask_phone(e164), "PHONE").replace(e164, "E164")
+        html = response.text.replace(phones.mask_phone(e164), "PHONE").replace(e164, "E164")
         html = SENT.sub("Mã đã được gửi đến PHONE. Nhập mã đã nhận.", html)
         return response.status_code, WAIT.sub("WAIT", html)
 
@@ -286,5 +287,5 @@ async def test_a_wrong_code_tells_nothing_of_when_the_phone_last_asked(client, o
         probe = await tab.verify(e164, "123456", "/qr")
         masked, hhmm, wait = code_step(probe.text)
         assert probe.status_code == 422 and hhmm is None and wait == 0
-        answers.append(probe.text.replace(otp.mask_phone(e164), "PHONE").replace(e164, "E164"))
+        answers.append(probe.text.replace(phones.mask_phone(e164), "PHONE").replace(e164, "E164"))
     assert answers[0] == answers[1]

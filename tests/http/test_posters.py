@@ -6,7 +6,7 @@ import re
 import subprocess
 import uuid
 
-from khaibao import posters, venues
+from khaibao.venues import posters, venues
 from tests.helpers import sign_in_officer
 
 
@@ -87,7 +87,7 @@ async def test_admin_poster_page_shows_the_venue_and_instructions(client, databa
 
 
 def test_print_css_is_a4_with_a_large_qr():
-    from khaibao.web import STATIC_DIR
+    from khaibao.core.web import STATIC_DIR
 
     css = (STATIC_DIR / "css" / "poster.css").read_text()
     assert "@page { size: A4" in css

@@ -9,9 +9,9 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from khaibao.qr.tokens import issue_live_token, live_step
 from khaibao.routes import pwa
 from khaibao.tables import DeviceKey, HealthDeclaration
-from khaibao.tokens import issue_live_token, live_step
 from tests.helpers import csrf_from, sign_in_officer
 from tests.http.test_citizen import declare, sign_in
 
@@ -45,7 +45,7 @@ async def test_service_worker_keeps_officer_pages_and_fragments_out_of_caches(cl
 
 
 def test_cache_version_follows_file_contents(tmp_path, monkeypatch):
-    from khaibao import web
+    from khaibao.core import web
 
     (tmp_path / "css").mkdir()
     monkeypatch.setattr(web, "STATIC_DIR", tmp_path)

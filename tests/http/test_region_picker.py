@@ -6,8 +6,9 @@ from html import unescape
 
 import pytest
 
-from khaibao import i18n, region_picker, regions
-from khaibao.web import create_environment
+from khaibao.core import i18n
+from khaibao.core.web import create_environment
+from khaibao.regions import region_picker, regions
 
 HTMX = {"HX-Request": "true"}
 HUE, THUAN_AN = "VN-46", "VN-46-19900"

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from khaibao import checkins, venues
 from khaibao.tables import AuditEntry, CheckIn
+from khaibao.venues import checkins, venues
 from tests.helpers import csrf_headers, sign_in_officer
 from tests.unit import citizen_factories as make
 from tests.unit.test_venues import venue_form

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from khaibao.app import create_app
-from khaibao.security import CONTENT_SECURITY_POLICY
+from khaibao.core.security import CONTENT_SECURITY_POLICY
 from tests.helpers import sign_in_officer
 from tests.http.test_attack_access_http import (
     OFFICER_ROUTES,

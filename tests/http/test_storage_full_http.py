@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from khaibao import db
+from khaibao.core import db
 from khaibao.tables import HealthDeclaration
 from tests.http.test_citizen import declare, sign_in
 

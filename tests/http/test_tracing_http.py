@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import checkins, policies, venues
-from khaibao.clock import LOCAL_TIMEZONE
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.policies import policies
 from khaibao.tables import AuditEntry, Person, Region
+from khaibao.venues import checkins, venues
 from tests.helpers import csrf_from, sign_in_officer
 from tests.unit import citizen_factories as make
 

@@ -10,9 +10,10 @@ import uuid
 
 import pytest
 
-from khaibao import checkins, declarations, people, venues
-from khaibao.declarations import HealthData
+from khaibao.citizens import declarations, people
+from khaibao.citizens.declarations import HealthData
 from khaibao.tables import AuditEntry, CheckIn, OfficerVenue
+from khaibao.venues import checkins, venues
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer
 from tests.unit.citizen_factories import add_person, cccd, person_fields
 
@@ -83,7 +84,7 @@ async def test_other_roles_are_refused(client, database):
 async def test_admin_sees_all_and_assigns_staff(client, database):
     venue = await new_venue(database, "Bệnh viện Trung ương Huế")
     admin = await sign_in_officer(client, "admin", name="Quản Trị Viên")
-    from khaibao import officers
+    from khaibao.officers import officers
     staff_a = await officers.create("Nguyễn Nhân Viên A", "venue")
     staff_b = await officers.create("Lê Nhân Viên B", "venue")
     checkpoint_officer = await officers.create("Cán bộ Chốt", "checkpoint")

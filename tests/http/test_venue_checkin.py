@@ -8,8 +8,10 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from khaibao import checkins, people, tokens, venues
+from khaibao.citizens import people
+from khaibao.qr import tokens
 from khaibao.tables import CheckIn
+from khaibao.venues import checkins, venues
 from tests.helpers import csrf_from
 from tests.http.test_citizen import person_form, sign_in
 

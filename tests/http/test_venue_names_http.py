@@ -8,7 +8,7 @@ import re
 import uuid
 from html import unescape
 
-from khaibao import venues
+from khaibao.venues import venues
 from tests.helpers import csrf_from
 from tests.http.test_citizen import person_form, sign_in
 from tests.http.test_venue_checkin import account_persons, make_venue, post_persons, scan

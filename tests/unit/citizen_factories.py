@@ -10,9 +10,10 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from khaibao import db, people
-from khaibao.identity import PROVINCE_CODES
+from khaibao.citizens import people, person_input
+from khaibao.core import db
 from khaibao.tables import Region
+from khaibao.vn.identity import PROVINCE_CODES
 
 _random = random.SystemRandom()
 
@@ -68,7 +69,7 @@ async def account() -> int:
 
 async def add_person(account_id: int, settings, fields: dict[str, str] | None = None, *,
                      is_owner: bool = False) -> int:
-    data = people.parse_person(fields or person_fields())
+    data = person_input.parse_person(fields or person_fields())
     async with db.write_transaction():
         return await people.create_person(account_id, data, settings, is_owner=is_owner,
                                           channel="self" if is_owner else "relative", now=now())

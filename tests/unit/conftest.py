@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from khaibao import policies
+from khaibao.policies import policies
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from khaibao import demo_bulk, officers
+from khaibao.demo import demo_bulk
+from khaibao.officers import officers
 from khaibao.tables import Checkpoint, Region
 
 

@@ -9,11 +9,12 @@ import asyncio
 
 import pytest
 
-from khaibao import checkpoints, officer_passkeys, officers, passkeys, venues
-from khaibao.collation import name_key
-from khaibao.errors import InputError
-from khaibao.person_input import FormErrors
+from khaibao.checks import checkpoints
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.officers import officer_passkeys, officers, passkeys
 from khaibao.tables import Passkey
+from khaibao.venues import venues
+from khaibao.vn.collation import name_key
 from tests.helpers import tag, ward_in
 from tests.soft_authenticator import SoftAuthenticator
 

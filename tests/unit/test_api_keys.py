@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import api_keys, feeds
-from khaibao.people import FormErrors
+from khaibao.admin import api_keys, feeds
+from khaibao.core.errors import FormErrors
 from khaibao.tables import ApiKey, HealthDeclaration, Person, Region
 from tests.unit import dashboard_factories
 

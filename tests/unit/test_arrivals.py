@@ -8,14 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from citizen_factories import account, add_person, person_fields
 
-from khaibao import arrivals, people, regions
-from khaibao.arrivals import TripData
+from khaibao.arrivals import arrivals, trips
+from khaibao.arrivals.trips import TripData
+from khaibao.citizens import person_input
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core.errors import FormErrors
+from khaibao.regions import regions
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Person
 
 HUE = "VN-46"
 HUE_NAME = "Thành phố Huế"
 TODAY = date(2026, 11, 20)
-VN = arrivals.LOCAL_TIMEZONE
+VN = LOCAL_TIMEZONE
 
 
 def ref() -> str:
@@ -35,8 +39,8 @@ def form(**overrides) -> dict:
 
 
 def errors_of(fields: dict) -> dict[str, str]:
-    with pytest.raises(people.FormErrors) as caught:
-        arrivals.parse_trip(fields, province_code=HUE, today=TODAY)
+    with pytest.raises(FormErrors) as caught:
+        trips.parse_trip(fields, province_code=HUE, today=TODAY)
     return {key: error.code for key, error in caught.value.errors.items()}
 
 
@@ -74,7 +78,7 @@ async def do_submit(account_id, settings, places, *, person_ids=(), new_persons=
 
 
 def test_parse_trip():
-    data = arrivals.parse_trip(form(passed_regions=["VN-38", "VN-01-00004", "VN-38"],
+    data = trips.parse_trip(form(passed_regions=["VN-38", "VN-01-00004", "VN-38"],
                                     contact_phone="0912 345 678", checkpoint="3"),
                                province_code=HUE, today=TODAY)
     assert data == TripData(
@@ -93,12 +97,12 @@ def test_parse_trip_accepts_a_multidict():
     fields = MultiDict([(k, v) for k, v in form().items() if k != "passed_regions"])
     fields.add("passed_regions", "VN-38")
     fields.add("passed_regions", "VN-40")
-    data = arrivals.parse_trip(fields, province_code=HUE, today=TODAY)
+    data = trips.parse_trip(fields, province_code=HUE, today=TODAY)
     assert data.passed_region_codes == ("VN-38", "VN-40")
 
 
 def test_parse_trip_from_abroad_needs_no_region():
-    data = arrivals.parse_trip(form(origin_country="jp", origin_region="", transport="plane",
+    data = trips.parse_trip(form(origin_country="jp", origin_region="", transport="plane",
                                     vehicle_number="vn 301"), province_code=HUE, today=TODAY)
     assert (data.origin_country, data.origin_region_code) == ("JP", None)
     assert data.vehicle_number == "VN 301"
@@ -115,7 +119,7 @@ def test_parse_trip_passed_regions_rules():
     eleven = [f"VN-{n:02d}" for n in range(2, 13)]
     assert errors_of(form(passed_regions=eleven)) == {"passed_regions":
                                                       "passed_regions.too_many"}
-    assert arrivals.parse_trip(form(passed_regions=eleven[:10]), province_code=HUE,
+    assert trips.parse_trip(form(passed_regions=eleven[:10]), province_code=HUE,
                                today=TODAY).passed_region_codes == tuple(eleven[:10])
     assert errors_of(form(passed_regions=["VN-38", "<b>"])) == {"passed_regions":
                                                                 "region.invalid"}
@@ -132,10 +136,10 @@ def test_parse_trip_departure_date_rules(departure, code):
 
 def test_parse_trip_departure_date_boundaries():
     oldest = form(departure_date="2026-10-21", arrival_at="2026-10-21T08:00")
-    assert arrivals.parse_trip(oldest, province_code=HUE, today=TODAY).departure_date == date(
+    assert trips.parse_trip(oldest, province_code=HUE, today=TODAY).departure_date == date(
         2026, 10, 21)
     same_day = form(departure_date="2026-11-19", arrival_at="2026-11-19T00:00")
-    assert arrivals.parse_trip(same_day, province_code=HUE, today=TODAY)
+    assert trips.parse_trip(same_day, province_code=HUE, today=TODAY)
 
 
 @pytest.mark.parametrize(("arrival", "code"), [
@@ -151,10 +155,10 @@ def test_parse_trip_arrival_rules(arrival, code):
 
 def test_parse_trip_arrival_boundaries():
     ahead = form(departure_date="2026-11-20", arrival_at="2027-01-19T23:59")
-    assert arrivals.parse_trip(ahead, province_code=HUE, today=TODAY).arrival_at == datetime(
+    assert trips.parse_trip(ahead, province_code=HUE, today=TODAY).arrival_at == datetime(
         2027, 1, 19, 23, 59, tzinfo=VN)
     past = form(departure_date="2026-10-21", arrival_at="2026-10-21T00:00")
-    assert arrivals.parse_trip(past, province_code=HUE, today=TODAY)
+    assert trips.parse_trip(past, province_code=HUE, today=TODAY)
 
 
 def test_parse_trip_transport_rules():
@@ -164,13 +168,13 @@ def test_parse_trip_transport_rules():
         assert errors_of(form(transport=transport, vehicle_number=" ")) == {
             "vehicle_number": "vehicle_number.required"}
     for transport in ("train", "other"):
-        data = arrivals.parse_trip(form(transport=transport, vehicle_number=""),
+        data = trips.parse_trip(form(transport=transport, vehicle_number=""),
                                    province_code=HUE, today=TODAY)
         assert data.vehicle_number == ""
     for bad in ("A", "X" * 21, "75A_123", "75A#1"):
         assert errors_of(form(vehicle_number=bad)) == {"vehicle_number":
                                                        "vehicle_number.invalid"}
-    data = arrivals.parse_trip(form(vehicle_number="  30g  499/12 "), province_code=HUE,
+    data = trips.parse_trip(form(vehicle_number="  30g  499/12 "), province_code=HUE,
                                today=TODAY)
     assert data.vehicle_number == "30G 499/12"
 
@@ -185,8 +189,8 @@ def test_parse_trip_other_fields():
 
 
 def test_parse_trip_reports_every_error_with_both_languages():
-    with pytest.raises(people.FormErrors) as caught:
-        arrivals.parse_trip(form(origin_region="", departure_date="x", arrival_at="",
+    with pytest.raises(FormErrors) as caught:
+        trips.parse_trip(form(origin_region="", departure_date="x", arrival_at="",
                                  transport="car", vehicle_number="", destination_region=""),
                             province_code=HUE, today=TODAY)
     errors = caught.value.errors
@@ -205,7 +209,7 @@ def test_parse_trip_reports_every_error_with_both_languages():
 async def test_submit_two_persons_creates_arrivals_and_places(database, places):
     account_id = await account()
     owner = await add_person(account_id, database, is_owner=True)
-    new = people.parse_person(person_fields(full_name="Trần Văn Nam"))
+    new = person_input.parse_person(person_fields(full_name="Trần Văn Nam"))
     result = await do_submit(account_id, database, places, person_ids=[owner],
                              new_persons=[new])
     assert not result.replayed
@@ -247,9 +251,9 @@ async def test_submit_is_all_or_nothing(database, places):
     other_account = await account()
     taken = person_fields()
     await add_person(other_account, database, taken)
-    good = people.parse_person(person_fields(full_name="Lê Văn An"))
-    bad = people.parse_person(taken)
-    with pytest.raises(people.FormErrors) as caught:
+    good = person_input.parse_person(person_fields(full_name="Lê Văn An"))
+    bad = person_input.parse_person(taken)
+    with pytest.raises(FormErrors) as caught:
         await do_submit(account_id, database, places, person_ids=[owner],
                         new_persons=[good, bad])
     assert set(caught.value.errors) == {"new1.id_number"}
@@ -271,8 +275,8 @@ async def test_submit_is_all_or_nothing(database, places):
 async def test_submit_checks_the_regions(database, places, overrides, expected):
     account_id = await account()
     owner = await add_person(account_id, database, is_owner=True)
-    new = people.parse_person(person_fields())
-    with pytest.raises(people.FormErrors) as caught:
+    new = person_input.parse_person(person_fields())
+    with pytest.raises(FormErrors) as caught:
         await do_submit(account_id, database, places, person_ids=[owner], new_persons=[new],
                         **overrides)
     assert {k: e.code for k, e in caught.value.errors.items()} == expected
@@ -284,7 +288,7 @@ async def test_submit_checks_the_regions(database, places, overrides, expected):
 async def test_destination_outside_province_message(database, places):
     account_id = await account()
     owner = await add_person(account_id, database, is_owner=True)
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await do_submit(account_id, database, places, person_ids=[owner],
                         destination_region_code=places["hanoi"])
     error = caught.value.errors["destination_region"]
@@ -295,13 +299,13 @@ async def test_destination_outside_province_message(database, places):
 async def test_submit_refuses_other_accounts_persons_and_empty(database, places):
     account_id = await account()
     stranger = await add_person(await account(), database, is_owner=True)
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await do_submit(account_id, database, places, person_ids=[stranger])
     assert caught.value.errors["persons"].code == "arrival.person_unknown"
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await do_submit(account_id, database, places)
     assert caught.value.errors["persons"].code == "arrival.no_person"
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await do_submit(account_id, database, places, person_ids=[stranger], client_ref="x")
     assert caught.value.errors["client_ref"].code == "arrival.client_ref_invalid"
 
@@ -309,7 +313,7 @@ async def test_submit_refuses_other_accounts_persons_and_empty(database, places)
 async def test_double_submit_is_replayed(database, places):
     account_id = await account()
     owner = await add_person(account_id, database, is_owner=True)
-    new = people.parse_person(person_fields(full_name="Phan Thị Lan"))
+    new = person_input.parse_person(person_fields(full_name="Phan Thị Lan"))
     client_ref = ref()
     first = await do_submit(account_id, database, places, person_ids=[owner],
                             new_persons=[new], client_ref=client_ref)
@@ -322,7 +326,7 @@ async def test_double_submit_is_replayed(database, places):
     found = await arrivals.submission(account_id, client_ref, database)
     assert found.arrival_ids == first.arrival_ids and found.replayed
     assert await arrivals.submission(await account(), client_ref, database) is None
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await do_submit(await account(), database, places, person_ids=[],
                         new_persons=[new], client_ref=client_ref)
     assert set(caught.value.errors) == {"client_ref"}
@@ -331,7 +335,7 @@ async def test_double_submit_is_replayed(database, places):
 async def test_concurrent_double_submit(database, places):
     account_id = await account()
     owner = await add_person(account_id, database, is_owner=True)
-    new = people.parse_person(person_fields(full_name="Võ Minh Tú"))
+    new = person_input.parse_person(person_fields(full_name="Võ Minh Tú"))
     client_ref = ref()
     results = await asyncio.gather(*(do_submit(
         account_id, database, places, person_ids=[owner], new_persons=[new],
@@ -434,6 +438,6 @@ async def test_checkpoints(database, places):
     assert plain in {c.id for c in await arrivals.checkpoints(active_only=False)}
     account_id = await account()
     owner = await add_person(account_id, database, is_owner=True)
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await do_submit(account_id, database, places, person_ids=[owner], checkpoint_id=plain)
     assert caught.value.errors["checkpoint"].code == "checkpoint.unknown"

@@ -14,8 +14,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from khaibao import otp
 from khaibao.app import create_app
+from khaibao.citizens import otp
 from khaibao.tables import Account, OtpCode
 from tests.http.test_citizen import last_otp
 
@@ -99,7 +99,7 @@ async def test_guesses_per_hour_are_bounded_by_sends_times_tries(two, outbox_pat
 
 
 def otp_purpose() -> str:
-    from khaibao.routes.auth import OTP_PURPOSE
+    from khaibao.routes.citizens.auth import OTP_PURPOSE
 
     return OTP_PURPOSE
 

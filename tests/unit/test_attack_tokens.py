@@ -8,9 +8,12 @@ import uuid
 
 import pytest
 
-from khaibao import checks, citizen_scan, declarations, people, tokens, venues
-from khaibao.declarations import HealthData
-from khaibao.tokens import CROCKFORD, TokenKind, check_char, make_token
+from khaibao.checks import checks
+from khaibao.citizens import declarations, people
+from khaibao.citizens.declarations import HealthData
+from khaibao.qr import tokens
+from khaibao.qr.tokens import CROCKFORD, TokenKind, check_char, make_token
+from khaibao.venues import citizen_scan, venues
 from tests.unit.citizen_factories import account, add_person, person_fields
 
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from citizen_factories import account, add_person, cccd, phone
 
-from khaibao import audit
+from khaibao.core import audit
+from khaibao.core.crypto import keyed_hash
+from khaibao.qr.tokens import issue_person_token
 from khaibao.tables import AuditEntry
-from khaibao.tokens import issue_person_token, keyed_hash
 
 
 async def test_record_and_for_persons(database):

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from khaibao import audit_viewer, i18n, officers
-from khaibao.audit_viewer import ACTION_LABELS, DETAIL_LABELS, VALUE_LABELS, detail_items
+import khaibao
+from khaibao.admin import audit_viewer
+from khaibao.admin.audit_viewer import ACTION_LABELS, DETAIL_LABELS, VALUE_LABELS, detail_items
+from khaibao.core import i18n
+from khaibao.officers import officers
 
-SRC = Path(audit_viewer.__file__).resolve().parent
+SRC = Path(khaibao.__file__).resolve().parent
 
 
 class Unresolved(Exception):

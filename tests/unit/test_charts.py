@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from khaibao import charts
+from khaibao.core import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,7 +1,8 @@
 """Checkpoint lists (the citizen's, the kiosk's, the officer's, the admin's) in the
 Vietnamese alphabet: "Cảng…" before "Chốt…", "Dốc…" before "Đèo…"."""
 
-from khaibao import arrivals, checkpoints
+from khaibao.arrivals import arrivals
+from khaibao.checks import checkpoints
 from tests.helpers import tag
 
 

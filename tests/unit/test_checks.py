@@ -10,13 +10,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from citizen_factories import account, add_person, cccd, person_fields
 
-from khaibao import arrivals, checks, declarations, officers, people, policies, regions
-from khaibao.arrivals import TripData
-from khaibao.decisions import Decision
-from khaibao.declarations import DeclarationView, HealthData
-from khaibao.policies import PolicyInput
+from khaibao.arrivals import arrivals
+from khaibao.arrivals.trips import TripData
+from khaibao.checks import checks
+from khaibao.citizens import declarations, people
+from khaibao.citizens.declarations import DeclarationView, HealthData
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core.errors import InputError
+from khaibao.officers import officers
+from khaibao.policies import policies
+from khaibao.policies.decisions import Decision
+from khaibao.policies.policy_input import PolicyInput
+from khaibao.qr.tokens import TokenKind, issue_venue_code, make_token
+from khaibao.regions import regions
 from khaibao.tables import AuditEntry, CheckPass
-from khaibao.tokens import TokenKind, issue_venue_code, make_token
 
 NOW = datetime.now(UTC)
 
@@ -139,7 +146,7 @@ async def test_arrival_policy_turns_red(database, person):
     view, _number, account_id = person
     hanoi = [w for w in await regions.children("VN-01") if w.kind == "ward"][0]
     hue = [w for w in await regions.children("VN-46") if w.kind == "ward"][0]
-    today = datetime.now(arrivals.LOCAL_TIMEZONE)
+    today = datetime.now(LOCAL_TIMEZONE)
     trip = TripData(departure_date=today.date() - timedelta(days=1),
                     arrival_at=today - timedelta(hours=2), transport="car",
                     destination_region_code=hue.code, origin_country="VN",
@@ -194,14 +201,14 @@ async def test_record_pass_and_citizen_view(database, person):
     view, _number, _account = person
     officer = await officers.create("Cán bộ Ghi Nhận", "checkpoint")
     ref = checks.pass_reference(officer.id, view.id, settings.secret_key)
-    with pytest.raises(checks.InputError):
+    with pytest.raises(InputError):
         await checks.record_pass(officer, view.id + 1, ref, settings)
     other = await officers.create("Cán bộ Khác Hai", "checkpoint")
-    with pytest.raises(checks.InputError):
+    with pytest.raises(InputError):
         await checks.record_pass(other, view.id, ref, settings)
     stale = checks.pass_reference(officer.id, view.id, settings.secret_key,
                                   now=NOW - timedelta(hours=1))
-    with pytest.raises(checks.InputError):
+    with pytest.raises(InputError):
         await checks.record_pass(officer, view.id, stale, settings)
     record = await checks.record_pass(officer, view.id, ref, settings)
     assert (record.colour, record.person_name) == ("green", "Lê Thị Thu")

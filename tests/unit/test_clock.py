@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from khaibao import clock
+from khaibao.core import clock
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from khaibao import crypto
+from khaibao.core import crypto
 
 KEY = b"test-secret-key-0123456789abcdef-0123456789"
 OTHER_KEY = b"another-secret-key-0123456789abcdef"

@@ -8,9 +8,9 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from khaibao import daily_counts, dashboards, imports, retention
-from khaibao.clock import local_day
-from khaibao.dashboards import Scope
+from khaibao.admin import daily_counts, dashboards, imports, retention
+from khaibao.admin.dashboards import Scope
+from khaibao.core.clock import local_day
 from khaibao.tables import DailyCount
 from tests.unit import dashboard_factories
 

@@ -3,8 +3,8 @@ query sees only its own region's rows (run on both engines)."""
 
 from datetime import UTC, date, datetime
 
-from khaibao import daily_counts, dashboards
-from khaibao.dashboards import Scope
+from khaibao.admin import daily_counts, dashboards
+from khaibao.admin.dashboards import Scope
 from khaibao.tables import HealthDeclaration, Region
 from tests.unit import dashboard_factories
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from khaibao import db
+from khaibao.core import db
+from khaibao.core.db_errors import StorageFull
+from khaibao.core.sqlite_engine import BUSY_TIMEOUT_MS
 from khaibao.tables import RateCounter
 
 
@@ -44,7 +46,7 @@ async def test_sqlite_uses_wal_and_busy_timeout(database):
     rows = await (await engine.writer()).execute_fetchall("PRAGMA journal_mode")
     assert rows[0]["journal_mode"] == "wal"
     rows = await (await engine.writer()).execute_fetchall("PRAGMA busy_timeout")
-    assert rows[0]["timeout"] == db.BUSY_TIMEOUT_MS
+    assert rows[0]["timeout"] == BUSY_TIMEOUT_MS
 
 
 async def test_write_outside_transaction_is_committed_and_visible_to_a_new_connection(
@@ -178,7 +180,7 @@ async def test_one_failing_write_in_a_batch_fails_alone(database):
     ])
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     assert [o[0]["count"] for o in (outcomes[0], outcomes[2], outcomes[3])] == [5, 6, 7]
-    assert isinstance(outcomes[1], Exception) and not isinstance(outcomes[1], db.StorageFull)
+    assert isinstance(outcomes[1], Exception) and not isinstance(outcomes[1], StorageFull)
     rows = await db.fetch('SELECT "key", "count" FROM rate_counter WHERE "key" IN ({}, {}, {}, {})',
                           taken, *fresh)
     assert {r["key"]: r["count"] for r in rows} == {taken: 1, fresh[0]: 5, fresh[1]: 6,
@@ -201,7 +203,7 @@ async def test_a_cancelled_caller_does_not_strand_the_rest_of_its_batch(database
 async def test_processes_take_the_writer_file_lock_in_turn(tmp_path):
     """Two processes' writers (two lock files opened separately) exclude each other; the
     waiting one gets the lock as soon as it is free, and a cancelled waiter holds nothing."""
-    from khaibao.sqlite_engine import _FileLock
+    from khaibao.core.sqlite_engine import _FileLock
 
     first, second = _FileLock(str(tmp_path / "x-writer.lock")), _FileLock(
         str(tmp_path / "x-writer.lock"))
@@ -229,7 +231,7 @@ async def test_statistics_of_small_tables_are_forgotten_when_the_writer_opens(tm
     without them the planner assumes a large table and uses its indexes."""
     import sqlite3
 
-    from khaibao.sqlite_engine import PersistentSQLiteEngine
+    from khaibao.core.sqlite_engine import PersistentSQLiteEngine
 
     path = tmp_path / "stats.sqlite3"
     connection = sqlite3.connect(path)

@@ -14,9 +14,10 @@ from citizen_factories import (
     region_tree,
 )
 
-from khaibao import declarations, insurance, people
-from khaibao.declarations import HealthData
-from khaibao.i18n import current_language, gettext
+from khaibao.citizens import declarations, insurance, people, person_input
+from khaibao.citizens.declarations import HealthData
+from khaibao.core.errors import FormErrors
+from khaibao.core.i18n import current_language, gettext
 from khaibao.tables import HealthDeclaration, InsuranceRecord, Person
 
 HEALTH = HealthData("Chợ Đông Ba", ("fever",), (), True)
@@ -54,7 +55,7 @@ def test_parse_health_accepts_a_multidict():
 
 
 def test_parse_health_reports_every_error():
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         declarations.parse_health({"places_visited": "x" * 1001, "symptoms": ["fever", "covid"],
                                    "exposures": ["bats"], "pledge": "off"})
     errors = caught.value.errors
@@ -83,8 +84,8 @@ async def test_first_submission_creates_owner_and_relatives(database):
     settings = database
     async with region_tree() as regions:
         account_id = await account()
-        owner = people.parse_person(person_fields(region=regions["ward"]))
-        child = people.parse_person(child_fields())
+        owner = person_input.parse_person(person_fields(region=regions["ward"]))
+        child = person_input.parse_person(child_fields())
         result = await declarations.submit(account_id, person_ids=[], new_persons=[owner, child],
                                            health=HEALTH, client_ref=ref(), settings=settings)
         assert not result.replayed and len(result.declaration_ids) == 2
@@ -122,7 +123,7 @@ async def test_declare_again_for_existing_persons(database):
 
 
 async def test_at_least_one_person(database):
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await declarations.submit(await account(), person_ids=[], new_persons=[], health=HEALTH,
                                   client_ref=ref(), settings=database)
     assert caught.value.errors["persons"].message_vi == (
@@ -131,9 +132,9 @@ async def test_at_least_one_person(database):
 
 @pytest.mark.parametrize("client_ref", ["short", "x" * 65, "has space-1234", "dấu-12345678", ""])
 async def test_client_ref_format(database, client_ref):
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await declarations.submit(await account(), person_ids=[], new_persons=[
-            people.parse_person(person_fields())], health=HEALTH, client_ref=client_ref,
+            person_input.parse_person(person_fields())], health=HEALTH, client_ref=client_ref,
             settings=database)
     assert set(caught.value.errors) == {"client_ref"}
 
@@ -142,7 +143,7 @@ async def test_person_of_another_account_is_refused(database):
     settings = database
     mine, theirs = await account(), await account()
     their_person = await add_person(theirs, settings)
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await declarations.submit(mine, person_ids=[their_person], new_persons=[],
                                   health=HEALTH, client_ref=ref(), settings=settings)
     assert caught.value.errors["persons"].code == "declaration.person_unknown"
@@ -154,9 +155,9 @@ async def test_id_on_another_phone_saves_nothing(database):
     taken = person_fields()
     await add_person(await account(), settings, taken)
     account_id = await account()
-    new = [people.parse_person(person_fields()), people.parse_person(child_fields()),
-           people.parse_person(taken)]
-    with pytest.raises(people.FormErrors) as caught:
+    new = [person_input.parse_person(person_fields()), person_input.parse_person(child_fields()),
+           person_input.parse_person(taken)]
+    with pytest.raises(FormErrors) as caught:
         await declarations.submit(account_id, person_ids=[], new_persons=new, health=HEALTH,
                                   client_ref=ref(), settings=settings)
     assert set(caught.value.errors) == {"new2.id_number"}
@@ -170,8 +171,9 @@ async def test_errors_of_several_new_persons_at_once(database):
     account_id = await account()
     listed = person_fields()
     await add_person(account_id, settings, listed)
-    new = [people.parse_person(listed), people.parse_person(person_fields(region="NOPE-1"))]
-    with pytest.raises(people.FormErrors) as caught:
+    new = [person_input.parse_person(listed),
+           person_input.parse_person(person_fields(region="NOPE-1"))]
+    with pytest.raises(FormErrors) as caught:
         await declarations.submit(account_id, person_ids=[], new_persons=new, health=HEALTH,
                                   client_ref=ref(), settings=settings)
     assert {f: e.code for f, e in caught.value.errors.items()} == {
@@ -184,7 +186,7 @@ async def test_child_without_id_declared_twice_is_one_person(database):
     account_id = await account()
     for _ in range(2):
         await declarations.submit(account_id, person_ids=[], new_persons=[
-            people.parse_person(child_fields("Phan Bé Bi", "2021"))], health=HEALTH,
+            person_input.parse_person(child_fields("Phan Bé Bi", "2021"))], health=HEALTH,
             client_ref=ref(), settings=settings)
     persons = await people.persons_of(account_id, settings)
     assert len(persons) == 1 and persons[0].is_owner
@@ -195,8 +197,8 @@ async def test_double_submit_is_replayed(database):
     settings = database
     account_id = await account()
     client_ref = ref()
-    kwargs = dict(person_ids=[], new_persons=[people.parse_person(person_fields()),
-                                              people.parse_person(child_fields())],
+    kwargs = dict(person_ids=[], new_persons=[person_input.parse_person(person_fields()),
+                                              person_input.parse_person(child_fields())],
                   health=HEALTH, client_ref=client_ref, settings=settings)
     first = await declarations.submit(account_id, **kwargs)
     second = await declarations.submit(account_id, **kwargs)
@@ -213,7 +215,7 @@ async def test_concurrent_double_submit_declares_once(database):
     owner = await add_person(account_id, settings, is_owner=True)
     client_ref = ref()
     results = await asyncio.gather(*(declarations.submit(
-        account_id, person_ids=[owner], new_persons=[people.parse_person(child_fields())],
+        account_id, person_ids=[owner], new_persons=[person_input.parse_person(child_fields())],
         health=HEALTH, client_ref=client_ref, settings=settings) for _ in range(4)))
     assert sorted(r.replayed for r in results) == [False, True, True, True]
     assert len({tuple(r.declaration_ids) for r in results}) == 1
@@ -245,7 +247,7 @@ async def test_unique_violation_on_client_ref_returns_the_winner(database, monke
     account_id = await account()
     client_ref = ref()
     results = await asyncio.gather(*(declarations.submit(
-        account_id, person_ids=[], new_persons=[people.parse_person(child_fields())],
+        account_id, person_ids=[], new_persons=[person_input.parse_person(child_fields())],
         health=HEALTH, client_ref=client_ref, settings=settings) for _ in range(3)))
     assert sorted(r.replayed for r in results) == [False, True, True]
     assert await count_declarations(account_id) == 1
@@ -257,9 +259,9 @@ async def test_concurrent_same_id_from_two_phones(database):
     fields = person_fields()
     accounts = [await account(), await account()]
     results = await asyncio.gather(*(declarations.submit(
-        a, person_ids=[], new_persons=[people.parse_person(fields)], health=HEALTH,
+        a, person_ids=[], new_persons=[person_input.parse_person(fields)], health=HEALTH,
         client_ref=ref(), settings=settings) for a in accounts), return_exceptions=True)
-    errors = [r for r in results if isinstance(r, people.FormErrors)]
+    errors = [r for r in results if isinstance(r, FormErrors)]
     assert len(errors) == 1, results
     assert errors[0].errors["new0.id_number"].code == "person.id_registered_elsewhere"
 
@@ -268,11 +270,11 @@ async def test_client_ref_of_another_account_shows_nothing(database):
     settings = database
     client_ref = ref()
     await declarations.submit(await account(), person_ids=[], new_persons=[
-        people.parse_person(person_fields())], health=HEALTH, client_ref=client_ref,
+        person_input.parse_person(person_fields())], health=HEALTH, client_ref=client_ref,
         settings=settings)
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await declarations.submit(await account(), person_ids=[], new_persons=[
-            people.parse_person(person_fields())], health=HEALTH, client_ref=client_ref,
+            person_input.parse_person(person_fields())], health=HEALTH, client_ref=client_ref,
             settings=settings)
     assert set(caught.value.errors) == {"client_ref"}
 
@@ -281,7 +283,7 @@ async def test_officer_channel(database):
     settings = database
     account_id = await account()
     result = await declarations.submit(
-        account_id, person_ids=[], new_persons=[people.parse_person(person_fields())],
+        account_id, person_ids=[], new_persons=[person_input.parse_person(person_fields())],
         health=HEALTH, client_ref=ref(), settings=settings, channel="paper", officer_id=7)
     assert result.persons[0].channel == "paper"
     row = await HealthDeclaration.select().where(
@@ -297,7 +299,7 @@ async def test_submission_lookup(database):
     settings = database
     account_id = await account()
     made = await declarations.submit(account_id, person_ids=[], new_persons=[
-        people.parse_person(person_fields()), people.parse_person(child_fields())],
+        person_input.parse_person(person_fields()), person_input.parse_person(child_fields())],
         health=HEALTH, client_ref=ref(), settings=settings)
     found = await declarations.submission(account_id, made.client_ref, settings)
     assert found.replayed and found.declaration_ids == made.declaration_ids
@@ -322,7 +324,7 @@ async def test_no_clear_id_or_bhyt_number_anywhere_in_the_database(database, tmp
         f"{f['bhyt']},{f['full_name']},{f['birth_year']},{f['sex']}\n" for f in forms))
     assert (await insurance.import_csv(csv_path, settings)).ok
     await declarations.submit(await account(), person_ids=[], new_persons=[
-        people.parse_person(f) for f in forms], health=HEALTH, client_ref=ref(),
+        person_input.parse_person(f) for f in forms], health=HEALTH, client_ref=ref(),
         settings=settings)
     secrets = [f["id_number"] for f in forms] + [f["bhyt"] for f in forms] + [
         f["bhyt"][-10:] for f in forms]

@@ -10,7 +10,8 @@ import sys
 from tests.db_setup import run_script
 
 ASSESS = r"""
-from khaibao import checks, demo
+from khaibao.checks import checks
+from khaibao.demo import demo
 from khaibao.tables import Person
 
 async def main(settings):

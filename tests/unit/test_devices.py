@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from citizen_factories import account, add_person, person_fields
 
-from khaibao import checks, crypto, devices, people
+from khaibao.checks import checks
+from khaibao.citizens import people
+from khaibao.core import crypto
+from khaibao.qr import devices
+from khaibao.qr.tokens import TokenError, issue_live_token, live_step
 from khaibao.tables import DeviceKey
-from khaibao.tokens import TokenError, issue_live_token, live_step
 
 
 def raw_key(new: devices.NewDeviceKey) -> bytes:
@@ -103,7 +106,7 @@ async def test_only_the_newest_keys_of_a_person_stay_valid(database, owner):
 
 
 async def test_the_venue_scanner_checks_in_a_live_qr_and_refuses_a_stale_one(database, owner):
-    from khaibao import staff_checkin, venues
+    from khaibao.venues import staff_checkin, venues
 
     account_id, person_id = owner
     new = await devices.register(account_id, person_id, database)

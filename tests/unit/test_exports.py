@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from khaibao import exports
+from khaibao.core import exports
 
 
 @pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])

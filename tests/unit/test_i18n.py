@@ -4,7 +4,7 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
-from khaibao import i18n
+from khaibao.core import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 

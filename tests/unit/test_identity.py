@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from khaibao.identity import (
+from khaibao.core.text import fold_diacritics
+from khaibao.vn.identity import (
     BHYT_GROUPS,
     NO_ID_NUMBER,
     PROVINCE_CODES,
@@ -20,7 +21,6 @@ from khaibao.identity import (
     Sex,
     check_cccd,
     decode_cccd,
-    fold_diacritics,
     looks_like_chip_cccd,
     mask_id,
     normalize_full_name,

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import uuid
 
-from khaibao import feeds, imports
+from khaibao.admin import feeds, imports
 from khaibao.tables import ArrivalDeclaration, HealthDeclaration, Person
 from tests.unit import dashboard_factories
 

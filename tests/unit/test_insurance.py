@@ -3,10 +3,10 @@
 import pytest
 from citizen_factories import social_insurance_number
 
-from khaibao import insurance
-from khaibao.errors import InputError
-from khaibao.identity import Sex
+from khaibao.citizens import insurance
+from khaibao.core.errors import InputError
 from khaibao.tables import InsuranceRecord
+from khaibao.vn.identity import Sex
 
 
 def write(tmp_path, text: str, name: str = "bhyt.csv", encoding: str = "utf-8"):

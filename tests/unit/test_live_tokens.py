@@ -6,8 +6,8 @@ import secrets
 
 import pytest
 
-from khaibao.scans import ScanKind, classify_scan
-from khaibao.tokens import (
+from khaibao.qr.scans import ScanKind, classify_scan
+from khaibao.qr.tokens import (
     LIVE_SKEW_SECONDS,
     LIVE_STEP_SECONDS,
     TokenError,

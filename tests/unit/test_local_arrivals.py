@@ -10,14 +10,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from citizen_factories import account, add_person, person_fields
 
-from khaibao import arrivals, decisions, local_arrivals, policies, regions
-from khaibao.arrivals import TripData
-from khaibao.local_arrivals import ArrivalFilter
-from khaibao.people import FormErrors
-from khaibao.policies import PolicyInput
+from khaibao.arrivals import arrivals, local_arrivals
+from khaibao.arrivals.local_arrivals import ArrivalFilter
+from khaibao.arrivals.trips import TripData
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core.errors import FormErrors
+from khaibao.policies import decisions, policies
+from khaibao.policies.policy_input import PolicyInput
+from khaibao.regions import regions
 
 HUE = "VN-46"
-VN = local_arrivals.LOCAL_TIMEZONE
+VN = LOCAL_TIMEZONE
 
 
 @pytest.fixture

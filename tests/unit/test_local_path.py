@@ -2,8 +2,8 @@
 
 import pytest
 
-from khaibao.routes.auth import DEFAULT_NEXT, safe_next
-from khaibao.web import local_path
+from khaibao.core.web import local_path
+from khaibao.routes.citizens.auth import DEFAULT_NEXT, safe_next
 
 
 @pytest.mark.parametrize("value", [

@@ -11,7 +11,8 @@ import uuid
 
 import pytest
 
-from khaibao import log_setup, people
+from khaibao.citizens import people
+from khaibao.core import log_setup
 from khaibao.tables import Person
 from tests.helpers import csrf_from, random_mobile, sign_in_officer
 from tests.http.test_citizen import last_otp

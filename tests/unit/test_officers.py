@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import checkpoints, enrollments, officer_passkeys, officers, regions, sessions
-from khaibao.errors import InputError
-from khaibao.officers import OfficerView
-from khaibao.person_input import FormErrors
+from khaibao.checks import checkpoints
+from khaibao.core import sessions
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.officers import enrollments, officer_passkeys, officers
+from khaibao.officers.officers import OfficerView
+from khaibao.regions import regions
 from khaibao.tables import AuditEntry, EnrollmentLink, Officer
 from tests.helpers import only_admin
 

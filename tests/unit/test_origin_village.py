@@ -10,15 +10,20 @@ from datetime import date, datetime, timedelta
 import pytest
 from citizen_factories import account, person_fields
 
-from khaibao import arrivals, decisions, people, policies, region_picker, regions
-from khaibao.arrivals import TripData
-from khaibao.policies import PolicyInput
-from khaibao.routes.arrival import ORIGIN_LEVELS, _pickers
+from khaibao.arrivals import arrivals, trips
+from khaibao.arrivals.trips import TripData
+from khaibao.citizens import person_input
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core.errors import FormErrors
+from khaibao.policies import decisions, policies
+from khaibao.policies.policy_input import PolicyInput
+from khaibao.regions import region_picker, regions
+from khaibao.routes.arrivals.declaration import ORIGIN_LEVELS, trip_pickers
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace
 
 HUE = "VN-46"
 CA_MAU = "VN-96"  # an origin province no other test sets policies on
-VN = arrivals.LOCAL_TIMEZONE
+VN = LOCAL_TIMEZONE
 ARRIVAL = datetime(2031, 3, 10, 9, 0, tzinfo=VN)
 AT = ARRIVAL + timedelta(hours=2)  # the officer's check
 
@@ -58,7 +63,7 @@ async def declare_from(origin_code: str, settings) -> int:
                     origin_detail="Nhà số 8")
     submission = await arrivals.submit(
         await account(), person_ids=[], trip=trip, client_ref=uuid.uuid4().hex,
-        new_persons=[people.parse_person(person_fields())], settings=settings,
+        new_persons=[person_input.parse_person(person_fields())], settings=settings,
         province_code=HUE, province_name="Thành phố Huế")
     return submission.arrival_ids[0]
 
@@ -66,7 +71,7 @@ async def declare_from(origin_code: str, settings) -> int:
 async def test_origin_picker_goes_down_to_the_village(origin, database):
     ward, village = origin["ward"], origin["village"]
     assert ORIGIN_LEVELS == ("province", "ward", "village")
-    pickers = await _pickers(database, {
+    pickers = await trip_pickers(database, {
         "origin_region_province": CA_MAU, "origin_region_ward": ward.code,
         "origin_region_village": village.code})
     chosen = pickers["origin"]
@@ -77,7 +82,7 @@ async def test_origin_picker_goes_down_to_the_village(origin, database):
     assert not village_level.required  # optional: a ward is enough
     assert {v.name for v in village_level.options} == {"Ấp Tân Thành", "Khóm 4"}
     # a ward chosen, no village: the ward is the origin
-    only_ward = await _pickers(database, {"origin_region_province": CA_MAU,
+    only_ward = await trip_pickers(database, {"origin_region_province": CA_MAU,
                                           "origin_region_ward": ward.code,
                                           "origin_region_village": ""})
     assert only_ward["origin"].selected.code == ward.code and only_ward["origin"].complete
@@ -85,7 +90,7 @@ async def test_origin_picker_goes_down_to_the_village(origin, database):
     bare = await region_picker.picker(levels=ORIGIN_LEVELS, pick=origin["bare"].code)
     assert [level.kind for level in bare.levels] == ["province", "ward"]
     # a village of another ward is dropped when the ward changes
-    moved = await _pickers(database, {"origin_region_province": CA_MAU,
+    moved = await trip_pickers(database, {"origin_region_province": CA_MAU,
                                       "origin_region_ward": origin["bare"].code,
                                       "origin_region_village": village.code})
     assert moved["origin"].selected.code == origin["bare"].code
@@ -154,8 +159,8 @@ async def test_origin_village_in_another_province_is_still_valid_origin(origin, 
 
 
 def test_the_messages_name_the_level_once():
-    with pytest.raises(people.FormErrors) as caught:
-        arrivals.parse_trip({"origin_country": "VN", "departure_date": "2026-11-18",
+    with pytest.raises(FormErrors) as caught:
+        trips.parse_trip({"origin_country": "VN", "departure_date": "2026-11-18",
                              "arrival_at": "2026-11-19T08:00", "transport": "other"},
                             province_code=HUE, today=date(2026, 11, 20))
     errors = caught.value.errors

@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import otp, rate_limits
-from khaibao.errors import InputError
-from khaibao.otp import OtpError
-from khaibao.phones import PhoneError
+from khaibao.citizens import otp
+from khaibao.citizens.otp import OtpError
+from khaibao.core import rate_limits
+from khaibao.core.errors import InputError
 from khaibao.tables import Account, OtpCode, RateCounter
+from khaibao.vn.phones import PhoneError
 
 _taken: set[str] = set()
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import enrollments, officer_passkeys, officers, passkeys
-from khaibao.errors import InputError
+from khaibao.core.errors import InputError
+from khaibao.officers import enrollments, officer_passkeys, officers, passkeys
 from khaibao.tables import AuditEntry, EnrollmentLink, Passkey, WebAuthnChallenge
 from tests.soft_authenticator import SoftAuthenticator
 

@@ -15,17 +15,20 @@ from citizen_factories import (
     region_tree,
 )
 
-from khaibao import crypto, people
-from khaibao.identity import IdType, Sex
+from khaibao.citizens import people, person_input
+from khaibao.citizens.person_input import PERSON_FIELDS
+from khaibao.core import crypto
+from khaibao.core.errors import FormErrors
+from khaibao.qr.tokens import TokenKind, issue_venue_code, make_token, verify
 from khaibao.tables import Account, HealthDeclaration, Person
-from khaibao.tokens import TokenKind, issue_venue_code, make_token, verify
+from khaibao.vn.identity import IdType, Sex
 
 # --- parse_person ---------------------------------------------------------------------------
 
 
 def test_parse_person_valid():
     number, card = cccd(1990, "male"), bhyt_number()
-    data = people.parse_person(person_fields(
+    data = person_input.parse_person(person_fields(
         full_name="  nguyễn   văn an ", id_number=number[:6] + " " + number[6:],
         birth_year="1990", sex="male", nationality="", region="VN-46-19753",
         address_detail="  Thôn   Đông ", bhyt=card.lower()))
@@ -38,11 +41,11 @@ def test_parse_person_valid():
 
 
 def test_parse_person_reports_every_missing_field_at_once():
-    with pytest.raises(people.FormErrors) as caught:
-        people.parse_person({})
+    with pytest.raises(FormErrors) as caught:
+        person_input.parse_person({})
     errors = caught.value.errors
     assert set(errors) == {"full_name", "id_type", "birth_year", "sex"}
-    assert set(errors) <= set(people.PERSON_FIELDS)
+    assert set(errors) <= set(PERSON_FIELDS)
     assert errors["birth_year"].message_vi == "Hãy nhập năm sinh."
     assert errors["sex"].message("en") == "Please choose the sex."
     assert errors["id_type"].code == "id_type.required"
@@ -52,8 +55,8 @@ def test_parse_person_reports_every_missing_field_at_once():
 def test_parse_person_many_bad_fields():
     fields = person_fields(id_type="visa", birth_year="19x0", sex="other", nationality="XX",
                            region="bad code!", address_detail="x" * 201, bhyt="AB123")
-    with pytest.raises(people.FormErrors) as caught:
-        people.parse_person(fields)
+    with pytest.raises(FormErrors) as caught:
+        person_input.parse_person(fields)
     codes = {field: e.code for field, e in caught.value.errors.items()}
     assert codes == {"id_type": "id_type.invalid", "birth_year": "birth_year.invalid",
                      "sex": "sex.invalid", "nationality": "nationality.invalid",
@@ -68,39 +71,39 @@ def test_parse_person_many_bad_fields():
 ])
 def test_cccd_must_match_birth_year_and_sex(year, sex, code):
     fields = person_fields(id_number=cccd(1990, "male"), birth_year=year, sex=sex)
-    with pytest.raises(people.FormErrors) as caught:
-        people.parse_person(fields, today=date(2095, 1, 1))
+    with pytest.raises(FormErrors) as caught:
+        person_input.parse_person(fields, today=date(2095, 1, 1))
     error = caught.value.errors["id_number"]
     assert error.code == code
     assert "không khớp" in error.message_vi and "does not match" in error.message_en
 
 
 def test_birth_year_in_the_future_is_refused():
-    with pytest.raises(people.FormErrors) as caught:
-        people.parse_person(person_fields(birth_year="2031"), today=date(2030, 6, 1))
+    with pytest.raises(FormErrors) as caught:
+        person_input.parse_person(person_fields(birth_year="2031"), today=date(2030, 6, 1))
     assert caught.value.errors["birth_year"].code == "birth_year.range"
 
 
 @pytest.mark.parametrize("number", ["", "000000000", "000 000 000"])
 def test_no_id(number):
-    data = people.parse_person(child_fields(id_number=number))
+    data = person_input.parse_person(child_fields(id_number=number))
     assert (data.id_type, data.id_number) == (IdType.NONE, "")
 
 
 def test_no_id_type_with_a_number_is_refused():
-    with pytest.raises(people.FormErrors) as caught:
-        people.parse_person(child_fields(id_number="123456789"))
+    with pytest.raises(FormErrors) as caught:
+        person_input.parse_person(child_fields(id_number="123456789"))
     assert caught.value.errors["id_number"].code == "id.none_format"
 
 
 def test_passport_and_cmnd_and_nationality():
-    data = people.parse_person(person_fields(id_type="passport", id_number="c1234567",
+    data = person_input.parse_person(person_fields(id_type="passport", id_number="c1234567",
                                              nationality="fr"))
     assert (data.id_type, data.id_number, data.nationality) == (IdType.PASSPORT, "C1234567", "FR")
-    assert people.parse_person(person_fields(id_type="cmnd", id_number="191234567")).id_number \
-        == "191234567"
-    with pytest.raises(people.FormErrors):
-        people.parse_person(person_fields(nationality="ZZ"))
+    cmnd = person_input.parse_person(person_fields(id_type="cmnd", id_number="191234567"))
+    assert cmnd.id_number == "191234567"
+    with pytest.raises(FormErrors):
+        person_input.parse_person(person_fields(nationality="ZZ"))
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -215,7 +218,7 @@ async def test_id_on_another_phone_is_refused(database):
     fields = person_fields()
     first = await add_person(await account(), settings, fields)
     other = await account()
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await add_person(other, settings, {**fields, "full_name": "Kẻ Khác"})
     error = caught.value.errors["id_number"]
     assert error.code == "person.id_registered_elsewhere"
@@ -230,7 +233,7 @@ async def test_id_already_on_this_phone_is_refused(database):
     account_id = await account()
     fields = person_fields()
     await add_person(account_id, settings, fields)
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await add_person(account_id, settings, fields)
     assert caught.value.errors["id_number"].code == "person.already_listed"
     assert "đã có trong danh sách" in caught.value.errors["id_number"].message_vi
@@ -251,7 +254,7 @@ async def test_child_without_id_is_reused_on_the_same_phone_only(database):
 
 async def test_unknown_region_is_refused(database):
     settings = database
-    with pytest.raises(people.FormErrors) as caught:
+    with pytest.raises(FormErrors) as caught:
         await add_person(await account(), settings, person_fields(region="NO-SUCH-REGION"))
     assert caught.value.errors["region"].code == "region.unknown"
 
@@ -265,7 +268,8 @@ async def test_update_person(database):
         account_id = await account()
         fields = person_fields()
         person_id = await add_person(account_id, settings, fields)
-        data = people.parse_person({**fields, "region": regions["ward"], "address_detail": "Số 5"})
+        data = person_input.parse_person({**fields, "region": regions["ward"],
+                                          "address_detail": "Số 5"})
         view = await people.update_person(account_id, person_id, data, settings)
         assert (view.address_detail, view.region_code) == ("Số 5", regions["ward"])
         assert view.region_label.startswith("Phường Thuận An")
@@ -281,10 +285,10 @@ async def test_update_person_conflicts_and_idor(database):
     await add_person(await account(), settings, elsewhere)
     for fields, code in ((sibling, "person.already_listed"),
                          (elsewhere, "person.id_registered_elsewhere")):
-        with pytest.raises(people.FormErrors) as caught:
-            await people.update_person(account_id, person_id, people.parse_person(fields),
+        with pytest.raises(FormErrors) as caught:
+            await people.update_person(account_id, person_id, person_input.parse_person(fields),
                                        settings)
         assert caught.value.errors["id_number"].code == code
     with pytest.raises(people.PersonNotFound):
         await people.update_person(await account(), person_id,
-                                   people.parse_person(person_fields()), settings)
+                                   person_input.parse_person(person_fields()), settings)

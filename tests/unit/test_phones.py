@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from khaibao.errors import InputError
-from khaibao.phones import PhoneError, mask_phone, national_format, normalize_mobile
+from khaibao.core.errors import InputError
+from khaibao.vn.phones import PhoneError, mask_phone, national_format, normalize_mobile
 
 # Prefixes whose whole 10-million block phonenumbers treats as mobile (0992… is partly unassigned).
 WHOLE_BLOCK_PREFIXES = [f"03{d}" for d in range(10)] + [f"09{d}" for d in range(9)]

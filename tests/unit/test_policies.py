@@ -11,10 +11,11 @@ from citizen_factories import account, add_person
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khaibao import decisions, policies, regions
-from khaibao.decisions import Place
-from khaibao.people import FormErrors
-from khaibao.policies import PolicyInput
+from khaibao.core.errors import FormErrors
+from khaibao.policies import decisions, policies, policy_input
+from khaibao.policies.decisions import Place
+from khaibao.policies.policy_input import MEASURES, SEVERITY, PolicyInput
+from khaibao.regions import regions
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Policy
 
 HUE = "VN-46"
@@ -90,12 +91,12 @@ async def test_ties_go_to_longer_days_then_oldest_policy(wards, made):
 
 
 async def test_severity_order(wards, made):
-    assert policies.SEVERITY == ("none", "self_monitor", "test", "custom", "home", "centralised")
-    assert [m for m, _ in policies.MEASURES] == ["none", "self_monitor", "test", "home",
+    assert SEVERITY == ("none", "self_monitor", "test", "custom", "home", "centralised")
+    assert [m for m, _ in MEASURES] == ["none", "self_monitor", "test", "home",
                                                  "centralised"]
     visited = [place(w) for w in wards[:6]]
     # Each ward gets one measure; adding them from the mildest up, the newest always wins.
-    for ward, measure in zip(wards, policies.SEVERITY, strict=False):
+    for ward, measure in zip(wards, SEVERITY, strict=False):
         await add(made, ward.code, measure, 5, text="Xét nghiệm và hạn chế di chuyển")
         decision = await decisions.decide(visited, at=NOW)
         assert decision.measure == measure
@@ -104,7 +105,7 @@ async def test_severity_order(wards, made):
     for key in made:
         await policies.delete(key)
     made.clear()
-    for ward, measure in zip(wards, reversed(policies.SEVERITY), strict=False):
+    for ward, measure in zip(wards, reversed(SEVERITY), strict=False):
         await add(made, ward.code, measure, 5, text="Xét nghiệm và hạn chế di chuyển")
         assert (await decisions.decide(visited, at=NOW)).measure == "centralised"
 
@@ -143,7 +144,7 @@ async def test_many_decisions_at_once_each_at_its_own_moment(wards, made, monkey
                       ends=NOW - timedelta(minutes=1))
     later = await add(made, other.code, "test", None, starts=NOW + timedelta(hours=1))
     read = []
-    get_version = decisions.get_version
+    get_version = policies.get_version
 
     async def counted(policy_id):
         read.append(policy_id)
@@ -267,7 +268,7 @@ async def test_arrival_decision_and_preview(database, wards, made):
 
 
 def test_parse_policy():
-    parsed = policies.parse_policy({
+    parsed = policy_input.parse_policy({
         "target_region": "VN-46-19900", "measure": "centralised", "days": "14",
         "effective_from": "2026-11-26T08:00", "effective_to": "2026-12-10T00:00",
         "legal_reference": "  Quyết định  12/QĐ-UBND ", "custom_text": "ignored"}, now=NOW)
@@ -275,14 +276,14 @@ def test_parse_policy():
     assert parsed.effective_to == datetime(2026, 12, 9, 17, 0, tzinfo=UTC)
     assert (parsed.days, parsed.custom_text) == (14, "")
     assert parsed.legal_reference == "Quyết định 12/QĐ-UBND"
-    test = policies.parse_policy({"target_region": "VN-46", "measure": "test", "days": "9"},
+    test = policy_input.parse_policy({"target_region": "VN-46", "measure": "test", "days": "9"},
                                  now=NOW)
     assert (test.days, test.effective_from, test.effective_to) == (None, NOW, None)
 
 
 def test_parse_policy_errors():
     with pytest.raises(FormErrors) as caught:
-        policies.parse_policy({"measure": "home", "effective_from": "2026-11-26T08:00",
+        policy_input.parse_policy({"measure": "home", "effective_from": "2026-11-26T08:00",
                                "effective_to": "2026-11-26T08:00"}, now=NOW)
     errors = caught.value.errors
     assert errors["target_region"].code == "target_region.required"
@@ -308,7 +309,7 @@ def test_parse_policy_errors():
     ]
     for fields, name, code in cases:
         with pytest.raises(FormErrors) as caught:
-            policies.parse_policy({"target_region": "VN-46", **fields}, now=NOW)
+            policy_input.parse_policy({"target_region": "VN-46", **fields}, now=NOW)
         assert caught.value.errors[name].code == code, (fields, caught.value.errors)
         assert caught.value.errors[name].message_vi != caught.value.errors[name].message_en
 
@@ -324,7 +325,7 @@ def test_describe():
 
 SPEC = st.tuples(
     st.integers(0, 3),  # target: 0 = the province, 1–3 = a ward
-    st.sampled_from(policies.SEVERITY),
+    st.sampled_from(SEVERITY),
     st.integers(1, 30),
     st.sampled_from(["Hạn chế đi lại", "Xét nghiệm lần 2"]),
     st.sampled_from([-48, -1, 0, 1]),  # starts, hours from NOW
@@ -342,7 +343,7 @@ def _expected(specs, targets, visited_paths) -> tuple[int, int]:
         if ends is not None and start + timedelta(hours=ends) <= NOW:
             continue
         if any(p.startswith(targets[target].path) for p in visited_paths):
-            best = max(best, (policies.SEVERITY.index(measure), 0))
+            best = max(best, (SEVERITY.index(measure), 0))
     return best
 
 
@@ -381,7 +382,7 @@ async def test_decision_does_not_depend_on_creation_order(wards, specs, visited,
                 await policies.delete(key)
     assert outcomes[0] == outcomes[1]
     expected = _expected(specs, targets, [p.region_path for p in places])
-    assert policies.SEVERITY.index(outcomes[0][0]) == expected[0]
+    assert SEVERITY.index(outcomes[0][0]) == expected[0]
     assert await Policy.count().where(Policy.target_path.like(province.path + "%")) == 0
 
 

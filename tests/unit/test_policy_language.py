@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import decisions, policies, regions
-from khaibao.decisions import Place
-from khaibao.i18n import current_language
-from khaibao.policies import PolicyInput
+from khaibao.core.i18n import current_language
+from khaibao.policies import decisions, policies
+from khaibao.policies.decisions import Place
+from khaibao.policies.policy_input import PolicyInput
+from khaibao.regions import regions
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 

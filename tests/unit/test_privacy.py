@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from khaibao import db, declarations, people
+from khaibao.citizens import declarations, people, person_input
+from khaibao.core import db
 from tests.helpers import random_mobile
 
 
@@ -16,7 +17,7 @@ async def test_database_dump_holds_no_id_number_in_clear(database, settings, tmp
     birth_year = 1900 + int(cccd[4:6])
     bhyt_si = "".join(random.choices("0123456789", k=10))
     account_id = await people.account_for_phone("+84" + random_mobile()[1:])
-    person = people.parse_person({
+    person = person_input.parse_person({
         "full_name": "Ngô Thị Dump", "id_type": "cccd", "id_number": cccd,
         "birth_year": str(birth_year), "sex": "female", "nationality": "VN", "region": "",
         "address_detail": "", "bhyt": bhyt_si,

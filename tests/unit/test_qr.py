@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from khaibao import qr
-from khaibao.tokens import issue_person_token
+from khaibao.qr import qr
+from khaibao.qr.tokens import issue_person_token
 
 KEY = b"test-secret-key-0123456789abcdef-0123456789"
 zbar = pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools not installed")

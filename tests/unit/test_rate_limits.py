@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import rate_limits
-from khaibao.rate_limits import Hit
-from khaibao.settings import Settings
+from khaibao.core import rate_limits
+from khaibao.core.rate_limits import Hit
+from khaibao.core.settings import Settings
 from khaibao.tables import RateCounter
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -189,8 +189,8 @@ def test_configure_chooses_the_backend(settings):
 
 CHILD = """
 import asyncio, sys
-from khaibao import db, rate_limits
-from khaibao.settings import Settings
+from khaibao.core import db, rate_limits
+from khaibao.core.settings import Settings
 
 async def main(url, key, limit):
     db.configure(Settings(database_url=url))

@@ -7,9 +7,12 @@ from datetime import date
 
 import pytest
 
-from khaibao import people, region_admin, regions, tokens
-from khaibao.errors import InputError
-from khaibao.person_input import FormErrors
+from khaibao.admin import region_admin
+from khaibao.citizens import people
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.text import fold_diacritics
+from khaibao.qr import tokens
+from khaibao.regions import regions
 from khaibao.tables import (
     ApiKey,
     ArrivalDeclaration,
@@ -34,7 +37,7 @@ async def _region(code: str, name: str, kind: str, parent: dict | None) -> dict:
     path = f"{parent['path'] if parent else '/'}{code}/"
     depth = parent["depth"] + 1 if parent else 0
     row = (await Region.insert(Region(
-        code=code, name=name, name_folded=regions.fold_diacritics(name), kind=kind,
+        code=code, name=name, name_folded=fold_diacritics(name), kind=kind,
         parent=parent["id"] if parent else None, path=path, depth=depth)
     ).returning(Region.id).run())[0]
     return {"id": row["id"], "code": code, "path": path, "depth": depth}

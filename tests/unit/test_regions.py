@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from khaibao import region_picker, regions
-from khaibao.identity import fold_diacritics
+from khaibao.core.text import fold_diacritics
+from khaibao.regions import region_picker, regions
 from khaibao.tables import Region
 
 HUE, THUAN_AN = "VN-46", "VN-46-19900"

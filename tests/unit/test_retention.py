@@ -4,8 +4,9 @@ arrival places; what is younger stays; the report says so; the daily run starts 
 import asyncio
 from datetime import timedelta
 
-from khaibao import checkins, retention, venues
+from khaibao.admin import retention
 from khaibao.tables import CheckIn, HealthDeclaration, PurgeRun
+from khaibao.venues import checkins, venues
 from tests.unit import citizen_factories as make
 from tests.unit.test_venues import venue_form
 
@@ -94,8 +95,8 @@ async def test_the_scheduler_runs_and_stops(database, settings):
 async def test_otp_codes_purged_after_a_day_stay_on_the_dashboard(database, settings):
     """OTP codes are kept one day, the dashboard's OTP chart the whole retention period:
     the purge counts their finished days before deleting them."""
-    from khaibao import daily_counts, dashboards
-    from khaibao.clock import local_day
+    from khaibao.admin import daily_counts, dashboards
+    from khaibao.core.clock import local_day
     from khaibao.tables import OtpCode
 
     now = make.now()

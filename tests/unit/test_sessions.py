@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from khaibao import sessions
+from khaibao.core import sessions
 from khaibao.tables import WebSession
 
 

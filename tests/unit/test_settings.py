@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from khaibao.settings import Settings, SettingsError
+from khaibao.core.settings import Settings, SettingsError
 
 
 def env(tmp_path, **values):

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import pytest
 
-from khaibao import sms
-from khaibao.settings import Settings
+from khaibao.core import sms
+from khaibao.core.settings import Settings
 
 PHONE = "+84905123456"
 
@@ -51,7 +51,7 @@ async def test_file_sender_error_is_sms_error(tmp_path):
 
 WRITER = """
 import asyncio, sys
-from khaibao.sms import FileSender
+from khaibao.core.sms import FileSender
 
 async def main(path, tag):
     sender = FileSender(path)

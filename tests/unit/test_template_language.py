@@ -2,9 +2,9 @@
 
 import pytest
 
-from khaibao import i18n
-from khaibao.settings import Settings
-from khaibao.web import create_environment, create_environments
+from khaibao.core import i18n
+from khaibao.core.settings import Settings
+from khaibao.core.web import create_environment, create_environments
 
 SOURCE = (
     "<h1>{{ _('Kiểm tra') }}</h1>"

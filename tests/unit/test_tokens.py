@@ -10,9 +10,9 @@ import segno
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khaibao.identity import ChipCard, IdType, ParsedId
-from khaibao.scans import ScanKind, classify_scan
-from khaibao.tokens import (
+from khaibao.core.crypto import keyed_hash
+from khaibao.qr.scans import ScanKind, classify_scan
+from khaibao.qr.tokens import (
     CHECK_ALPHABET,
     CROCKFORD,
     TokenError,
@@ -22,12 +22,12 @@ from khaibao.tokens import (
     issue_live_token,
     issue_person_token,
     issue_venue_code,
-    keyed_hash,
     make_token,
     token_length,
     venue_url,
     verify,
 )
+from khaibao.vn.identity import ChipCard, IdType, ParsedId
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32

@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao import checkins, decisions, people, policies, tracing, tracing_points, venues
-from khaibao.errors import InputError
-from khaibao.person_input import FormErrors
+from khaibao.admin import tracing
+from khaibao.citizens import people
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.policies import decisions, policies, tracing_points
 from khaibao.tables import AuditEntry, Region
+from khaibao.venues import checkins, venues
 from tests.unit import citizen_factories as make
 
 REASON = "Ca bệnh xác nhận đã đến chợ, cần tìm người tiếp xúc"
@@ -209,7 +211,7 @@ async def test_a_point_policy_reaches_who_was_there_in_the_window(database, sett
         for person_id in (outside, touching, elsewhere):
             assert (await decide(person_id)).measure == "none"
         # The officer's check sees it too: red, with the venue as the reason.
-        from khaibao import checks
+        from khaibao.checks import checks
 
         colour, reasons, *_ = await checks.assess(inside, settings, now=now)
         assert colour == "red" and any("Cách ly tại nhà 14 ngày" in r for r in reasons)

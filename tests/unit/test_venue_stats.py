@@ -4,7 +4,7 @@ occupancy and scan compliance — run on both engines like every unit test here.
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from khaibao import checkins, venue_stats, venues
+from khaibao.venues import checkins, venue_stats, venues
 from tests.unit import citizen_factories as make
 
 

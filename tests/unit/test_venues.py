@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from khaibao import checkins, db, tokens, venues
-from khaibao.person_input import FormErrors
+from khaibao.core import db
+from khaibao.core.errors import FormErrors
+from khaibao.qr import tokens
+from khaibao.venues import checkins, venues
 from tests.unit import citizen_factories as make
 
 
@@ -72,7 +74,7 @@ async def test_a_venue_kept_in_process_follows_edits_here_and_elsewhere(database
 
 
 async def test_staff_run_only_their_venues(database, settings):
-    from khaibao import officers
+    from khaibao.officers import officers
 
     staff = await officers.create("Nhân viên Chợ", "venue")
     market, school = await new_venue(settings), await new_venue(settings, name="Trường A",

@@ -1,0 +1,373 @@
+"""Arrivals into the province (khai báo về địa phương): where a person comes from, the places
+passed on the way, how and when they arrive, and where they will stay.
+
+A submission covers one or more persons travelling together and, like health declarations,
+is all-or-nothing (one write transaction) and idempotent: arrival *n* of a submission is
+stored as ``{client_ref}:{n}``, so a double tap or an offline replay returns the first
+submission instead of adding one. Each arrival copies its destination's region path, so
+"arrivals into ward Y" is one prefix range scan.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from khaibao.arrivals.trips import (
+    MAX_TEXT,
+    TRANSPORT_LABELS,
+    WARD_KINDS,
+    TripData,
+    country_name,
+    outside_province,
+    trip_error,
+)
+from khaibao.citizens import people, submissions
+from khaibao.citizens.people import PersonView
+from khaibao.citizens.person_input import PersonData
+from khaibao.core import clock, db
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Checkpoint, Person, Region
+from khaibao.vn import collation
+
+
+@dataclass
+class ArrivalSubmission:
+    client_ref: str
+    submitted_at: datetime
+    arrival_ids: list[int]
+    persons: list[PersonView]
+    replayed: bool
+
+
+@dataclass
+class ArrivalView:
+    """``transport_label`` is marked with ``N_``: translate it where it is shown."""
+
+    id: int
+    person_id: int
+    person_name: str
+    submitted_at: datetime
+    origin_label: str
+    origin_region_code: str | None
+    passed_labels: list[str]
+    departure_date: date
+    arrival_at: datetime
+    transport: str
+    transport_label: str
+    vehicle_number: str
+    checkpoint_name: str
+    destination_label: str
+    destination_detail: str
+    purpose: str
+    channel: str
+
+
+@dataclass
+class CheckpointView:
+    id: int
+    name: str
+    place: str
+    region_code: str | None
+
+
+async def submission(account_id: int | None, client_ref: str, settings, *,
+                     officer_id: int | None = None) -> ArrivalSubmission | None:
+    """A past submission of this account (no account: of this officer, or of kiosks) by its
+    ``client_ref`` (``replayed=True``); None when there is none."""
+    rows = await submissions.rows_of(ArrivalDeclaration, account_id, client_ref,
+                                     officer_id=officer_id)
+    return await submissions.replayed(ArrivalSubmission, account_id, client_ref, rows, settings)
+
+
+async def _replay(account_id: int | None, client_ref: str, settings,
+                  officer_id: int | None = None) -> ArrivalSubmission | None:
+    rows = await submissions.replayed_rows(ArrivalDeclaration, account_id, client_ref,
+                                           trip_error("arrival.client_ref_invalid"),
+                                           officer_id=officer_id)
+    return await submissions.replayed(ArrivalSubmission, account_id, client_ref, rows, settings)
+
+
+async def _trip_regions(trip: TripData, province_code: str, province_name: str,
+                        errors: dict[str, InputError]) -> dict[str, dict[str, Any]]:
+    """code → region row (id, path, kind) of every region of the trip; adds the problems
+    (unknown, not a ward, destination outside the province) to ``errors``."""
+    codes = {c for c in (trip.origin_region_code, trip.destination_region_code,
+                         *trip.passed_region_codes) if c}
+    rows = {r["code"]: r for r in await Region.select(
+        Region.id, Region.code, Region.path, Region.kind).where(
+        Region.code.is_in(sorted(codes)))} if codes else {}
+    if trip.origin_region_code is not None:
+        origin = rows.get(trip.origin_region_code)
+        if origin is None:
+            errors["origin_region"] = trip_error("region.unknown")
+        elif origin["kind"] not in WARD_KINDS:
+            errors["origin_region"] = trip_error("region.too_coarse")
+    if any(code not in rows for code in trip.passed_region_codes):
+        errors["passed_regions"] = trip_error("region.unknown")
+    destination = rows.get(trip.destination_region_code)
+    if destination is None:
+        errors["destination_region"] = trip_error("region.unknown")
+    elif f"/{province_code}/" not in destination["path"]:
+        errors["destination_region"] = outside_province(province_name)
+    elif destination["kind"] not in WARD_KINDS:
+        errors["destination_region"] = trip_error("region.too_coarse")
+    return rows
+
+
+async def _submit_once(account_id: int | None, person_ids: list[int],
+                       new_persons: Sequence[PersonData], trip: TripData, client_ref: str,
+                       settings, province_code: str, province_name: str, channel: str,
+                       officer_id: int | None,
+                       now: datetime) -> tuple[list[int], list[int]] | None:
+    """One attempt in one transaction; None when the submission already exists."""
+    async with db.write_transaction():
+        await submissions.lock_account(account_id)
+        if await ArrivalDeclaration.exists().where(
+                ArrivalDeclaration.client_ref == f"{client_ref}:0"):
+            return None
+        owned = await submissions.named_persons(account_id, person_ids)
+        if any(pid not in owned for pid in person_ids):
+            raise FormErrors({"persons": trip_error("arrival.person_unknown")})
+        errors: dict[str, InputError] = {}
+        regions = await _trip_regions(trip, province_code, province_name, errors)
+        if trip.checkpoint_id is not None and not await Checkpoint.exists().where(
+                (Checkpoint.id == trip.checkpoint_id) & (Checkpoint.active == True)):  # noqa: E712
+            errors["checkpoint"] = trip_error("checkpoint.unknown")
+        if errors:
+            raise FormErrors(errors)
+        has_owner = account_id is None or any(r["is_owner"] for r in owned.values())
+        declared = list(person_ids)
+        for i, data in enumerate(new_persons):
+            is_owner = not has_owner and i == 0
+            try:
+                person_id = await people.create_person(
+                    account_id, data, settings, is_owner=is_owner,
+                    channel=submissions.channel_for(channel, is_owner), now=now)
+            except FormErrors as exc:
+                errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
+                continue
+            if person_id not in declared:
+                declared.append(person_id)
+        if errors:
+            raise FormErrors(errors)
+        is_owner = {r["id"]: bool(r["is_owner"]) for r in await Person.select(
+            Person.id, Person.is_owner).where(Person.id.is_in(declared))}
+        destination = regions[trip.destination_region_code]
+        origin = regions.get(trip.origin_region_code) if trip.origin_region_code else None
+        rows = await ArrivalDeclaration.insert(*(ArrivalDeclaration(
+            person=person_id, account=account_id, client_ref=f"{client_ref}:{n}",
+            submitted_at=now, channel=submissions.channel_for(channel, is_owner[person_id]),
+            origin_country=trip.origin_country, origin_region=origin["id"] if origin else None,
+            origin_detail=trip.origin_detail, departure_date=trip.departure_date,
+            arrival_at=trip.arrival_at.astimezone(UTC), transport=trip.transport,
+            vehicle_number=trip.vehicle_number, checkpoint=trip.checkpoint_id,
+            destination_region=destination["id"], destination_path=destination["path"],
+            destination_detail=trip.destination_detail, purpose=trip.purpose,
+            contact_phone=trip.contact_phone, officer_id=officer_id,
+        ) for n, person_id in enumerate(declared))).returning(
+            ArrivalDeclaration.id, ArrivalDeclaration.client_ref).run()
+        by_ref = {r["client_ref"]: r["id"] for r in rows}
+        arrival_ids = [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))]
+        places = ([(origin, True)] if origin else []) + [
+            (regions[code], False) for code in trip.passed_region_codes]
+        if places:
+            await ArrivalPlace.insert(*(ArrivalPlace(
+                arrival=arrival_id, region=region["id"], path=region["path"], is_origin=flag,
+            ) for arrival_id in arrival_ids for region, flag in places)).run()
+        return arrival_ids, declared
+
+
+async def submit(account_id: int | None, *, person_ids: Sequence[int],
+                 new_persons: Sequence[PersonData],
+                 trip: TripData, client_ref: str, settings, province_code: str,
+                 province_name: str, channel: str = "self", officer_id: int | None = None,
+                 now: datetime | None = None) -> ArrivalSubmission:
+    """Declare the arrival of the chosen persons of the account and the new ones travelling
+    together, all or nothing: one arrival per person, with the origin and the places passed.
+
+    Raises :class:`FormErrors`: ``client_ref``, ``persons`` (none chosen, or one not of this
+    account), ``origin_region`` / ``passed_regions`` / ``destination_region`` (unknown, not a
+    ward, destination outside the province), ``checkpoint`` (unknown or closed),
+    ``new{i}.{field}`` (a new person's problems). Submitting the same ``client_ref`` again
+    returns the first submission with ``replayed=True``, also when two arrive at once.
+    ``account_id=None``: officer or kiosk entry, as in :func:`declarations.submit`.
+    """
+    if channel not in submissions.CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if trip.arrival_at.tzinfo is None:
+        raise ValueError("trip.arrival_at must be timezone-aware")
+    if not submissions.is_client_ref(client_ref):
+        raise FormErrors({"client_ref": trip_error("arrival.client_ref_invalid")})
+    chosen = list(dict.fromkeys(int(p) for p in person_ids))
+    if not chosen and not new_persons:
+        raise FormErrors({"persons": trip_error("arrival.no_person")})
+    replay = await _replay(account_id, client_ref, settings, officer_id)
+    if replay is not None:
+        return replay
+    now = now or clock.now()
+
+    async def attempt():
+        return await _submit_once(account_id, chosen, new_persons, trip, client_ref, settings,
+                                  province_code, province_name, channel, officer_id, now)
+
+    # A unique violation means a concurrent writer won (same client_ref, a new person's ID,
+    # a QR reference): the transaction rolled back and the next attempt sees the winner.
+    result = await db.retry_on_unique(attempt)
+    if result is None:
+        replay = await _replay(account_id, client_ref, settings, officer_id)
+        assert replay is not None
+        return replay
+    arrival_ids, declared = result
+    views = await submissions.person_views(account_id, declared, settings)
+    return ArrivalSubmission(client_ref, now, arrival_ids, [views[p] for p in declared], False)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+_VIEW_COLUMNS = (
+    ArrivalDeclaration.id, ArrivalDeclaration.person, ArrivalDeclaration.submitted_at,
+    ArrivalDeclaration.channel, ArrivalDeclaration.origin_country,
+    ArrivalDeclaration.origin_detail, ArrivalDeclaration.departure_date,
+    ArrivalDeclaration.arrival_at, ArrivalDeclaration.transport,
+    ArrivalDeclaration.vehicle_number, ArrivalDeclaration.destination_path,
+    ArrivalDeclaration.destination_detail, ArrivalDeclaration.purpose,
+    ArrivalDeclaration.person.full_name.as_alias("person_name"),
+    ArrivalDeclaration.origin_region.code.as_alias("origin_code"),
+    ArrivalDeclaration.origin_region.path.as_alias("origin_path"),
+    ArrivalDeclaration.checkpoint.name.as_alias("checkpoint_name"),
+)
+
+
+async def _views(where, limit: int | None = None) -> list[ArrivalView]:
+    """Arrivals matching ``where``, newest arrival first, in three queries whatever the count:
+    the arrivals, their places passed, and the names of every region involved."""
+    query = ArrivalDeclaration.select(*_VIEW_COLUMNS).where(where).order_by(
+        ArrivalDeclaration.arrival_at, ArrivalDeclaration.id, ascending=False)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await query
+    if not rows:
+        return []
+    passed: dict[int, list[str]] = {}
+    for place in await ArrivalPlace.select(
+            ArrivalPlace.arrival, ArrivalPlace.path).where(
+            ArrivalPlace.arrival.is_in([r["id"] for r in rows])
+            & (ArrivalPlace.is_origin == False)).order_by(ArrivalPlace.id):  # noqa: E712
+        passed.setdefault(place["arrival"], []).append(place["path"])
+    paths = {r["destination_path"] for r in rows} | {r["origin_path"] for r in rows
+                                                     if r["origin_path"]}
+    paths |= {p for ps in passed.values() for p in ps}
+    labels = await people.region_labels(paths)
+    views = []
+    for r in rows:
+        if r["origin_path"]:
+            origin = labels.get(r["origin_path"], "")
+        else:
+            origin = country_name(r["origin_country"])
+        if r["origin_detail"]:
+            origin = f"{r['origin_detail']}, {origin}" if origin else r["origin_detail"]
+        arrival_at = r["arrival_at"]
+        views.append(ArrivalView(
+            id=r["id"], person_id=r["person"], person_name=r["person_name"] or "",
+            submitted_at=r["submitted_at"], origin_label=origin,
+            origin_region_code=r["origin_code"],
+            passed_labels=[labels.get(p, "") for p in passed.get(r["id"], [])],
+            departure_date=r["departure_date"], arrival_at=arrival_at,
+            transport=r["transport"],
+            transport_label=TRANSPORT_LABELS.get(r["transport"], r["transport"]),
+            vehicle_number=r["vehicle_number"], checkpoint_name=r["checkpoint_name"] or "",
+            destination_label=labels.get(r["destination_path"], ""),
+            destination_detail=r["destination_detail"], purpose=r["purpose"],
+            channel=r["channel"],
+        ))
+    return views
+
+
+async def arrivals_of_account(account_id: int) -> dict[int, list[ArrivalView]]:
+    """The account's arrivals by person id, each person's newest arrival first."""
+    grouped: dict[int, list[ArrivalView]] = {}
+    for view in await _views(ArrivalDeclaration.person.account == account_id):
+        grouped.setdefault(view.person_id, []).append(view)
+    return grouped
+
+
+async def last_arrival(person_id: int) -> ArrivalView | None:
+    """The person's arrival with the latest arrival time, if any."""
+    views = await _views(ArrivalDeclaration.person == person_id, limit=1)
+    return views[0] if views else None
+
+
+def _local_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """[start of ``date_from``, start of the day after ``date_to``) in Vietnam time, as UTC."""
+    start = datetime.combine(date_from, time(), LOCAL_TIMEZONE).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time(), LOCAL_TIMEZONE).astimezone(UTC)
+    return start, end
+
+
+async def _into_where(region_code: str, date_from: date, date_to: date):
+    row = await Region.select(Region.path).where(Region.code == region_code).first()
+    if row is None or date_to < date_from:
+        return None, ""
+    start, end = _local_bounds(date_from, date_to)
+    return (ArrivalDeclaration.destination_path.like(row["path"] + "%")
+            & (ArrivalDeclaration.arrival_at >= start)
+            & (ArrivalDeclaration.arrival_at < end)), row["path"]
+
+
+async def arrivals_into(region_code: str, *, date_from: date, date_to: date,
+                        limit: int = 500) -> list[ArrivalView]:
+    """Arrivals whose destination lies in the region (or is it), arriving between the two
+    dates (Vietnam time, both included), newest first; [] for an unknown region."""
+    where, _path = await _into_where(region_code, date_from, date_to)
+    if where is None:
+        return []
+    return await _views(where, limit=limit)
+
+
+async def count_into(region_code: str, *, date_from: date, date_to: date) -> int:
+    """How many arrivals :func:`arrivals_into` would list without its limit."""
+    where, _path = await _into_where(region_code, date_from, date_to)
+    if where is None:
+        return 0
+    return await ArrivalDeclaration.count().where(where)
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+async def checkpoints(*, active_only: bool = True) -> list[CheckpointView]:
+    """The checkpoints by name (only the active ones unless ``active_only=False``)."""
+    query = Checkpoint.select(Checkpoint.id, Checkpoint.name, Checkpoint.place,
+                              Checkpoint.region.code.as_alias("region_code"))
+    if active_only:
+        query = query.where(Checkpoint.active == True)  # noqa: E712
+    rows = sorted(await query, key=lambda r: (collation.sort_key(r["name"]), r["id"]))
+    return [CheckpointView(r["id"], r["name"], r["place"], r["region_code"]) for r in rows]
+
+
+async def add_checkpoint(name: str, *, region_code: str | None = None, place: str = "",
+                         now: datetime | None = None) -> int:
+    """Add an active checkpoint; return its id. ``ValueError`` for an empty or too long name
+    or place, ``LookupError`` for an unknown region."""
+    name = " ".join(unicodedata.normalize("NFC", name or "").split())
+    place = " ".join(unicodedata.normalize("NFC", place or "").split())
+    if not name or len(name) > 120:
+        raise ValueError("a checkpoint needs a name of at most 120 characters")
+    if len(place) > MAX_TEXT:
+        raise ValueError("a checkpoint's place is at most 200 characters")
+    region_id = None
+    if region_code:
+        row = await Region.select(Region.id).where(Region.code == region_code).first()
+        if row is None:
+            raise LookupError(f"no region {region_code}")
+        region_id = row["id"]
+    rows = await Checkpoint.insert(Checkpoint(
+        name=name, region=region_id, place=place, active=True,
+        created_at=now or clock.now())).returning(Checkpoint.id).run()
+    return rows[0]["id"]

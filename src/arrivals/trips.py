@@ -1,0 +1,294 @@
+"""A trip into the province as declared on the arrival form: its fields, their rules and the
+parsing of the form (no database: region existence and the province are checked on submit).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.i18n import N_
+from khaibao.vn import countries, phones
+
+TRANSPORTS = (
+    ("car", N_("Ô tô")),
+    ("motorbike", N_("Xe máy")),
+    ("bus", N_("Xe khách")),
+    ("train", N_("Tàu hỏa")),
+    ("plane", N_("Máy bay")),
+    ("ship", N_("Tàu thủy")),
+    ("other", N_("Khác")),
+)
+VEHICLE_REQUIRED = frozenset({"car", "motorbike", "bus", "plane", "ship"})
+MAX_PASSED = 10
+MAX_TEXT = 200
+DEPARTURE_MAX_PAST_DAYS = 30
+ARRIVAL_MAX_PAST_DAYS = 30
+ARRIVAL_MAX_AHEAD_DAYS = 60
+WARD_KINDS = frozenset({"ward", "village", "residential_group", "point"})
+TRANSPORT_LABELS = dict(TRANSPORTS)
+_REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+_VEHICLE = re.compile(r"[A-Z0-9./ -]{2,20}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+_MESSAGES = {
+    "origin_country.invalid": ("Nơi đi phải là một quốc gia trong danh sách.",
+                               "The country of departure must be one from the list."),
+    "origin_region.required": ("Hãy chọn nơi đi (ít nhất đến cấp phường/xã).",
+                               "Please choose where you come from (at least down to the ward)."),
+    "region.invalid": ("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách.",
+                       "This area is not valid. Please choose it from the list."),
+    "region.unknown": ("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách.",
+                       "The chosen area does not exist. Please choose it from the list."),
+    "region.too_coarse": ("Hãy chọn địa bàn đến cấp phường/xã.",
+                          "Please choose the area down to the ward."),
+    "text.too_long": ("Nội dung dài tối đa 200 ký tự.", "This can be at most 200 characters long."),
+    "passed_regions.too_many": ("Chỉ khai tối đa 10 nơi đã đi qua.",
+                                "You can list at most 10 places passed through."),
+    "departure_date.required": ("Hãy nhập ngày khởi hành.", "Please enter the departure date."),
+    "departure_date.invalid": ("Ngày khởi hành không hợp lệ.",
+                               "The departure date is not valid."),
+    "departure_date.too_early": ("Ngày khởi hành không được sớm hơn 30 ngày trước.",
+                                 "The departure date cannot be more than 30 days ago."),
+    "departure_date.too_late": ("Ngày khởi hành không được quá 60 ngày tới.",
+                                "The departure date cannot be more than 60 days ahead."),
+    "arrival_at.required": ("Hãy nhập thời gian đến.", "Please enter the arrival time."),
+    "arrival_at.invalid": ("Thời gian đến không hợp lệ.", "The arrival time is not valid."),
+    "arrival_at.too_early": ("Thời gian đến không được sớm hơn 30 ngày trước.",
+                             "The arrival time cannot be more than 30 days ago."),
+    "arrival_at.too_late": ("Thời gian đến không được quá 60 ngày tới.",
+                            "The arrival time cannot be more than 60 days ahead."),
+    "arrival_at.before_departure": ("Thời gian đến không được trước ngày khởi hành.",
+                                    "The arrival cannot be before the departure date."),
+    "transport.required": ("Hãy chọn phương tiện di chuyển.", "Please choose the transport."),
+    "transport.invalid": ("Phương tiện không hợp lệ. Hãy chọn lại từ danh sách.",
+                          "Unknown transport. Please choose it from the list."),
+    "vehicle_number.required": ("Hãy nhập biển số xe hoặc số hiệu chuyến bay, chuyến tàu.",
+                                "Please enter the number plate, or the flight or voyage number."),
+    "vehicle_number.invalid": ("Biển số hoặc số hiệu gồm 2–20 ký tự: chữ, số, dấu chấm, "
+                               "gạch ngang, gạch chéo.",
+                               "The plate or number has 2–20 characters: letters, digits, "
+                               "dots, dashes, slashes."),
+    "checkpoint.invalid": ("Chốt kiểm soát không hợp lệ. Hãy chọn lại từ danh sách.",
+                           "The checkpoint is not valid. Please choose it from the list."),
+    "checkpoint.unknown": ("Không tìm thấy chốt kiểm soát đã chọn. Hãy chọn lại.",
+                           "The chosen checkpoint does not exist. Please choose again."),
+    "destination.required": ("Hãy chọn nơi đến (ít nhất đến cấp phường/xã).",
+                             "Please choose where you are going (at least down to the "
+                             "ward)."),
+    "arrival.no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
+                          "Choose or add at least one person to declare for."),
+    "arrival.person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải "
+                               "lại trang.", "A chosen person is not in your list. "
+                               "Please reload the page."),
+    "arrival.client_ref_invalid": ("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại.",
+                                   "The form is not valid. Please reload the page and "
+                                   "send it again."),
+}
+
+
+def trip_error(code: str) -> InputError:
+    return InputError(code, *_MESSAGES[code])
+
+
+_OUTSIDE_PROVINCE = ("Nơi đến phải ở trong %(province)s.",
+                     "The destination must be in %(province)s.")
+
+
+def outside_province(province_name: str) -> InputError:
+    vi, en = (text % {"province": province_name} for text in _OUTSIDE_PROVINCE)
+    return InputError("destination.outside_province", vi, en)
+
+
+@dataclass(frozen=True)
+class TripData:
+    departure_date: date
+    arrival_at: datetime  # aware
+    transport: str
+    destination_region_code: str
+    origin_country: str = "VN"
+    origin_region_code: str | None = None
+    origin_detail: str = ""
+    passed_region_codes: tuple[str, ...] = ()
+    vehicle_number: str = ""
+    checkpoint_id: int | None = None
+    destination_detail: str = ""
+    purpose: str = ""
+    contact_phone: str = ""  # E.164 or ""
+
+
+def country_name(code: str) -> str:
+    """The country's Vietnamese name ("Nhật Bản" for JP; also for a code no longer offered);
+    the code when unknown."""
+    return countries.name(code)
+
+
+def _values(fields: Mapping[str, Any], name: str) -> list[str]:
+    """All non-empty values of a form key (a plain mapping or a multi-dict with ``getall``)."""
+    getall = getattr(fields, "getall", None)
+    if getall is not None:
+        raw = getall(name, [])
+    else:
+        value = fields.get(name)
+        raw = [] if value is None else [value] if isinstance(value, str) else list(value)
+    return [str(v).strip() for v in raw if v is not None and str(v).strip()]
+
+
+def _text(raw: str) -> str:
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    if len(text) > MAX_TEXT:
+        raise trip_error("text.too_long")
+    return text
+
+
+def _region_code(raw: str) -> str:
+    if not _REGION_CODE.fullmatch(raw):
+        raise trip_error("region.invalid")
+    return raw
+
+
+def _local_date(value: datetime) -> date:
+    return value.astimezone(LOCAL_TIMEZONE).date()
+
+
+def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
+               today: date) -> TripData:
+    """Validate the trip part of the arrival form; raise :class:`FormErrors` with every error.
+
+    Form keys: ``origin_country``, ``origin_region``, ``origin_detail``, ``passed_regions``
+    (repeated), ``departure_date`` (yyyy-mm-dd), ``arrival_at`` (``datetime-local``, Vietnam
+    time), ``transport``, ``vehicle_number``, ``checkpoint``, ``destination_region``,
+    ``destination_detail``, ``purpose``, ``contact_phone``; errors use the same keys.
+    Whether the regions exist and the destination lies in ``province_code`` is checked by
+    :func:`submit`."""
+    del province_code  # the destination's province is checked on submit, by region path
+    errors: dict[str, InputError] = {}
+
+    def get(name: str) -> str:
+        values = _values(fields, name)
+        return values[-1] if values else ""
+
+    # where from
+    origin_country = get("origin_country").upper() or "VN"
+    if not countries.is_country(origin_country):
+        errors["origin_country"] = trip_error("origin_country.invalid")
+    origin_region: str | None = None
+    if origin_country == "VN":
+        raw = get("origin_region")
+        try:
+            if not raw:
+                raise trip_error("origin_region.required")
+            origin_region = _region_code(raw)
+        except InputError as exc:
+            errors["origin_region"] = exc
+    origin_detail = ""
+    try:
+        origin_detail = _text(get("origin_detail"))
+    except InputError as exc:
+        errors["origin_detail"] = exc
+    passed = list(dict.fromkeys(_values(fields, "passed_regions")))
+    passed = [code for code in passed if code != origin_region]
+    if len(passed) > MAX_PASSED:
+        errors["passed_regions"] = trip_error("passed_regions.too_many")
+    elif not all(_REGION_CODE.fullmatch(code) for code in passed):
+        errors["passed_regions"] = trip_error("region.invalid")
+
+    # when
+    departure: date | None = None
+    raw = get("departure_date")
+    if not raw:
+        errors["departure_date"] = trip_error("departure_date.required")
+    else:
+        try:
+            departure = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
+        except ValueError:
+            departure = None
+        if departure is None:
+            errors["departure_date"] = trip_error("departure_date.invalid")
+        elif departure < today - timedelta(days=DEPARTURE_MAX_PAST_DAYS):
+            errors["departure_date"] = trip_error("departure_date.too_early")
+        elif departure > today + timedelta(days=ARRIVAL_MAX_AHEAD_DAYS):
+            errors["departure_date"] = trip_error("departure_date.too_late")
+    arrival: datetime | None = None
+    raw = get("arrival_at")
+    if not raw:
+        errors["arrival_at"] = trip_error("arrival_at.required")
+    else:
+        try:
+            naive = datetime.fromisoformat(raw) if _LOCAL_DATETIME.fullmatch(raw) else None
+        except ValueError:
+            naive = None
+        if naive is None:
+            errors["arrival_at"] = trip_error("arrival_at.invalid")
+        else:
+            arrival = naive.replace(tzinfo=LOCAL_TIMEZONE)
+            day = _local_date(arrival)
+            if day < today - timedelta(days=ARRIVAL_MAX_PAST_DAYS):
+                errors["arrival_at"] = trip_error("arrival_at.too_early")
+            elif day > today + timedelta(days=ARRIVAL_MAX_AHEAD_DAYS):
+                errors["arrival_at"] = trip_error("arrival_at.too_late")
+            elif departure is not None and day < departure:
+                errors["arrival_at"] = trip_error("arrival_at.before_departure")
+
+    # how
+    transport = get("transport").lower()
+    if not transport:
+        errors["transport"] = trip_error("transport.required")
+    elif transport not in TRANSPORT_LABELS:
+        errors["transport"] = trip_error("transport.invalid")
+    vehicle = " ".join(unicodedata.normalize("NFKC", get("vehicle_number")).upper().split())
+    if not vehicle:
+        if transport in VEHICLE_REQUIRED:
+            errors["vehicle_number"] = trip_error("vehicle_number.required")
+    elif not _VEHICLE.fullmatch(vehicle):
+        errors["vehicle_number"] = trip_error("vehicle_number.invalid")
+    checkpoint_id: int | None = None
+    raw = get("checkpoint")
+    if raw:
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
+            checkpoint_id = int(raw)
+        else:
+            errors["checkpoint"] = trip_error("checkpoint.invalid")
+
+    # where to
+    destination = get("destination_region")
+    if not destination:
+        errors["destination_region"] = trip_error("destination.required")
+    elif not _REGION_CODE.fullmatch(destination):
+        errors["destination_region"] = trip_error("region.invalid")
+    details: dict[str, str] = {}
+    for name in ("destination_detail", "purpose"):
+        try:
+            details[name] = _text(get(name))
+        except InputError as exc:
+            errors[name] = exc
+    contact_phone = ""
+    raw = get("contact_phone")
+    if raw:
+        try:
+            contact_phone = phones.normalize_mobile(raw)
+        except InputError as exc:
+            errors["contact_phone"] = exc
+
+    if errors:
+        raise FormErrors(errors)
+    assert departure is not None and arrival is not None
+    return TripData(
+        departure_date=departure, arrival_at=arrival, transport=transport,
+        destination_region_code=destination, origin_country=origin_country,
+        origin_region_code=origin_region, origin_detail=origin_detail,
+        passed_region_codes=tuple(passed), vehicle_number=vehicle, checkpoint_id=checkpoint_id,
+        destination_detail=details["destination_detail"], purpose=details["purpose"],
+        contact_phone=contact_phone,
+    )
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+

@@ -1,0 +1,389 @@
+"""The officer's check (kiểm tra): from scanned or typed text to a person and a colour.
+
+What was delivered is classified once by :func:`scans.classify_scan`: a person QR token, a
+bare CCCD/CMND/passport number, the QR of a chip CCCD card (found by its CCCD number; the
+card's name is shown beside ours so a borrowed card shows), a venue poster code, a misread,
+a forged or unknown code. No HTTP here: routes/check.py parses the form and renders.
+
+Colour rules (:func:`colour_for`), evaluated at the moment of the check:
+
+* **red** — the quarantine policy decided for the person's last arrival
+  (``decisions.decide_for_arrival``) requires isolation: a measure of severity ≥ home
+  quarantine (home, centralised); or the last health declaration, made within
+  ``settings.check_declaration_days``, declared symptoms.
+* **yellow** — no health declaration within ``check_declaration_days`` (older or none), or
+  the policy requires a test on arrival, self-monitoring or a custom measure.
+* **green** — otherwise.
+
+Every reason that applies is listed in words, the most serious first.
+
+Every lookup is audited (``check.lookup``, also when nobody was found) with a keyed
+fingerprint of the input, never the input itself; each officer may look up
+``settings.officer_lookups_per_minute`` people a minute (across processes), the first refusal
+of a minute is audited once (``check.rate_limited``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from khaibao.arrivals import arrivals
+from khaibao.arrivals.arrivals import ArrivalView
+from khaibao.checks import check_facts
+from khaibao.citizens import declarations, people
+from khaibao.citizens.declarations import DeclarationView
+from khaibao.citizens.people import PersonView
+from khaibao.core import audit, clock, rate_limits
+from khaibao.core.db import aware
+from khaibao.core.errors import InputError, error_maker
+from khaibao.core.i18n import N_, current_language
+from khaibao.core.i18n import gettext as _
+from khaibao.core.text import fold_diacritics
+from khaibao.officers.officers import ROLE_LABELS, OfficerView
+from khaibao.policies import decisions, tracing_points
+from khaibao.policies.decisions import Decision
+from khaibao.policies.policy_input import DEFAULT_LOOKBACK_DAYS, RANK
+from khaibao.qr.scans import ScanKind, classify_scan
+from khaibao.qr.tokens import TokenError, Verified
+from khaibao.tables import CheckPass, Officer, Person
+from khaibao.venues import checkins
+from khaibao.venues.checkins import CheckInView
+from khaibao.vn.identity import ChipCard, ParsedId
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+COLOURS = (GREEN, YELLOW, RED)
+LOOKUP_WINDOW_SECONDS = 60
+PASS_REF_LIFETIME = timedelta(minutes=15)
+MAX_INPUT_LENGTH = 2000
+
+CHANNEL_LABELS = {
+    "self": N_("Tự khai báo"),
+    "relative": N_("Người thân khai hộ"),
+    "assisted": N_("Cán bộ khai hộ"),
+    "paper": N_("Nhập từ tờ khai giấy"),
+    "kiosk": N_("Khai tại kiosk"),
+}
+COLOUR_LABELS = {
+    GREEN: N_("Được qua"),
+    YELLOW: N_("Cần lưu ý"),
+    RED: N_("Không được qua — cần xử lý theo quy định"),
+}
+ACTION_LABELS = {
+    "check.lookup": N_("Tra cứu mã QR / giấy tờ"),
+    "check.pass": N_("Ghi nhận đã kiểm tra"),
+}
+
+_MESSAGES = {
+    "check.empty": ("Hãy nhập số CCCD/CMND hoặc quét mã QR.",
+                    "Type a CCCD/CMND number or scan a QR code."),
+    "check.not_found": ("Không tìm thấy người khai báo. Hãy đề nghị người này khai báo y tế "
+                        "(hoặc khai báo hộ), hoặc kiểm tra lại giấy tờ.",
+                        "No declaration found for this person. Ask them to make a health "
+                        "declaration (or declare for them), or check the ID again."),
+    "check.venue_code": ("Đây là mã QR điểm đến, không phải mã cá nhân.",
+                         "This is a venue QR code, not a personal code."),
+    "check.misread": ("Đọc lỗi, hãy quét lại.", "The code was misread, please scan again."),
+    "check.token_revoked": ("Mã QR này đã được thay bằng mã mới hoặc không còn hiệu lực. "
+                            "Hãy đề nghị người dân mở mã QR mới nhất.",
+                            "This QR code was replaced by a newer one or is no longer valid. "
+                            "Ask the person to show their latest QR code."),
+    "check.rate_limited": ("Bạn đã tra cứu quá nhiều lần trong một phút. Hãy chờ "
+                           "%(seconds)d giây rồi thử lại.",
+                           "You have looked up too many people in one minute. Wait "
+                           "%(seconds)d seconds and try again."),
+    "check.pass_invalid": ("Không ghi nhận được: kết quả kiểm tra đã cũ. Hãy tra cứu lại.",
+                           "Could not record the check: the result is out of date. Look the "
+                           "person up again."),
+}
+
+
+error = error_maker(_MESSAGES)
+
+
+class RateLimited(Exception):
+    """The officer looked up too many people this minute."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+        self.error = error("check.rate_limited", seconds=retry_after)
+
+
+@dataclass
+class CheckResult:
+    """What the officer sees. ``error`` is set when nobody is shown (``person`` None)."""
+
+    kind: str  # a ScanKind value, or "empty"
+    person: PersonView | None = None
+    error: InputError | None = None
+    chip_name: str | None = None
+    names_differ: bool = False
+    colour: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    declaration: DeclarationView | None = None
+    declaration_recent: bool = False
+    arrival: ArrivalView | None = None
+    decision: Decision | None = None
+    checkin: CheckInView | None = None
+    checked_at: datetime | None = None
+    facts: check_facts.Facts | None = field(default=None, repr=False)  # read with the person
+
+    @property
+    def found(self) -> bool:
+        return self.person is not None
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or clock.now()
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names match ignoring case, diacritics and spacing ("NGUYEN VAN AN" = "Nguyễn Văn An")."""
+    return " ".join(fold_diacritics(a).split()) == " ".join(fold_diacritics(b).split())
+
+
+# --- the three groups --------------------------------------------------------------------------
+
+def colour_for(declaration: DeclarationView | None, decision: Decision | None, *,
+               declaration_days: int, now: datetime) -> tuple[str, list[str]]:
+    """The colour and its reasons in words (see the module docstring for the rules)."""
+    red: list[str] = []
+    yellow: list[str] = []
+    recent = (declaration is not None
+              and aware(declaration.submitted_at) >= now - timedelta(days=declaration_days))
+    if decision is not None and decision.measure != "none":
+        rank = RANK.get(decision.measure, 0)
+        measure = _("Chính sách cách ly: %(measure)s.",
+                    measure=decision.describe(current_language.get()))
+        if rank >= RANK["home"]:
+            red.append(measure)
+        elif rank > RANK["none"]:
+            yellow.append(measure)
+    if recent and declaration.has_symptoms:  # type: ignore[union-attr]
+        red.append(_("Có triệu chứng trong lần khai báo y tế gần nhất: %(symptoms)s.",
+                     symptoms=", ".join(_(s) for s in declaration.symptoms)))  # type: ignore[union-attr]
+    if declaration is None:
+        yellow.append(_("Chưa khai báo y tế."))
+    elif not recent:
+        yellow.append(_("Chưa khai báo y tế trong %(days)d ngày qua.", days=declaration_days))
+    if red:
+        return RED, red + yellow
+    if yellow:
+        return YELLOW, yellow
+    return GREEN, [_("Đã khai báo y tế trong %(days)d ngày qua, không có triệu chứng, không "
+                     "thuộc diện cách ly.", days=declaration_days)]
+
+
+async def assess(person_id: int, settings, *, now: datetime | None = None,
+                 facts: check_facts.Facts | None = None
+                 ) -> tuple[str, list[str], DeclarationView | None, ArrivalView | None,
+                            Decision | None]:
+    """Colour, reasons and the facts behind them for one person at ``now``. ``facts``
+    (check_facts.py) saves reading the declaration and what has no arrival or check-in."""
+    now = _now(now)
+    if facts is None:
+        declaration = await declarations.last_declaration(person_id)
+        arrival = await arrivals.last_arrival(person_id)
+    else:
+        declaration = facts.declaration
+        arrival = (await arrivals.last_arrival(person_id) if facts.arrival_id is not None
+                   else None)
+    # Where they were: the last arrival's places, and venues under a "point" policy
+    # (tracing) during its exposure window (none without any check-in).
+    places = await decisions.places_of_arrival(arrival.id) if arrival is not None else []
+    if facts is None or facts.checkin is not None:
+        places += await tracing_points.places_from_checkins(
+            person_id, now - timedelta(days=DEFAULT_LOOKBACK_DAYS))
+    decision = (await decisions.decide(places, at=now)
+                if arrival is not None or places else None)
+    colour, reasons = colour_for(declaration, decision,
+                                 declaration_days=settings.check_declaration_days, now=now)
+    return colour, reasons, declaration, arrival, decision
+
+
+# --- lookup ------------------------------------------------------------------------------------
+
+async def person_of_card(card: ChipCard, settings) -> PersonView | None:
+    """The person of a chip CCCD card's QR: by its CCCD number, else its old CMND number."""
+    person = await people.find_by_id_number(card.cccd, settings)
+    if person is None and card.old_id:
+        person = await people.find_by_id_number(card.old_id, settings)
+    return person
+
+
+async def _find(text: str, settings) -> CheckResult:
+    scan = classify_scan(text, settings.secret_key)
+    kind = scan.kind.value
+    if scan.kind is ScanKind.PERSON_TOKEN:
+        assert isinstance(scan.payload, Verified)
+        facts = await check_facts.by_reference(scan.payload.reference, settings)
+        if facts is None:  # a genuine code whose person has a newer one (or is gone)
+            return CheckResult(kind, error=error("check.token_revoked"))
+        return CheckResult(kind, person=facts.person, facts=facts)
+    elif scan.kind is ScanKind.ID_NUMBER:
+        assert isinstance(scan.payload, ParsedId)
+        person = await people.find_by_id_number(scan.payload.number, settings)
+    elif scan.kind is ScanKind.CHIP_CCCD:
+        card = scan.payload
+        assert isinstance(card, ChipCard)
+        person = await person_of_card(card, settings)
+        if person is None:
+            return CheckResult(kind, error=error("check.not_found"), chip_name=card.full_name)
+        return CheckResult(kind, person=person, chip_name=card.full_name,
+                           names_differ=not same_name(card.full_name, person.full_name))
+    elif scan.kind is ScanKind.VENUE_CODE:
+        return CheckResult(kind, error=error("check.venue_code"))
+    elif scan.kind is ScanKind.MISREAD:
+        return CheckResult(kind, error=error("check.misread"))
+    elif scan.kind is ScanKind.GARBAGE:
+        return CheckResult(kind, error=scan.error)
+    elif scan.kind is ScanKind.LIVE_TOKEN:
+        # Live QR: MAC by the phone's device key and a fresh time step (devices.py).
+        try:
+            person = await people.find_by_live_token(text, settings)
+        except TokenError as expired:  # "Mã đã hết hạn — mở lại ứng dụng."
+            return CheckResult(kind, error=expired)
+    elif scan.kind is ScanKind.FORGED:  # "Mã QR không hợp lệ hoặc đã bị sửa."
+        return CheckResult(kind, error=scan.error)
+    else:
+        person = None
+    if person is None:
+        return CheckResult(kind, error=error("check.not_found"))
+    return CheckResult(kind, person=person)
+
+
+async def lookup(text: str | None, settings, *, now: datetime | None = None) -> CheckResult:
+    """Find the person behind ``text`` and assess them. No audit, no rate cap: see check()."""
+    now = _now(now)
+    text = (text or "").strip()
+    if not text:
+        return CheckResult("empty", error=error("check.empty"), checked_at=now)
+    result = await _find(text[:MAX_INPUT_LENGTH], settings)
+    result.checked_at = now
+    if result.person is not None:
+        facts = result.facts or await check_facts.by_person_id(result.person.id, settings)
+        (result.colour, result.reasons, result.declaration, result.arrival,
+         result.decision) = await assess(result.person.id, settings, now=now, facts=facts)
+        result.declaration_recent = (
+            result.declaration is not None and aware(result.declaration.submitted_at)
+            >= now - timedelta(days=settings.check_declaration_days))
+        result.checkin = (facts.checkin if facts is not None
+                          else await checkins.last_checkin(result.person.id))
+    return result
+
+
+async def check(text: str | None, officer: OfficerView, settings, *,
+                now: datetime | None = None) -> CheckResult:
+    """An officer's lookup: rate-capped per officer, audited. Raises :class:`RateLimited`."""
+    now = _now(now)
+    if not (text or "").strip():
+        return await lookup(text, settings, now=now)
+    hit = await rate_limits.hit(f"check-lookup:{officer.id}", settings.officer_lookups_per_minute,
+                                LOOKUP_WINDOW_SECONDS, now=now)
+    if not hit.allowed:
+        if hit.count == settings.officer_lookups_per_minute + 1:  # the first refusal only
+            await audit.record("check.rate_limited", actor_kind="officer", actor_id=officer.id,
+                               place=officer.place, detail={"count": hit.count}, now=now)
+        raise RateLimited(hit.retry_after)
+    result = await lookup(text, settings, now=now)
+    await audit.record(
+        "check.lookup", actor_kind="officer", actor_id=officer.id,
+        person_id=result.person.id if result.person else None, place=officer.place,
+        detail={"result": result.colour or "not_found", "input": result.kind,
+                "ref": audit.fingerprint((text or "").strip(), settings.secret_key)},
+        now=now)
+    return result
+
+
+# --- "Ghi nhận đã kiểm tra" ------------------------------------------------------------------
+
+def _pass_mac(officer_id: int, person_id: int, issued: int, secret_key: bytes) -> str:
+    key = hmac.new(secret_key, b"khaibao/check-pass/v1", hashlib.sha256).digest()
+    message = f"{officer_id}:{person_id}:{issued}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def pass_reference(officer_id: int, person_id: int, secret_key: bytes, *,
+                   now: datetime | None = None) -> str:
+    """A server-signed value for the "Ghi nhận" form: this officer saw this person now.
+    The page carries the person's row id and this, never an ID number or a QR token."""
+    issued = int(_now(now).timestamp())
+    return f"{issued}.{_pass_mac(officer_id, person_id, issued, secret_key)}"
+
+
+def verify_pass_reference(value: str, officer_id: int, person_id: int, secret_key: bytes, *,
+                          now: datetime | None = None) -> bool:
+    issued_text, _sep, mac = (value or "").partition(".")
+    if not issued_text.isdigit() or len(issued_text) > 12:
+        return False
+    issued = int(issued_text)
+    age = _now(now).timestamp() - issued
+    if age < -60 or age > PASS_REF_LIFETIME.total_seconds():
+        return False
+    return hmac.compare_digest(_pass_mac(officer_id, person_id, issued, secret_key), mac)
+
+
+@dataclass
+class PassRecord:
+    id: int
+    person_name: str
+    colour: str
+    reasons: list[str]
+    at: datetime
+
+
+async def record_pass(officer: OfficerView, person_id: int, reference: str, settings, *,
+                      now: datetime | None = None) -> PassRecord:
+    """Store a CheckPass with the colour decided again now (never the colour the page sent)
+    and audit it. Raises :class:`InputError` for a stale or forged reference."""
+    now = _now(now)
+    if not verify_pass_reference(reference, officer.id, person_id, settings.secret_key,
+                                 now=now):
+        raise error("check.pass_invalid")
+    person = await Person.select(Person.full_name).where(Person.id == person_id).first()
+    if person is None:
+        raise error("check.pass_invalid")
+    colour, reasons, *_facts = await assess(person_id, settings, now=now)
+    rows = await CheckPass.insert(CheckPass(
+        person=person_id, officer=officer.id, checkpoint=officer.checkpoint_id, at=now,
+        colour=colour, reason="\n".join(reasons),
+    )).returning(CheckPass.id)
+    await audit.record("check.pass", actor_kind="officer", actor_id=officer.id,
+                       person_id=person_id, place=officer.place,
+                       detail={"result": colour, "pass": rows[0]["id"]}, now=now)
+    return PassRecord(rows[0]["id"], person["full_name"], colour, reasons, now)
+
+
+# --- what the citizen sees ---------------------------------------------------------------------
+
+@dataclass
+class CheckSeen:
+    """One check of a person as the citizen sees it: when, what, the officer's role (marked
+    with ``N_``: translate where shown) and place — never the officer's name."""
+
+    at: datetime
+    action_label: str
+    role_label: str
+    place: str
+
+
+async def recent_checks(person_ids: list[int], *, limit: int = 50
+                        ) -> dict[int, list[CheckSeen]]:
+    """The latest officer checks (lookups and recorded passes) of these persons, newest first,
+    by person id."""
+    entries = [e for e in await audit.for_persons(person_ids, limit=limit)
+               if e.action in ACTION_LABELS]
+    officer_ids = {e.actor_id for e in entries if e.actor_id is not None}
+    roles = {r["id"]: r["role"] for r in await Officer.select(Officer.id, Officer.role).where(
+        Officer.id.is_in(sorted(officer_ids)))} if officer_ids else {}
+    seen: dict[int, list[CheckSeen]] = {}
+    for entry in entries:
+        role = roles.get(entry.actor_id) if entry.actor_id is not None else None
+        seen.setdefault(entry.person_id, []).append(CheckSeen(  # type: ignore[arg-type]
+            at=aware(entry.at), action_label=ACTION_LABELS[entry.action],
+            role_label=ROLE_LABELS.get(role, N_("Cán bộ")) if role else N_("Cán bộ"),
+            place=entry.place))
+    return seen

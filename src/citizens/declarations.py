@@ -1,0 +1,265 @@
+"""Health declarations (khai báo y tế): the Ministry of Health form, submitted from one phone
+for one or more persons at once.
+
+A submission is all-or-nothing (one write transaction: new persons and every declaration
+land together or not at all) and idempotent: the browser sends a random ``client_ref`` and
+declaration *n* is stored as ``{client_ref}:{n}``, so a double tap or an offline replay
+returns the first submission instead of adding one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from khaibao.citizens import people, submissions
+from khaibao.citizens.people import PersonView
+from khaibao.citizens.person_input import PersonData
+from khaibao.core import clock, db
+from khaibao.core.errors import FormErrors, InputError, error_maker
+from khaibao.core.i18n import N_
+from khaibao.tables import HealthDeclaration
+
+SYMPTOMS = (
+    ("fever", N_("Sốt")),
+    ("cough", N_("Ho")),
+    ("breathless", N_("Khó thở")),
+    ("sore_throat", N_("Đau họng")),
+    ("taste_smell", N_("Mất vị giác hoặc khứu giác")),
+    ("fatigue", N_("Mệt mỏi")),
+)
+EXPOSURES = (
+    ("confirmed_case", N_("Tiếp xúc gần với người bệnh hoặc nghi nhiễm COVID-19")),
+    ("from_area", N_("Tiếp xúc với người từ nơi có ca bệnh")),
+    ("symptomatic", N_("Tiếp xúc với người có biểu hiện sốt, ho, khó thở")),
+)
+MAX_PLACES_LENGTH = 1000
+SYMPTOM_LABELS = dict(SYMPTOMS)
+EXPOSURE_LABELS = dict(EXPOSURES)
+_TRUE = frozenset({"on", "1", "yes", "true"})
+_MESSAGES = {
+    "declaration.places_too_long": ("Phần nơi đã đi qua dài tối đa 1000 ký tự.",
+                                    "Places visited can be at most 1000 characters long."),
+    "declaration.symptom_unknown": ("Có triệu chứng không hợp lệ. Hãy tải lại trang và chọn lại.",
+                                    "Unknown symptom. Please reload the page and choose again."),
+    "declaration.exposure_unknown": ("Có mục tiếp xúc không hợp lệ. Hãy tải lại trang và chọn "
+                                     "lại.", "Unknown exposure. Please reload the page and "
+                                     "choose again."),
+    "declaration.pledge_required": ("Bạn cần cam kết thông tin khai báo là đúng sự thật.",
+                                    "You need to pledge that what you declare is true."),
+    "declaration.no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
+                              "Choose or add at least one person to declare for."),
+    "declaration.person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải "
+                                   "lại trang.", "A chosen person is not in your list. "
+                                   "Please reload the page."),
+    "declaration.client_ref_invalid": ("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại.",
+                                       "The form is not valid. Please reload the page and "
+                                       "send it again."),
+}
+
+
+_error = error_maker(_MESSAGES)
+
+
+@dataclass(frozen=True)
+class HealthData:
+    places_visited: str
+    symptoms: tuple[str, ...]
+    exposures: tuple[str, ...]
+    pledge: bool
+
+
+@dataclass
+class Submission:
+    client_ref: str
+    submitted_at: datetime
+    declaration_ids: list[int]
+    persons: list[PersonView]
+    replayed: bool
+
+
+@dataclass
+class DeclarationView:
+    """``symptoms`` and ``exposures`` are labels marked with ``N_``: translate when shown."""
+
+    id: int
+    submitted_at: datetime
+    has_symptoms: bool
+    symptoms: tuple[str, ...]
+    exposures: tuple[str, ...]
+    symptom_codes: tuple[str, ...]
+    exposure_codes: tuple[str, ...]
+    channel: str
+    places_visited: str
+
+
+def _values(fields: Mapping[str, Any], name: str) -> list[str]:
+    """All values of a repeated form key (a plain mapping or a multi-dict with ``getall``)."""
+    getall = getattr(fields, "getall", None)
+    if getall is not None:
+        raw = getall(name, [])
+    else:
+        value = fields.get(name)
+        raw = [] if value is None else [value] if isinstance(value, str) else list(value)
+    return [str(v).strip() for v in raw if v is not None and str(v).strip()]
+
+
+def _codes(values: list[str], known: tuple[tuple[str, str], ...]) -> tuple[str, ...] | None:
+    codes = [code for code, _label in known]
+    if any(v not in codes for v in values):
+        return None
+    return tuple(code for code in codes if code in values)  # the form's order, no repeats
+
+
+def parse_health(fields: Mapping[str, str | list[str]]) -> HealthData:
+    """Validate the health part of the form; raise :class:`FormErrors` with every error."""
+    errors: dict[str, InputError] = {}
+    places = unicodedata.normalize("NFC", (_values(fields, "places_visited") or [""])[-1])
+    if len(places) > MAX_PLACES_LENGTH:
+        errors["places_visited"] = _error("declaration.places_too_long")
+    symptoms = _codes(_values(fields, "symptoms"), SYMPTOMS)
+    if symptoms is None:
+        errors["symptoms"] = _error("declaration.symptom_unknown")
+    exposures = _codes(_values(fields, "exposures"), EXPOSURES)
+    if exposures is None:
+        errors["exposures"] = _error("declaration.exposure_unknown")
+    pledge = (_values(fields, "pledge") or [""])[-1].lower() in _TRUE
+    if not pledge:
+        errors["pledge"] = _error("declaration.pledge_required")
+    if errors:
+        raise FormErrors(errors)
+    return HealthData(places, symptoms or (), exposures or (), pledge)
+
+
+async def submission(account_id: int | None, client_ref: str, settings, *,
+                     officer_id: int | None = None) -> Submission | None:
+    """A past submission of this account (no account: of this officer, or of kiosks) by its
+    ``client_ref`` (``replayed=True``); None when there is none — also when the reference is
+    malformed or another account's."""
+    rows = await submissions.rows_of(HealthDeclaration, account_id, client_ref,
+                                     officer_id=officer_id)
+    return await submissions.replayed(Submission, account_id, client_ref, rows, settings)
+
+
+async def _replay(account_id: int | None, client_ref: str, settings,
+                  officer_id: int | None = None) -> Submission | None:
+    rows = await submissions.replayed_rows(HealthDeclaration, account_id, client_ref,
+                                           _error("declaration.client_ref_invalid"),
+                                           officer_id=officer_id)
+    return await submissions.replayed(Submission, account_id, client_ref, rows, settings)
+
+
+async def _submit_once(account_id: int | None, person_ids: list[int],
+                       new_persons: Sequence[PersonData], health: HealthData, client_ref: str,
+                       settings, channel: str, officer_id: int | None,
+                       now: datetime) -> tuple[list[int], list[int]] | None:
+    """One attempt; None when the submission already exists. With new persons it is one
+    transaction, the phone's submissions one after the other (who is the owner). For
+    existing persons only it is one INSERT of every row, committed with other requests'
+    writes: all or nothing, and a concurrent duplicate meets the unique ``client_ref``."""
+    async with db.write_transaction() if new_persons else contextlib.nullcontext():
+        if new_persons:
+            await submissions.lock_account(account_id)
+        if await db.fetch("SELECT 1 FROM health_declaration WHERE client_ref = {}",
+                          f"{client_ref}:0"):
+            return None
+        owned = await submissions.named_persons(account_id, person_ids)
+        if any(pid not in owned for pid in person_ids):
+            raise FormErrors({"persons": _error("declaration.person_unknown")})
+        # Without an account nobody is "the phone's owner".
+        has_owner = account_id is None or any(r["is_owner"] for r in owned.values())
+        errors: dict[str, InputError] = {}
+        declared = list(person_ids)
+        for i, data in enumerate(new_persons):
+            is_owner = not has_owner and i == 0
+            try:
+                person_id = await people.create_person(
+                    account_id, data, settings, is_owner=is_owner,
+                    channel=submissions.channel_for(channel, is_owner), now=now)
+            except FormErrors as exc:
+                errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
+                continue
+            if person_id not in declared:
+                declared.append(person_id)
+        if errors:
+            raise FormErrors(errors)
+        persons = dict(owned)
+        if new := [p for p in declared if p not in persons]:
+            persons.update(await submissions.named_persons(None, new))
+        rows = [(person_id, account_id, f"{client_ref}:{n}", now,
+                 submissions.channel_for(channel, bool(persons[person_id]["is_owner"])),
+                 health.places_visited, ",".join(health.symptoms), ",".join(health.exposures),
+                 bool(health.symptoms), persons[person_id]["region"], officer_id)
+                for n, person_id in enumerate(declared)]
+        values = ", ".join([f"({db.marks(11)})"] * len(rows))
+        inserted = await db.execute(
+            "INSERT INTO health_declaration (person, account, client_ref, "  # noqa: S608
+            "submitted_at, channel, places_visited, symptoms, exposures, has_symptoms, region, "
+            f"officer_id) VALUES {values} RETURNING id, client_ref",
+            *(value for row in rows for value in row))
+        by_ref = {r["client_ref"]: r["id"] for r in inserted}
+        return [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))], declared
+
+
+async def submit(account_id: int | None, *, person_ids: Sequence[int],
+                 new_persons: Sequence[PersonData],
+                 health: HealthData, client_ref: str, settings, channel: str = "self",
+                 officer_id: int | None = None, now: datetime | None = None) -> Submission:
+    """Declare for the chosen persons of the account and the new ones, all or nothing.
+
+    Raises :class:`FormErrors`: ``client_ref``, ``persons`` (none chosen, or one not of this
+    account), ``new{i}.{field}`` (a new person's ID is on this or another phone, unknown
+    region). Submitting the same ``client_ref`` again returns the first submission with
+    ``replayed=True``, also when two arrive at once.
+
+    ``account_id=None``: entered by an officer (``officer_id``; channel assisted or paper) or
+    at a kiosk without a phone (channel kiosk): ``person_ids`` may be any existing persons,
+    new persons get no account.
+    """
+    if channel not in submissions.CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if not submissions.is_client_ref(client_ref):
+        raise FormErrors({"client_ref": _error("declaration.client_ref_invalid")})
+    chosen = list(dict.fromkeys(int(p) for p in person_ids))
+    if not chosen and not new_persons:
+        raise FormErrors({"persons": _error("declaration.no_person")})
+    replay = await _replay(account_id, client_ref, settings, officer_id)
+    if replay is not None:
+        return replay
+    now = now or clock.now()
+
+    async def attempt():
+        return await _submit_once(account_id, chosen, new_persons, health, client_ref,
+                                  settings, channel, officer_id, now)
+
+    # A unique violation means a concurrent writer won (same client_ref, a new person's ID,
+    # a QR reference): the transaction rolled back and the next attempt sees the winner.
+    result = await db.retry_on_unique(attempt)
+    if result is None:
+        replay = await _replay(account_id, client_ref, settings, officer_id)
+        assert replay is not None
+        return replay
+    declaration_ids, declared = result
+    views = await submissions.person_views(account_id, declared, settings)
+    return Submission(client_ref, now, declaration_ids, [views[p] for p in declared], False)
+
+
+async def last_declaration(person_id: int) -> DeclarationView | None:
+    """The person's most recent health declaration, if any."""
+    row = await HealthDeclaration.select().where(HealthDeclaration.person == person_id).order_by(
+        HealthDeclaration.submitted_at, HealthDeclaration.id, ascending=False).first()
+    if row is None:
+        return None
+    symptoms = tuple(c for c in row["symptoms"].split(",") if c)
+    exposures = tuple(c for c in row["exposures"].split(",") if c)
+    return DeclarationView(
+        id=row["id"], submitted_at=row["submitted_at"], has_symptoms=bool(row["has_symptoms"]),
+        symptoms=tuple(SYMPTOM_LABELS.get(c, c) for c in symptoms),
+        exposures=tuple(EXPOSURE_LABELS.get(c, c) for c in exposures),
+        symptom_codes=symptoms, exposure_codes=exposures, channel=row["channel"],
+        places_visited=row["places_visited"],
+    )

@@ -1,0 +1,137 @@
+"""The health-insurance registry: imported from CSV, used to fill name, birth year and sex
+from a BHYT card number.
+
+Rows are keyed by the keyed hash of the 10-digit social-insurance number (the last 10
+characters of a 15-character card, or the number printed on cards since 2021), so the
+registry holds no card numbers in clear. An import is all-or-nothing: every bad row is
+reported with its line number and nothing is written unless every row is good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from khaibao.core import clock, db
+from khaibao.core.crypto import keyed_hash
+from khaibao.core.errors import InputError
+from khaibao.core.i18n import current_language
+from khaibao.tables import InsuranceRecord
+from khaibao.vn.identity import Sex, normalize_full_name, parse_bhyt, validate_birth_year
+
+COLUMNS = ("bhyt", "full_name", "birth_year", "sex")
+BATCH = 500
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class InsuranceMatch:
+    full_name: str
+    birth_year: int
+    sex: Sex
+
+
+def _message(vi: str, en: str) -> str:
+    return en if current_language.get().startswith("en") else vi
+
+
+def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list[tuple[int, str]]]:
+    """Parse and validate the whole file: si_hash → (name, year, sex), and the errors."""
+    rows: dict[str, tuple[str, int, str]] = {}
+    first_line: dict[str, int] = {}
+    errors: list[tuple[int, str]] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+            missing = [name for name in COLUMNS if name not in header]
+            if missing:
+                return {}, [(1, _message(
+                    f"Dòng tiêu đề phải có các cột {','.join(COLUMNS)} (thiếu: "
+                    f"{', '.join(missing)}).",
+                    f"The header must have the columns {','.join(COLUMNS)} (missing: "
+                    f"{', '.join(missing)})."))]
+            reader.fieldnames = header
+            for record in reader:
+                line = reader.line_num
+                values = {k: (record.get(k) or "").strip() for k in COLUMNS}
+                if not any(values.values()) and None not in record:
+                    continue  # blank line
+                if None in record:  # more cells than columns
+                    errors.append((line, _message("Dòng có nhiều ô hơn số cột.",
+                                                  "The line has more cells than columns.")))
+                    continue
+                try:
+                    card = parse_bhyt(values["bhyt"])
+                    name = normalize_full_name(values["full_name"])
+                    year = validate_birth_year(values["birth_year"])
+                    sex = Sex.parse(values["sex"])
+                except InputError as exc:
+                    errors.append((line, exc.message(current_language.get())))
+                    continue
+                si_hash = keyed_hash(card.social_insurance_number, key, "bhyt")
+                if si_hash in first_line:
+                    errors.append((line, _message(
+                        f"Mã số BHXH trùng với dòng {first_line[si_hash]}.",
+                        f"Same social-insurance number as line {first_line[si_hash]}.")))
+                    continue
+                first_line[si_hash] = line
+                rows[si_hash] = (name, year, sex.value)
+    except UnicodeDecodeError:
+        return {}, [(0, _message("Tệp không phải văn bản UTF-8.", "The file is not UTF-8 text."))]
+    except csv.Error as exc:
+        return {}, [(0, _message(f"Tệp CSV hỏng: {exc}.", f"Broken CSV file: {exc}."))]
+    return rows, errors
+
+
+async def import_csv(path: Path, settings, progress: Callable[[int], None] | None = None
+                     ) -> ImportReport:
+    """Import (add or update) registry rows from ``bhyt,full_name,birth_year,sex`` CSV."""
+    rows, errors = await asyncio.to_thread(_read, Path(path), settings.secret_key)
+    if errors:
+        return ImportReport(errors=errors)
+    report = ImportReport()
+    hashes = list(rows)
+    now = clock.now()
+    async with db.write_transaction():
+        for start in range(0, len(hashes), BATCH):
+            batch = hashes[start: start + BATCH]
+            existing = {r["si_hash"] for r in await InsuranceRecord.select(
+                InsuranceRecord.si_hash).where(InsuranceRecord.si_hash.is_in(batch))}
+            await InsuranceRecord.insert(*(InsuranceRecord(
+                si_hash=h, full_name=rows[h][0], birth_year=rows[h][1], sex=rows[h][2],
+                imported_at=now) for h in batch)).on_conflict(
+                target=InsuranceRecord.si_hash, action="DO UPDATE",
+                values=[InsuranceRecord.full_name, InsuranceRecord.birth_year,
+                        InsuranceRecord.sex, InsuranceRecord.imported_at]).run()
+            report.updated += len(existing)
+            report.added += len(batch) - len(existing)
+            if progress is not None:
+                progress(start + len(batch))
+    return report
+
+
+async def lookup(bhyt_raw: str, settings) -> InsuranceMatch | None:
+    """The registry's name, birth year and sex for a BHYT number (15 characters or the
+    10-digit number); None when unknown. A malformed number raises ``InputError``."""
+    card = parse_bhyt(bhyt_raw)
+    row = await InsuranceRecord.select(
+        InsuranceRecord.full_name, InsuranceRecord.birth_year, InsuranceRecord.sex
+    ).where(InsuranceRecord.si_hash == keyed_hash(
+        card.social_insurance_number, settings.secret_key, "bhyt")).first()
+    if row is None:
+        return None
+    return InsuranceMatch(row["full_name"], row["birth_year"], Sex(row["sex"]))

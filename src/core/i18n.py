@@ -1,0 +1,89 @@
+"""Languages: Vietnamese first (the source text), English from a gettext catalog.
+
+Message ids are the Vietnamese text itself; ``locale/en/LC_MESSAGES/messages.po`` holds the
+English. The catalog is read with Babel at start-up, so there is no compile step.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel import negotiate_locale
+from babel.messages.pofile import read_po
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+LANGUAGE_COOKIE = "lang"
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+
+@cache
+def catalog(language: str) -> dict[str, str | tuple[str, ...]]:
+    """msgid → translation for ``language`` (empty for the source language)."""
+    po_file = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT_LANGUAGE or not po_file.exists():
+        return {}
+    with po_file.open("rb") as handle:
+        messages = read_po(handle, locale=language)
+    table: dict[str, str | tuple[str, ...]] = {}
+    for message in messages:
+        if not message.id or not message.string or message.fuzzy:
+            continue
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        table[key] = message.string
+    return table
+
+
+def gettext(message: str, **variables: object) -> str:
+    return gettext_in(current_language.get(), message, **variables)
+
+
+def gettext_in(language: str, message: str, **variables: object) -> str:
+    """``message`` in ``language`` whatever the request's (an export in its headers'
+    language, a decision's reasons asked for in another)."""
+    translated = catalog(language).get(message, message)
+    if isinstance(translated, tuple):
+        translated = translated[0]
+    return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, count: int, **variables: object) -> str:
+    translated = catalog(current_language.get()).get(singular)
+    if isinstance(translated, tuple):
+        text = translated[0] if count == 1 else translated[-1]
+    else:
+        text = singular if count == 1 else plural
+    # Called from templates without variables: Jinja fills %(num)s and the rest itself.
+    return text % {"num": count, **variables} if variables else text
+
+
+def choose_language(cookie: str | None, accept_language: str | None) -> str:
+    """The cookie wins; then the browser's Accept-Language; then Vietnamese."""
+    if cookie in LANGUAGES:
+        return cookie
+    if accept_language:
+        preferred = [
+            part.split(";")[0].strip().replace("-", "_")
+            for part in accept_language.split(",")
+            if part.strip()
+        ]
+        chosen = negotiate_locale(preferred, list(LANGUAGES), sep="_")
+        if chosen:
+            return chosen.split("_")[0]
+    return DEFAULT_LANGUAGE
+
+
+def language_for(request) -> str:
+    """The language of a Litestar request (cookie, then Accept-Language, then vi)."""
+    return choose_language(
+        request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined; translate it where it is shown."""
+    return message

@@ -1,0 +1,180 @@
+"""Page rendering shared by every route: one template per page, whose named blocks are the
+HTMX fragments.
+
+``render()`` returns the whole page for a normal request, or only ``block`` for an HTMX
+request, and always sets ``Vary: HX-Request`` so no cache mixes the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2_fragments
+from babel import Locale
+from babel.dates import format_timedelta
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from litestar.enums import MediaType
+from litestar.exceptions import NoRouteMatchFoundException
+from litestar.response import Redirect
+from litestar.utils.scope.state import ScopeState
+
+from khaibao.core import clock, i18n
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core.settings import Settings
+from khaibao.core.template_language import PreTranslate
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+
+def format_time(value: datetime | str | None) -> str:
+    """A moment (or an ISO-8601 text) in Vietnam's time zone: "22:45, 25/11/2026"."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TIMEZONE).strftime("%H:%M, %d/%m/%Y")
+
+
+def time_ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in words of the current language: "5 phút trước" / "5 minutes ago"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - (now or clock.now())
+    return format_timedelta(delta, add_direction=True,
+                            locale=_babel_locale(i18n.current_language.get()))
+
+
+@cache
+def _babel_locale(language: str) -> Locale:
+    """Parsed once: babel parses a locale given by name on every call."""
+    return Locale.parse(language)
+
+
+def create_environments(settings: Settings) -> dict[str, Environment]:
+    """One environment per language, its templates translated as they compile
+    (template_language.py); render() picks the request's."""
+    return {language: create_environment(settings, language) for language in i18n.LANGUAGES}
+
+
+def create_environment(settings: Settings, language: str | None = None) -> Environment:
+    """The templates; with ``language``, every ``_('literal')`` is translated at compile time
+    into that language (without, all translation happens at render time)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "svg", "xml"]),
+        extensions=["jinja2.ext.i18n", PreTranslate],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the code: a restart loads new ones
+    )
+    env.extend(language=language)
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(static=static_url, htmx_file=htmx_file, settings=settings)
+    env.filters.update(time=format_time, ago=time_ago)
+    # Shared macros are globals: an imported name would not reach a block rendered alone.
+    env.globals["f"] = env.get_template("_fields.html").module
+    env.globals["region_picker"] = env.get_template("_region_picker.html").module.region_picker
+    return env
+
+
+@cache
+def htmx_file() -> str:
+    """The vendored htmx file, named with its exact version."""
+    return "vendor/" + next(p.name for p in (STATIC_DIR / "vendor").glob("htmx-2.0.*.min.js"))
+
+
+@cache
+def static_url(path: str) -> str:
+    """``/static/PATH?v=HASH``: the hash changes when the file does, so browsers may cache
+    static files for a year."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={digest}"
+
+
+def is_htmx(request: Request) -> bool:
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-history-restore-request") != "true"
+        and headers.get("hx-boosted") != "true"
+    )
+
+
+def local_path(value: str | None) -> str | None:
+    """``value`` when it is a path on this site to go to after signing in, else None.
+    Refused: other sites ("//host", "/\\host", a scheme), control characters (browsers drop
+    tabs and newlines from a URL, so "/\t/host" would be "//host"), and over 300 characters."""
+    if not value or len(value) > 300 or not value.startswith("/") or "\\" in value:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
+        return None
+    return value
+
+
+def url_for(request: Request, name: str, **params: Any) -> str | None:
+    """The path of a named route, or None when that route does not exist (yet)."""
+    try:
+        return request.app.route_reverse(name, **params)
+    except NoRouteMatchFoundException:
+        return None
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    return {
+        "request": request,
+        "lang": i18n.current_language.get(),
+        "csrf_token": ScopeState.from_scope(request.scope).csrf_token or "",
+        "url_for": lambda name, **params: url_for(request, name, **params),
+        "page_path": request.url.path,
+        # Set by the officer guard (routes/officer_session.py) on officer pages.
+        "officer": request.state.get("officer"),
+    }
+
+
+def redirect(request: Request, path: str) -> Response:
+    """Go to ``path`` after a POST: a 303 for a normal request; for HTMX an ``HX-Redirect``
+    (an XHR would follow a 303 itself and swap the next page into the form)."""
+    if is_htmx(request):
+        return Response("", status_code=200, headers={"HX-Redirect": path})
+    return Redirect(path=path, status_code=303)
+
+
+def render(
+    request: Request,
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | tuple[str, ...] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """The page, or for htmx its ``block`` (or several blocks, one after the other)."""
+    env: Environment = request.app.state.templates[i18n.current_language.get()]
+    full_context = {**base_context(request), **(context or {})}
+    if isinstance(block, tuple) and is_htmx(request):
+        html = jinja2_fragments.render_blocks(env, template_name, block, full_context)
+    elif block is not None and is_htmx(request):
+        html = jinja2_fragments.render_block(env, template_name, block, full_context)
+    else:
+        html = env.get_template(template_name).render(full_context)
+    return Response(
+        content=html,
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        headers={"Vary": "HX-Request", "Cache-Control": "no-store", **(headers or {})},
+    )

@@ -1,0 +1,2 @@
+"""Officers (cán bộ): roles and scope, enrollment links, passkeys (WebAuthn) and an
+officer's own passkeys."""

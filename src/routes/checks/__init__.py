@@ -1,0 +1,1 @@
+"""Officer check pages: /kiemtra and its scanner, the kiosk, assisted and paper entry."""

@@ -1,0 +1,312 @@
+"""Checkpoint kiosk mode: an officer turns this device into a kiosk (/kiemtra/kiosk), then
+anyone declares at /kiosk — with a phone verified by OTP, or without one (channel "kiosk") —
+sees and prints their QR, and the screen resets after "Xong" or 60 s idle.
+
+Every kiosk page answers ``Cache-Control: no-store`` and works only with the kiosk cookie;
+the visitor's state is a short-lived server session bound to the kiosk (see ``kiosk.py``),
+ended on reset, so Back after a reset lands on the welcome screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from khaibao.arrivals import arrivals
+from khaibao.checks import kiosk
+from khaibao.citizens import otp, people
+from khaibao.core import audit, i18n, sessions
+from khaibao.core.errors import InputError
+from khaibao.core.i18n import gettext as _
+from khaibao.core.web import render
+from khaibao.routes.checks import declaration_form
+from khaibao.routes.checks.assisted import card_context, qr_markup
+from khaibao.routes.citizens.person_form import person_block
+from khaibao.routes.officers.session import (
+    OFFICER_DEPENDENCY,
+    SIGN_IN_PATH,
+    CurrentOfficer,
+    clear_officer_cookie,
+    officer_cookie_name,
+    officer_guard,
+)
+from khaibao.vn.phones import mask_phone, normalize_mobile
+
+OTP_PURPOSE = "kiosk"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def kiosk_cookie(request: Request) -> str:
+    return "__Host-khaibao-kiosk" if request.app.state.settings.is_https else "khaibao_kiosk"
+
+
+def visit_cookie(request: Request) -> str:
+    https = request.app.state.settings.is_https
+    return "__Host-khaibao-kiosk-visit" if https else "khaibao_kiosk_visit"
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str,
+                max_age: int | None = None) -> None:
+    response.set_cookie(name, value, path="/", max_age=max_age, httponly=True,
+                        secure=request.app.state.settings.is_https, samesite="strict")
+
+
+def _go(path: str) -> Response:
+    return Redirect(path=path, status_code=303, headers=NO_STORE)
+
+
+def _kind_title(kind: str, settings) -> str:
+    if kind == "kbyt":
+        return _("Khai báo y tế")
+    return _("Khai báo về %(province)s", province=settings.province_name)
+
+
+class KioskStartController(Controller):
+    """The officer's side: start kiosk mode on this device."""
+
+    path = "/kiemtra/kiosk"
+    guards = [officer_guard]
+    opt = {"permission": "kiosk"}
+    dependencies = OFFICER_DEPENDENCY
+
+    @get("/", name="kiosk.start_page")
+    async def start_page(self, request: Request, officer: CurrentOfficer) -> Response:
+        return await self._page(request, officer, officer.checkpoint_id)
+
+    async def _page(self, request: Request, officer: CurrentOfficer, chosen: int | None,
+                    error: str | None = None, status_code: int = 200) -> Response:
+        checkpoints = [(str(c.id), c.name) for c in await arrivals.checkpoints()]
+        return render(request, "kiosk_start.html", {
+            "checkpoints": checkpoints, "chosen": str(chosen or ""), "error": error,
+        }, status_code=status_code)
+
+    @post("/", name="kiosk.start")
+    async def start(self, request: Request, officer: CurrentOfficer) -> Response:
+        """Start the kiosk session and end the officer's own session on this device."""
+        form = await request.form()
+        value = str(form.get("checkpoint", ""))
+        checkpoint_id = int(value) if value.isdigit() else None
+        name = await kiosk.checkpoint_name(checkpoint_id) if checkpoint_id else None
+        if checkpoint_id is None or name is None:
+            return await self._page(request, officer, checkpoint_id,
+                                    _("Chọn một chốt kiểm soát đang hoạt động."), 422)
+        raw = await kiosk.start(checkpoint_id, officer.id)
+        await sessions.end(request.cookies.get(officer_cookie_name(request)))
+        await audit.record("kiosk.start", actor_kind="officer", actor_id=officer.id,
+                           place=name)
+        response = _go("/kiosk")
+        _set_cookie(request, response, kiosk_cookie(request), raw,
+                    int(kiosk.KIOSK_LIFETIME.total_seconds()))
+        clear_officer_cookie(request, response)
+        return response
+
+
+class KioskController(Controller):
+    """The public kiosk pages; each needs the kiosk cookie."""
+
+    path = "/kiosk"
+
+    async def _kiosk(self, request: Request) -> kiosk.Kiosk | None:
+        return await kiosk.load(request.cookies.get(kiosk_cookie(request)))
+
+    async def _visit(self, request: Request, where: kiosk.Kiosk) -> kiosk.Visit | None:
+        return await kiosk.load_visit(where, request.cookies.get(visit_cookie(request)))
+
+    def _page(self, request: Request, where: kiosk.Kiosk | None, step: str,
+              status_code: int = 200, **context: Any) -> Response:
+        return render(request, "kiosk.html", {
+            "step": step, "kiosk": where, "idle_seconds": kiosk.IDLE_SECONDS, **context,
+        }, status_code=status_code, headers=NO_STORE)
+
+    def _no_kiosk(self, request: Request) -> Response:
+        return self._page(request, None, "none", status_code=403)
+
+    @get("/", name="kiosk.welcome")
+    async def welcome(self, request: Request) -> Response:
+        """The welcome screen; reaching it ends whatever the previous visitor left."""
+        where = await self._kiosk(request)
+        if where is None:
+            return self._no_kiosk(request)
+        await kiosk.end_visit(request.cookies.get(visit_cookie(request)))
+        response = self._page(request, where, "welcome")
+        response.delete_cookie(visit_cookie(request), path="/")
+        return response
+
+    @get(["/kbyt", "/khaibao"], name="kiosk.phone")
+    async def phone(self, request: Request) -> Response:
+        """Step 1: verify a phone (the persons of that phone are offered), or go on without."""
+        where = await self._kiosk(request)
+        if where is None:
+            return self._no_kiosk(request)
+        kind = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        await kiosk.end_visit(request.cookies.get(visit_cookie(request)))
+        response = self._phone_page(request, where, kind)
+        response.delete_cookie(visit_cookie(request), path="/")
+        return response
+
+    def _phone_page(self, request: Request, where: kiosk.Kiosk, kind: str, *, phone: str = "",
+                    error: str | None = None, sent: bool = False,
+                    status_code: int = 200) -> Response:
+        settings = request.app.state.settings
+        return self._page(request, where, "code" if sent else "phone", status_code=status_code,
+                          kind=kind, title=_kind_title(kind, settings), phone=phone,
+                          masked_phone=mask_phone(phone) if sent else "", error=error)
+
+    @post("/gui-ma", name="kiosk.send_code")
+    async def send_code(self, request: Request) -> Response:
+        where = await self._kiosk(request)
+        if where is None:
+            return self._no_kiosk(request)
+        form = await request.form()
+        kind = declaration_form.kind_or_default(str(form.get("loai", "")))
+        raw_phone = str(form.get("phone", ""))
+        client = request.client.host if request.client else "unknown"
+        try:
+            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client,
+                                          request.app.state.settings)
+        except InputError as error:
+            if error.code == "otp.resend_too_soon":
+                # Asked again within the minute (a second tap, the page reopened): the code
+                # already sent is still good, so its field comes back; no new SMS.
+                return self._phone_page(request, where, kind, phone=normalize_mobile(raw_phone),
+                                        sent=True)
+            return self._phone_page(request, where, kind, phone=raw_phone, status_code=422,
+                                    error=error.message(i18n.current_language.get()))
+        return self._phone_page(request, where, kind, phone=sent.phone, sent=True)
+
+    @post("/ma", name="kiosk.verify_code")
+    async def verify_code(self, request: Request) -> Response:
+        """The code is right: a visit holding that phone's account (no citizen session)."""
+        where = await self._kiosk(request)
+        if where is None:
+            return self._no_kiosk(request)
+        form = await request.form()
+        kind = declaration_form.kind_or_default(str(form.get("loai", "")))
+        phone = str(form.get("phone", ""))
+        try:
+            await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(),
+                                  request.app.state.settings)
+        except InputError as error:
+            return self._phone_page(request, where, kind, phone=phone, sent=True,
+                                    status_code=422,
+                                    error=error.message(i18n.current_language.get()))
+        account_id = await people.account_for_phone(phone)
+        raw = await kiosk.start_visit(where, old=request.cookies.get(visit_cookie(request)),
+                                      account_id=account_id, phone=phone)
+        response = _go(f"/kiosk/{kind}/khai-bao")
+        _set_cookie(request, response, visit_cookie(request), raw)
+        return response
+
+    @get(["/kbyt/khai-bao", "/khaibao/khai-bao"], name="kiosk.form")
+    async def form(self, request: Request) -> Response:
+        where = await self._kiosk(request)
+        if where is None:
+            return self._no_kiosk(request)
+        kind = request.url.path.split("/")[2]
+        visit = await self._visit(request, where)
+        raw = None
+        if visit is None:  # without a phone: a fresh anonymous visit
+            raw = await kiosk.start_visit(where)
+            visit = await kiosk.load_visit(where, raw)
+            assert visit is not None
+        persons = await people.persons_of(visit.account_id, request.app.state.settings) \
+            if visit.account_id else []
+        # A verified phone's persons are offered, with room for one more person.
+        ctx = await declaration_form.context(
+            request, kind, persons=persons, client_ref=visit.ref,
+            blocks=[await person_block(0)] if persons else None)
+        response = self._form_page(request, where, kind, ctx, visit)
+        if raw:
+            _set_cookie(request, response, visit_cookie(request), raw)
+        return response
+
+    def _form_page(self, request: Request, where: kiosk.Kiosk, kind: str, ctx: dict[str, Any],
+                   visit: kiosk.Visit, status_code: int = 200) -> Response:
+        return self._page(request, where, "form", status_code=status_code, **ctx,
+                          title=_kind_title(kind, request.app.state.settings),
+                          form_action=f"/kiosk/{kind}/khai-bao",
+                          masked_phone=mask_phone(visit.phone) if visit.phone else "")
+
+    @post(["/kbyt/khai-bao", "/khaibao/khai-bao"], name="kiosk.submit")
+    async def submit(self, request: Request) -> Response:
+        """Save with channel "kiosk"; only the form of the current visit is accepted."""
+        where = await self._kiosk(request)
+        if where is None:
+            return self._no_kiosk(request)
+        kind = request.url.path.split("/")[2]
+        form = await request.form()
+        visit = await self._visit(request, where)
+        if visit is None or not visit.ref or str(form.get("client_ref", "")) != visit.ref:
+            return _go("/kiosk")  # reset meanwhile: nothing of the previous visitor
+        settings = request.app.state.settings
+        persons = await people.persons_of(visit.account_id, settings) \
+            if visit.account_id else []
+        result = await declaration_form.submit(
+            request, form, kind, account_id=visit.account_id, channel="kiosk",
+            officer_id=None, may_choose=visit.account_id is not None, persons=persons)
+        if result.submission is None:
+            return self._form_page(request, where, kind, result.context, visit, 422)
+        declared = [p.id for p in result.submission.persons]
+        for person_id in declared:
+            await audit.record("kiosk.declare", actor_kind="system", person_id=person_id,
+                               place=where.checkpoint_name, detail={"kind": kind})
+        raw = await kiosk.start_visit(where, old=request.cookies.get(visit_cookie(request)),
+                                      account_id=visit.account_id, phone=visit.phone,
+                                      person_ids=declared)
+        response = _go("/kiosk/qr")
+        _set_cookie(request, response, visit_cookie(request), raw)
+        return response
+
+    @get("/qr", name="kiosk.qr")
+    async def qr(self, request: Request) -> Response:
+        """The QR of the persons just declared, big, with "In thẻ QR" and "Xong"."""
+        where = await self._kiosk(request)
+        if where is None:
+            return self._no_kiosk(request)
+        visit = await self._visit(request, where)
+        if visit is None or not visit.person_ids:
+            return _go("/kiosk")
+        persons = await people.persons_by_ids(list(visit.person_ids),
+                                              request.app.state.settings)
+        cards = [{"person": p, "svg": qr_markup(p)} for p in persons]
+        return self._page(request, where, "qr", cards=cards)
+
+    @get("/the/{person_id:int}", name="kiosk.card")
+    async def card(self, request: Request, person_id: FromPath[int]) -> Response:
+        """The A6 paper card of a person of the current visit only."""
+        where = await self._kiosk(request)
+        if where is None:
+            return self._no_kiosk(request)
+        visit = await self._visit(request, where)
+        if visit is None or person_id not in visit.person_ids:
+            return _go("/kiosk")
+        found = await people.persons_by_ids([person_id], request.app.state.settings)
+        if not found:
+            return _go("/kiosk")
+        await audit.record("card.print", actor_kind="system", person_id=person_id,
+                           place=where.checkpoint_name)
+        return render(request, "paper_card.html", {**card_context(found[0]),
+                                                   "back": "/kiosk/qr"}, headers=NO_STORE)
+
+    @post("/xong", name="kiosk.done")
+    async def done(self, request: Request) -> Response:
+        """Xong (or the idle reset): end the visit, back to the welcome screen."""
+        await kiosk.end_visit(request.cookies.get(visit_cookie(request)))
+        response = _go("/kiosk")
+        response.delete_cookie(visit_cookie(request), path="/")
+        return response
+
+    @post("/thoat", name="kiosk.exit")
+    async def exit(self, request: Request) -> Response:
+        """End kiosk mode on this device; an officer signs in again to use it."""
+        where = await self._kiosk(request)
+        await kiosk.end_visit(request.cookies.get(visit_cookie(request)))
+        await kiosk.end(request.cookies.get(kiosk_cookie(request)))
+        if where is not None:
+            await audit.record("kiosk.end", actor_kind="system", place=where.checkpoint_name)
+        response = _go(SIGN_IN_PATH)
+        response.delete_cookie(visit_cookie(request), path="/")
+        response.delete_cookie(kiosk_cookie(request), path="/")
+        return response

@@ -1,0 +1,282 @@
+"""The citizen's health declaration (/kbyt) and their QR codes (/qr)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+from markupsafe import Markup
+
+from khaibao.checks import checks
+from khaibao.citizens import declarations, insurance, people
+from khaibao.core import audit, clock, rate_limits
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.i18n import gettext as _
+from khaibao.core.web import is_htmx, redirect, render
+from khaibao.qr import devices, qr
+from khaibao.routes.citizens.auth import DEVICE_COOKIE, citizen_session, require_citizen, safe_next
+from khaibao.routes.citizens.person_form import (
+    assign_errors,
+    fill_index,
+    message,
+    new_person_values,
+    person_block,
+    person_choices,
+    persons_context,
+    read_persons,
+)
+from khaibao.vn.identity import looks_like_chip_cccd, parse_chip_cccd
+
+BHYT_FILLS_PER_HOUR = 20
+_PLATFORMS = ("Android", "iPhone", "iPad", "Windows", "Macintosh", "CrOS", "Linux")
+_BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+             ("Safari/", "Safari"))
+
+
+def device_label(user_agent: str) -> str:
+    """A short label for the device list ("Android · Chrome"), never the whole UA string."""
+    platform = next((p for p in _PLATFORMS if p in user_agent), "")
+    browser = next((name for key, name in _BROWSERS if key in user_agent), "")
+    return " · ".join(x for x in (platform.replace("Macintosh", "Mac"), browser) if x)
+
+
+def _continue_to(value: str | None) -> str:
+    """A local path to continue to after declaring, or "" (then: the QR page)."""
+    return safe_next(value) if value else ""
+
+
+def _to_form(request: Request) -> Response:
+    """The fill and add-person endpoints answer htmx with a fragment of the form; their
+    buttons need JavaScript, so any other request is sent to the whole form instead."""
+    return redirect(request, "/kbyt/khai-bao")
+
+class CitizenController(Controller):
+    @get("/kbyt", name="citizen.kbyt")
+    async def kbyt(self, request: Request, tiep: FromQuery[str | None] = None) -> Response:
+        """Khai báo y tế: verify the phone first (or go straight on when signed in)."""
+        if await citizen_session(request):
+            return Redirect(path=safe_next(tiep), status_code=303)
+        return render(request, "verify_phone.html", {
+            "heading": _("Khai báo y tế"),
+            "intro": _("Khai báo y tế toàn dân cho bạn và người thân. Mỗi người nhận một mã "
+                       "QR để xuất trình khi được kiểm tra."),
+            "actions": [(safe_next(tiep), _("Khai báo y tế"), True),
+                        ("/qr", _("Tra cứu"), False)],
+            "phone": "", "error": None, "sent": None, "next": safe_next(tiep), "back": "/kbyt",
+        })
+
+    @get("/kbyt/khai-bao", name="citizen.declare_form")
+    async def declare_form(self, request: Request, tiep: FromQuery[str | None] = None
+                           ) -> Response:
+        """``tiep``: a local page to go back to after declaring (a venue's check-in)."""
+        account_id = await require_citizen(request)
+        return await self._render_form(request, account_id, tiep=_continue_to(tiep))
+
+    @post("/kbyt/khai-bao", name="citizen.declare")
+    async def declare(self, request: Request) -> Response:
+        """Validate the whole submission; save nothing unless all of it is valid."""
+        account_id = await require_citizen(request)
+        settings = request.app.state.settings
+        form = await request.form()
+        selected, blocks, parsed = await read_persons(form)
+        health_fields = {"places_visited": str(form.get("places_visited", "")),
+                         "symptoms": form.getall("symptoms", []),
+                         "exposures": form.getall("exposures", []),
+                         "pledge": str(form.get("pledge", ""))}
+        client_ref = str(form.get("client_ref", ""))
+        tiep = _continue_to(str(form.get("tiep", "")))
+        errors: dict[str, str] = {}
+        health = None
+        try:
+            health = declarations.parse_health(health_fields)
+        except FormErrors as caught:
+            errors.update({k: message(v) for k, v in caught.errors.items()})
+        if health and not errors and not any(b["errors"] for b in blocks):
+            try:
+                submission = await declarations.submit(
+                    account_id, person_ids=selected, new_persons=parsed, health=health,
+                    client_ref=client_ref, settings=settings,
+                )
+            except FormErrors as caught:
+                errors.update(assign_errors(blocks, caught.errors))
+            else:
+                return redirect(request, tiep or f"/qr?ref={submission.client_ref}")
+        return await self._render_form(
+            request, account_id, selected=selected, blocks=blocks, errors=errors,
+            health=health_fields, client_ref=client_ref, status_code=422, tiep=tiep,
+        )
+
+    async def _render_form(self, request: Request, account_id: int, *,
+                           selected: list[int] | None = None,
+                           blocks: list[dict[str, Any]] | None = None,
+                           errors: dict[str, str] | None = None,
+                           health: dict[str, Any] | None = None, client_ref: str = "",
+                           status_code: int = 200, tiep: str = "") -> Response:
+        persons = await persons_context(account_id, request.app.state.settings,
+                                        selected=selected, blocks=blocks, client_ref=client_ref)
+        return render(request, "declare.html", {
+            **persons,
+            "errors": errors or {}, "health": health or {"symptoms": [], "exposures": []},
+            "tiep": tiep,
+            "symptom_choices": [(c, _(label)) for c, label in declarations.SYMPTOMS],
+            "exposure_choices": [(c, _(label)) for c, label in declarations.EXPOSURES],
+        }, block="form", status_code=status_code)
+
+    @get("/kbyt/them-nguoi", name="citizen.new_person")
+    async def new_person(self, request: Request, i: FromQuery[int] = 0) -> Response:
+        """One more person fieldset ("Khai hộ người thân")."""
+        await require_citizen(request)
+        if not is_htmx(request):
+            return _to_form(request)
+        index = min(max(i, 0), 99)
+        return render(request, "declare.html",
+                      {"pb": await person_block(index), **person_choices()}, block="new_person")
+
+    @post("/kbyt/bhyt", name="citizen.bhyt_fill")
+    async def bhyt_fill(self, request: Request) -> Response:
+        """Fill name, birth year and sex from the health-insurance registry."""
+        account_id = await require_citizen(request)
+        if not is_htmx(request):
+            return _to_form(request)
+        settings = request.app.state.settings
+        form = await request.form()
+        index = fill_index(form)
+        block = await person_block(index, new_person_values(form, index), form=form)
+        hit = await rate_limits.hit(f"bhyt-fill:{account_id}", BHYT_FILLS_PER_HOUR, 3600)
+        if not hit.allowed:
+            block["errors"]["bhyt"] = _("Bạn đã tra cứu thẻ BHYT quá nhiều lần. "
+                                        "Hãy nhập thông tin bằng tay.")
+        else:
+            try:
+                match = await insurance.lookup(block["values"]["bhyt"], settings)
+            except InputError as error:
+                block["errors"]["bhyt"] = message(error)
+            else:
+                await audit.record("insurance.lookup", actor_kind="citizen", actor_id=account_id,
+                                   detail={"found": match is not None})
+                if match is None:
+                    block["errors"]["bhyt"] = _("Không tìm thấy thẻ BHYT này. "
+                                                "Hãy nhập thông tin bằng tay.")
+                else:
+                    block["values"].update(full_name=match.full_name,
+                                           birth_year=str(match.birth_year), sex=match.sex)
+                    block["notice"] = _("Đã điền họ tên, năm sinh, giới tính từ thẻ BHYT. "
+                                        "Hãy kiểm tra lại.")
+        return render(request, "declare.html", {"pb": block, **person_choices()},
+                      block="person")
+
+    @post("/kbyt/cccd", name="citizen.chip_fill")
+    async def chip_fill(self, request: Request) -> Response:
+        """Fill the person from the QR printed on a chip CCCD card, for review."""
+        await require_citizen(request)
+        if not is_htmx(request):
+            return _to_form(request)
+        form = await request.form()
+        index = fill_index(form)
+        block = await person_block(index, new_person_values(form, index), form=form)
+        text = str(form.get(f"p{index}_chip_text", ""))
+        try:
+            if not looks_like_chip_cccd(text):
+                raise InputError("chip.not_cccd",
+                                 "Mã vừa quét không phải mã QR trên thẻ CCCD gắn chip.",
+                                 "That is not the QR code of a chip ID card.")
+            card = parse_chip_cccd(text)
+        except InputError as error:
+            block["errors"]["id_number"] = message(error)
+        else:
+            block["values"].update(
+                full_name=card.full_name, id_type="cccd", id_number=card.cccd,
+                birth_year=str(card.birth_date.year), sex=str(card.sex),
+                address_detail=card.address[:200],
+            )
+            block["notice"] = _("Đã điền thông tin từ thẻ CCCD. Hãy kiểm tra lại và chọn "
+                                "địa bàn nơi ở.")
+        return render(request, "declare.html", {"pb": block, **person_choices()},
+                      block="person")
+
+    @get("/qr", name="citizen.my_qr")
+    async def my_qr(self, request: Request, ref: FromQuery[str | None] = None) -> Response:
+        """Mã QR của tôi: every person of this phone, with their QR and last declaration."""
+        account_id = await require_citizen(request)
+        settings = request.app.state.settings
+        persons = await people.persons_of(account_id, settings)
+        # qr.svg escapes the title (segno): the markup is safe to embed as it is.
+        cards = [{"person": p, "svg": Markup(qr.svg(p.token, title=p.full_name))}  # noqa: S704
+                 for p in persons]
+        submitted = await declarations.submission(account_id, ref, settings) if ref else None
+        # "Ai đã kiểm tra mã QR của tôi": officers' role and place, never their names.
+        seen = await checks.recent_checks([p.id for p in persons])
+        keys = await devices.list_for_account(account_id)
+        for card in cards:
+            card["checks"] = seen.get(card["person"].id, [])[:10]
+            card["devices"] = [k for k in keys if k.person_id == card["person"].id]
+        return render(request, "my_qr.html", {
+            "cards": cards, "submitted": submitted,
+            "live_refs": " ".join(k.reference for k in keys),
+            "rendered_at": int(clock.now().timestamp() * 1000),
+        }, headers={"Cache-Control": "private, no-store", "Vary": "Cookie, HX-Request"})
+
+    @post("/qr/{person_id:int}/thiet-bi", name="citizen.device_register")
+    async def device_register(self, request: Request, person_id: FromPath[int]) -> Response:
+        """Live QR: a new device key for this phone, returned once (fetch from live_qr.js).
+        The phone's references are also kept in an HttpOnly cookie so that signing out
+        revokes them even without JavaScript."""
+        account_id = await require_citizen(request)
+        label = device_label(request.headers.get("user-agent", ""))
+        try:
+            new = await devices.register(account_id, person_id, request.app.state.settings,
+                                         label=label)
+        except devices.DeviceNotFound:
+            raise NotFoundException() from None
+        await audit.record("device.registered", actor_kind="citizen", actor_id=account_id,
+                           person_id=person_id)
+        refs = [r for r in request.cookies.get(DEVICE_COOKIE, "").split(".") if r][-20:]
+        response = Response(
+            {"person_id": new.person_id, "reference": new.reference, "key": new.key,
+             "step_seconds": new.step_seconds, "server_time": clock.now().timestamp()},
+            headers={"Cache-Control": "no-store"},
+        )
+        response.set_cookie(DEVICE_COOKIE, ".".join([*refs, new.reference]), path="/",
+                            max_age=400 * 86400, httponly=True, samesite="lax",
+                            secure=request.app.state.settings.is_https)
+        return response
+
+    @post("/qr/thiet-bi/{device_id:int}/xoa", name="citizen.device_remove")
+    async def device_remove(self, request: Request, device_id: FromPath[int]) -> Response:
+        """The citizen removes a device from the live-QR list: its key stops working."""
+        account_id = await require_citizen(request)
+        try:
+            await devices.revoke(account_id, device_id)
+        except devices.DeviceNotFound:
+            raise NotFoundException() from None
+        await audit.record("device.revoked", actor_kind="citizen", actor_id=account_id)
+        return Redirect(path="/qr#thiet-bi", status_code=303)
+
+    @get("/qr/{person_id:int}/ma-qr.png", name="citizen.qr_png")
+    async def qr_png(self, request: Request, person_id: FromPath[int]) -> Response:
+        account_id = await require_citizen(request)
+        person = await self._own_person(request, account_id, person_id)
+        return Response(
+            qr.png(person.token), media_type="image/png",
+            headers={"Content-Disposition": f'attachment; filename="ma-qr-{person_id}.png"',
+                     "Cache-Control": "private, no-store"},
+        )
+
+    @post("/qr/{person_id:int}/cap-lai", name="citizen.reissue")
+    async def reissue(self, request: Request, person_id: FromPath[int]) -> Response:
+        """A new QR for a person; the old one stops working at once."""
+        account_id = await require_citizen(request)
+        await self._own_person(request, account_id, person_id)
+        await people.reissue_qr(account_id, person_id, request.app.state.settings)
+        await audit.record("person.qr_reissued", actor_kind="citizen", actor_id=account_id,
+                           person_id=person_id)
+        return Redirect(path=f"/qr#nguoi-{person_id}", status_code=303)
+
+    async def _own_person(self, request: Request, account_id: int, person_id: int):
+        try:
+            return await people.get_person(account_id, person_id, request.app.state.settings)
+        except people.PersonNotFound:
+            raise NotFoundException() from None

@@ -1,0 +1,1 @@
+"""Officer sign-in with passkeys, the officer session guard and each officer's home page."""

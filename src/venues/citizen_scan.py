@@ -1,0 +1,91 @@
+"""What the citizen's scanner (/quet) does with a scanned or typed text.
+
+Every rule about *what* the text is lives in ``scans.classify_scan``; this module only
+decides where a citizen may go with it: a venue code of this system (bare, or inside a URL of
+our own origin) opens its check-in page; our public poster URLs (/kbyt, /khaibao) open those
+pages; everything else gets a message and never a navigation (no open redirect: the path is
+built here, never copied from the scanned text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from khaibao.core.errors import InputError, error_maker
+from khaibao.qr import scans, tokens
+from khaibao.venues import venues
+
+PUBLIC_PATHS = ("/kbyt", "/khaibao")
+
+_MESSAGES = {
+    "scan.empty": ("Hãy nhập hoặc quét mã QR điểm đến.", "Type or scan the venue's QR code."),
+    "scan.foreign": ("Mã QR này không phải của hệ thống Khai Báo.",
+                     "This QR code does not belong to the Khai Báo system."),
+    "scan.personal": ("Đây là mã QR cá nhân, không phải mã điểm đến.",
+                      "This is a personal QR code, not a venue code."),
+    "scan.identity": ("Đây là mã trên giấy tờ cá nhân, không phải mã điểm đến.",
+                      "This is an identity document's code, not a venue code."),
+    "scan.venue_retired": ("Mã QR điểm đến không hợp lệ hoặc đã ngừng sử dụng.",
+                           "This venue QR code is not valid or is no longer in use."),
+    "scan.not_venue": ("Không nhận ra mã vừa quét. Hãy quét mã QR điểm đến dán tại nơi bạn "
+                       "đến.",
+                       "This code was not recognised. Scan the venue QR code displayed where "
+                       "you are."),
+}
+
+
+error = error_maker(_MESSAGES)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Either a local ``path`` to go to, or an ``error`` to show."""
+
+    path: str | None = None
+    error: InputError | None = None
+
+
+def origin_of(url: str) -> str | None:
+    """scheme://host[:port] of a URL, lower case, default port dropped (as tokens does)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return None
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+async def resolve(text: str | None, settings) -> Outcome:
+    """Where a citizen's scan leads: a local path, or the reason it leads nowhere."""
+    ours = origin_of(settings.base_url)
+    raw = (text or "").strip()
+    if not raw:
+        return Outcome(error=error("scan.empty"))
+    scan = scans.classify_scan(raw, settings.secret_key)
+    is_url = raw.lower().startswith(("http://", "https://"))
+    url_origin = origin_of(raw) if is_url else None
+    if is_url and url_origin != ours:
+        return Outcome(error=error("scan.foreign"))
+    kind = scan.kind
+    if kind is scans.ScanKind.VENUE_CODE and scan.ok:
+        code = tokens.make_token(tokens.TokenKind.VENUE, scan.payload.reference,
+                                 settings.secret_key)
+        if await venues.by_code(code, settings) is None:
+            return Outcome(error=error("scan.venue_retired"))
+        return Outcome(path=f"/v/{code}")
+    if is_url and scan.origin is None:
+        path = urlsplit(raw).path.rstrip("/")
+        if path in PUBLIC_PATHS:
+            return Outcome(path=path)
+    if kind in (scans.ScanKind.PERSON_TOKEN, scans.ScanKind.LIVE_TOKEN):
+        return Outcome(error=error("scan.personal"))
+    if kind in (scans.ScanKind.CHIP_CCCD, scans.ScanKind.ID_NUMBER):
+        return Outcome(error=error("scan.identity"))
+    if kind in (scans.ScanKind.MISREAD, scans.ScanKind.FORGED) and scan.error is not None:
+        return Outcome(error=scan.error)
+    return Outcome(error=error("scan.not_venue"))

@@ -1,0 +1,160 @@
+"""Check-in by the venue (the venue staff's scanner): staff scan a citizen's personal QR (app or
+printed card), the QR of a chip CCCD card, or type an ID number, and the person is checked in
+at the venue. For people without smartphones this is the only way in.
+
+Colours for the staff member at the door:
+
+* **green** — checked in (or already checked in within 30 minutes: no duplicate), with a
+  health declaration within ``settings.check_declaration_days``;
+* **yellow** — checked in but without a recent health declaration (remind them), or nobody
+  found (a chip card of someone who never declared: "Chưa có khai báo", no check-in);
+* **red** — nothing usable was read (misread, forged, a venue code…): scan again.
+
+Every scan is audited (``venue.scan``) with a keyed fingerprint of the text, never the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from khaibao.checks.checks import person_of_card, same_name
+from khaibao.citizens import declarations, people
+from khaibao.citizens.people import PersonView
+from khaibao.core import audit, clock
+from khaibao.core.db import aware
+from khaibao.core.errors import error_maker
+from khaibao.core.i18n import current_language
+from khaibao.core.i18n import gettext as _
+from khaibao.qr.scans import ScanKind, classify_scan
+from khaibao.qr.tokens import TokenError
+from khaibao.venues import checkins
+from khaibao.venues.checkins import CheckInView
+from khaibao.venues.venues import VenueView
+from khaibao.vn.identity import ChipCard, ParsedId
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+MAX_INPUT_LENGTH = 2000
+
+_MESSAGES = {
+    "staff_checkin.empty": ("Hãy quét mã QR cá nhân hoặc mã QR trên thẻ CCCD.",
+                         "Scan a personal QR code or the QR code on a CCCD card."),
+    "staff_checkin.inactive": ("Điểm đến này đang ngừng hoạt động, không check-in được.",
+                            "This venue is inactive: no check-ins can be recorded."),
+}
+
+
+error = error_maker(_MESSAGES)
+
+
+class VenueInactive(Exception):
+    """Scans at an inactive venue record nothing."""
+
+
+@dataclass
+class ScanResult:
+    colour: str
+    kind: str  # a ScanKind value
+    headline: str
+    detail: str = ""
+    person: PersonView | None = None
+    checkin: CheckInView | None = None
+    chip_name: str | None = None
+    names_differ: bool = False
+
+    @property
+    def checked_in(self) -> bool:
+        return self.checkin is not None
+
+    @property
+    def repeated(self) -> bool:
+        return self.checkin is not None and self.checkin.repeated
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or clock.now()
+
+
+async def _person(text: str, settings
+                  ) -> tuple[str, PersonView | None, str | None, ScanResult | None]:
+    """(scan kind, person or None, chip name, or a final result when nothing can be found)."""
+    scan = classify_scan(text, settings.secret_key)
+    kind = scan.kind.value
+    if scan.kind is ScanKind.PERSON_TOKEN:
+        return kind, await people.find_by_token(text, settings), None, None
+    if scan.kind is ScanKind.ID_NUMBER:
+        assert isinstance(scan.payload, ParsedId)
+        return kind, await people.find_by_id_number(scan.payload.number, settings), None, None
+    if scan.kind is ScanKind.CHIP_CCCD:
+        card = scan.payload
+        assert isinstance(card, ChipCard)
+        return kind, await person_of_card(card, settings), card.full_name, None
+    if scan.kind is ScanKind.LIVE_TOKEN:  # the live QR of the installed app
+        try:
+            return kind, await people.find_by_live_token(text, settings), None, None
+        except TokenError as expired:  # "Mã đã hết hạn — mở lại ứng dụng."
+            return kind, None, None, ScanResult(
+                RED, kind, expired.message(current_language.get()), "")
+    if scan.kind is ScanKind.VENUE_CODE:
+        return kind, None, None, ScanResult(
+            RED, kind, _("Đây là mã điểm đến"),
+            _("Hãy quét mã QR cá nhân của người đến hoặc mã QR trên thẻ CCCD gắn chip."))
+    # misread, forged, garbage: nothing to check in
+    return kind, None, None, ScanResult(RED, kind, _("Đọc lỗi, quét lại"),
+                                        _("Mã không đọc được hoặc không hợp lệ."))
+
+
+async def scan(venue: VenueView, text: str | None, officer_id: int, settings, *,
+               now: datetime | None = None) -> ScanResult:
+    """Check the scanned person in at ``venue``. Raises InputError for empty input and
+    VenueInactive when the venue is inactive (neither is audited: nothing was read)."""
+    now = _now(now)
+    text = (text or "").strip()[:MAX_INPUT_LENGTH]
+    if not text:
+        raise error("staff_checkin.empty")
+    if not venue.active:
+        raise VenueInactive(venue.id)
+    kind, person, chip_name, result = await _person(text, settings)
+    if result is None and person is None:
+        result = ScanResult(YELLOW, kind, _("Chưa có khai báo"),
+                            _("Không tìm thấy người này. Hãy hướng dẫn khai báo y tế rồi "
+                              "quét lại."), chip_name=chip_name)
+    if result is None:
+        assert person is not None
+        (checkin,) = await checkins.check_in(venue.id, [person.id], settings, by_kind="staff",
+                                             officer_id=officer_id, now=now)
+        declaration = await declarations.last_declaration(person.id)
+        days = settings.check_declaration_days
+        recent = declaration is not None and aware(declaration.submitted_at) >= (
+            now - timedelta(days=days))
+        when = checkin.checked_in_at
+        headline = (_("Đã check-in lúc %(time)s", time=_clock(when)) if checkin.repeated
+                    else _("Đã check-in"))
+        detail = "" if recent else _("Chưa khai báo y tế trong %(days)d ngày qua — hãy nhắc "
+                                     "người này khai báo.", days=days)
+        result = ScanResult(GREEN if recent else YELLOW, kind, headline, detail, person=person,
+                            checkin=checkin, chip_name=chip_name,
+                            names_differ=bool(chip_name) and not same_name(
+                                chip_name or "", person.full_name))
+    await _audit(venue, officer_id, text, result, settings, now)
+    return result
+
+
+def _clock(moment: datetime) -> str:
+    from khaibao.core.clock import LOCAL_TIMEZONE
+
+    return moment.astimezone(LOCAL_TIMEZONE).strftime("%H:%M")
+
+
+async def _audit(venue: VenueView, officer_id: int, text: str, result: ScanResult, settings,
+                 now: datetime) -> None:
+    detail = {"venue": venue.id, "kind": result.kind, "colour": result.colour,
+              "input": audit.fingerprint(text, settings.secret_key),
+              "checked_in": result.checked_in, "repeated": result.repeated}
+    person_id = result.person.id if result.person else None
+    try:
+        await audit.record("venue.scan", actor_kind="officer", actor_id=officer_id,
+                           person_id=person_id, place=venue.name, detail=detail, now=now)
+    except ValueError:  # a venue name that looks like a phone number: leave the place out
+        await audit.record("venue.scan", actor_kind="officer", actor_id=officer_id,
+                           person_id=person_id, detail=detail, now=now)

@@ -1,0 +1,356 @@
+"""Vietnamese identity data: ID numbers, CCCD structure, BHYT cards, chip-card QR, names.
+
+CCCD (12 digits, Thông tư 07/2016/TT-BCA): digits 1–3 province of birth registration,
+digit 4 century and sex (0/1 = male/female born 1900–1999, 2/3 = 2000–2099,
+4/5 = 2100–2199), digits 5–6 last two digits of the birth year, digits 7–12 random.
+"000000000" is what children without any ID enter: it means "no ID", never a shared key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from khaibao.core import clock
+from khaibao.core.errors import InputError
+from khaibao.core.text import fold_diacritics
+
+NO_ID_NUMBER = "000000000"
+
+# Province codes of birth registration (Thông tư 07/2016/TT-BCA, 63 provinces before 2025).
+PROVINCE_CODES: dict[str, str] = {
+    "001": "Hà Nội", "002": "Hà Giang", "004": "Cao Bằng", "006": "Bắc Kạn",
+    "008": "Tuyên Quang", "010": "Lào Cai", "011": "Điện Biên", "012": "Lai Châu",
+    "014": "Sơn La", "015": "Yên Bái", "017": "Hòa Bình", "019": "Thái Nguyên",
+    "020": "Lạng Sơn", "022": "Quảng Ninh", "024": "Bắc Giang", "025": "Phú Thọ",
+    "026": "Vĩnh Phúc", "027": "Bắc Ninh", "030": "Hải Dương", "031": "Hải Phòng",
+    "033": "Hưng Yên", "034": "Thái Bình", "035": "Hà Nam", "036": "Nam Định",
+    "037": "Ninh Bình", "038": "Thanh Hóa", "040": "Nghệ An", "042": "Hà Tĩnh",
+    "044": "Quảng Bình", "045": "Quảng Trị", "046": "Thừa Thiên Huế", "048": "Đà Nẵng",
+    "049": "Quảng Nam", "051": "Quảng Ngãi", "052": "Bình Định", "054": "Phú Yên",
+    "056": "Khánh Hòa", "058": "Ninh Thuận", "060": "Bình Thuận", "062": "Kon Tum",
+    "064": "Gia Lai", "066": "Đắk Lắk", "067": "Đắk Nông", "068": "Lâm Đồng",
+    "070": "Bình Phước", "072": "Tây Ninh", "074": "Bình Dương", "075": "Đồng Nai",
+    "077": "Bà Rịa - Vũng Tàu", "079": "TP Hồ Chí Minh", "080": "Long An",
+    "082": "Tiền Giang", "083": "Bến Tre", "084": "Trà Vinh", "086": "Vĩnh Long",
+    "087": "Đồng Tháp", "089": "An Giang", "091": "Kiên Giang", "092": "Cần Thơ",
+    "093": "Hậu Giang", "094": "Sóc Trăng", "095": "Bạc Liêu", "096": "Cà Mau",
+}
+
+# BHYT beneficiary group codes (first two letters of a 15-character card number).
+BHYT_GROUPS: frozenset[str] = frozenset(
+    "DN HX CH NN TK HC XK CA HT TB NO CT XB TN CS XN MS CC CK CB KC HD TE BT HN DT DK XD "
+    "TS TC TQ TA TY HG LS PV CN HS SV GB GD QN CY NK".split()
+)
+
+
+class IdentityError(InputError):
+    """Invalid identity data (ID number, CCCD, BHYT, chip-card QR, name, birth year)."""
+
+
+def _err(code: str, vi: str, en: str) -> IdentityError:
+    return IdentityError(code, vi, en)
+
+
+class IdType(StrEnum):
+    CCCD = "cccd"
+    CMND = "cmnd"
+    PASSPORT = "passport"
+    NONE = "none"
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+    @property
+    def label_vi(self) -> str:
+        return "Nam" if self is Sex.MALE else "Nữ"
+
+    @property
+    def label_en(self) -> str:
+        return "Male" if self is Sex.MALE else "Female"
+
+    @classmethod
+    def parse(cls, value: str | Sex) -> Sex:
+        """Accept ``Sex``, "male"/"female" or the Vietnamese labels "Nam"/"Nữ"."""
+        folded = fold_diacritics(str(value)).strip()
+        if folded in ("male", "nam"):
+            return cls.MALE
+        if folded in ("female", "nu"):
+            return cls.FEMALE
+        raise _err("sex.invalid", "Giới tính phải là Nam hoặc Nữ.", "Sex must be male or female.")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedId:
+    id_type: IdType
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class CccdInfo:
+    province_code: str
+    province_name: str
+    birth_year: int
+    sex: Sex
+
+
+@dataclass(frozen=True, slots=True)
+class Bhyt:
+    full: str | None  # the 15-character card number, None when only the 10 digits were given
+    social_insurance_number: str
+    group: str | None = None
+    benefit_level: int | None = None
+    province_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChipCard:
+    cccd: str
+    old_id: str | None
+    full_name: str
+    birth_date: date
+    sex: Sex
+    address: str
+    issue_date: date
+
+
+def _compact(raw: str | None) -> str:
+    """NFKC (full-width digits → ASCII), drop all whitespace, uppercase."""
+    return "".join(unicodedata.normalize("NFKC", raw or "").split()).upper()
+
+
+_VN_PASSPORT = re.compile(r"[A-Z][0-9]{7}")
+_ALNUM = re.compile(r"[A-Z0-9]+")
+
+
+def _foreign_passport(n: str, strict: bool) -> bool:
+    """6–12 letters/digits; when guessing the type, also at least one letter and one digit."""
+    return 6 <= len(n) <= 12 and bool(_ALNUM.fullmatch(n)) and (
+        not strict or (any(c.isalpha() for c in n) and any(c.isdigit() for c in n)))
+
+
+def parse_id_number(raw: str | None, id_type: IdType | str | None = None) -> ParsedId:
+    """Parse an ID number, detecting its type when ``id_type`` is None.
+
+    Spaces are ignored and letters uppercased. "000000000" always means "no ID"
+    (``IdType.NONE``). A CCCD is also checked for a valid province code and digit 4.
+    """
+    n = _compact(raw)
+    wanted = IdType(id_type) if id_type is not None else None
+    if n == NO_ID_NUMBER or (wanted is IdType.NONE and n == ""):
+        return ParsedId(IdType.NONE, NO_ID_NUMBER)
+    if not n:
+        raise _err("id.required", "Hãy nhập số giấy tờ tùy thân.", "Please enter an ID number.")
+    if not n.isascii() or not _ALNUM.fullmatch(n):
+        raise _err("id.invalid", "Số giấy tờ chỉ gồm chữ số và chữ cái không dấu (A–Z).",
+                   "An ID number contains only digits and the letters A–Z.")
+    if wanted is None:
+        if n.isdigit() and len(n) == 12:
+            wanted = IdType.CCCD
+        elif n.isdigit() and len(n) == 9:
+            wanted = IdType.CMND
+        elif _VN_PASSPORT.fullmatch(n) or _foreign_passport(n, strict=True):
+            return ParsedId(IdType.PASSPORT, n)
+        elif n.isdigit():
+            raise _err("id.length",
+                       "Số CCCD có 12 chữ số, CMND có 9 chữ số. Hãy kiểm tra lại.",
+                       "A CCCD number has 12 digits and a CMND number 9. Please check it.")
+        else:
+            raise _err("id.invalid", "Số giấy tờ không đúng định dạng CCCD, CMND hay hộ chiếu.",
+                       "This is not a valid CCCD, CMND or passport number.")
+    if wanted is IdType.CCCD:
+        if not (n.isdigit() and len(n) == 12):
+            raise _err("id.cccd_format", "Số CCCD phải gồm đúng 12 chữ số.",
+                       "A CCCD number must have exactly 12 digits.")
+        decode_cccd(n)
+    elif wanted is IdType.CMND:
+        if not (n.isdigit() and len(n) in (9, 12)):
+            raise _err("id.cmnd_format", "Số CMND phải gồm 9 hoặc 12 chữ số.",
+                       "A CMND number must have 9 or 12 digits.")
+    elif wanted is IdType.PASSPORT:
+        if not (_VN_PASSPORT.fullmatch(n) or _foreign_passport(n, strict=False)):
+            raise _err("id.passport_format",
+                       "Số hộ chiếu Việt Nam gồm 1 chữ cái và 7 chữ số (ví dụ: C1234567); "
+                       "hộ chiếu nước ngoài gồm 6–12 chữ cái hoặc chữ số.",
+                       "A Vietnamese passport number is 1 letter and 7 digits (e.g. C1234567); "
+                       "a foreign one has 6–12 letters or digits.")
+    else:  # IdType.NONE with something other than the zeros
+        raise _err("id.none_format", f"Người không có giấy tờ hãy nhập {NO_ID_NUMBER}.",
+                   f"For a person without any ID, enter {NO_ID_NUMBER}.")
+    return ParsedId(wanted, n)
+
+
+def decode_cccd(number: str) -> CccdInfo:
+    """Read province, birth year and sex from a 12-digit CCCD number."""
+    n = _compact(number)
+    if not (n.isascii() and n.isdigit() and len(n) == 12):
+        raise _err("id.cccd_format", "Số CCCD phải gồm đúng 12 chữ số.",
+                   "A CCCD number must have exactly 12 digits.")
+    province = PROVINCE_CODES.get(n[:3])
+    if province is None:
+        raise _err("cccd.province",
+                   f"Ba chữ số đầu của số CCCD ({n[:3]}) không phải mã tỉnh, thành phố nào. "
+                   "Hãy kiểm tra lại số CCCD.",
+                   f"The first three digits of the CCCD number ({n[:3]}) are not a province "
+                   "code. Please check the number.")
+    digit = int(n[3])
+    if digit > 5:
+        raise _err("cccd.century_digit",
+                   f"Chữ số thứ 4 của số CCCD ({digit}) không hợp lệ. Hãy kiểm tra lại số CCCD.",
+                   f"Digit 4 of the CCCD number ({digit}) is not valid. Please check the number.")
+    year = 1900 + 100 * (digit // 2) + int(n[4:6])
+    return CccdInfo(n[:3], province, year, Sex.FEMALE if digit % 2 else Sex.MALE)
+
+
+def check_cccd(number: str, birth_year: int, sex: Sex | str) -> CccdInfo:
+    """Check a CCCD number against the declared birth year and sex; return what it encodes."""
+    info = decode_cccd(number)
+    n = _compact(number)
+    want_sex = Sex.parse(sex)
+    first = 1900 + 100 * (int(n[3]) // 2)
+    if not first <= birth_year <= first + 99:
+        raise _err("cccd.birth_year_mismatch",
+                   f"Số CCCD không khớp với năm sinh {birth_year} (chữ số thứ 4 là {n[3]}, "
+                   f"dành cho người sinh từ {first} đến {first + 99}).",
+                   f"The CCCD number does not match birth year {birth_year} (digit 4 is "
+                   f"{n[3]}, used for people born {first}–{first + 99}).")
+    if info.birth_year != birth_year:
+        raise _err("cccd.birth_year_mismatch",
+                   f"Số CCCD không khớp với năm sinh {birth_year} (chữ số thứ 5–6 là {n[4:6]}).",
+                   f"The CCCD number does not match birth year {birth_year} "
+                   f"(digits 5–6 are {n[4:6]}).")
+    if info.sex is not want_sex:
+        raise _err("cccd.sex_mismatch",
+                   f"Số CCCD không khớp với giới tính {want_sex.label_vi} (chữ số thứ 4 là "
+                   f"{n[3]}, dành cho {info.sex.label_vi}).",
+                   f"The CCCD number does not match sex {want_sex.label_en.lower()} (digit 4 "
+                   f"is {n[3]}, used for {info.sex.label_en.lower()}).")
+    return info
+
+
+def validate_birth_year(year: int | str, today: date | None = None) -> int:
+    """A birth year between 1900 and the current year."""
+    current = (today or clock.today()).year
+    text = str(year).strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise _err("birth_year.invalid", "Năm sinh phải là 4 chữ số, ví dụ 1990.",
+                   "The birth year must have 4 digits, e.g. 1990.")
+    value = int(text)
+    if not 1900 <= value <= current:
+        raise _err("birth_year.range", f"Năm sinh phải từ 1900 đến {current}.",
+                   f"The birth year must be between 1900 and {current}.")
+    return value
+
+
+_BHYT_FULL = re.compile(r"([A-Z]{2})([0-9])([0-9]{2})([0-9]{10})")
+
+
+def parse_bhyt(raw: str | None) -> Bhyt:
+    """Parse a BHYT number: 15 characters (group, level, province, BHXH number) or 10 digits."""
+    n = _compact(raw)
+    if not n:
+        raise _err("bhyt.required", "Hãy nhập số thẻ BHYT.", "Please enter the BHYT card number.")
+    if n.isascii() and n.isdigit() and len(n) == 10:
+        return Bhyt(None, n)
+    m = _BHYT_FULL.fullmatch(n) if n.isascii() else None
+    if m is None:
+        raise _err("bhyt.format",
+                   "Số thẻ BHYT gồm 15 ký tự (ví dụ: DN4791234567890) hoặc 10 chữ số mã số BHXH.",
+                   "A BHYT number has 15 characters (e.g. DN4791234567890) or is the "
+                   "10-digit social insurance number.")
+    group, level, province, ssn = m.groups()
+    if group not in BHYT_GROUPS:
+        raise _err("bhyt.group",
+                   f"Hai chữ cái đầu của thẻ BHYT ({group}) không phải mã đối tượng nào. "
+                   "Hãy kiểm tra lại.",
+                   f"The first two letters of the BHYT number ({group}) are not a known "
+                   "beneficiary group.")
+    if not 1 <= int(level) <= 5:
+        raise _err("bhyt.benefit_level",
+                   f"Ký tự thứ 3 của thẻ BHYT là mức hưởng, phải từ 1 đến 5 (đang là {level}).",
+                   f"Character 3 of a BHYT number is the benefit level, 1 to 5 (got {level}).")
+    if province == "00":
+        raise _err("bhyt.province", "Ký tự thứ 4–5 của thẻ BHYT (mã tỉnh) không thể là 00.",
+                   "Characters 4–5 of a BHYT number (province code) cannot be 00.")
+    return Bhyt(n, ssn, group, int(level), province)
+
+
+def looks_like_chip_cccd(text: str | None) -> bool:
+    """Cheap test: does this look like the QR text of a chip-based CCCD card?"""
+    parts = (text or "").strip().split("|")
+    return len(parts) >= 6 and re.fullmatch(r"\s*[0-9]{12}\s*", parts[0]) is not None
+
+
+def _chip_date(value: str, code: str, what_vi: str, what_en: str) -> date:
+    try:
+        if not re.fullmatch(r"[0-9]{8}", value):
+            raise ValueError(value)
+        return date(int(value[4:]), int(value[2:4]), int(value[:2]))
+    except ValueError:
+        raise _err(code, f"{what_vi} trong mã QR CCCD không hợp lệ. Hãy quét lại.",
+                   f"The {what_en} in the CCCD QR code is not valid. Please scan again.") from None
+
+
+def parse_chip_cccd(text: str | None) -> ChipCard:
+    """Parse ``CCCD|old CMND|name|ddmmyyyy|Nam/Nữ|address|ddmmyyyy`` from a chip card's QR."""
+    parts = [p.strip() for p in unicodedata.normalize("NFC", text or "").strip().split("|")]
+    if len(parts) < 7:
+        raise _err("chip.format", "Đây không phải mã QR trên thẻ CCCD gắn chip. Hãy quét lại.",
+                   "This is not the QR code of a chip-based CCCD card. Please scan again.")
+    cccd, old_id, name, birth, sex_label, address, issued = parts[:7]
+    if not (cccd.isascii() and cccd.isdigit() and len(cccd) == 12):
+        raise _err("chip.cccd", "Số CCCD trong mã QR không hợp lệ. Hãy quét lại.",
+                   "The CCCD number in the QR code is not valid. Please scan again.")
+    if old_id and not (old_id.isascii() and old_id.isdigit() and len(old_id) in (9, 12)):
+        raise _err("chip.old_id", "Số CMND cũ trong mã QR không hợp lệ. Hãy quét lại.",
+                   "The old CMND number in the QR code is not valid. Please scan again.")
+    birth_date = _chip_date(birth, "chip.birth_date", "Ngày sinh", "birth date")
+    issue_date = _chip_date(issued, "chip.issue_date", "Ngày cấp", "issue date")
+    try:
+        sex = Sex.parse(sex_label)
+    except IdentityError:
+        raise _err("chip.sex", "Giới tính trong mã QR CCCD không hợp lệ. Hãy quét lại.",
+                   "The sex in the CCCD QR code is not valid. Please scan again.") from None
+    if issue_date < birth_date:
+        raise _err("chip.issue_date", "Ngày cấp trong mã QR CCCD sớm hơn ngày sinh. Hãy quét lại.",
+                   "The issue date in the CCCD QR code is before the birth date.")
+    check_cccd(cccd, birth_date.year, sex)
+    full_name = normalize_full_name(name)
+    return ChipCard(cccd, old_id or None, full_name, birth_date, sex, " ".join(address.split()),
+                    issue_date)
+
+
+def mask_id(number: str | None) -> str:
+    """Mask an ID number for display: "046090001234" → "046******234"."""
+    n = _compact(number)
+    if not n or n == NO_ID_NUMBER:
+        return "(không có)"
+    keep = max(1, len(n) // 4)
+    if len(n) <= 2 * keep:
+        return "*" * len(n)
+    return n[:keep] + "*" * (len(n) - 2 * keep) + n[-keep:]
+
+
+_NAME_PUNCT = {" ", "'", "-", "."}
+
+
+def normalize_full_name(raw: str | None) -> str:
+    """NFC, collapse whitespace, 2–100 characters of letters, spaces, ' - and ."""
+    name = " ".join(unicodedata.normalize("NFC", raw or "").split()).replace("’", "'")
+    if not name:
+        raise _err("name.required", "Hãy nhập họ và tên.", "Please enter the full name.")
+    if not 2 <= len(name) <= 100:
+        raise _err("name.length", "Họ và tên phải dài từ 2 đến 100 ký tự.",
+                   "The full name must be 2 to 100 characters long.")
+    ok = all(c in _NAME_PUNCT or unicodedata.category(c)[0] in "LM" for c in name)
+    if not ok or not any(c.isalpha() for c in name):
+        raise _err("name.characters",
+                   "Họ và tên chỉ gồm chữ cái, dấu cách, dấu nháy ('), gạch nối (-) và dấu chấm.",
+                   "A full name may only contain letters, spaces, apostrophes, hyphens and dots.")
+    return name
+
