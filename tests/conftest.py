@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from khaibao.app import create_app
 from khaibao.core import db
@@ -92,11 +93,17 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
     await db.disconnect()
 
 
+@pytest.fixture(scope="session")
+def app(database: Settings) -> Litestar:
+    """The app, built once per test run (building it compiles every template); a test that
+    needs other settings builds its own with ``create_app``."""
+    return create_app(database)
+
+
 @pytest.fixture
-async def client(database: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app, run in the tests' own event loop on the session's
     connections (the app's start-up and shutdown are exercised by the browser tests)."""
-    app = create_app(database)
     # Each test is its own client address: per-address limits (OTP sends) never carry over
     # from one test to the next.
     address = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
