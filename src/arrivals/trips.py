@@ -9,10 +9,10 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.forms import all_values
 from khaibao.core.i18n import N_
 from khaibao.vn import countries, phones
 
@@ -129,16 +129,6 @@ def country_name(code: str) -> str:
     return countries.name(code)
 
 
-def _values(fields: Mapping[str, Any], name: str) -> list[str]:
-    """All non-empty values of a form key (a plain mapping or a multi-dict with ``getall``)."""
-    getall = getattr(fields, "getall", None)
-    if getall is not None:
-        raw = getall(name, [])
-    else:
-        value = fields.get(name)
-        raw = [] if value is None else [value] if isinstance(value, str) else list(value)
-    return [str(v).strip() for v in raw if v is not None and str(v).strip()]
-
 
 def _text(raw: str) -> str:
     text = " ".join(unicodedata.normalize("NFC", raw).split())
@@ -171,7 +161,7 @@ def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
     errors: dict[str, InputError] = {}
 
     def get(name: str) -> str:
-        values = _values(fields, name)
+        values = all_values(fields, name)
         return values[-1] if values else ""
 
     # where from
@@ -192,7 +182,7 @@ def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
         origin_detail = _text(get("origin_detail"))
     except InputError as exc:
         errors["origin_detail"] = exc
-    passed = list(dict.fromkeys(_values(fields, "passed_regions")))
+    passed = list(dict.fromkeys(all_values(fields, "passed_regions")))
     passed = [code for code in passed if code != origin_region]
     if len(passed) > MAX_PASSED:
         errors["passed_regions"] = trip_error("passed_regions.too_many")

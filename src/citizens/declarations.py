@@ -14,13 +14,13 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from khaibao.citizens import people, submissions
 from khaibao.citizens.people import PersonView
 from khaibao.citizens.person_input import PersonData
 from khaibao.core import clock, db
 from khaibao.core.errors import FormErrors, InputError, error_maker
+from khaibao.core.forms import all_values
 from khaibao.core.i18n import N_
 from khaibao.tables import HealthDeclaration
 
@@ -97,16 +97,6 @@ class DeclarationView:
     places_visited: str
 
 
-def _values(fields: Mapping[str, Any], name: str) -> list[str]:
-    """All values of a repeated form key (a plain mapping or a multi-dict with ``getall``)."""
-    getall = getattr(fields, "getall", None)
-    if getall is not None:
-        raw = getall(name, [])
-    else:
-        value = fields.get(name)
-        raw = [] if value is None else [value] if isinstance(value, str) else list(value)
-    return [str(v).strip() for v in raw if v is not None and str(v).strip()]
-
 
 def _codes(values: list[str], known: tuple[tuple[str, str], ...]) -> tuple[str, ...] | None:
     codes = [code for code, _label in known]
@@ -118,16 +108,16 @@ def _codes(values: list[str], known: tuple[tuple[str, str], ...]) -> tuple[str, 
 def parse_health(fields: Mapping[str, str | list[str]]) -> HealthData:
     """Validate the health part of the form; raise :class:`FormErrors` with every error."""
     errors: dict[str, InputError] = {}
-    places = unicodedata.normalize("NFC", (_values(fields, "places_visited") or [""])[-1])
+    places = unicodedata.normalize("NFC", (all_values(fields, "places_visited") or [""])[-1])
     if len(places) > MAX_PLACES_LENGTH:
         errors["places_visited"] = _error("declaration.places_too_long")
-    symptoms = _codes(_values(fields, "symptoms"), SYMPTOMS)
+    symptoms = _codes(all_values(fields, "symptoms"), SYMPTOMS)
     if symptoms is None:
         errors["symptoms"] = _error("declaration.symptom_unknown")
-    exposures = _codes(_values(fields, "exposures"), EXPOSURES)
+    exposures = _codes(all_values(fields, "exposures"), EXPOSURES)
     if exposures is None:
         errors["exposures"] = _error("declaration.exposure_unknown")
-    pledge = (_values(fields, "pledge") or [""])[-1].lower() in _TRUE
+    pledge = (all_values(fields, "pledge") or [""])[-1].lower() in _TRUE
     if not pledge:
         errors["pledge"] = _error("declaration.pledge_required")
     if errors:
