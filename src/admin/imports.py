@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from khaibao.admin import daily_counts
+from khaibao.arrivals import trips
+from khaibao.citizens import declarations, submissions
 from khaibao.core import audit, clock, db
 from khaibao.core.clock import local_day
 from khaibao.qr import tokens
@@ -30,7 +32,10 @@ from khaibao.tables import ArrivalDeclaration, ArrivalPlace, HealthDeclaration, 
 
 BATCH = 500
 KINDS = ("health_declaration", "arrival")
-TRANSPORTS = ("car", "motorbike", "bus", "train", "plane", "ship", "other")
+# The forms' own lists: an imported row carries only what a screen can show.
+TRANSPORTS = tuple(code for code, _label in trips.TRANSPORTS)
+SYMPTOMS = tuple(code for code, _label in declarations.SYMPTOMS)
+EXPOSURES = tuple(code for code, _label in declarations.EXPOSURES)
 
 
 @dataclass
@@ -68,8 +73,19 @@ def _text(record: dict, name: str, limit: int, *, required: bool = False) -> str
     return value.strip()[:limit]
 
 
+def _codes(record: dict, name: str, known: tuple[str, ...]) -> list[str]:
+    values = record.get(name) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise LineError(f"{name} must be a list of codes")
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise LineError(f"{name}: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+    return values
+
+
 def parse(line: str) -> dict[str, Any]:
-    """One line, checked: its kind, client_ref, times, person."""
+    """One line, checked: its kind, client_ref, channel, times, person, and every code
+    against the forms' own lists."""
     try:
         record = json.loads(line)
     except ValueError as exc:
@@ -83,6 +99,13 @@ def parse(line: str) -> dict[str, Any]:
     if not isinstance(person.get("birth_year"), int):
         raise LineError("person.birth_year must be a number")
     record["_submitted_at"] = _moment(record.get("submitted_at"), "submitted_at")
+    channel = record.get("channel") or "paper"
+    if channel not in submissions.CHANNELS:
+        raise LineError(f"channel: unknown {channel} (known: {', '.join(submissions.CHANNELS)})")
+    record["_channel"] = channel
+    if record["type"] == "health_declaration":
+        record["_symptoms"] = _codes(record, "symptoms", SYMPTOMS)
+        record["_exposures"] = _codes(record, "exposures", EXPOSURES)
     if record["type"] == "arrival":
         record["_arrival_at"] = _moment(record.get("arrival_at"), "arrival_at")
         try:
@@ -91,7 +114,8 @@ def parse(line: str) -> dict[str, Any]:
             raise LineError("departure_date must be YYYY-MM-DD") from exc
         _text(record, "destination_region_code", 40, required=True)
         if record.get("transport") not in TRANSPORTS:
-            raise LineError("transport is not one of " + ", ".join(TRANSPORTS))
+            raise LineError(f"transport: unknown {record.get('transport')} "
+                            f"(known: {', '.join(TRANSPORTS)})")
     return record
 
 
@@ -166,11 +190,10 @@ async def _write(batch: list[tuple[int, dict]], report: ImportReport) -> None:
         health, arrivals, origins = [], [], []
         for number, r in fresh:
             person = persons[r["person"]["ref"]]
-            channel = _text(r, "channel", 10) or "paper"
+            channel = r["_channel"]
             if r["type"] == "health_declaration":
                 region = regions.get(r.get("region_code") or "")
-                symptoms = [s for s in r.get("symptoms") or [] if isinstance(s, str)]
-                exposures = [s for s in r.get("exposures") or [] if isinstance(s, str)]
+                symptoms, exposures = r["_symptoms"], r["_exposures"]
                 health.append(HealthDeclaration(
                     person=person, account=None, client_ref=r["client_ref"],
                     submitted_at=r["_submitted_at"], channel=channel,

@@ -72,3 +72,32 @@ def test_cli_imports_a_file(tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Imported 1 declaration(s), 1 already here" in result.stdout
+
+
+async def test_unknown_codes_are_refused_with_their_line(database):
+    """The import goes through the forms' own lists: a symptom, exposure, channel or transport
+    the product does not know is a bad line, not a row no screen can show."""
+    ref = uuid.uuid4().hex
+    health = {"type": "health_declaration", "client_ref": f"code-{ref}",
+              "submitted_at": "2026-11-20T08:00:00+07:00", "region_code": None,
+              "has_symptoms": True, "symptoms": ["cough"], "exposures": ["confirmed_case"],
+              "channel": "paper", "places_visited": "",
+              "person": {"ref": ref, "full_name": "Lê Văn Tám", "id_masked": "",
+                         "birth_year": 1980, "sex": "male", "nationality": "VN"}}
+    arrival = {**health, "type": "arrival", "arrival_at": "2026-11-20T08:00:00+07:00",
+               "departure_date": "2026-11-19", "destination_region_code": "NOPE",
+               "transport": "rocket"}
+    lines = [json.dumps({**health, "client_ref": f"code1-{ref}", "symptoms": ["zombie"]}),
+             json.dumps({**health, "client_ref": f"code2-{ref}", "exposures": ["aliens"]}),
+             json.dumps({**health, "client_ref": f"code3-{ref}", "channel": "pigeon"}),
+             json.dumps({**arrival, "client_ref": f"code4-{ref}"}),
+             json.dumps(health)]
+    report = await imports.import_lines(lines)
+    messages = dict(report.errors)
+    assert sorted(messages) == [1, 2, 3, 4]
+    assert "zombie" in messages[1] and "aliens" in messages[2] and "pigeon" in messages[3]
+    assert "rocket" in messages[4]
+    assert report.added == 1
+    row = await HealthDeclaration.select().where(
+        HealthDeclaration.client_ref == f"code-{ref}").first().run()
+    assert row["exposures"] == "confirmed_case" and row["channel"] == "paper"
