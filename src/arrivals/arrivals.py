@@ -28,10 +28,10 @@ from khaibao.arrivals.trips import (
 from khaibao.citizens import people, submissions
 from khaibao.citizens.people import PersonView
 from khaibao.citizens.person_input import PersonData
-from khaibao.core import clock, db
+from khaibao.core import clock
 from khaibao.core.clock import LOCAL_TIMEZONE
-from khaibao.core.errors import FormErrors, InputError
-from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Checkpoint, Person, Region
+from khaibao.core.errors import InputError
+from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Checkpoint, Region
 from khaibao.vn import collation
 
 
@@ -75,21 +75,14 @@ class CheckpointView:
     region_code: str | None
 
 
+ARRIVAL = submissions.Kind("arrival", ArrivalDeclaration, ArrivalSubmission)
+
+
 async def submission(account_id: int | None, client_ref: str, settings, *,
                      officer_id: int | None = None) -> ArrivalSubmission | None:
-    """A past submission of this account (no account: of this officer, or of kiosks) by its
-    ``client_ref`` (``replayed=True``); None when there is none."""
-    rows = await submissions.rows_of(ArrivalDeclaration, account_id, client_ref,
-                                     officer_id=officer_id)
-    return await submissions.replayed(ArrivalSubmission, account_id, client_ref, rows, settings)
-
-
-async def _replay(account_id: int | None, client_ref: str, settings,
-                  officer_id: int | None = None) -> ArrivalSubmission | None:
-    rows = await submissions.replayed_rows(ArrivalDeclaration, account_id, client_ref,
-                                           trip_error("arrival.client_ref_invalid"),
-                                           officer_id=officer_id)
-    return await submissions.replayed(ArrivalSubmission, account_id, client_ref, rows, settings)
+    """A past arrival submission by its ``client_ref`` (see :func:`submissions.submission`)."""
+    return await submissions.submission(ARRIVAL, account_id, client_ref, settings,
+                                        officer_id=officer_id)
 
 
 async def _trip_regions(trip: TripData, province_code: str, province_name: str,
@@ -119,49 +112,38 @@ async def _trip_regions(trip: TripData, province_code: str, province_name: str,
     return rows
 
 
-async def _submit_once(account_id: int | None, person_ids: list[int],
-                       new_persons: Sequence[PersonData], trip: TripData, client_ref: str,
-                       settings, province_code: str, province_name: str, channel: str,
-                       officer_id: int | None,
-                       now: datetime) -> tuple[list[int], list[int]] | None:
-    """One attempt in one transaction; None when the submission already exists."""
-    async with db.write_transaction():
-        await submissions.lock_account(account_id)
-        if await ArrivalDeclaration.exists().where(
-                ArrivalDeclaration.client_ref == f"{client_ref}:0"):
-            return None
-        owned = await submissions.named_persons(account_id, person_ids)
-        if any(pid not in owned for pid in person_ids):
-            raise FormErrors({"persons": trip_error("arrival.person_unknown")})
-        errors: dict[str, InputError] = {}
+async def submit(account_id: int | None, *, person_ids: Sequence[int],
+                 new_persons: Sequence[PersonData],
+                 trip: TripData, client_ref: str, settings, province_code: str,
+                 province_name: str, channel: str = "self", officer_id: int | None = None,
+                 now: datetime | None = None) -> ArrivalSubmission:
+    """Declare the arrival of the chosen persons of the account and the new ones travelling
+    together, all or nothing: one arrival per person, with the origin and the places passed
+    (:func:`submissions.submit`: its errors, replays and concurrency).
+
+    Also raises :class:`FormErrors` ``origin_region`` / ``passed_regions`` /
+    ``destination_region`` (unknown, not a ward, destination outside the province) and
+    ``checkpoint`` (unknown or closed). ``account_id=None``: officer or kiosk entry, as in
+    :func:`declarations.submit`.
+    """
+    if trip.arrival_at.tzinfo is None:
+        raise ValueError("trip.arrival_at must be timezone-aware")
+
+    async def check(errors: dict[str, InputError]) -> dict[str, dict[str, Any]]:
         regions = await _trip_regions(trip, province_code, province_name, errors)
         if trip.checkpoint_id is not None and not await Checkpoint.exists().where(
                 (Checkpoint.id == trip.checkpoint_id) & (Checkpoint.active == True)):  # noqa: E712
             errors["checkpoint"] = trip_error("checkpoint.unknown")
-        if errors:
-            raise FormErrors(errors)
-        has_owner = account_id is None or any(r["is_owner"] for r in owned.values())
-        declared = list(person_ids)
-        for i, data in enumerate(new_persons):
-            is_owner = not has_owner and i == 0
-            try:
-                person_id = await people.create_person(
-                    account_id, data, settings, is_owner=is_owner,
-                    channel=submissions.channel_for(channel, is_owner), now=now)
-            except FormErrors as exc:
-                errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
-                continue
-            if person_id not in declared:
-                declared.append(person_id)
-        if errors:
-            raise FormErrors(errors)
-        is_owner = {r["id"]: bool(r["is_owner"]) for r in await Person.select(
-            Person.id, Person.is_owner).where(Person.id.is_in(declared))}
+        return regions
+
+    async def write(declared: list[int], persons: dict[int, dict[str, Any]],
+                    regions: dict[str, dict[str, Any]], now: datetime) -> list[int]:
         destination = regions[trip.destination_region_code]
         origin = regions.get(trip.origin_region_code) if trip.origin_region_code else None
         rows = await ArrivalDeclaration.insert(*(ArrivalDeclaration(
             person=person_id, account=account_id, client_ref=f"{client_ref}:{n}",
-            submitted_at=now, channel=submissions.channel_for(channel, is_owner[person_id]),
+            submitted_at=now,
+            channel=submissions.channel_for(channel, bool(persons[person_id]["is_owner"])),
             origin_country=trip.origin_country, origin_region=origin["id"] if origin else None,
             origin_detail=trip.origin_detail, departure_date=trip.departure_date,
             arrival_at=trip.arrival_at.astimezone(UTC), transport=trip.transport,
@@ -179,52 +161,12 @@ async def _submit_once(account_id: int | None, person_ids: list[int],
             await ArrivalPlace.insert(*(ArrivalPlace(
                 arrival=arrival_id, region=region["id"], path=region["path"], is_origin=flag,
             ) for arrival_id in arrival_ids for region, flag in places)).run()
-        return arrival_ids, declared
+        return arrival_ids
 
-
-async def submit(account_id: int | None, *, person_ids: Sequence[int],
-                 new_persons: Sequence[PersonData],
-                 trip: TripData, client_ref: str, settings, province_code: str,
-                 province_name: str, channel: str = "self", officer_id: int | None = None,
-                 now: datetime | None = None) -> ArrivalSubmission:
-    """Declare the arrival of the chosen persons of the account and the new ones travelling
-    together, all or nothing: one arrival per person, with the origin and the places passed.
-
-    Raises :class:`FormErrors`: ``client_ref``, ``persons`` (none chosen, or one not of this
-    account), ``origin_region`` / ``passed_regions`` / ``destination_region`` (unknown, not a
-    ward, destination outside the province), ``checkpoint`` (unknown or closed),
-    ``new{i}.{field}`` (a new person's problems). Submitting the same ``client_ref`` again
-    returns the first submission with ``replayed=True``, also when two arrive at once.
-    ``account_id=None``: officer or kiosk entry, as in :func:`declarations.submit`.
-    """
-    if channel not in submissions.CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
-    if trip.arrival_at.tzinfo is None:
-        raise ValueError("trip.arrival_at must be timezone-aware")
-    if not submissions.is_client_ref(client_ref):
-        raise FormErrors({"client_ref": trip_error("arrival.client_ref_invalid")})
-    chosen = list(dict.fromkeys(int(p) for p in person_ids))
-    if not chosen and not new_persons:
-        raise FormErrors({"persons": trip_error("arrival.no_person")})
-    replay = await _replay(account_id, client_ref, settings, officer_id)
-    if replay is not None:
-        return replay
-    now = now or clock.now()
-
-    async def attempt():
-        return await _submit_once(account_id, chosen, new_persons, trip, client_ref, settings,
-                                  province_code, province_name, channel, officer_id, now)
-
-    # A unique violation means a concurrent writer won (same client_ref, a new person's ID,
-    # a QR reference): the transaction rolled back and the next attempt sees the winner.
-    result = await db.retry_on_unique(attempt)
-    if result is None:
-        replay = await _replay(account_id, client_ref, settings, officer_id)
-        assert replay is not None
-        return replay
-    arrival_ids, declared = result
-    views = await submissions.person_views(account_id, declared, settings)
-    return ArrivalSubmission(client_ref, now, arrival_ids, [views[p] for p in declared], False)
+    return await submissions.submit(
+        ARRIVAL, account_id, person_ids=person_ids, new_persons=new_persons,
+        client_ref=client_ref, settings=settings, channel=channel, officer_id=officer_id,
+        now=now, write=write, check=check)
 
 
 # --- reading ---------------------------------------------------------------------------------

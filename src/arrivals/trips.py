@@ -82,14 +82,6 @@ _MESSAGES = {
     "destination.required": ("Hãy chọn nơi đến (ít nhất đến cấp phường/xã).",
                              "Please choose where you are going (at least down to the "
                              "ward)."),
-    "arrival.no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
-                          "Choose or add at least one person to declare for."),
-    "arrival.person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải "
-                               "lại trang.", "A chosen person is not in your list. "
-                               "Please reload the page."),
-    "arrival.client_ref_invalid": ("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại.",
-                                   "The form is not valid. Please reload the page and "
-                                   "send it again."),
 }
 
 

@@ -9,16 +9,16 @@ returns the first submission instead of adding one.
 
 from __future__ import annotations
 
-import contextlib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from khaibao.citizens import people, submissions
+from khaibao.citizens import submissions
 from khaibao.citizens.people import PersonView
 from khaibao.citizens.person_input import PersonData
-from khaibao.core import clock, db
+from khaibao.core import db
 from khaibao.core.errors import FormErrors, InputError, error_maker
 from khaibao.core.forms import all_values
 from khaibao.core.i18n import N_
@@ -51,14 +51,6 @@ _MESSAGES = {
                                      "choose again."),
     "declaration.pledge_required": ("Bạn cần cam kết thông tin khai báo là đúng sự thật.",
                                     "You need to pledge that what you declare is true."),
-    "declaration.no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
-                              "Choose or add at least one person to declare for."),
-    "declaration.person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải "
-                                   "lại trang.", "A chosen person is not in your list. "
-                                   "Please reload the page."),
-    "declaration.client_ref_invalid": ("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại.",
-                                       "The form is not valid. Please reload the page and "
-                                       "send it again."),
 }
 
 
@@ -125,61 +117,31 @@ def parse_health(fields: Mapping[str, str | list[str]]) -> HealthData:
     return HealthData(places, symptoms or (), exposures or (), pledge)
 
 
+HEALTH = submissions.Kind("declaration", HealthDeclaration, Submission)
+
+
 async def submission(account_id: int | None, client_ref: str, settings, *,
                      officer_id: int | None = None) -> Submission | None:
-    """A past submission of this account (no account: of this officer, or of kiosks) by its
-    ``client_ref`` (``replayed=True``); None when there is none — also when the reference is
-    malformed or another account's."""
-    rows = await submissions.rows_of(HealthDeclaration, account_id, client_ref,
-                                     officer_id=officer_id)
-    return await submissions.replayed(Submission, account_id, client_ref, rows, settings)
+    """A past health declaration submission by its ``client_ref`` (see
+    :func:`submissions.submission`)."""
+    return await submissions.submission(HEALTH, account_id, client_ref, settings,
+                                        officer_id=officer_id)
 
 
-async def _replay(account_id: int | None, client_ref: str, settings,
-                  officer_id: int | None = None) -> Submission | None:
-    rows = await submissions.replayed_rows(HealthDeclaration, account_id, client_ref,
-                                           _error("declaration.client_ref_invalid"),
-                                           officer_id=officer_id)
-    return await submissions.replayed(Submission, account_id, client_ref, rows, settings)
+async def submit(account_id: int | None, *, person_ids: Sequence[int],
+                 new_persons: Sequence[PersonData],
+                 health: HealthData, client_ref: str, settings, channel: str = "self",
+                 officer_id: int | None = None, now: datetime | None = None) -> Submission:
+    """Declare the health of the chosen persons of the account and the new ones, all or
+    nothing (:func:`submissions.submit`: its errors, replays and concurrency).
 
+    ``account_id=None``: entered by an officer (``officer_id``; channel assisted or paper) or
+    at a kiosk without a phone (channel kiosk): ``person_ids`` may be any existing persons,
+    new persons get no account.
+    """
 
-async def _submit_once(account_id: int | None, person_ids: list[int],
-                       new_persons: Sequence[PersonData], health: HealthData, client_ref: str,
-                       settings, channel: str, officer_id: int | None,
-                       now: datetime) -> tuple[list[int], list[int]] | None:
-    """One attempt; None when the submission already exists. With new persons it is one
-    transaction, the phone's submissions one after the other (who is the owner). For
-    existing persons only it is one INSERT of every row, committed with other requests'
-    writes: all or nothing, and a concurrent duplicate meets the unique ``client_ref``."""
-    async with db.write_transaction() if new_persons else contextlib.nullcontext():
-        if new_persons:
-            await submissions.lock_account(account_id)
-        if await db.fetch("SELECT 1 FROM health_declaration WHERE client_ref = {}",
-                          f"{client_ref}:0"):
-            return None
-        owned = await submissions.named_persons(account_id, person_ids)
-        if any(pid not in owned for pid in person_ids):
-            raise FormErrors({"persons": _error("declaration.person_unknown")})
-        # Without an account nobody is "the phone's owner".
-        has_owner = account_id is None or any(r["is_owner"] for r in owned.values())
-        errors: dict[str, InputError] = {}
-        declared = list(person_ids)
-        for i, data in enumerate(new_persons):
-            is_owner = not has_owner and i == 0
-            try:
-                person_id = await people.create_person(
-                    account_id, data, settings, is_owner=is_owner,
-                    channel=submissions.channel_for(channel, is_owner), now=now)
-            except FormErrors as exc:
-                errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
-                continue
-            if person_id not in declared:
-                declared.append(person_id)
-        if errors:
-            raise FormErrors(errors)
-        persons = dict(owned)
-        if new := [p for p in declared if p not in persons]:
-            persons.update(await submissions.named_persons(None, new))
+    async def write(declared: list[int], persons: dict[int, dict[str, Any]], _checked: None,
+                    now: datetime) -> list[int]:
         rows = [(person_id, account_id, f"{client_ref}:{n}", now,
                  submissions.channel_for(channel, bool(persons[person_id]["is_owner"])),
                  health.places_visited, ",".join(health.symptoms), ",".join(health.exposures),
@@ -192,50 +154,14 @@ async def _submit_once(account_id: int | None, person_ids: list[int],
             f"officer_id) VALUES {values} RETURNING id, client_ref",
             *(value for row in rows for value in row))
         by_ref = {r["client_ref"]: r["id"] for r in inserted}
-        return [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))], declared
+        return [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))]
 
-
-async def submit(account_id: int | None, *, person_ids: Sequence[int],
-                 new_persons: Sequence[PersonData],
-                 health: HealthData, client_ref: str, settings, channel: str = "self",
-                 officer_id: int | None = None, now: datetime | None = None) -> Submission:
-    """Declare for the chosen persons of the account and the new ones, all or nothing.
-
-    Raises :class:`FormErrors`: ``client_ref``, ``persons`` (none chosen, or one not of this
-    account), ``new{i}.{field}`` (a new person's ID is on this or another phone, unknown
-    region). Submitting the same ``client_ref`` again returns the first submission with
-    ``replayed=True``, also when two arrive at once.
-
-    ``account_id=None``: entered by an officer (``officer_id``; channel assisted or paper) or
-    at a kiosk without a phone (channel kiosk): ``person_ids`` may be any existing persons,
-    new persons get no account.
-    """
-    if channel not in submissions.CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
-    if not submissions.is_client_ref(client_ref):
-        raise FormErrors({"client_ref": _error("declaration.client_ref_invalid")})
-    chosen = list(dict.fromkeys(int(p) for p in person_ids))
-    if not chosen and not new_persons:
-        raise FormErrors({"persons": _error("declaration.no_person")})
-    replay = await _replay(account_id, client_ref, settings, officer_id)
-    if replay is not None:
-        return replay
-    now = now or clock.now()
-
-    async def attempt():
-        return await _submit_once(account_id, chosen, new_persons, health, client_ref,
-                                  settings, channel, officer_id, now)
-
-    # A unique violation means a concurrent writer won (same client_ref, a new person's ID,
-    # a QR reference): the transaction rolled back and the next attempt sees the winner.
-    result = await db.retry_on_unique(attempt)
-    if result is None:
-        replay = await _replay(account_id, client_ref, settings, officer_id)
-        assert replay is not None
-        return replay
-    declaration_ids, declared = result
-    views = await submissions.person_views(account_id, declared, settings)
-    return Submission(client_ref, now, declaration_ids, [views[p] for p in declared], False)
+    # Existing persons only: one INSERT, no transaction (the unique client_ref meets a
+    # concurrent duplicate).
+    return await submissions.submit(
+        HEALTH, account_id, person_ids=person_ids, new_persons=new_persons,
+        client_ref=client_ref, settings=settings, channel=channel, officer_id=officer_id,
+        now=now, write=write, one_transaction=False)
 
 
 async def last_declaration(person_id: int) -> DeclarationView | None:

@@ -9,19 +9,48 @@ any existing person, and its replay is found by the officer instead of the accou
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from piccolo.table import Table
 
 from khaibao.citizens import people
-from khaibao.core import db
+from khaibao.citizens.person_input import PersonData
+from khaibao.core import clock, db
 from khaibao.core.errors import FormErrors, InputError
 
 CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # Who sent a declaration: the phone's owner, a relative from that phone, an officer with the
 # citizen present or from a paper form, a checkpoint kiosk.
 CHANNELS = ("self", "relative", "assisted", "paper", "kiosk")
+_MESSAGES = {
+    "no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
+                  "Choose or add at least one person to declare for."),
+    "person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải lại trang.",
+                       "A chosen person is not in your list. Please reload the page."),
+    "client_ref_invalid": ("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại.",
+                           "The form is not valid. Please reload the page and send it again."),
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between a health declaration and an arrival in a submission."""
+
+    name: str  # "declaration" or "arrival": the prefix of the error codes
+    table: type[Table]
+    # The submission's view: make(client_ref, submitted_at, row ids, persons, replayed).
+    make: Callable[..., Any]
+
+
+def error(kind: Kind, code: str) -> InputError:
+    """``{kind}.{code}``: a health declaration and an arrival say the same words."""
+    vi, en = _MESSAGES[code]
+    return InputError(f"{kind.name}.{code}", vi, en)
 
 
 def is_client_ref(value: object) -> bool:
@@ -126,3 +155,111 @@ async def replayed(make, account_id: int | None, client_ref: str, rows: list[dic
     views = await person_views(account_id, [r["person"] for r in rows], settings)
     return make(client_ref, rows[0]["submitted_at"], [r["id"] for r in rows],
                 [views[r["person"]] for r in rows if r["person"] in views], True)
+
+
+async def submission(kind: Kind, account_id: int | None, client_ref: str, settings, *,
+                     officer_id: int | None = None) -> Any:
+    """A past submission of this account (no account: of this officer, or of kiosks) by its
+    ``client_ref`` (``replayed=True``); None when there is none — also when the reference is
+    malformed or another account's."""
+    rows = await rows_of(kind.table, account_id, client_ref, officer_id=officer_id)
+    return await replayed(kind.make, account_id, client_ref, rows, settings)
+
+
+async def _replay(kind: Kind, account_id: int | None, client_ref: str, settings,
+                  officer_id: int | None) -> Any:
+    rows = await replayed_rows(kind.table, account_id, client_ref,
+                               error(kind, "client_ref_invalid"), officer_id=officer_id)
+    return await replayed(kind.make, account_id, client_ref, rows, settings)
+
+
+# check(errors) runs in the submission's transaction before any person is added: it adds the
+# problems of the declaration's own fields to ``errors`` and returns what write() needs.
+Check = Callable[[dict[str, InputError]], Awaitable[Any]]
+# write(declared person ids, id → person row (id, is_owner, region), check's result, now):
+# inserts row n of the submission as client_ref "{ref}:{n}" and returns the row ids in order.
+Write = Callable[[list[int], dict[int, dict[str, Any]], Any, datetime], Awaitable[list[int]]]
+
+
+async def submit(kind: Kind, account_id: int | None, *, person_ids: Sequence[int],
+                 new_persons: Sequence[PersonData], client_ref: str, settings, channel: str,
+                 officer_id: int | None, now: datetime | None, write: Write,
+                 check: Check | None = None, one_transaction: bool = True) -> Any:
+    """Declare for the chosen persons of the account and the new ones, all or nothing.
+
+    Raises :class:`FormErrors`: ``client_ref`` (malformed, or another account's),
+    ``persons`` (none chosen, or one not of this account), what ``check`` finds,
+    ``new{i}.{field}`` (a new person's ID is on this or another phone, unknown region).
+    Submitting the same ``client_ref`` again returns the first submission with
+    ``replayed=True``, also when two arrive at once. Without new persons and with
+    ``one_transaction=False`` the rows are one INSERT, committed with other requests' writes.
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if not is_client_ref(client_ref):
+        raise FormErrors({"client_ref": error(kind, "client_ref_invalid")})
+    chosen = list(dict.fromkeys(int(p) for p in person_ids))
+    if not chosen and not new_persons:
+        raise FormErrors({"persons": error(kind, "no_person")})
+    replay = await _replay(kind, account_id, client_ref, settings, officer_id)
+    if replay is not None:
+        return replay
+    moment = now or clock.now()
+
+    async def attempt():
+        return await _submit_once(kind, account_id, chosen, new_persons, client_ref, settings,
+                                  channel, moment, write, check,
+                                  one_transaction or bool(new_persons))
+
+    # A unique violation means a concurrent writer won (same client_ref, a new person's ID,
+    # a QR reference): the transaction rolled back and the next attempt sees the winner.
+    result = await db.retry_on_unique(attempt)
+    if result is None:
+        replay = await _replay(kind, account_id, client_ref, settings, officer_id)
+        assert replay is not None
+        return replay
+    row_ids, declared = result
+    views = await person_views(account_id, declared, settings)
+    return kind.make(client_ref, moment, row_ids, [views[p] for p in declared], False)
+
+
+async def _submit_once(kind: Kind, account_id: int | None, person_ids: list[int],
+                       new_persons: Sequence[PersonData], client_ref: str, settings,
+                       channel: str, now: datetime, write: Write, check: Check | None,
+                       in_transaction: bool) -> tuple[list[int], list[int]] | None:
+    """One attempt; None when the submission already exists. In a transaction, the phone's
+    submissions run one after the other (who is the owner); outside one (existing persons
+    only, one INSERT) a concurrent duplicate meets the unique ``client_ref``."""
+    async with db.write_transaction() if in_transaction else contextlib.nullcontext():
+        if in_transaction:
+            await lock_account(account_id)
+        if await db.fetch(f"SELECT 1 FROM {kind.table._meta.tablename} "  # noqa: S608
+                          "WHERE client_ref = {}", f"{client_ref}:0"):
+            return None
+        owned = await named_persons(account_id, person_ids)
+        if any(pid not in owned for pid in person_ids):
+            raise FormErrors({"persons": error(kind, "person_unknown")})
+        errors: dict[str, InputError] = {}
+        checked = await check(errors) if check is not None else None
+        if errors:
+            raise FormErrors(errors)
+        # Without an account nobody is "the phone's owner".
+        has_owner = account_id is None or any(r["is_owner"] for r in owned.values())
+        declared = list(person_ids)
+        for i, data in enumerate(new_persons):
+            is_owner = not has_owner and i == 0
+            try:
+                person_id = await people.create_person(
+                    account_id, data, settings, is_owner=is_owner,
+                    channel=channel_for(channel, is_owner), now=now)
+            except FormErrors as exc:
+                errors.update({f"new{i}.{field}": e for field, e in exc.errors.items()})
+                continue
+            if person_id not in declared:
+                declared.append(person_id)
+        if errors:
+            raise FormErrors(errors)
+        persons = dict(owned)
+        if new := [p for p in declared if p not in persons]:
+            persons.update(await named_persons(None, new))
+        return await write(declared, persons, checked, now), declared
