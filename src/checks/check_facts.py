@@ -3,8 +3,9 @@
 The person, their region, their last health declaration, the id of their last arrival and
 their last check-in (with the venue's name) come back as one row: on SQLite that is one read
 on the synchronous fast connection (db.fetch), on PostgreSQL one round trip. The last
-arrival's full view (its places and labels) is only read when there is one. Views are the
-same as people.py, declarations.py and checkins.py build, so templates see no difference.
+arrival's full view (its places and labels) is only read when there is one. Views are
+built by the same constructors as everywhere else (people.person_view,
+declarations.declaration_view, checkins.checkin_view).
 
 Region labels ("Phường Thuận An, Thành phố Huế") come from people.region_labels (kept in
 process for a few minutes).
@@ -15,14 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from khaibao.citizens import people
-from khaibao.citizens.declarations import EXPOSURE_LABELS, SYMPTOM_LABELS, DeclarationView
+from khaibao.citizens import declarations, people
+from khaibao.citizens.declarations import DeclarationView
 from khaibao.citizens.people import PersonView
 from khaibao.core import db
-from khaibao.core.db import aware
-from khaibao.qr.tokens import TokenKind, make_token
+from khaibao.venues import checkins
 from khaibao.venues.checkins import CheckInView
-from khaibao.vn.identity import IdType, Sex
 
 _FACTS = """
 SELECT p.id, p.account, p.is_owner, p.full_name, p.id_type, p.id_masked, p.birth_year,
@@ -62,40 +61,20 @@ async def _region_label(path: str | None) -> str:
     return (await people.region_labels({path})).get(path, "") if path else ""
 
 
-def _codes(text: str | None) -> tuple[str, ...]:
-    return tuple(c for c in (text or "").split(",") if c)
+def _prefixed(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The columns of one joined table, named as in its own rows."""
+    return {key[len(prefix):]: value for key, value in row.items() if key.startswith(prefix)}
 
 
 async def _facts(row: dict[str, Any], settings) -> Facts:
-    declared = aware(row["d_submitted_at"])
-    person = PersonView(
-        id=row["id"], account_id=row["account"], is_owner=bool(row["is_owner"]),
-        full_name=row["full_name"], id_type=IdType(row["id_type"]), id_masked=row["id_masked"],
-        birth_year=row["birth_year"], sex=Sex(row["sex"]), nationality=row["nationality"],
-        region_code=row["region_code"], region_label=await _region_label(row["region_path"]),
-        address_detail=row["address_detail"], bhyt_masked=row["bhyt_masked"],
-        token=make_token(TokenKind.PERSON, row["qr_reference"], settings.secret_key),
-        channel=row["channel"], last_declared_at=declared,
-        qr_issued_at=aware(row["qr_issued_at"]))
-    declaration = None
-    if row["d_id"] is not None:
-        symptoms, exposures = _codes(row["d_symptoms"]), _codes(row["d_exposures"])
-        declaration = DeclarationView(
-            id=row["d_id"], submitted_at=declared,  # type: ignore[arg-type]
-            has_symptoms=bool(row["d_has_symptoms"]),
-            symptoms=tuple(SYMPTOM_LABELS.get(c, c) for c in symptoms),
-            exposures=tuple(EXPOSURE_LABELS.get(c, c) for c in exposures),
-            symptom_codes=symptoms, exposure_codes=exposures, channel=row["d_channel"],
-            places_visited=row["d_places_visited"])
-    checkin = None
-    if row["c_id"] is not None:
-        checkin = CheckInView(
-            id=row["c_id"], person_id=row["id"], person_name=row["full_name"],
-            venue_id=row["c_venue"], venue_name=row["c_venue_name"],
-            checked_in_at=aware(row["c_checked_in_at"]),  # type: ignore[arg-type]
-            checked_out_at=aware(row["c_checked_out_at"]),
-            ends_at=aware(row["c_ends_at"]),  # type: ignore[arg-type]
-            by_kind=row["c_by_kind"])
+    person = people.person_view({**row, "last_declared_at": row["d_submitted_at"]},
+                                region_label=await _region_label(row["region_path"]),
+                                secret_key=settings.secret_key)
+    declaration = (declarations.declaration_view(_prefixed(row, "d_"))
+                   if row["d_id"] is not None else None)
+    checkin = (checkins.checkin_view({**_prefixed(row, "c_"), "person": row["id"],
+                                      "person_name": row["full_name"]})
+               if row["c_id"] is not None else None)
     return Facts(person, declaration, row["arrival_id"], checkin)
 
 

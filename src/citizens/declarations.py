@@ -168,12 +168,17 @@ async def last_declaration(person_id: int) -> DeclarationView | None:
     """The person's most recent health declaration, if any."""
     row = await HealthDeclaration.select().where(HealthDeclaration.person == person_id).order_by(
         HealthDeclaration.submitted_at, HealthDeclaration.id, ascending=False).first()
-    if row is None:
-        return None
-    symptoms = tuple(c for c in row["symptoms"].split(",") if c)
-    exposures = tuple(c for c in row["exposures"].split(",") if c)
+    return declaration_view(row) if row is not None else None
+
+
+def declaration_view(row: Mapping[str, Any]) -> DeclarationView:
+    """The view of a health_declaration row: the one constructor every reader uses."""
+    symptoms = tuple(c for c in (row["symptoms"] or "").split(",") if c)
+    exposures = tuple(c for c in (row["exposures"] or "").split(",") if c)
+    submitted_at = db.aware(row["submitted_at"])
+    assert submitted_at is not None
     return DeclarationView(
-        id=row["id"], submitted_at=row["submitted_at"], has_symptoms=bool(row["has_symptoms"]),
+        id=row["id"], submitted_at=submitted_at, has_symptoms=bool(row["has_symptoms"]),
         symptoms=tuple(SYMPTOM_LABELS.get(c, c) for c in symptoms),
         exposures=tuple(EXPOSURE_LABELS.get(c, c) for c in exposures),
         symptom_codes=symptoms, exposure_codes=exposures, channel=row["channel"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -216,22 +217,29 @@ WHERE {where}
 ORDER BY p.is_owner DESC, p.created_at, p.id"""
 
 
+def person_view(row: Mapping[str, Any], *, region_label: str, secret_key: bytes) -> PersonView:
+    """The view of a person row (its columns, ``region_code``, ``last_declared_at``): the
+    one constructor every reader uses."""
+    return PersonView(
+        id=row["id"], account_id=row["account"], is_owner=bool(row["is_owner"]),
+        full_name=row["full_name"], id_type=IdType(row["id_type"]), id_masked=row["id_masked"],
+        birth_year=row["birth_year"], sex=Sex(row["sex"]), nationality=row["nationality"],
+        region_code=row["region_code"], region_label=region_label,
+        address_detail=row["address_detail"], bhyt_masked=row["bhyt_masked"],
+        token=make_token(TokenKind.PERSON, row["qr_reference"], secret_key),
+        channel=row["channel"], last_declared_at=db.aware(row["last_declared_at"]),
+        qr_issued_at=db.aware(row["qr_issued_at"]),
+    )
+
+
 async def _views(where: str, *args: Any, settings) -> list[PersonView]:
     """The persons matching ``where`` (SQL on ``p``, ``{}`` placeholders for ``args``)."""
     rows = await db.fetch(_VIEWS.replace("{where}", where), *args)
     if not rows:
         return []
     labels = await region_labels({r["region_path"] for r in rows if r["region_path"]})
-    return [PersonView(
-        id=r["id"], account_id=r["account"], is_owner=bool(r["is_owner"]),
-        full_name=r["full_name"], id_type=IdType(r["id_type"]), id_masked=r["id_masked"],
-        birth_year=r["birth_year"], sex=Sex(r["sex"]), nationality=r["nationality"],
-        region_code=r["region_code"], region_label=labels.get(r["region_path"] or "", ""),
-        address_detail=r["address_detail"], bhyt_masked=r["bhyt_masked"],
-        token=make_token(TokenKind.PERSON, r["qr_reference"], settings.secret_key),
-        channel=r["channel"], last_declared_at=db.aware(r["last_declared_at"]),
-        qr_issued_at=db.aware(r["qr_issued_at"]),
-    ) for r in rows]
+    return [person_view(r, region_label=labels.get(r["region_path"] or "", ""),
+                        secret_key=settings.secret_key) for r in rows]
 
 
 async def persons_of(account_id: int, settings) -> list[PersonView]:

@@ -5,7 +5,7 @@ check-in plus the default stay, so tracing never deals with open intervals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,7 +45,9 @@ _COLUMNS = (CheckIn.id, CheckIn.person, CheckIn.venue, CheckIn.checked_in_at,
             CheckIn.venue.name.as_alias("venue_name"))
 
 
-def _view(row: dict[str, Any], repeated: bool = False) -> CheckInView:
+def checkin_view(row: Mapping[str, Any], repeated: bool = False) -> CheckInView:
+    """The view of a check_in row (with ``person_name`` and ``venue_name``): the one
+    constructor every reader uses."""
     return CheckInView(
         id=row["id"], person_id=row["person"], person_name=row["person_name"],
         venue_id=row["venue"], venue_name=row["venue_name"],
@@ -98,7 +100,7 @@ async def check_in(venue_id: int, person_ids: Sequence[int], settings, *,
             " AND c.checked_in_at >= {} AND c.checked_out_at IS NULL"
             " ORDER BY c.checked_in_at, c.id", venue_id, *ids, now - REPEAT_WINDOW):
         latest[row["person"]] = row  # each person's newest stay here
-    return [_view(latest[pid], repeated=latest[pid]["id"] not in inserted)
+    return [checkin_view(latest[pid], repeated=latest[pid]["id"] not in inserted)
             for pid in ids if pid in latest]
 
 
@@ -146,14 +148,14 @@ async def open_stays(venue_id: int, person_ids: Sequence[int], *,
         (CheckIn.venue == venue_id) & CheckIn.person.is_in(list(person_ids) or [0])
         & CheckIn.checked_out_at.is_null() & (CheckIn.ends_at > _now(now))
     ).order_by(CheckIn.checked_in_at)
-    return [_view(row) for row in rows]
+    return [checkin_view(row) for row in rows]
 
 
 async def last_checkin(person_id: int) -> CheckInView | None:
     """The person's latest check-in anywhere (for the officer's result)."""
     row = await CheckIn.select(*_COLUMNS).where(CheckIn.person == person_id).order_by(
         CheckIn.checked_in_at, ascending=False).first()
-    return _view(row) if row else None
+    return checkin_view(row) if row else None
 
 
 async def venue_today(venue_id: int, since: datetime, *, limit: int = 500) -> list[CheckInView]:
@@ -161,7 +163,7 @@ async def venue_today(venue_id: int, since: datetime, *, limit: int = 500) -> li
     rows = await CheckIn.select(*_COLUMNS).where(
         (CheckIn.venue == venue_id) & (CheckIn.checked_in_at >= since)
     ).order_by(CheckIn.checked_in_at, ascending=False).limit(limit)
-    return [_view(row) for row in rows]
+    return [checkin_view(row) for row in rows]
 
 
 async def occupancy(venue_id: int, *, now: datetime | None = None) -> int:
