@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError
@@ -121,7 +122,6 @@ def country_name(code: str) -> str:
     return countries.name(code)
 
 
-
 def _text(raw: str) -> str:
     text = " ".join(unicodedata.normalize("NFC", raw).split())
     if len(text) > MAX_TEXT:
@@ -139,24 +139,13 @@ def _local_date(value: datetime) -> date:
     return value.astimezone(LOCAL_TIMEZONE).date()
 
 
-def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
-               today: date) -> TripData:
-    """Validate the trip part of the arrival form; raise :class:`FormErrors` with every error.
+Getter = Callable[[str], str]  # the last value sent for a form key, or ""
 
-    Form keys: ``origin_country``, ``origin_region``, ``origin_detail``, ``passed_regions``
-    (repeated), ``departure_date`` (yyyy-mm-dd), ``arrival_at`` (``datetime-local``, Vietnam
-    time), ``transport``, ``vehicle_number``, ``checkpoint``, ``destination_region``,
-    ``destination_detail``, ``purpose``, ``contact_phone``; errors use the same keys.
-    Whether the regions exist and the destination lies in ``province_code`` is checked by
-    :func:`submit`."""
-    del province_code  # the destination's province is checked on submit, by region path
-    errors: dict[str, InputError] = {}
 
-    def get(name: str) -> str:
-        values = all_values(fields, name)
-        return values[-1] if values else ""
-
-    # where from
+def _origin(get: Getter, fields: Mapping[str, Any], errors: dict[str, InputError]
+            ) -> dict[str, Any]:
+    """Where from: the country, the Vietnamese region (down to the village), a detail, and
+    the places passed through."""
     origin_country = get("origin_country").upper() or "VN"
     if not countries.is_country(origin_country):
         errors["origin_country"] = trip_error("origin_country.invalid")
@@ -180,8 +169,14 @@ def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
         errors["passed_regions"] = trip_error("passed_regions.too_many")
     elif not all(_REGION_CODE.fullmatch(code) for code in passed):
         errors["passed_regions"] = trip_error("region.invalid")
+    return {"origin_country": origin_country, "origin_region_code": origin_region,
+            "origin_detail": origin_detail, "passed_region_codes": tuple(passed)}
 
-    # when
+
+def _when(get: Getter, today: date, errors: dict[str, InputError]
+          ) -> tuple[date | None, datetime | None]:
+    """When: the departure day and the arrival time (Vietnam time), within the allowed days
+    around ``today`` and in that order."""
     departure: date | None = None
     raw = get("departure_date")
     if not raw:
@@ -217,8 +212,11 @@ def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
                 errors["arrival_at"] = trip_error("arrival_at.too_late")
             elif departure is not None and day < departure:
                 errors["arrival_at"] = trip_error("arrival_at.before_departure")
+    return departure, arrival
 
-    # how
+
+def _how(get: Getter, errors: dict[str, InputError]) -> dict[str, Any]:
+    """How: the transport, its plate or number when it has one, the checkpoint passed."""
     transport = get("transport").lower()
     if not transport:
         errors["transport"] = trip_error("transport.required")
@@ -237,8 +235,11 @@ def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
             checkpoint_id = int(raw)
         else:
             errors["checkpoint"] = trip_error("checkpoint.invalid")
+    return {"transport": transport, "vehicle_number": vehicle, "checkpoint_id": checkpoint_id}
 
-    # where to
+
+def _where_to(get: Getter, errors: dict[str, InputError]) -> dict[str, Any]:
+    """Where to: the destination region, a detail, the purpose and a contact phone."""
     destination = get("destination_region")
     if not destination:
         errors["destination_region"] = trip_error("destination.required")
@@ -257,18 +258,34 @@ def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
             contact_phone = phones.normalize_mobile(raw)
         except InputError as exc:
             errors["contact_phone"] = exc
+    return {"destination_region_code": destination, **details, "contact_phone": contact_phone}
 
+
+def parse_trip(fields: Mapping[str, str | list[str]], *, province_code: str,
+               today: date) -> TripData:
+    """Validate the trip part of the arrival form; raise :class:`FormErrors` with every error.
+
+    Form keys: ``origin_country``, ``origin_region``, ``origin_detail``, ``passed_regions``
+    (repeated), ``departure_date`` (yyyy-mm-dd), ``arrival_at`` (``datetime-local``, Vietnam
+    time), ``transport``, ``vehicle_number``, ``checkpoint``, ``destination_region``,
+    ``destination_detail``, ``purpose``, ``contact_phone``; errors use the same keys.
+    Whether the regions exist and the destination lies in ``province_code`` is checked by
+    :func:`submit`."""
+    del province_code  # the destination's province is checked on submit, by region path
+    errors: dict[str, InputError] = {}
+
+    def get(name: str) -> str:
+        values = all_values(fields, name)
+        return values[-1] if values else ""
+
+    origin = _origin(get, fields, errors)
+    departure, arrival = _when(get, today, errors)
+    how = _how(get, errors)
+    where_to = _where_to(get, errors)
     if errors:
         raise FormErrors(errors)
     assert departure is not None and arrival is not None
-    return TripData(
-        departure_date=departure, arrival_at=arrival, transport=transport,
-        destination_region_code=destination, origin_country=origin_country,
-        origin_region_code=origin_region, origin_detail=origin_detail,
-        passed_region_codes=tuple(passed), vehicle_number=vehicle, checkpoint_id=checkpoint_id,
-        destination_detail=details["destination_detail"], purpose=details["purpose"],
-        contact_phone=contact_phone,
-    )
+    return TripData(departure_date=departure, arrival_at=arrival, **origin, **how, **where_to)
 
 
 # --- submitting ------------------------------------------------------------------------------

@@ -120,6 +120,41 @@ def _days(raw: str, measure: str | None) -> int | None:
     return days
 
 
+def _target_region(raw: str) -> str:
+    if not raw:
+        raise error("target_region.required")
+    if not _REGION_CODE.fullmatch(raw):
+        raise error("target_region.invalid")
+    return raw
+
+
+def _measure(raw: str) -> str:
+    if not raw:
+        raise error("measure.required")
+    if raw not in RANK:
+        raise error("measure.invalid")
+    return raw
+
+
+def _custom_text(raw: str, chosen: str | None) -> str:
+    """The words of a custom measure: required for it, ignored for the others."""
+    if chosen != CUSTOM:
+        return ""
+    text = _text(raw)
+    if not text:
+        raise error("custom_text.required")
+    if len(text) > MAX_CUSTOM_TEXT:
+        raise error("custom_text.too_long")
+    return text
+
+
+def _legal_reference(raw: str) -> str:
+    text = _text(raw)
+    if len(text) > MAX_LEGAL_REFERENCE:
+        raise error("legal_reference.too_long")
+    return text
+
+
 def parse_policy(fields: Mapping[str, str], *, now: datetime) -> PolicyInput:
     """Validate a policy form; raise :class:`FormErrors` with every field error at once.
 
@@ -141,49 +176,19 @@ def parse_policy(fields: Mapping[str, str], *, now: datetime) -> PolicyInput:
             errors.setdefault(name, exc)
             return None
 
-    def region(raw: str) -> str:
-        if not raw:
-            raise error("target_region.required")
-        if not _REGION_CODE.fullmatch(raw):
-            raise error("target_region.invalid")
-        return raw
-
-    def measure(raw: str) -> str:
-        if not raw:
-            raise error("measure.required")
-        if raw not in RANK:
-            raise error("measure.invalid")
-        return raw
-
-    def custom_text(raw: str, chosen: str | None) -> str:
-        if chosen != CUSTOM:
-            return ""
-        text = _text(raw)
-        if not text:
-            raise error("custom_text.required")
-        if len(text) > MAX_CUSTOM_TEXT:
-            raise error("custom_text.too_long")
-        return text
-
-    def legal_reference(raw: str) -> str:
-        text = _text(raw)
-        if len(text) > MAX_LEGAL_REFERENCE:
-            raise error("legal_reference.too_long")
-        return text
-
-    target = attempt("target_region", region, get("target_region"))
-    chosen = attempt("measure", measure, get("measure"))
+    target = attempt("target_region", _target_region, get("target_region"))
+    chosen = attempt("measure", _measure, get("measure"))
     days = attempt("days", _days, get("days"), chosen)
     if chosen is not None and chosen not in DAYS_REQUIRED and chosen != CUSTOM:
         days = None
-    text = attempt("custom_text", custom_text, get("custom_text"), chosen)
+    text = attempt("custom_text", _custom_text, get("custom_text"), chosen)
     starts = (attempt("effective_from", _local_datetime, get("effective_from"),
                       "effective_from.invalid") if get("effective_from") else now)
     ends = (attempt("effective_to", _local_datetime, get("effective_to"), "effective_to.invalid")
             if get("effective_to") else None)
     if starts is not None and ends is not None and ends <= starts:
         errors.setdefault("effective_to", error("effective_to.not_after_from"))
-    reference = attempt("legal_reference", legal_reference, get("legal_reference"))
+    reference = attempt("legal_reference", _legal_reference, get("legal_reference"))
     if errors:
         raise FormErrors(errors)
     return PolicyInput(target, chosen, days, text, starts, ends, reference)
