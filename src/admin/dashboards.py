@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from khaibao.admin import daily_counts
-from khaibao.checks.checks import COLOURS
 from khaibao.core import clock
 from khaibao.core.clock import LOCAL_TIMEZONE, day_start, local_day
 from khaibao.tables import HealthDeclaration, Region, Venue
+from khaibao.verdicts.verdicts import COLOURS
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30

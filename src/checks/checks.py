@@ -5,17 +5,8 @@ bare CCCD/CMND/passport number, the QR of a chip CCCD card (found by its CCCD nu
 card's name is shown beside ours so a borrowed card shows), a venue poster code, a misread,
 a forged or unknown code. No HTTP here: routes/check.py parses the form and renders.
 
-Colour rules (:func:`colour_for`), evaluated at the moment of the check:
-
-* **red** — the quarantine policy decided for the person's last arrival
-  (``decisions.decide_for_arrival``) requires isolation: a measure of severity ≥ home
-  quarantine (home, centralised); or the last health declaration, made within
-  ``settings.check_declaration_days``, declared symptoms.
-* **yellow** — no health declaration within ``check_declaration_days`` (older or none), or
-  the policy requires a test on arrival, self-monitoring or a custom measure.
-* **green** — otherwise.
-
-Every reason that applies is listed in words, the most serious first.
+The colour, the measure and the reasons are the verdict (``verdicts.verdict_of``), the
+same every screen shows, decided at the moment of the check.
 
 Every lookup is audited (``check.lookup``, also when nobody was found) with a keyed
 fingerprint of the input, never the input itself; each officer may look up
@@ -30,31 +21,27 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from khaibao.arrivals import arrivals
 from khaibao.arrivals.arrivals import ArrivalView
 from khaibao.checks import check_facts
-from khaibao.citizens import declarations, people
+from khaibao.citizens import people
 from khaibao.citizens.declarations import DeclarationView
 from khaibao.citizens.people import PersonView
 from khaibao.core import audit, clock, rate_limits
 from khaibao.core.db import aware
 from khaibao.core.errors import InputError, error_maker
-from khaibao.core.i18n import N_, current_language
-from khaibao.core.i18n import gettext as _
+from khaibao.core.i18n import N_
 from khaibao.core.text import fold_diacritics
 from khaibao.officers.officers import ROLE_LABELS, OfficerView
-from khaibao.policies import decisions, tracing_points
 from khaibao.policies.decisions import Decision
-from khaibao.policies.policy_input import DEFAULT_LOOKBACK_DAYS, RANK
 from khaibao.qr.scans import ScanKind, classify_scan
 from khaibao.qr.tokens import TokenError, Verified
 from khaibao.tables import CheckPass, Officer, Person
 from khaibao.venues import checkins
 from khaibao.venues.checkins import CheckInView
+from khaibao.verdicts import verdicts
+from khaibao.verdicts.verdicts import GREEN, RED, YELLOW
 from khaibao.vn.identity import ChipCard, ParsedId
 
-GREEN, YELLOW, RED = "green", "yellow", "red"
-COLOURS = (GREEN, YELLOW, RED)
 LOOKUP_WINDOW_SECONDS = 60
 PASS_REF_LIFETIME = timedelta(minutes=15)
 MAX_INPUT_LENGTH = 2000
@@ -145,65 +132,6 @@ def same_name(a: str, b: str) -> bool:
     return " ".join(fold_diacritics(a).split()) == " ".join(fold_diacritics(b).split())
 
 
-# --- the three groups --------------------------------------------------------------------------
-
-def colour_for(declaration: DeclarationView | None, decision: Decision | None, *,
-               declaration_days: int, now: datetime) -> tuple[str, list[str]]:
-    """The colour and its reasons in words (see the module docstring for the rules)."""
-    red: list[str] = []
-    yellow: list[str] = []
-    recent = (declaration is not None
-              and aware(declaration.submitted_at) >= now - timedelta(days=declaration_days))
-    if decision is not None and decision.measure != "none":
-        rank = RANK.get(decision.measure, 0)
-        measure = _("Chính sách cách ly: %(measure)s.",
-                    measure=decision.describe(current_language.get()))
-        if rank >= RANK["home"]:
-            red.append(measure)
-        elif rank > RANK["none"]:
-            yellow.append(measure)
-    if recent and declaration.has_symptoms:  # type: ignore[union-attr]
-        red.append(_("Có triệu chứng trong lần khai báo y tế gần nhất: %(symptoms)s.",
-                     symptoms=", ".join(_(s) for s in declaration.symptoms)))  # type: ignore[union-attr]
-    if declaration is None:
-        yellow.append(_("Chưa khai báo y tế."))
-    elif not recent:
-        yellow.append(_("Chưa khai báo y tế trong %(days)d ngày qua.", days=declaration_days))
-    if red:
-        return RED, red + yellow
-    if yellow:
-        return YELLOW, yellow
-    return GREEN, [_("Đã khai báo y tế trong %(days)d ngày qua, không có triệu chứng, không "
-                     "thuộc diện cách ly.", days=declaration_days)]
-
-
-async def assess(person_id: int, settings, *, now: datetime | None = None,
-                 facts: check_facts.Facts | None = None
-                 ) -> tuple[str, list[str], DeclarationView | None, ArrivalView | None,
-                            Decision | None]:
-    """Colour, reasons and the facts behind them for one person at ``now``. ``facts``
-    (check_facts.py) saves reading the declaration and what has no arrival or check-in."""
-    now = _now(now)
-    if facts is None:
-        declaration = await declarations.last_declaration(person_id)
-        arrival = await arrivals.last_arrival(person_id)
-    else:
-        declaration = facts.declaration
-        arrival = (await arrivals.last_arrival(person_id) if facts.arrival_id is not None
-                   else None)
-    # Where they were: the last arrival's places, and venues under a "point" policy
-    # (tracing) during its exposure window (none without any check-in).
-    places = await decisions.places_of_arrival(arrival.id) if arrival is not None else []
-    if facts is None or facts.checkin is not None:
-        places += await tracing_points.places_from_checkins(
-            person_id, now - timedelta(days=DEFAULT_LOOKBACK_DAYS))
-    decision = (await decisions.decide(places, at=now)
-                if arrival is not None or places else None)
-    colour, reasons = colour_for(declaration, decision,
-                                 declaration_days=settings.check_declaration_days, now=now)
-    return colour, reasons, declaration, arrival, decision
-
-
 # --- lookup ------------------------------------------------------------------------------------
 
 async def person_of_card(card: ChipCard, settings) -> PersonView | None:
@@ -265,11 +193,12 @@ async def lookup(text: str | None, settings, *, now: datetime | None = None) -> 
     result.checked_at = now
     if result.person is not None:
         facts = result.facts or await check_facts.by_person_id(result.person.id, settings)
-        (result.colour, result.reasons, result.declaration, result.arrival,
-         result.decision) = await assess(result.person.id, settings, now=now, facts=facts)
-        result.declaration_recent = (
-            result.declaration is not None and aware(result.declaration.submitted_at)
-            >= now - timedelta(days=settings.check_declaration_days))
+        verdict = await verdicts.verdict_of(result.person.id, settings, at=now, facts=facts,
+                                            names_differ=result.names_differ,
+                                            chip_name=result.chip_name)
+        result.colour, result.reasons = verdict.colour, verdict.reasons
+        result.declaration, result.arrival = verdict.declaration, verdict.arrival
+        result.decision, result.declaration_recent = verdict.decision, verdict.declaration_recent
         result.checkin = (facts.checkin if facts is not None
                           else await checkins.last_checkin(result.person.id))
     return result
@@ -346,7 +275,8 @@ async def record_pass(officer: OfficerView, person_id: int, reference: str, sett
     person = await Person.select(Person.full_name).where(Person.id == person_id).first()
     if person is None:
         raise error("check.pass_invalid")
-    colour, reasons, *_facts = await assess(person_id, settings, now=now)
+    verdict = await verdicts.verdict_of(person_id, settings, at=now)
+    colour, reasons = verdict.colour, verdict.reasons
     rows = await CheckPass.insert(CheckPass(
         person=person_id, officer=officer.id, checkpoint=officer.checkpoint_id, at=now,
         colour=colour, reason="\n".join(reasons),

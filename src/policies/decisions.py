@@ -2,8 +2,10 @@
 
 :func:`decide` looks up, in one indexed query, every current policy version whose
 ``target_path`` is an ancestor path of a recent place and that is in force at the moment asked
-about; the most severe measure wins, then the most specific region. Its cost depends on the
-number of places and ancestors, never on how many policies or arrivals exist. Decisions are
+about; the most severe kind of measure wins, at equal kind the longer one, only then the most
+specific region. The others that apply are listed as "also applies", never called lighter.
+Its cost depends on the number of places and ancestors, never on how many policies or
+arrivals exist. Decisions are
 computed when asked, never stored: a policy changed a minute ago changes the next scan.
 """
 
@@ -50,7 +52,7 @@ class Decision:
     policy: PolicyView | None
     matched_place: Place | None
     reasons: list[str] = field(default_factory=list)
-    others: int = 0  # further policies that apply but are milder or less specific
+    also: list[PolicyView] = field(default_factory=list)  # the other policies that apply
 
     def describe(self, lang: str = "vi") -> str:
         return describe_measure(self.measure, self.days, self.custom_text, lang)
@@ -59,7 +61,7 @@ class Decision:
         """The reasons in ``lang`` (``reasons`` holds them in the language of the request
         that asked for the decision)."""
         if self.policy is not None and self.matched_place is not None:
-            return _reasons(self.policy, self.matched_place, self.others, lang)
+            return _reasons(self.policy, self.matched_place, self.also, lang)
         if self.measure == "none":
             return [gettext_in(lang, _NO_POLICY)]
         return list(self.reasons)
@@ -80,7 +82,7 @@ _REFERENCE = N_("Căn cứ: %(reference)s.")
 _PLACE = N_("Nơi đã đến: %(place)s (lúc %(when)s).")
 _IN_FORCE_FROM = N_("Chính sách có hiệu lực từ %(start)s.")
 _IN_FORCE_BETWEEN = N_("Chính sách có hiệu lực từ %(start)s đến %(end)s.")
-_OTHERS = N_("Còn %(num)d chính sách khác áp dụng nhưng nhẹ hơn hoặc ít cụ thể hơn.")
+_ALSO = N_("Cũng áp dụng: %(measure)s — chính sách cho %(target)s.")
 
 
 # Only what ranking needs (and the window, when moments differ: the dates cost to read).
@@ -92,14 +94,16 @@ _WINDOW_COLUMNS = (Policy.effective_from, Policy.effective_to)
 
 
 def _winner_key(row: Mapping[str, Any]) -> tuple:
-    """Most severe, then most specific region, then longest, then by text (so the outcome
-    never depends on the order policies were made), then the oldest policy."""
+    """The most severe kind of measure, at equal kind the longest, then the most specific
+    region, then by text (so the outcome never depends on the order policies were made), then
+    the oldest policy."""
     depth = row["target_path"].count("/")
-    return (-RANK.get(row["measure"], 0), -depth, -(row["days"] or 0),
+    return (-RANK.get(row["measure"], 0), -(row["days"] or 0), -depth,
             row["custom_text"] or "", row["policy_key"])
 
 
-def _reasons(policy: PolicyView, place: Place, others: int, lang: str) -> list[str]:
+def _reasons(policy: PolicyView, place: Place, also: Sequence[PolicyView],
+             lang: str) -> list[str]:
     """Why ``policy`` applies, in ``lang`` — the measure too (``policy.describe(lang)``)."""
     reasons = [gettext_in(lang, _APPLIES, measure=policy.describe(lang),
                           target=policy.target_label)]
@@ -113,8 +117,9 @@ def _reasons(policy: PolicyView, place: Place, others: int, lang: str) -> list[s
         reasons.append(gettext_in(lang, _IN_FORCE_BETWEEN,
                                   start=local_text(policy.effective_from),
                                   end=local_text(policy.effective_to)))
-    if others:
-        reasons.append(gettext_in(lang, _OTHERS, num=others))
+    for other in also:
+        reasons.append(gettext_in(lang, _ALSO, measure=other.describe(lang),
+                                  target=other.target_label))
     return reasons
 
 
@@ -125,8 +130,9 @@ async def decide(places: Sequence[Place], *, at: datetime,
     Only places at or after ``at - lookback_days`` count. One query (by the target_path
     index) fetches the versions in force at ``at`` that target an ancestor (or the region
     itself) of a counted place, and the current ones (``superseded_at`` NULL) are kept.
-    The most severe wins, then the most specific region, then the longest, then the text,
-    then the oldest policy. One more query then reads the winner's whole version.
+    The most severe kind wins, then the longest, then the most specific region, then the
+    text, then the oldest policy. One more query per applicable version reads it whole (the
+    winner, and the others listed as also applying).
     """
     return (await decide_many([(places, at)], lookback_days=lookback_days))[0]
 
@@ -167,16 +173,18 @@ async def decide_many(cases: Sequence[tuple[Sequence[Place], datetime]], *,
         if not rows:
             decisions.append(Decision("none", None, "", None, None, [gettext_in(lang, _NO_POLICY)]))
             continue
-        best = min(rows, key=_winner_key)
+        ranked = sorted({row["id"]: row for row in rows}.values(), key=_winner_key)
+        best = ranked[0]
         target = best["target_path"]
         matched = max((p for p in recent if p.region_path.startswith(target)),
                       key=lambda p: (p.at, p.region_path))
-        if best["id"] not in versions:
-            versions[best["id"]] = await get_version(best["id"])
+        for row in ranked:
+            if row["id"] not in versions:
+                versions[row["id"]] = await get_version(row["id"])
         policy = versions[best["id"]]
-        others = len(rows) - 1
+        also = [versions[row["id"]] for row in ranked[1:]]
         decisions.append(Decision(policy.measure, policy.days, policy.custom_text, policy,
-                                  matched, _reasons(policy, matched, others, lang), others))
+                                  matched, _reasons(policy, matched, also, lang), also))
     return decisions
 
 

@@ -22,10 +22,10 @@ from litestar.params import FromQuery, JSONBody
 
 from khaibao.admin import api_keys, feeds
 from khaibao.admin.api_keys import KeyView
-from khaibao.checks import checks
 from khaibao.citizens import people
-from khaibao.core import audit, i18n, rate_limits
+from khaibao.core import audit, clock, i18n, rate_limits
 from khaibao.regions import regions
+from khaibao.verdicts import verdicts
 
 RATE_LIMIT = 120  # requests per key per minute
 MAX_LIMIT = 500
@@ -227,7 +227,9 @@ class ApiController(Controller):
         area = await regions.get(person.region_code) if person.region_code else None
         if key.region_path and not key.covers(area.path if area else None):
             raise ApiRefused(403, "out_of_scope", "This person is outside the key's region.")
-        colour, reasons, declaration, arrival, decided = await checks.assess(person.id, settings)
+        verdict = await verdicts.verdict_of(person.id, settings, at=clock.now())
+        colour, reasons, decided = verdict.colour, verdict.reasons, verdict.decision
+        declaration, arrival = verdict.declaration, verdict.arrival
         await audit.record("api.decision", actor_kind="api", actor_id=key.id, place=key.name,
                            person_id=person.id, detail={"colour": colour})
         return DecisionOut(

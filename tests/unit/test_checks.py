@@ -24,6 +24,7 @@ from khaibao.policies.policy_input import PolicyInput
 from khaibao.qr.tokens import TokenKind, issue_venue_code, make_token
 from khaibao.regions import regions
 from khaibao.tables import AuditEntry, CheckPass
+from khaibao.verdicts import verdicts
 
 NOW = datetime.now(UTC)
 
@@ -55,24 +56,24 @@ def decision(measure: str, days: int | None = 14, text: str = "") -> Decision:
     (None, decision("home"), "red"),
 ])
 def test_colour_rules(decl, dec, colour):
-    got, reasons = checks.colour_for(decl, dec, declaration_days=7, now=NOW)
+    got, reasons = verdicts.judge(decl, dec, declaration_days=7, now=NOW)
     assert got == colour
     assert reasons and all(isinstance(r, str) and r for r in reasons)
 
 
 def test_colour_reasons_in_words():
-    colour, reasons = checks.colour_for(declaration(symptoms=("Sốt", "Ho")), decision("home", 7),
+    colour, reasons = verdicts.judge(declaration(symptoms=("Sốt", "Ho")), decision("home", 7),
                                         declaration_days=7, now=NOW)
     assert colour == "red"
     assert "Chính sách cách ly: Cách ly tại nhà 7 ngày." in reasons
     assert "Có triệu chứng trong lần khai báo y tế gần nhất: Sốt, Ho." in reasons
-    colour, reasons = checks.colour_for(None, decision("test", None), declaration_days=7, now=NOW)
+    colour, reasons = verdicts.judge(None, decision("test", None), declaration_days=7, now=NOW)
     assert colour == "yellow"
-    assert reasons == ["Chính sách cách ly: Xét nghiệm khi đến.", "Chưa khai báo y tế."]
-    _colour, reasons = checks.colour_for(declaration(days_ago=9), None, declaration_days=7,
+    assert reasons == ["Chính sách cách ly: Xét nghiệm khi đến.", "x", "Chưa khai báo y tế."]
+    _colour, reasons = verdicts.judge(declaration(days_ago=9), None, declaration_days=7,
                                          now=NOW)
     assert reasons == ["Chưa khai báo y tế trong 7 ngày qua."]
-    colour, reasons = checks.colour_for(declaration(), None, declaration_days=7, now=NOW)
+    colour, reasons = verdicts.judge(declaration(), None, declaration_days=7, now=NOW)
     assert colour == "green" and "không có triệu chứng" in reasons[0]
 
 

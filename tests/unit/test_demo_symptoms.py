@@ -10,9 +10,10 @@ import sys
 from tests.db_setup import run_script
 
 ASSESS = r"""
-from khaibao.checks import checks
+from khaibao.core import clock
 from khaibao.demo import demo
 from khaibao.tables import Person
+from khaibao.verdicts import verdicts
 
 async def main(settings):
     phones = ["+84" + phone[1:] for phone in demo.DEMO_PHONES]
@@ -20,8 +21,8 @@ async def main(settings):
         Person.account.phone.is_in(phones))
     found = []
     for row in rows:
-        colour, reasons, declaration, _arrival, _decision = await checks.assess(
-            row["id"], settings)
+        verdict = await verdicts.verdict_of(row["id"], settings, at=clock.now())
+        colour, reasons, declaration = verdict.colour, verdict.reasons, verdict.declaration
         found.append({"name": row["full_name"], "colour": colour, "reasons": reasons,
                       "symptoms": list(declaration.symptoms) if declaration else []})
     return found

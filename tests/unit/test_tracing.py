@@ -210,12 +210,14 @@ async def test_a_point_policy_reaches_who_was_there_in_the_window(database, sett
         assert "Chợ Bến Ngự" in got.matched_place.label
         for person_id in (outside, touching, elsewhere):
             assert (await decide(person_id)).measure == "none"
-        # The officer's check sees it too: red, with the venue as the reason.
-        from khaibao.checks import checks
+        # The verdict every screen shows sees it too: red, with the venue as the reason.
+        from khaibao.verdicts import verdicts
 
-        colour, reasons, *_ = await checks.assess(inside, settings, now=now)
-        assert colour == "red" and any("Cách ly tại nhà 14 ngày" in r for r in reasons)
-        assert (await checks.assess(outside, settings, now=now))[0] != "red"
+        verdict = await verdicts.verdict_of(inside, settings, at=now)
+        assert verdict.colour == "red"
+        assert any("Cách ly tại nhà 14 ngày" in r for r in verdict.reasons)
+        assert any("Chợ Bến Ngự" in r for r in verdict.reasons)
+        assert (await verdicts.verdict_of(outside, settings, at=now)).colour != "red"
         # the same venue + window again reuses both regions
         again = await tracing_points.create_point_policy(
             venue.id, t, t + timedelta(hours=1), {"measure": "test"}, created_by=None, now=now)

@@ -1,0 +1,138 @@
+"""One verdict for one person at one moment.
+
+Inputs, read at the moment asked about (never stored):
+
+* the last health declaration: its symptoms and exposure answers count while it is recent
+  (``settings.check_declaration_days``);
+* the places the person was: the last arrival's origin and places passed, and venue stays
+  inside the exposure window of a point policy (``tracing_points``), decided by
+  ``decisions.decide`` against the policies in force then (most severe kind, then the
+  longest, then the most specific);
+* when the check came from a chip CCCD card: whether its name matches the declared one.
+
+Rules (the README has them as a table):
+
+========================================================  ========
+input                                                     colour
+========================================================  ========
+policy measure home or centralised quarantine             red
+recent declaration with symptoms                          red
+recent declaration: close contact with a confirmed or
+suspected case ("confirmed_case")                         red
+policy measure test, self-monitoring or custom            yellow
+recent declaration: contact with someone from an outbreak
+area ("from_area") or with symptoms ("symptomatic")       yellow
+no health declaration, or none within the recent days     yellow
+the chip card's name differs from the declared name       yellow
+otherwise                                                 green
+========================================================  ========
+
+The most serious colour wins; every reason that applies is listed, red ones first, each naming
+its source (the policy and its legal basis, the place or venue and time window, the
+declaration and its answer, the card).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from khaibao.arrivals import arrivals
+from khaibao.arrivals.arrivals import ArrivalView
+from khaibao.checks import check_facts
+from khaibao.citizens import declarations
+from khaibao.citizens.declarations import DeclarationView
+from khaibao.core.db import aware
+from khaibao.core.i18n import current_language
+from khaibao.core.i18n import gettext as _
+from khaibao.policies import decisions, tracing_points
+from khaibao.policies.decisions import Decision
+from khaibao.policies.policy_input import DEFAULT_LOOKBACK_DAYS, RANK
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+COLOURS = (GREEN, YELLOW, RED)
+# The exposure answers of the health declaration and the colour each calls for.
+EXPOSURE_COLOURS = {"confirmed_case": RED, "from_area": YELLOW, "symptomatic": YELLOW}
+
+
+@dataclass
+class Verdict:
+    colour: str
+    reasons: list[str]
+    declaration: DeclarationView | None = None
+    declaration_recent: bool = False
+    arrival: ArrivalView | None = None
+    decision: Decision | None = None  # the measure that applies (kind, days) and its policy
+    at: datetime | None = None
+
+
+def is_recent(declaration: DeclarationView | None, *, declaration_days: int,
+              now: datetime) -> bool:
+    return (declaration is not None
+            and aware(declaration.submitted_at) >= now - timedelta(days=declaration_days))
+
+
+def judge(declaration: DeclarationView | None, decision: Decision | None, *,
+          declaration_days: int, now: datetime, names_differ: bool = False,
+          chip_name: str | None = None) -> tuple[str, list[str]]:
+    """The colour and its reasons in words (the module docstring's table)."""
+    red: list[str] = []
+    yellow: list[str] = []
+    recent = is_recent(declaration, declaration_days=declaration_days, now=now)
+    if decision is not None and decision.measure != "none":
+        lang = current_language.get()
+        rank = RANK.get(decision.measure, 0)
+        found = red if rank >= RANK["home"] else yellow
+        found.append(_("Chính sách cách ly: %(measure)s.", measure=decision.describe(lang)))
+        found.extend(decision.reasons_in(lang) if decision.policy is not None
+                     else decision.reasons)
+    if recent and declaration is not None:
+        if declaration.has_symptoms:
+            red.append(_("Có triệu chứng trong lần khai báo y tế gần nhất: %(symptoms)s.",
+                         symptoms=", ".join(_(s) for s in declaration.symptoms)))
+        labels = dict(declarations.EXPOSURES)
+        for code in declaration.exposure_codes:
+            colour = EXPOSURE_COLOURS.get(code)
+            if colour is not None:
+                (red if colour == RED else yellow).append(
+                    _("Đã khai báo: %(answer)s.", answer=_(labels[code])))
+    if declaration is None:
+        yellow.append(_("Chưa khai báo y tế."))
+    elif not recent:
+        yellow.append(_("Chưa khai báo y tế trong %(days)d ngày qua.", days=declaration_days))
+    if names_differ:
+        yellow.append(_("Tên trên thẻ CCCD gắn chip (%(card)s) khác tên đã khai báo: hãy kiểm "
+                        "tra giấy tờ.", card=chip_name or ""))
+    if red:
+        return RED, red + yellow
+    if yellow:
+        return YELLOW, yellow
+    return GREEN, [_("Đã khai báo y tế trong %(days)d ngày qua, không có triệu chứng, không "
+                     "thuộc diện cách ly.", days=declaration_days)]
+
+
+async def verdict_of(person_id: int, settings, *, at: datetime,
+                     facts: check_facts.Facts | None = None, names_differ: bool = False,
+                     chip_name: str | None = None) -> Verdict:
+    """The verdict for one person at ``at``. ``facts`` (check_facts.py) saves reading the
+    declaration and what has no arrival or check-in."""
+    if facts is None:
+        declaration = await declarations.last_declaration(person_id)
+        arrival = await arrivals.last_arrival(person_id)
+    else:
+        declaration = facts.declaration
+        arrival = (await arrivals.last_arrival(person_id) if facts.arrival_id is not None
+                   else None)
+    # Where they were: the last arrival's places, and venues under a "point" policy during
+    # its exposure window (none without any check-in).
+    places = await decisions.places_of_arrival(arrival.id) if arrival is not None else []
+    if facts is None or facts.checkin is not None:
+        places += await tracing_points.places_from_checkins(
+            person_id, at - timedelta(days=DEFAULT_LOOKBACK_DAYS))
+    decision = (await decisions.decide(places, at=at)
+                if arrival is not None or places else None)
+    days = settings.check_declaration_days
+    colour, reasons = judge(declaration, decision, declaration_days=days, now=at,
+                            names_differ=names_differ, chip_name=chip_name)
+    return Verdict(colour, reasons, declaration,
+                   is_recent(declaration, declaration_days=days, now=at), arrival, decision, at)
