@@ -8,7 +8,7 @@ import contextlib
 import random
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from khaibao.citizens import people, person_input
 from khaibao.core import db
@@ -96,3 +96,21 @@ async def region_tree() -> AsyncIterator[dict[str, str]]:
         yield codes
     finally:
         await Region.delete().where(Region.code.is_in(list(codes.values())))
+
+
+async def arrived_from(account_id: int, person_id: int, settings, origin_ward_code: str) -> None:
+    """The person arrived in Huế two hours ago from ``origin_ward_code`` (left yesterday)."""
+    from khaibao.arrivals import arrivals
+    from khaibao.arrivals.trips import TripData
+    from khaibao.core.clock import LOCAL_TIMEZONE
+    from khaibao.regions import regions
+
+    hue = [w for w in await regions.children("VN-46") if w.kind == "ward"][0]
+    today = datetime.now(LOCAL_TIMEZONE)
+    trip = TripData(departure_date=today.date() - timedelta(days=1),
+                    arrival_at=today - timedelta(hours=2), transport="car",
+                    destination_region_code=hue.code, origin_country="VN",
+                    origin_region_code=origin_ward_code)
+    await arrivals.submit(account_id, person_ids=[person_id], new_persons=[], trip=trip,
+                          client_ref=uuid.uuid4().hex, settings=settings,
+                          province_code="VN-46", province_name="Huế")

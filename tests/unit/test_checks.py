@@ -8,14 +8,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from citizen_factories import account, add_person, cccd, person_fields
+from citizen_factories import account, add_person, arrived_from, cccd, person_fields
 
-from khaibao.arrivals import arrivals
-from khaibao.arrivals.trips import TripData
 from khaibao.checks import checks
 from khaibao.citizens import declarations, people
 from khaibao.citizens.declarations import DeclarationView, HealthData
-from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import InputError
 from khaibao.officers import officers
 from khaibao.policies import policies
@@ -146,15 +143,7 @@ async def test_arrival_policy_turns_red(database, person):
     settings = database
     view, _number, account_id = person
     hanoi = [w for w in await regions.children("VN-01") if w.kind == "ward"][0]
-    hue = [w for w in await regions.children("VN-46") if w.kind == "ward"][0]
-    today = datetime.now(LOCAL_TIMEZONE)
-    trip = TripData(departure_date=today.date() - timedelta(days=1),
-                    arrival_at=today - timedelta(hours=2), transport="car",
-                    destination_region_code=hue.code, origin_country="VN",
-                    origin_region_code=hanoi.code)
-    await arrivals.submit(account_id, person_ids=[view.id], new_persons=[], trip=trip,
-                          client_ref=uuid.uuid4().hex, settings=settings,
-                          province_code="VN-46", province_name="Huế")
+    await arrived_from(account_id, view.id, settings, hanoi.code)
     policy = await policies.create(PolicyInput(hanoi.code, "home", 14, "",
                                                NOW - timedelta(days=3), None, "QĐ 1/UBND"),
                                    created_by=None)

@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from khaibao.arrivals import arrivals
-from khaibao.arrivals.trips import TripData
 from khaibao.checks import checks
 from khaibao.citizens import declarations, people
 from khaibao.citizens.declarations import HealthData
@@ -62,15 +60,7 @@ async def test_at_equal_kind_the_longer_measure_wins_and_the_other_also_applies(
     specific; the 14 days is listed as also applying, never as lighter."""
     view, _number, account_id = await declared(database)
     hanoi = [w for w in await regions.children("VN-01") if w.kind == "ward"][1]
-    hue = [w for w in await regions.children("VN-46") if w.kind == "ward"][0]
-    today = datetime.now(LOCAL_TIMEZONE)
-    trip = TripData(departure_date=today.date() - timedelta(days=1),
-                    arrival_at=today - timedelta(hours=2), transport="car",
-                    destination_region_code=hue.code, origin_country="VN",
-                    origin_region_code=hanoi.code)
-    await arrivals.submit(account_id, person_ids=[view.id], new_persons=[], trip=trip,
-                          client_ref=uuid.uuid4().hex, settings=database,
-                          province_code="VN-46", province_name="Huế")
+    await make.arrived_from(account_id, view.id, database, hanoi.code)
     start = datetime.now(UTC) - timedelta(days=3)
     wide = await policies.create(PolicyInput("VN-01", "centralised", 21, "", start, None,
                                              "CV 21/UBND"), created_by=None)
