@@ -155,13 +155,13 @@ async def _submit_once(account_id: int | None, person_ids: list[int],
                 declared.append(person_id)
         if errors:
             raise FormErrors(errors)
-        is_owner = {r["id"]: bool(r["is_owner"]) for r in await Person.select(
+        owner_flags = {r["id"]: bool(r["is_owner"]) for r in await Person.select(
             Person.id, Person.is_owner).where(Person.id.is_in(declared))}
         destination = regions[trip.destination_region_code]
         origin = regions.get(trip.origin_region_code) if trip.origin_region_code else None
         rows = await ArrivalDeclaration.insert(*(ArrivalDeclaration(
             person=person_id, account=account_id, client_ref=f"{client_ref}:{n}",
-            submitted_at=now, channel=submissions.channel_for(channel, is_owner[person_id]),
+            submitted_at=now, channel=submissions.channel_for(channel, owner_flags[person_id]),
             origin_country=trip.origin_country, origin_region=origin["id"] if origin else None,
             origin_detail=trip.origin_detail, departure_date=trip.departure_date,
             arrival_at=trip.arrival_at.astimezone(UTC), transport=trip.transport,

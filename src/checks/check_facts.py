@@ -81,7 +81,7 @@ async def _facts(row: dict[str, Any], settings) -> Facts:
     if row["d_id"] is not None:
         symptoms, exposures = _codes(row["d_symptoms"]), _codes(row["d_exposures"])
         declaration = DeclarationView(
-            id=row["d_id"], submitted_at=declared,  # type: ignore[arg-type]
+            id=row["d_id"], submitted_at=declared,
             has_symptoms=bool(row["d_has_symptoms"]),
             symptoms=tuple(SYMPTOM_LABELS.get(c, c) for c in symptoms),
             exposures=tuple(EXPOSURE_LABELS.get(c, c) for c in exposures),
@@ -92,9 +92,9 @@ async def _facts(row: dict[str, Any], settings) -> Facts:
         checkin = CheckInView(
             id=row["c_id"], person_id=row["id"], person_name=row["full_name"],
             venue_id=row["c_venue"], venue_name=row["c_venue_name"],
-            checked_in_at=aware(row["c_checked_in_at"]),  # type: ignore[arg-type]
+            checked_in_at=aware(row["c_checked_in_at"]),
             checked_out_at=aware(row["c_checked_out_at"]),
-            ends_at=aware(row["c_ends_at"]),  # type: ignore[arg-type]
+            ends_at=aware(row["c_ends_at"]),
             by_kind=row["c_by_kind"])
     return Facts(person, declaration, row["arrival_id"], checkin)
 

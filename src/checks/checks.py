@@ -29,6 +29,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import assert_never
 
 from khaibao.arrivals import arrivals
 from khaibao.arrivals.arrivals import ArrivalView
@@ -162,9 +163,9 @@ def colour_for(declaration: DeclarationView | None, decision: Decision | None, *
             red.append(measure)
         elif rank > RANK["none"]:
             yellow.append(measure)
-    if recent and declaration.has_symptoms:  # type: ignore[union-attr]
+    if recent and declaration is not None and declaration.has_symptoms:
         red.append(_("Có triệu chứng trong lần khai báo y tế gần nhất: %(symptoms)s.",
-                     symptoms=", ".join(_(s) for s in declaration.symptoms)))  # type: ignore[union-attr]
+                     symptoms=", ".join(_(s) for s in declaration.symptoms)))
     if declaration is None:
         yellow.append(_("Chưa khai báo y tế."))
     elif not recent:
@@ -249,7 +250,7 @@ async def _find(text: str, settings) -> CheckResult:
     elif scan.kind is ScanKind.FORGED:  # "Mã QR không hợp lệ hoặc đã bị sửa."
         return CheckResult(kind, error=scan.error)
     else:
-        person = None
+        assert_never(scan.kind)
     if person is None:
         return CheckResult(kind, error=error("check.not_found"))
     return CheckResult(kind, person=person)
@@ -382,7 +383,8 @@ async def recent_checks(person_ids: list[int], *, limit: int = 50
     seen: dict[int, list[CheckSeen]] = {}
     for entry in entries:
         role = roles.get(entry.actor_id) if entry.actor_id is not None else None
-        seen.setdefault(entry.person_id, []).append(CheckSeen(  # type: ignore[arg-type]
+        assert entry.person_id is not None  # read by person
+        seen.setdefault(entry.person_id, []).append(CheckSeen(
             at=aware(entry.at), action_label=ACTION_LABELS[entry.action],
             role_label=ROLE_LABELS.get(role, N_("Cán bộ")) if role else N_("Cán bộ"),
             place=entry.place))

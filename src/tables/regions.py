@@ -15,6 +15,6 @@ class Region(Table, tablename="region"):
     name = Varchar(length=200)
     name_folded = Varchar(length=200, index=True)  # lower case, no diacritics, đ → d
     kind = Varchar(length=20)  # country | province | district | ward | village | point
-    parent = ForeignKey("self", null=True, index=True)
+    parent: ForeignKey["Region"] = ForeignKey("self", null=True, index=True)
     path = Varchar(length=400, index=True)
     depth = Integer(default=0)
