@@ -1,5 +1,6 @@
 # Khai Báo — the two commands are `make demo` (run the app with demo data on SQLite) and
-# `make test` (every check: ruff, tests on SQLite and PostgreSQL, browser tests in Chromium).
+# `make test` (every check: ruff, types, tests on SQLite and PostgreSQL, browser tests in
+# Chromium).
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -25,6 +26,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/lint-imports --no-cache
+	bash scripts/types.sh
 
 test-sqlite: setup
 	$(PY) -m pytest -m "not e2e" -q
@@ -49,4 +51,4 @@ migration: setup
 	PICCOLO_CONF=khaibao.piccolo_conf KHAIBAO_DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/piccolo migrations new khaibao --auto && sed -i "s/^DESCRIPTION = .*/DESCRIPTION = \"$(DESC)\"/" $$(ls src/piccolo_migrations/khaibao_*.py | tail -1)
 
 clean:
-	rm -rf $(VENV) .pytest_cache khaibao.sqlite3*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .types khaibao.sqlite3*

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, then every test on SQLite and on PostgreSQL, then the browser
-# tests in Chromium. Exits non-zero on the first failure.
+# The whole test suite: lint and types, then every test on SQLite and on PostgreSQL, then the
+# browser tests in Chromium. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -14,6 +14,9 @@ echo "== ruff"
 
 echo "== layers (import-linter contracts in pyproject.toml)"
 .venv/bin/lint-imports --no-cache
+
+echo "== types (mypy, [tool.mypy] in pyproject.toml)"
+bash scripts/types.sh
 
 echo "== unit tests with the clock moved 400 days ahead (no test may depend on today's date)"
 faketime -f '+400d' $PY -m pytest tests/unit -m "not slow" -q -p no:cacheprovider

@@ -11,6 +11,7 @@ from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -67,7 +68,7 @@ def language_middleware(app: ASGIApp) -> ASGIApp:
     """Choose the language for this request (cookie, then Accept-Language, then vi)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             token = i18n.current_language.set(i18n.language_for(Request(scope)))
             try:
                 await app(scope, receive, send)
@@ -190,7 +191,7 @@ def static_cache_middleware(app: ASGIApp) -> ASGIApp:
     from litestar.datastructures import MutableScopeHeaders
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/static/"):
+        if scope["type"] != ScopeType.HTTP or not scope["path"].startswith("/static/"):
             await app(scope, receive, send)
             return
         versioned = b"v=" in scope.get("query_string", b"")

@@ -52,7 +52,7 @@ class KeyView:
         return self.revoked_at is None
 
     def covers(self, path: str | None) -> bool:
-        return not self.region_path or bool(path) and path.startswith(self.region_path)
+        return not self.region_path or bool(path and path.startswith(self.region_path))
 
 
 def hash_key(raw: str) -> str:
@@ -104,7 +104,9 @@ async def create(name: str, region_code: str | None, *, created_by: int | None,
     await audit.record("api_key.create", actor_kind="officer" if created_by else "system",
                        actor_id=created_by, detail={"api_key": key_id,
                                                     "region": region_code or "*"})
-    return raw, await get(key_id)  # type: ignore[return-value]
+    view = await get(key_id)
+    assert view is not None  # inserted just above
+    return raw, view
 
 
 async def get(key_id: int) -> KeyView | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from khaibao.arrivals import local_arrivals
 from khaibao.checks import checks
 from khaibao.core.clock import LOCAL_TIMEZONE
@@ -256,8 +258,8 @@ def officer_choices(views: list[officers.OfficerView]) -> list[tuple[str, str]]:
             for o in sorted(views, key=lambda o: (fold_diacritics(o.name), o.id))]
 
 
-def _where(query: AuditFilter):
-    condition = AuditEntry.id > 0
+def _where(query: AuditFilter) -> Combinable:
+    condition: Combinable = AuditEntry.id > 0
     if query.officer_id is not None:
         condition &= ((AuditEntry.actor_kind == "officer")
                       & (AuditEntry.actor_id == query.officer_id))

@@ -80,7 +80,9 @@ async def rename(code: str, name: str, *, by: int | None = None) -> RegionView:
                            actor_id=by, detail={"region": code, "from": region.name,
                                                 "to": clean})
     people.forget_region_labels()
-    return await get(code)  # type: ignore[return-value]
+    renamed = await get(code)
+    assert renamed is not None  # renamed just above
+    return renamed
 
 
 async def _checked(source_code: str, target_code: str) -> tuple[RegionView, RegionView]:
@@ -102,7 +104,8 @@ async def _checked(source_code: str, target_code: str) -> tuple[RegionView, Regi
 async def _count(source: RegionView) -> tuple[tuple[str, int], ...]:
     counts = []
     for label, table, column, path_column in REFERENCES:
-        where, args = f"{column} = {{}}", [source.id]
+        where = f"{column} = {{}}"
+        args: list[int | str] = [source.id]
         if path_column:
             where += f" OR substr({path_column}, 1, {{}}) = {{}}"
             args += [len(source.path), source.path]

@@ -31,6 +31,7 @@ from khaibao.core.errors import FormErrors, InputError, error_maker
 from khaibao.qr.scans import ScanKind, classify_scan
 from khaibao.tables import CheckIn
 from khaibao.vn import phones
+from khaibao.vn.identity import ChipCard, ParsedId
 
 MIN_REASON, MAX_REASON = 10, 300
 MAX_WINDOW = timedelta(days=31)
@@ -211,8 +212,10 @@ async def find_person(text: Any, settings) -> people.PersonView:
     if scan.kind is ScanKind.PERSON_TOKEN:
         person = await people.find_by_token(raw, settings)
     elif scan.kind is ScanKind.CHIP_CCCD:
+        assert isinstance(scan.payload, ChipCard)
         person = await people.find_by_id_number(scan.payload.cccd, settings)
     elif scan.kind is ScanKind.ID_NUMBER:
+        assert isinstance(scan.payload, ParsedId)
         person = await people.find_by_id_number(scan.payload.number, settings)
     if person is None:
         raise error("person.unknown")
@@ -281,7 +284,7 @@ _COLUMNS = (CheckIn.id, CheckIn.person, CheckIn.venue, CheckIn.checked_in_at,
             CheckIn.checked_out_at, CheckIn.ends_at,
             CheckIn.person.full_name.as_alias("person_name"),
             CheckIn.person.id_masked.as_alias("id_masked"),
-            CheckIn.person.account.phone.as_alias("phone"),
+            CheckIn.person._.account._.phone.as_alias("phone"),
             CheckIn.venue.name.as_alias("venue_name"))
 
 

@@ -10,7 +10,7 @@ candidate policy versions of every decision and each distinct winning version.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from khaibao.core.errors import FormErrors, InputError, error_maker
 from khaibao.core.i18n import N_
 from khaibao.policies import decisions
 from khaibao.policies.decisions import Decision, Place
-from khaibao.policies.policies import as_datetime
+from khaibao.policies.policies import required_datetime
 from khaibao.policies.policy_input import DEFAULT_LOOKBACK_DAYS, SEVERITY
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace
 
@@ -203,7 +203,7 @@ async def count(query: ArrivalFilter) -> int:
     return await ArrivalDeclaration.count().where(_where(query))
 
 
-async def _places(rows: list[Mapping[str, Any]]) -> dict[int, list[tuple[Place, bool]]]:
+async def _places(rows: Sequence[Mapping[str, Any]]) -> dict[int, list[tuple[Place, bool]]]:
     """Every arrival's places (origin + passed), as ``decisions.places_of_arrival`` builds
     them, for a whole batch in one query."""
     by_id = {r["id"]: r for r in rows}
@@ -211,11 +211,11 @@ async def _places(rows: list[Mapping[str, Any]]) -> dict[int, list[tuple[Place, 
     for p in await ArrivalPlace.select(
             ArrivalPlace.arrival, ArrivalPlace.path, ArrivalPlace.is_origin,
             ArrivalPlace.region.code.as_alias("code"), ArrivalPlace.region.name.as_alias("name"),
-            ArrivalPlace.region.parent.name.as_alias("parent_name"),
-            ArrivalPlace.region.parent.kind.as_alias("parent_kind"),
+            ArrivalPlace.region._.parent._.name.as_alias("parent_name"),
+            ArrivalPlace.region._.parent._.kind.as_alias("parent_kind"),
     ).where(ArrivalPlace.arrival.is_in(list(by_id))).order_by(ArrivalPlace.id):
         row = by_id[p["arrival"]]
-        arrival_at = as_datetime(row["arrival_at"])
+        arrival_at = required_datetime(row["arrival_at"])
         when = (decisions.departure_moment(row["departure_date"], arrival_at) if p["is_origin"]
                 else arrival_at)
         names = [p["name"]]
@@ -226,18 +226,18 @@ async def _places(rows: list[Mapping[str, Any]]) -> dict[int, list[tuple[Place, 
     return places
 
 
-async def _build(rows: list[Mapping[str, Any]]) -> list[LocalArrival]:
+async def _build(rows: Sequence[Mapping[str, Any]]) -> list[LocalArrival]:
     places = await _places(rows)
     paths = {r["destination_path"] for r in rows} | {r["origin_path"] for r in rows
                                                      if r["origin_path"]}
     paths |= {place.region_path for ps in places.values() for place, _o in ps}
     labels = await people.region_labels(paths)
     decided = await decisions.decide_many(
-        [([p for p, _o in places.get(r["id"], [])], as_datetime(r["arrival_at"]))
+        [([p for p, _o in places.get(r["id"], [])], required_datetime(r["arrival_at"]))
          for r in rows])
     built = []
     for r, decision in zip(rows, decided, strict=True):
-        arrival_at = as_datetime(r["arrival_at"])
+        arrival_at = required_datetime(r["arrival_at"])
         own = places.get(r["id"], [])
         origin = (labels.get(r["origin_path"], "") if r["origin_path"]
                   else country_name(r["origin_country"]))
@@ -276,7 +276,7 @@ async def _all_batches(query: ArrivalFilter, size: int = BATCH
         yield await _build(rows)
         if len(rows) < size:
             return
-        last = (as_datetime(rows[-1]["arrival_at"]), rows[-1]["id"])
+        last = (required_datetime(rows[-1]["arrival_at"]), rows[-1]["id"])
 
 
 async def batches(query: ArrivalFilter, size: int = BATCH) -> AsyncIterator[list[LocalArrival]]:
@@ -324,8 +324,8 @@ async def affected_sample(target_path: str, *, at: datetime, limit: int = 5,
         ArrivalPlace.arrival, ArrivalPlace.path,
         ArrivalPlace.arrival.arrival_at.as_alias("arrival_at"),
         ArrivalPlace.arrival.destination_path.as_alias("destination_path"),
-        ArrivalPlace.arrival.person.full_name.as_alias("person_name"),
-        ArrivalPlace.arrival.person.id_masked.as_alias("id_masked"),
+        ArrivalPlace.arrival._.person._.full_name.as_alias("person_name"),
+        ArrivalPlace.arrival._.person._.id_masked.as_alias("id_masked"),
     ).where(ArrivalPlace.path.like(target_path + "%"), ArrivalPlace.arrival.arrival_at >= since,
             ArrivalPlace.arrival.arrival_at <= at).order_by(
         ArrivalPlace.arrival.arrival_at, ArrivalPlace.arrival, ascending=False
@@ -337,5 +337,5 @@ async def affected_sample(target_path: str, *, at: datetime, limit: int = 5,
     labels = await people.region_labels({r["path"] for r in chosen}
                                  | {r["destination_path"] for r in chosen})
     return [AffectedArrival(r["person_name"] or "", r["id_masked"] or "",
-                            labels.get(r["path"], ""), as_datetime(r["arrival_at"]),
+                            labels.get(r["path"], ""), required_datetime(r["arrival_at"]),
                             labels.get(r["destination_path"], "")) for r in chosen]

@@ -90,6 +90,13 @@ async def get(checkpoint_id: int) -> CheckpointAdminView | None:
     return _view(row) if row else None
 
 
+async def _read_back(checkpoint_id: int) -> CheckpointAdminView:
+    """The checkpoint just written, as :func:`get` reads it."""
+    view = await get(checkpoint_id)
+    assert view is not None  # written by the caller a moment ago
+    return view
+
+
 async def _checked(name: str, region_code: str | None, place: str, *,
                    checkpoint_id: int | None = None) -> dict[str, Any]:
     """The values to store, or FormErrors naming every bad field. Run inside the write
@@ -129,7 +136,7 @@ async def create(name: str, *, region_code: str | None = None, place: str = "",
     checkpoint_id = rows[0]["id"]
     await audit.record("checkpoint.create", actor_kind="officer" if by else "system",
                        actor_id=by, detail={"checkpoint": checkpoint_id}, now=now)
-    return await get(checkpoint_id)  # type: ignore[return-value]
+    return await _read_back(checkpoint_id)
 
 
 async def update(checkpoint_id: int, name: str, *, region_code: str | None = None,
@@ -139,10 +146,10 @@ async def update(checkpoint_id: int, name: str, *, region_code: str | None = Non
     async with db.write_transaction():
         await db.lock(NAMES_LOCK)
         values = await _checked(name, region_code, place, checkpoint_id=checkpoint_id)
-        await Checkpoint.update(values).where(Checkpoint.id == checkpoint_id)
+        await Checkpoint.update(**values).where(Checkpoint.id == checkpoint_id)
     await audit.record("checkpoint.update", actor_kind="officer" if by else "system",
                        actor_id=by, detail={"checkpoint": checkpoint_id})
-    return await get(checkpoint_id)  # type: ignore[return-value]
+    return await _read_back(checkpoint_id)
 
 
 async def set_active(checkpoint_id: int, active: bool, *, by: int | None = None
@@ -154,4 +161,4 @@ async def set_active(checkpoint_id: int, active: bool, *, by: int | None = None
     await audit.record("checkpoint.enable" if active else "checkpoint.disable",
                        actor_kind="officer" if by else "system", actor_id=by,
                        detail={"checkpoint": checkpoint_id})
-    return await get(checkpoint_id)  # type: ignore[return-value]
+    return await _read_back(checkpoint_id)

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import assert_never
 
 from khaibao.arrivals.arrivals import ArrivalView
 from khaibao.checks import check_facts
@@ -177,7 +178,7 @@ async def _find(text: str, settings) -> CheckResult:
     elif scan.kind is ScanKind.FORGED:  # "Mã QR không hợp lệ hoặc đã bị sửa."
         return CheckResult(kind, error=scan.error)
     else:
-        person = None
+        assert_never(scan.kind)
     if person is None:
         return CheckResult(kind, error=error("check.not_found"))
     return CheckResult(kind, person=person)
@@ -312,7 +313,8 @@ async def recent_checks(person_ids: list[int], *, limit: int = 50
     seen: dict[int, list[CheckSeen]] = {}
     for entry in entries:
         role = roles.get(entry.actor_id) if entry.actor_id is not None else None
-        seen.setdefault(entry.person_id, []).append(CheckSeen(  # type: ignore[arg-type]
+        assert entry.person_id is not None  # read by person
+        seen.setdefault(entry.person_id, []).append(CheckSeen(
             at=aware(entry.at), action_label=ACTION_LABELS[entry.action],
             role_label=ROLE_LABELS.get(role, N_("Cán bộ")) if role else N_("Cán bộ"),
             place=entry.place))

@@ -242,8 +242,9 @@ async def _views(where: str, *args: Any, settings) -> list[PersonView]:
                         secret_key=settings.secret_key) for r in rows]
 
 
-async def persons_of(account_id: int, settings) -> list[PersonView]:
-    """The account's persons: the owner first, then in the order they were added."""
+async def persons_of(account_id: int | None, settings) -> list[PersonView]:
+    """The account's persons: the owner first, then in the order they were added (none
+    without an account)."""
     if account_id is None:
         return []
     return await _views("p.account = {}", account_id, settings=settings)
@@ -332,7 +333,7 @@ async def update_person(account_id: int, person_id: int, data: PersonData, setti
                     & (Person.no_id_key == values["no_id_key"])):
                 errors["full_name"] = error("person.already_listed")
             region_id = await _checked_region(data, errors)
-            await Person.update({**values, "region": region_id, "updated_at": _now(now)}).where(
+            await Person.update(**values, region=region_id, updated_at=_now(now)).where(
                 Person.id == person_id)
 
     await db.retry_on_unique(attempt)

@@ -131,6 +131,7 @@ def parse_person(fields: Mapping[str, str], *, today: date | None = None) -> Per
     bhyt = attempt("bhyt", parse_bhyt, get("bhyt")) if get("bhyt") else None
     if errors:
         raise FormErrors(errors)
+    assert parsed is not None  # no error: an ID type was chosen and the number parsed
     # "000000000" always means "no ID", whatever type was chosen.
     number = "" if parsed.id_type is IdType.NONE else parsed.number
     return PersonData(full_name, parsed.id_type, number, birth_year, sex, nationality,

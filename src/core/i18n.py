@@ -33,8 +33,10 @@ def catalog(language: str) -> dict[str, str | tuple[str, ...]]:
     for message in messages:
         if not message.id or not message.string or message.fuzzy:
             continue
-        key = message.id[0] if isinstance(message.id, tuple) else message.id
-        table[key] = message.string
+        # A plural message's id and string are sequences (singular first).
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        string = message.string
+        table[key] = string if isinstance(string, str) else tuple(string)
     return table
 
 

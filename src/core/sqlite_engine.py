@@ -100,6 +100,7 @@ class _PersistentTransaction(SQLiteTransaction):
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
             return self._parent
+        # Piccolo types the engine as its own SQLiteEngine; only ours makes this transaction.
         engine: PersistentSQLiteEngine = self.engine  # type: ignore[assignment]
         self._owned = engine._writing()  # the writer's locks, held until __aexit__
         self.connection = await self._owned.__aenter__()
@@ -114,6 +115,7 @@ class _PersistentTransaction(SQLiteTransaction):
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
             return exception is None
+        # Piccolo types the engine as its own SQLiteEngine; only ours makes this transaction.
         engine: PersistentSQLiteEngine = self.engine  # type: ignore[assignment]
         try:
             if exception is not None or self._rolled_back:
@@ -168,6 +170,7 @@ class PersistentSQLiteEngine(SQLiteEngine):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             connection = await aiosqlite.connect(**self.connection_kwargs)
+            # aiosqlite types row_factory as a class; sqlite3 takes any (cursor, row) callable.
             connection.row_factory = dict_factory  # type: ignore[assignment]
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await connection.execute("PRAGMA journal_mode = WAL")
@@ -265,15 +268,15 @@ class PersistentSQLiteEngine(SQLiteEngine):
             if not batch:
                 batch, self._queued = self._queued, []
             outcomes = [(None, error)] * len(batch)
-        for (_text, _params, future), (rows, error) in zip(batch, outcomes, strict=True):
+        for (_text, _params, future), (rows, failure) in zip(batch, outcomes, strict=True):
             if future.done():
                 continue
-            if error is None:
+            if failure is None:
                 future.set_result(list(rows))
-            elif isinstance(error, sqlite3.Error) and _full(error):
-                future.set_exception(StorageFull(str(error)))
+            elif isinstance(failure, sqlite3.Error) and _full(failure):
+                future.set_exception(StorageFull(str(failure)))
             else:
-                future.set_exception(error)
+                future.set_exception(failure)
 
     async def _run_in_new_connection(
         self, query: str, args=None, query_type: str = "generic", table=None

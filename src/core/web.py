@@ -80,12 +80,16 @@ def create_environment(settings: Settings, language: str | None = None) -> Envir
         auto_reload=False,  # templates ship with the code: a restart loads new ones
     )
     env.extend(language=language)
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # jinja2.ext.i18n adds install_gettext_callables to the environment at run time.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
     env.globals.update(static=static_url, htmx_file=htmx_file, settings=settings)
     env.filters.update(time=format_time, ago=time_ago)
     # Shared macros are globals: an imported name would not reach a block rendered alone.
     env.globals["f"] = env.get_template("_fields.html").module
-    env.globals["region_picker"] = env.get_template("_region_picker.html").module.region_picker
+    # A template module gets its macros as attributes at run time (Jinja does not type them).
+    picker = env.get_template("_region_picker.html").module
+    env.globals["region_picker"] = picker.region_picker  # type: ignore[attr-defined]
     return env
 
 
@@ -166,10 +170,11 @@ def render(
     """The page, or for htmx its ``block`` (or several blocks, one after the other)."""
     env: Environment = request.app.state.templates[i18n.current_language.get()]
     full_context = {**base_context(request), **(context or {})}
-    if isinstance(block, tuple) and is_htmx(request):
-        html = jinja2_fragments.render_blocks(env, template_name, block, full_context)
-    elif block is not None and is_htmx(request):
-        html = jinja2_fragments.render_block(env, template_name, block, full_context)
+    if block is not None and is_htmx(request):
+        if isinstance(block, tuple):
+            html = jinja2_fragments.render_blocks(env, template_name, block, full_context)
+        else:
+            html = jinja2_fragments.render_block(env, template_name, block, full_context)
     else:
         html = env.get_template(template_name).render(full_context)
     return Response(

@@ -52,7 +52,7 @@ async def _ward(name: str) -> str | None:
     return found[0].code if found else None
 
 
-async def _region(name: str, within: str, kind: str) -> str:
+async def _region(name: str, within: str | None, kind: str) -> str:
     return (await regions.search(name, within=within, kinds=(kind,), limit=1))[0].code
 
 

@@ -113,7 +113,7 @@ class OfficerView:
         without a region see everything; others only their subtree."""
         if self.is_admin or not self.region_path:
             return True
-        return bool(region_path) and region_path.startswith(self.region_path)
+        return bool(region_path and region_path.startswith(self.region_path))
 
     @property
     def place(self) -> str:
@@ -152,6 +152,13 @@ def view_of(row: dict[str, Any]) -> OfficerView:
 async def get(officer_id: int) -> OfficerView | None:
     row = await Officer.select(*_COLUMNS).where(Officer.id == officer_id).first()
     return _view(row) if row else None
+
+
+async def _read_back(officer_id: int) -> OfficerView:
+    """The officer just written, as :func:`get` reads it."""
+    view = await get(officer_id)
+    assert view is not None  # written by the caller a moment ago
+    return view
 
 
 async def list_all() -> list[OfficerView]:
@@ -213,7 +220,7 @@ async def create(name: str, role: str, *, region_code: str | None = None,
     officer_id = rows[0]["id"]
     await audit.record("officer.create", actor_kind="officer" if created_by else "system",
                        actor_id=created_by, detail={"officer": officer_id, "role": role})
-    return await get(officer_id)  # type: ignore[return-value]
+    return await _read_back(officer_id)
 
 
 async def update(officer_id: int, name: str, role: str, *, region_code: str | None = None,
@@ -228,14 +235,14 @@ async def update(officer_id: int, name: str, role: str, *, region_code: str | No
         if (current.is_admin and current.active and role != ADMIN
                 and await count_active_admins() <= 1):
             raise FormErrors({"role": error("officer.last_admin_role")})
-        await Officer.update(values).where(Officer.id == officer_id)
+        await Officer.update(**values).where(Officer.id == officer_id)
     if role != current.role:
         # A new role must not ride on sessions opened under the old one.
         await sessions.end_all(SESSION_KIND, officer_id)
     await audit.record("officer.update", actor_kind="officer" if by else "system", actor_id=by,
                        detail={"officer": officer_id, "role": role,
                                "previous_role": current.role})
-    return await get(officer_id)  # type: ignore[return-value]
+    return await _read_back(officer_id)
 
 
 async def set_active(officer_id: int, active: bool, *, by: int | None = None,
@@ -261,7 +268,7 @@ async def set_active(officer_id: int, active: bool, *, by: int | None = None,
     await audit.record("officer.enable" if active else "officer.disable",
                        actor_kind="officer" if by else "system",
                        actor_id=by, detail={"officer": officer_id}, now=now)
-    return await get(officer_id)  # type: ignore[return-value]
+    return await _read_back(officer_id)
 
 
 async def record_sign_in(officer_id: int, *, now: datetime | None = None) -> None:

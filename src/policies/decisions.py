@@ -22,11 +22,11 @@ from khaibao.core.i18n import N_, current_language, gettext_in
 from khaibao.policies.policies import (
     PolicyView,
     ancestor_paths,
-    as_datetime,
     as_utc,
     describe_measure,
     get_version,
     local_text,
+    required_datetime,
     target_of,
 )
 from khaibao.policies.policy_input import DEFAULT_LOOKBACK_DAYS, RANK, PolicyInput
@@ -200,14 +200,14 @@ async def places_of_arrival(arrival_id: int) -> list[Place]:
     rows = await ArrivalPlace.select(
         ArrivalPlace.path, ArrivalPlace.is_origin,
         ArrivalPlace.region.code.as_alias("code"), ArrivalPlace.region.name.as_alias("name"),
-        ArrivalPlace.region.parent.name.as_alias("parent_name"),
-        ArrivalPlace.region.parent.kind.as_alias("parent_kind"),
+        ArrivalPlace.region._.parent._.name.as_alias("parent_name"),
+        ArrivalPlace.region._.parent._.kind.as_alias("parent_kind"),
         ArrivalPlace.arrival.departure_date.as_alias("departure_date"),
         ArrivalPlace.arrival.arrival_at.as_alias("arrival_at"),
     ).where(ArrivalPlace.arrival == arrival_id).order_by(ArrivalPlace.id)
     places = []
     for row in rows:
-        arrival_at = as_datetime(row["arrival_at"])
+        arrival_at = required_datetime(row["arrival_at"])
         when = (departure_moment(row["departure_date"], arrival_at) if row["is_origin"]
                 else arrival_at)
         names = [row["name"]]

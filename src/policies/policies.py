@@ -83,6 +83,13 @@ def as_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def required_datetime(value: Any) -> datetime:
+    """:func:`as_datetime` of a NOT NULL column."""
+    moment = as_datetime(value)
+    assert moment is not None, "a NOT NULL moment read as null"
+    return moment
+
+
 @dataclass(frozen=True)
 class PolicyView:
     id: int
@@ -150,10 +157,10 @@ def _view(row: Mapping[str, Any], labels: Mapping[str, str]) -> PolicyView:
         target_code=codes[-1] if codes else "", target_path=path,
         target_label=labels.get(path, path), target_depth=max(len(codes) - 1, 0),
         measure=row["measure"], days=row["days"], custom_text=row["custom_text"] or "",
-        effective_from=as_datetime(row["effective_from"]),
+        effective_from=required_datetime(row["effective_from"]),
         effective_to=as_datetime(row["effective_to"]),
         legal_reference=row["legal_reference"] or "", created_by=row["created_by"],
-        created_at=as_datetime(row["created_at"]),
+        created_at=required_datetime(row["created_at"]),
         superseded_at=as_datetime(row["superseded_at"]))
 
 

@@ -103,8 +103,10 @@ async def _ensure_region(code: str, name: str, parent: Mapping[str, Any]) -> dic
                 code=code, name=name[:200], name_folded=fold_diacritics(name[:200]),
                 kind="point", parent=parent["id"], path=f"{parent['path']}{code}/",
                 depth=parent["depth"] + 1)).run()
-        return await Region.select(Region.id, Region.code, Region.path, Region.depth).where(
+        made = await Region.select(Region.id, Region.code, Region.path, Region.depth).where(
             Region.code == code).first()
+        assert made is not None  # inserted just above
+        return made
 
     return await db.retry_on_unique(attempt)
 

@@ -119,7 +119,9 @@ async def _upsert(items: Sequence[tuple[str, str, str, str]], scope: Any, report
     async with db.write_transaction():
         existing = {row["code"]: row for row in await Region.select(
             *_COLUMNS, Region.parent, Region.name_folded).where(scope)}
-        known = {code: (row["id"], row["path"], row["depth"]) for code, row in existing.items()}
+        # code → (id, none until inserted; path; depth)
+        known: dict[str, tuple[int | None, str, int]] = {
+            code: (row["id"], row["path"], row["depth"]) for code, row in existing.items()}
         batch: list[Region] = []
 
         async def flush() -> None:
@@ -137,15 +139,16 @@ async def _upsert(items: Sequence[tuple[str, str, str, str]], scope: Any, report
                 raise LookupError(f"region {parent_code} is not there")
             if parent_code and parent[0] is None or len(batch) >= CHUNK:
                 await flush()
-                parent = known.get(parent_code) if parent_code else parent
-            values = {"name": name, "name_folded": fold_diacritics(name), "kind": kind,
-                      "parent": parent[0], "path": f"{parent[1]}{code}/", "depth": parent[2] + 1}
+                parent = known[parent_code] if parent_code else parent
+            values: dict[str, Any] = {
+                "name": name, "name_folded": fold_diacritics(name), "kind": kind,
+                "parent": parent[0], "path": f"{parent[1]}{code}/", "depth": parent[2] + 1}
             row = existing.get(code)
             if row is None:
                 batch.append(Region(code=code, **values))
                 known[code] = (None, values["path"], values["depth"])
             elif any(row[key] != value for key, value in values.items()):
-                await Region.update(values).where(Region.id == row["id"])
+                await Region.update(**values).where(Region.id == row["id"])
                 known[code] = (row["id"], values["path"], values["depth"])
                 report.updated += 1
             else:

@@ -1,6 +1,6 @@
 """API keys for national systems reading Khai Báo's data (read-only JSON API)."""
 
-from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -11,6 +11,8 @@ class ApiKey(Table, tablename="api_key"):
     """A key shown once at creation; only its SHA-256 is kept. ``prefix`` (the first
     characters) identifies it in lists and logs. ``region`` limits what it can read to a
     subtree (``region_path`` copied for prefix filters); none means the whole deployment."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     name = Varchar(length=100)
     prefix = Varchar(length=12, index=True)

@@ -6,6 +6,7 @@ from piccolo.columns import (
     Date,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -19,6 +20,8 @@ from khaibao.tables.regions import Region
 class Checkpoint(Table, tablename="checkpoint"):
     """A checkpoint (chốt kiểm soát) where people enter the province and officers scan."""
 
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
     name = Varchar(length=120)
     region = ForeignKey(Region, null=True, index=True)
     place = Varchar(length=200, default="")
@@ -29,6 +32,8 @@ class Checkpoint(Table, tablename="checkpoint"):
 class ArrivalDeclaration(Table, tablename="arrival_declaration"):
     """One person's declared arrival; append-only. ``destination_path`` copies the
     destination region's path so "arrivals into ward Y" is one prefix range scan."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     person = ForeignKey(Person, index=True)
     account = ForeignKey(Account, null=True, index=True)
@@ -55,6 +60,8 @@ class ArrivalPlace(Table, tablename="arrival_place"):
     """A place an arriving person passed through in the lookback window (origin included),
     with the region path copied for policy matching."""
 
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
     arrival = ForeignKey(ArrivalDeclaration, index=True)
     region = ForeignKey(Region, index=True)
     path = Varchar(length=400, index=True)
@@ -67,6 +74,8 @@ class Policy(Table, tablename="policy"):
 
     ``target_path`` copies the target region's path: a place P is covered when
     ``target_path`` is a prefix of P's path (one index lookup per ancestor of P)."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     policy_key = Integer(index=True)
     version = Integer(default=1)

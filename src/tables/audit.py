@@ -1,6 +1,6 @@
 """The audit log (nhật ký truy cập): every look at or change of a person's data."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -9,6 +9,8 @@ from khaibao.tables.citizens import Person
 
 class AuditEntry(Table, tablename="audit_entry"):
     """Append-only record of who looked at or changed whose data."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     at = Timestamptz(index=True)
     actor_kind = Varchar(length=10)  # citizen | officer | system | api

@@ -1,7 +1,7 @@
 """Citizens: verified phones, the persons they declare for, health declarations, OTP codes
 and the health-insurance registry used to fill the form."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from khaibao.tables.regions import Region
@@ -9,6 +9,8 @@ from khaibao.tables.regions import Region
 
 class Account(Table, tablename="account"):
     """A verified mobile phone (E.164). Citizen sessions belong to it."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     phone = Varchar(length=16, unique=True, index=True)
     created_at = Timestamptz()
@@ -22,6 +24,8 @@ class Person(Table, tablename="person"):
     ``id_masked`` shows it, ``id_encrypted`` (AES-GCM) recovers it for health officials.
     ``qr_reference`` is the random part of the person's QR token; re-issuing replaces it.
     """
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     account = ForeignKey(Account, null=True, index=True)  # none: entered by an officer or kiosk
     is_owner = Boolean(default=False)
@@ -52,6 +56,8 @@ class HealthDeclaration(Table, tablename="health_declaration"):
     replay) finds the existing row instead of adding one.
     """
 
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
     person = ForeignKey(Person, index=True)
     account = ForeignKey(Account, null=True, index=True)
     client_ref = Varchar(length=80, unique=True, index=True)
@@ -68,6 +74,8 @@ class HealthDeclaration(Table, tablename="health_declaration"):
 class OtpCode(Table, tablename="otp_code"):
     """A one-time code sent by SMS, stored only as a keyed hash."""
 
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
     phone = Varchar(length=16, index=True)
     purpose = Varchar(length=20)
     code_hash = Varchar(length=64)
@@ -80,6 +88,8 @@ class OtpCode(Table, tablename="otp_code"):
 class InsuranceRecord(Table, tablename="insurance_record"):
     """The health-insurance registry (imported from CSV): fills name, birth year and sex
     from a BHYT number. Looked up by the keyed hash of the 10-digit social-insurance id."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     si_hash = Varchar(length=64, unique=True, index=True)
     full_name = Varchar(length=100)

@@ -1,7 +1,7 @@
 """Officers (cán bộ): their passkeys, enrollment links, pending WebAuthn challenges, and the
 passes they record at checkpoints."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -16,6 +16,8 @@ class Officer(Table, tablename="officer"):
     ``role`` is one of admin | checkpoint | health | local | venue. ``region`` scopes a local
     official (and optionally others) to a subtree; ``checkpoint`` is where a checkpoint officer
     works by default. ``user_handle`` is the random WebAuthn user id (never the name)."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     name = Varchar(length=100)
     role = Varchar(length=12, index=True)
@@ -33,6 +35,8 @@ class Passkey(Table, tablename="passkey"):
     """One WebAuthn credential of an officer. ``sign_count`` going backwards means a cloned
     authenticator; the sign-in is refused and audited."""
 
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
     officer = ForeignKey(Officer, index=True, on_delete=OnDelete.cascade)
     credential_id = Varchar(length=1400, unique=True, index=True)  # base64url
     public_key = Text()  # base64url COSE key
@@ -47,6 +51,8 @@ class EnrollmentLink(Table, tablename="enrollment_link"):
     """A one-time link that lets an officer add a passkey (first one or a replacement).
     Only the SHA-256 of the token is kept; ``used_at`` or ``revoked_at`` ends it."""
 
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
     officer = ForeignKey(Officer, index=True, on_delete=OnDelete.cascade)
     token_hash = Varchar(length=64, unique=True, index=True)
     created_at = Timestamptz()
@@ -60,6 +66,8 @@ class WebAuthnChallenge(Table, tablename="webauthn_challenge"):
     """A challenge handed to the browser, kept server-side so every process can verify it;
     deleted before verifying (single use) and refused after ``expires_at``."""
 
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
     challenge_hash = Varchar(length=64, unique=True, index=True)
     purpose = Varchar(length=12)  # register | sign_in
     officer_id = Integer(null=True)
@@ -70,6 +78,8 @@ class WebAuthnChallenge(Table, tablename="webauthn_challenge"):
 class CheckPass(Table, tablename="check_pass"):
     """"Ghi nhận đã kiểm tra": an officer recorded that a person passed a check, with the
     decision colour shown at that moment."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     person = ForeignKey(Person, index=True, on_delete=OnDelete.cascade)
     officer = ForeignKey(Officer, index=True)

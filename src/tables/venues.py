@@ -1,6 +1,6 @@
 """Venues (điểm đến) with their poster codes, the staff who run them, and check-ins."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -13,6 +13,8 @@ class Venue(Table, tablename="venue"):
     """A place people check in to. ``code_reference`` is the random part of its poster code
     (a re-issued poster replaces it); ``region_path`` copies the region's path so "check-ins
     in ward Y" is one prefix range scan."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     name = Varchar(length=150)
     kind = Varchar(length=12)  # office | market | school | shop | restaurant | hospital | …
@@ -30,6 +32,8 @@ class Venue(Table, tablename="venue"):
 class OfficerVenue(Table, tablename="officer_venue"):
     """Which venues a venue-staff officer runs."""
 
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
     officer = ForeignKey(Officer, index=True, on_delete=OnDelete.cascade)
     venue = ForeignKey(Venue, index=True, on_delete=OnDelete.cascade)
 
@@ -37,6 +41,8 @@ class OfficerVenue(Table, tablename="officer_venue"):
 class CheckIn(Table, tablename="check_in"):
     """One person's stay at a venue. ``ends_at`` is the check-out time, or check-in + the
     default stay while there is none, so overlap queries never deal with open intervals."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     person = ForeignKey(Person, index=True, on_delete=OnDelete.cascade)
     venue = ForeignKey(Venue, index=True, on_delete=OnDelete.cascade)

@@ -118,14 +118,14 @@ async def add_stays(venue_id: int, person_ids: Sequence[int], settings, *,
     now = _now(now)
     stay = timedelta(minutes=settings.checkin_stay_minutes)
     ids = list(dict.fromkeys(person_ids)) or [0]
-    insert = (_INSERT_UNLESS_RECENT.replace("{marks}", db.marks(len(ids))),
-              venue_id, account_id, now, now + stay, by_kind, officer_id,
+    insert = _INSERT_UNLESS_RECENT.replace("{marks}", db.marks(len(ids)))
+    values = (venue_id, account_id, now, now + stay, by_kind, officer_id,
               *ids, venue_id, now - REPEAT_WINDOW)
     if db.is_sqlite():
-        return {row["id"] for row in await db.execute(*insert)}
+        return {row["id"] for row in await db.execute(insert, *values)}
     async with db.write_transaction():
         await db.execute(_LOCK_PERSONS.replace("{marks}", db.marks(len(ids))), *ids)
-        return {row["id"] for row in await db.execute(*insert)}
+        return {row["id"] for row in await db.execute(insert, *values)}
 
 
 async def check_out(venue_id: int, person_ids: Sequence[int], *,

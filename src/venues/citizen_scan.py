@@ -73,6 +73,7 @@ async def resolve(text: str | None, settings) -> Outcome:
         return Outcome(error=error("scan.foreign"))
     kind = scan.kind
     if kind is scans.ScanKind.VENUE_CODE and scan.ok:
+        assert isinstance(scan.payload, tokens.Verified)
         code = tokens.make_token(tokens.TokenKind.VENUE, scan.payload.reference,
                                  settings.secret_key)
         if await venues.by_code(code, settings) is None:

@@ -240,7 +240,7 @@ async def create(data: VenueInput, settings, *, created_by: int | None = None,
     venue_id = rows[0]["id"]
     await audit.record("venue.create", actor_kind="officer" if created_by else "system",
                        actor_id=created_by, detail={"venue": venue_id})
-    return await get(venue_id)  # type: ignore[return-value]
+    return await _read_back(venue_id)
 
 
 async def update(venue_id: int, data: VenueInput, *, by: int | None = None,
@@ -260,7 +260,7 @@ async def update(venue_id: int, data: VenueInput, *, by: int | None = None,
     await audit.record("venue.update", actor_kind="officer", actor_id=by,
                        detail={"venue": venue_id})
     forget_codes()
-    return await get(venue_id)  # type: ignore[return-value]
+    return await _read_back(venue_id)
 
 
 async def set_active(venue_id: int, active: bool, *, by: int | None = None) -> VenueView:
@@ -284,12 +284,19 @@ async def reissue_code(venue_id: int, settings, *, by: int | None = None) -> Ven
     await audit.record("venue.reissue_code", actor_kind="officer", actor_id=by,
                        detail={"venue": venue_id})
     forget_codes()
-    return await get(venue_id)  # type: ignore[return-value]
+    return await _read_back(venue_id)
 
 
 async def get(venue_id: int) -> VenueView | None:
     row = await Venue.select(*_COLUMNS).where(Venue.id == venue_id).first()
     return _view(row) if row else None
+
+
+async def _read_back(venue_id: int) -> VenueView:
+    """The venue just written, as :func:`get` reads it."""
+    view = await get(venue_id)
+    assert view is not None  # written by the caller a moment ago
+    return view
 
 
 # Every check-in reads its venue: a genuine code's venue is kept in process for 5 s. An

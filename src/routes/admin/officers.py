@@ -39,7 +39,8 @@ async def picker_for(form: FormMultiDict | None, code: str | None = None):
 
 def read_fields(form: FormMultiDict, picker) -> dict[str, Any]:
     """The officer form as typed (kept on error) plus the parsed checkpoint id."""
-    fields = {key: str(form.get(key, "")).strip() for key in ("name", "role", "checkpoint")}
+    fields: dict[str, Any] = {
+        key: str(form.get(key, "")).strip() for key in ("name", "role", "checkpoint")}
     fields["region"] = picker.selected.code if picker and picker.selected else ""
     raw = fields["checkpoint"]
     # A value that is not an id cannot name a checkpoint: let the service say so.

@@ -97,8 +97,8 @@ class PolicyAdminController(Controller):
                 group = "ended"
             affected = (await decisions.preview_affected(_as_input(view), at=now)
                         if group != "ended" else None)
-            groups[group].append({"policy": view, "affected": affected,
-                                  "author": names.get(view.created_by, "")})
+            author = names.get(view.created_by, "") if view.created_by is not None else ""
+            groups[group].append({"policy": view, "affected": affected, "author": author})
         return render(request, "admin_policies.html", {"view": "list", "groups": groups,
                                                          "created": moi is not None})
 

@@ -139,6 +139,7 @@ class TracingController(Controller):
             errors.update(caught.errors)
         if errors:
             raise FormErrors(errors)
+        assert person is not None and parsed is not None  # no error: both were read
         return person, tracing.PersonQuery(person.id, *parsed)
 
     @get("/", name="tracing.page")
@@ -192,7 +193,8 @@ class TracingController(Controller):
             return refusal
 
         async def rows():
-            exported, listed, complete = 0, [], False
+            exported, complete = 0, False
+            listed: list[int] = []
             try:
                 async for batch in tracing.venue_batches(query):
                     exported += len(batch)

@@ -49,8 +49,11 @@ async def _area(request: Request, officer: OfficerView, region: str | None
     if not scoped and any(f"region_{level}" in params for level in PICKER_LEVELS):
         state = await region_picker.picker_from_form(params, "region", levels=PICKER_LEVELS)
         code = state.selected.code if state and state.selected else None
-    if code is None:
-        code = officer.region_code if scoped else settings.province_code
+    if code is None and scoped:
+        assert officer.region_code is not None  # a region path comes with its region's code
+        code = officer.region_code
+    elif code is None:
+        code = settings.province_code
     area = await regions.get(code)
     if area is not None and not officer.covers(area.path):
         raise ScopeRefused(code)

@@ -6,6 +6,7 @@ the arrival page — and the template ``_declaration_form.html``."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,7 @@ def _health_fields(form: FormMultiDict) -> dict[str, Any]:
             "pledge": str(form.get("pledge", ""))}
 
 
-async def context(request: Request, kind: str, *, persons: list[people.PersonView] = (),
+async def context(request: Request, kind: str, *, persons: Sequence[people.PersonView] = (),
                   selected: list[int] | None = None,
                   blocks: list[dict[str, Any]] | None = None,
                   errors: dict[str, str] | None = None, health: dict[str, Any] | None = None,
@@ -86,7 +87,7 @@ class Result:
 
 async def submit(request: Request, form: FormMultiDict, kind: str, *, account_id: int | None,
                  channel: str, officer_id: int | None, may_choose: bool,
-                 persons: list[people.PersonView] = (),
+                 persons: Sequence[people.PersonView] = (),
                  errors: dict[str, str] | None = None) -> Result:
     """Validate the whole form and save it, all or nothing.
 
@@ -118,6 +119,7 @@ async def submit(request: Request, form: FormMultiDict, kind: str, *, account_id
     if parsed_form is not None and not errors and not any(b["errors"] for b in blocks):
         common = {"person_ids": selected, "new_persons": parsed, "client_ref": client_ref,
                   "settings": settings, "channel": channel, "officer_id": officer_id}
+        submission: declarations.Submission | arrivals.ArrivalSubmission
         try:
             if kind == "kbyt":
                 submission = await declarations.submit(account_id, health=parsed_form, **common)

@@ -82,10 +82,11 @@ class CitizenController(Controller):
         settings = request.app.state.settings
         form = await request.form()
         selected, blocks, parsed = await read_persons(form)
-        health_fields = {"places_visited": str(form.get("places_visited", "")),
-                         "symptoms": form.getall("symptoms", []),
-                         "exposures": form.getall("exposures", []),
-                         "pledge": str(form.get("pledge", ""))}
+        health_fields: dict[str, str | list[str]] = {
+            "places_visited": str(form.get("places_visited", "")),
+            "symptoms": form.getall("symptoms", []),
+            "exposures": form.getall("exposures", []),
+            "pledge": str(form.get("pledge", ""))}
         client_ref = str(form.get("client_ref", ""))
         tiep = _continue_to(str(form.get("tiep", "")))
         errors: dict[str, str] = {}
@@ -204,8 +205,9 @@ class CitizenController(Controller):
         settings = request.app.state.settings
         persons = await people.persons_of(account_id, settings)
         # qr.svg escapes the title (segno): the markup is safe to embed as it is.
-        cards = [{"person": p, "svg": Markup(qr.svg(p.token, title=p.full_name))}  # noqa: S704
-                 for p in persons]
+        cards: list[dict[str, Any]] = [
+            {"person": p, "svg": Markup(qr.svg(p.token, title=p.full_name))}  # noqa: S704
+            for p in persons]
         submitted = await declarations.submission(account_id, ref, settings) if ref else None
         # "Ai đã kiểm tra mã QR của tôi": officers' role and place, never their names.
         seen = await checks.recent_checks([p.id for p in persons])
