@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from litestar import Litestar
 
 from khaibao.app import create_app
@@ -18,6 +19,11 @@ from khaibao.core import db
 from khaibao.core.settings import Settings
 
 TEST_DATABASE_URL = os.environ.get("KHAIBAO_TEST_DATABASE_URL", "")
+
+# Property tests: a bounded number of examples, and no per-example deadline (on a busy 2-core
+# machine a slow example is not a failing one); a failure prints the blob that replays it.
+hypothesis_settings.register_profile("khaibao", max_examples=100, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("khaibao")
 BASE_URL = "http://localhost:8000"
 
 
