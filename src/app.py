@@ -12,6 +12,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             static_router,
         ],
         lifespan=[database_lifespan],
+        # Every request is an HTMXRequest: ``request.htmx`` tells an htmx swap from a page load.
+        plugins=[HTMXPlugin()],
         state=State({"settings": settings, "templates": create_environments(settings)}),
         csrf_config=CSRFConfig(
             secret=settings.secret_key.decode(),

@@ -2,7 +2,10 @@
 HTMX fragments.
 
 ``render()`` returns the whole page for a normal request, or only ``block`` for an HTMX
-request, and always sets ``Vary: HX-Request`` so no cache mixes the two.
+request (``request.htmx``: the app's request class is Litestar's ``HTMXRequest``), and always
+sets ``Vary: HX-Request`` so no cache mixes the two. The pages use neither ``hx-boost`` nor
+``hx-push-url``, so no htmx request here is a boosted link or a history restore, which would
+want the whole page.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.exceptions import NoRouteMatchFoundException
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
@@ -103,15 +107,6 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
-def is_htmx(request: Request) -> bool:
-    headers = request.headers
-    return (
-        headers.get("hx-request") == "true"
-        and headers.get("hx-history-restore-request") != "true"
-        and headers.get("hx-boosted") != "true"
-    )
-
-
 def local_path(value: str | None) -> str | None:
     """``value`` when it is a path on this site to go to after signing in, else None.
     Refused: other sites ("//host", "/\\host", a scheme), control characters (browsers drop
@@ -146,16 +141,16 @@ def base_context(request: Request) -> dict[str, Any]:
     }
 
 
-def redirect(request: Request, path: str) -> Response:
+def redirect(request: HTMXRequest, path: str) -> Response:
     """Go to ``path`` after a POST: a 303 for a normal request; for HTMX an ``HX-Redirect``
     (an XHR would follow a 303 itself and swap the next page into the form)."""
-    if is_htmx(request):
+    if request.htmx:
         return Response("", status_code=200, headers={"HX-Redirect": path})
     return Redirect(path=path, status_code=303)
 
 
 def render(
-    request: Request,
+    request: HTMXRequest,
     template_name: str,
     context: dict[str, Any] | None = None,
     *,
@@ -166,9 +161,9 @@ def render(
     """The page, or for htmx its ``block`` (or several blocks, one after the other)."""
     env: Environment = request.app.state.templates[i18n.current_language.get()]
     full_context = {**base_context(request), **(context or {})}
-    if isinstance(block, tuple) and is_htmx(request):
+    if isinstance(block, tuple) and request.htmx:
         html = jinja2_fragments.render_blocks(env, template_name, block, full_context)
-    elif block is not None and is_htmx(request):
+    elif block is not None and request.htmx:
         html = jinja2_fragments.render_block(env, template_name, block, full_context)
     else:
         html = env.get_template(template_name).render(full_context)

@@ -13,11 +13,12 @@ from html import escape
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core import i18n
 from khaibao.core.db_errors import DatabaseUnavailable, StorageFull
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import is_htmx, render
+from khaibao.core.web import render
 
 log = logging.getLogger("khaibao.errors")
 
@@ -51,13 +52,13 @@ def _message_for(status: int) -> tuple[str, str]:
     return _("Đã có lỗi xảy ra"), _("Hệ thống gặp sự cố. Hãy thử lại sau ít phút.")
 
 
-def error_response(request: Request, status: int, detail: str | None = None) -> Response:
+def error_response(request: HTMXRequest, status: int, detail: str | None = None) -> Response:
     # Errors raised before routing (404, 405) never passed the language middleware.
     i18n.current_language.set(i18n.language_for(request))
     title, explanation = _message_for(status)
     context = {"status": status, "title": title, "explanation": detail or explanation}
     try:
-        if is_htmx(request):
+        if request.htmx:
             return render(
                 request, "error.html", context, block="message", status_code=status,
                 headers={"HX-Retarget": "#thong-bao", "HX-Reswap": "innerHTML"},

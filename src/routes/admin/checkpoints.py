@@ -12,11 +12,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.checks import checkpoints
 from khaibao.checks.checkpoints import CheckpointAdminView
 from khaibao.core.errors import FormErrors
-from khaibao.core.web import is_htmx, redirect, render
+from khaibao.core.web import redirect, render
 from khaibao.regions import region_picker
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -51,7 +52,7 @@ class CheckpointsAdminController(Controller):
         return await self._list(request, done=xong if xong in DONE else None)
 
     @post("/", name="admin_checkpoints.create")
-    async def create(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def create(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         form = await request.form()
         picker = await picker_for(form)
         fields = read_fields(form, picker)
@@ -62,7 +63,7 @@ class CheckpointsAdminController(Controller):
             errors = {key: message(error) for key, error in caught.errors.items()}
             return await self._list(request, fields=fields, picker=picker, errors=errors,
                                     status_code=422)
-        if is_htmx(request):
+        if request.htmx:
             return await self._list(request, done="them")
         return redirect(request, f"{BASE}?xong=them")
 
@@ -121,8 +122,8 @@ class CheckpointsAdminController(Controller):
             raise NotFoundException()
         return target
 
-    async def _done(self, request: Request, checkpoint_id: int, done: str) -> Response:
-        if is_htmx(request):
+    async def _done(self, request: HTMXRequest, checkpoint_id: int, done: str) -> Response:
+        if request.htmx:
             return await self._detail(request, await self._target(checkpoint_id), done=done)
         return redirect(request, f"{BASE}/{checkpoint_id}?xong={done}")
 

@@ -13,11 +13,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.arrivals import arrivals
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import is_htmx, redirect, render
+from khaibao.core.web import redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers
 from khaibao.officers.officers import OfficerView
 from khaibao.regions import region_picker
@@ -197,9 +198,9 @@ class OfficersAdminController(Controller):
             raise NotFoundException()
         return target
 
-    async def _done(self, request: Request, officer_id: int, done: str) -> Response:
+    async def _done(self, request: HTMXRequest, officer_id: int, done: str) -> Response:
         """After a change: the fresh detail block for htmx, a 303 for a plain form."""
-        if is_htmx(request):
+        if request.htmx:
             target = await self._target(officer_id)
             return await self._detail(request, target, done=done)
         return redirect(request, f"{BASE}/{officer_id}?xong={done}")

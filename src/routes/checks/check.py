@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.checks import checks
 from khaibao.core import i18n
 from khaibao.core.errors import InputError
-from khaibao.core.web import is_htmx, render
+from khaibao.core.web import render
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 
 # What a lookup swaps (check.html): the result, and the field for its error.
@@ -31,12 +32,12 @@ def _context(scan_page: bool) -> dict[str, Any]:
             "channel_labels": checks.CHANNEL_LABELS}
 
 
-async def _posted(request: Request) -> tuple[Any, str, dict[str, Any]]:
+async def _posted(request: HTMXRequest) -> tuple[Any, str, dict[str, Any]]:
     """The form of a POST from either page, the template to answer with (the scanner page's
     own for a full-page POST from it) and the shared context."""
     form = await request.form()
     scan_page = form.get("from") == "quet"
-    template = "check_scan.html" if scan_page and not is_htmx(request) else "check.html"
+    template = "check_scan.html" if scan_page and not request.htmx else "check.html"
     return form, template, _context(scan_page)
 
 

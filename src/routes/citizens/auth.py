@@ -7,13 +7,14 @@ from urllib.parse import quote, urlsplit
 
 from litestar import Controller, Request, Response, post
 from litestar.exceptions import NotAuthorizedException
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
 from khaibao.citizens import otp, people
 from khaibao.core import i18n, sessions
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import InputError
-from khaibao.core.web import is_htmx, local_path, redirect, render
+from khaibao.core.web import local_path, redirect, render
 from khaibao.qr import devices
 from khaibao.vn.phones import mask_phone, normalize_mobile
 
@@ -59,18 +60,18 @@ def phone_step_for(next_path: str) -> str:
     return "/khaibao" if next_path.startswith("/khaibao/") else "/kbyt"
 
 
-def sign_in_redirect(request: Request) -> Response:
+def sign_in_redirect(request: HTMXRequest) -> Response:
     """Where a signed-out citizen goes: the phone step, coming back afterwards to this page
     with its query (e.g. the venue check-in a declaration was started from); for htmx, to
     the page the request was made from, not to the fragment or form endpoint."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if is_htmx(request):
-        page = urlsplit(request.headers.get("hx-current-url", ""))
+    if request.htmx:
+        page = urlsplit(request.htmx.current_url or "")
         if page.path.startswith("/"):
             here = page.path + (f"?{page.query}" if page.query else "")
     next_path = safe_next(here)
     target = f"{phone_step_for(next_path)}?tiep=" + quote(next_path, safe="/")
-    if is_htmx(request):
+    if request.htmx:
         return Response("", status_code=401, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 from markupsafe import Markup
 
@@ -15,7 +16,7 @@ from khaibao.citizens import declarations, insurance, people
 from khaibao.core import audit, clock, rate_limits
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import is_htmx, redirect, render
+from khaibao.core.web import redirect, render
 from khaibao.qr import devices, qr
 from khaibao.routes.citizens.auth import DEVICE_COOKIE, citizen_session, require_citizen, safe_next
 from khaibao.routes.citizens.person_form import (
@@ -126,20 +127,20 @@ class CitizenController(Controller):
         }, block="form", status_code=status_code)
 
     @get("/kbyt/them-nguoi", name="citizen.new_person")
-    async def new_person(self, request: Request, i: FromQuery[int] = 0) -> Response:
+    async def new_person(self, request: HTMXRequest, i: FromQuery[int] = 0) -> Response:
         """One more person fieldset ("Khai hộ người thân")."""
         await require_citizen(request)
-        if not is_htmx(request):
+        if not request.htmx:
             return _to_form(request)
         index = min(max(i, 0), 99)
         return render(request, "declare.html",
                       {"pb": await person_block(index), **person_choices()}, block="new_person")
 
     @post("/kbyt/bhyt", name="citizen.bhyt_fill")
-    async def bhyt_fill(self, request: Request) -> Response:
+    async def bhyt_fill(self, request: HTMXRequest) -> Response:
         """Fill name, birth year and sex from the health-insurance registry."""
         account_id = await require_citizen(request)
-        if not is_htmx(request):
+        if not request.htmx:
             return _to_form(request)
         settings = request.app.state.settings
         form = await request.form()
@@ -169,10 +170,10 @@ class CitizenController(Controller):
                       block="person")
 
     @post("/kbyt/cccd", name="citizen.chip_fill")
-    async def chip_fill(self, request: Request) -> Response:
+    async def chip_fill(self, request: HTMXRequest) -> Response:
         """Fill the person from the QR printed on a chip CCCD card, for review."""
         await require_citizen(request)
-        if not is_htmx(request):
+        if not request.htmx:
             return _to_form(request)
         form = await request.form()
         index = fill_index(form)

@@ -13,11 +13,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
 from khaibao.core import i18n, rate_limits, sessions
 from khaibao.core.errors import InputError
-from khaibao.core.web import is_htmx, local_path, redirect, render
+from khaibao.core.web import local_path, redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers, passkeys
 from khaibao.officers.officers import OfficerView
 from khaibao.routes.officers.home import landing_path
@@ -204,7 +205,7 @@ class OfficerAuthController(Controller):
 
     @post("/passkey/{passkey_id:int}/doi-ten", name="officer_auth.rename", guards=[officer_guard],
           opt=SELF)
-    async def rename(self, request: Request, officer: CurrentOfficer,
+    async def rename(self, request: HTMXRequest, officer: CurrentOfficer,
                      passkey_id: FromPath[int]) -> Response:
         form = await request.form()
         name = str(form.get("name", ""))
@@ -214,13 +215,13 @@ class OfficerAuthController(Controller):
             message = exc.message(i18n.current_language.get())
             return await self._list(request, officer, status_code=422,
                                     errors={passkey_id: message}, values={passkey_id: name})
-        if not is_htmx(request):
+        if not request.htmx:
             return Redirect(path=MY_PASSKEYS, status_code=303)
         return await self._list(request, officer, notice=i18n.gettext("Đã đổi tên passkey."))
 
     @post("/passkey/{passkey_id:int}/thu-hoi", name="officer_auth.revoke", guards=[officer_guard],
           opt=SELF)
-    async def revoke(self, request: Request, officer: CurrentOfficer,
+    async def revoke(self, request: HTMXRequest, officer: CurrentOfficer,
                      passkey_id: FromPath[int]) -> Response:
         try:
             ended = await officer_passkeys.revoke(
@@ -229,7 +230,7 @@ class OfficerAuthController(Controller):
         except InputError as exc:
             message = exc.message(i18n.current_language.get())
             return await self._list(request, officer, status_code=422, revoke_error=message)
-        if not is_htmx(request):
+        if not request.htmx:
             return Redirect(path=MY_PASSKEYS, status_code=303)
         notice = i18n.gettext("Đã thu hồi passkey.")
         if ended:

@@ -12,9 +12,10 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core import db, i18n, sessions
-from khaibao.core.web import is_htmx, render
+from khaibao.core.web import render
 from khaibao.officers import officers
 from khaibao.officers.officers import OfficerView
 
@@ -109,11 +110,11 @@ OFFICER_DEPENDENCY = {"officer": Provide(_provide_officer)}
 CurrentOfficer = NamedDependency[OfficerView]
 
 
-def sign_in_required_response(request: Request, _exc: Exception) -> Response:
+def sign_in_required_response(request: HTMXRequest, _exc: Exception) -> Response:
     """401 with the sign-in page itself, coming back to this page afterwards."""
     i18n.current_language.set(i18n.language_for(request))
     target = request.url.path if request.method == "GET" else ""
-    if is_htmx(request):
+    if request.htmx:
         return Response("", status_code=401, headers={
             "HX-Redirect": SIGN_IN_PATH + (f"?tiep={target}" if target else "")})
     return render(request, "officer_sign_in.html", {"next": target}, status_code=401)

@@ -16,10 +16,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core import clock
 from khaibao.core.errors import FormErrors, InputError
-from khaibao.core.web import is_htmx, redirect, render
+from khaibao.core.web import redirect, render
 from khaibao.officers import officers
 from khaibao.officers.officers import OfficerView
 from khaibao.regions import region_picker
@@ -174,9 +175,9 @@ class VenueAdminController(Controller):
         await venues.set_staff(venue_id, chosen & allowed, by=officer.id)
         return await self._done(request, officer, venue_id, "nhan-vien")
 
-    async def _done(self, request: Request, officer: CurrentOfficer, venue_id: int, done: str
+    async def _done(self, request: HTMXRequest, officer: CurrentOfficer, venue_id: int, done: str
                     ) -> Response:
-        if is_htmx(request):
+        if request.htmx:
             return await self._detail(request, officer, await venue_for(officer, venue_id),
                                       done=done)
         return redirect(request, f"{BASE}/{venue_id}?xong={done}")
