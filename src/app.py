@@ -11,6 +11,7 @@ from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
@@ -150,6 +151,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         # Every request is an HTMXRequest: ``request.htmx`` tells an htmx swap from a page load.
         plugins=[HTMXPlugin()],
         state=State({"settings": settings, "templates": create_environments(settings)}),
+        # Handlers take ``settings: AppSettings`` (core.web); guards read core.web.settings_of.
+        dependencies={"settings": Provide(lambda: settings, use_cache=True,
+                                          sync_to_thread=False)},
         csrf_config=CSRFConfig(
             secret=settings.secret_key.decode(),
             cookie_name="csrftoken",

@@ -22,6 +22,8 @@ from babel import Locale
 from babel.dates import format_timedelta
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import NoRouteMatchFoundException
 from litestar.plugins.htmx import HTMXRequest
@@ -105,6 +107,17 @@ def static_url(path: str) -> str:
     static files for a year."""
     digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
     return f"/static/{path}?v={digest}"
+
+
+# A handler's ``settings: AppSettings`` parameter receives the app's settings (the app-level
+# dependency "settings", app.py).
+AppSettings = NamedDependency[Settings]
+
+
+def settings_of(connection: ASGIConnection) -> Settings:
+    """The app's settings where dependency injection does not reach: code that has only the
+    connection (the officer guard's session lookup). Handlers take ``settings: AppSettings``."""
+    return connection.app.state.settings
 
 
 def local_path(value: str | None) -> str | None:

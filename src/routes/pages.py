@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from khaibao.core import db, i18n
 from khaibao.core.db_errors import DatabaseUnavailable
 from khaibao.core.i18n import N_
-from khaibao.core.web import render, url_for
+from khaibao.core.web import AppSettings, render, url_for
 
 # (route name, label, description, icon) of the home page's entry points; an entry shows only
 # once its route exists.
@@ -47,7 +47,7 @@ class PagesController(Controller):
     @post("/ngon-ngu", name="language")
     async def choose_language(
         self,
-        request: Request,
+        settings: AppSettings,
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         """Remember the chosen language in a cookie and go back to the page."""
@@ -59,7 +59,7 @@ class PagesController(Controller):
         if language in i18n.LANGUAGES:
             response.set_cookie(
                 i18n.LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, httponly=True,
-                samesite="lax", secure=request.app.state.settings.is_https,
+                samesite="lax", secure=settings.is_https,
             )
         return response
 

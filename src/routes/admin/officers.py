@@ -18,7 +18,8 @@ from litestar.plugins.htmx import HTMXRequest
 from khaibao.arrivals import arrivals
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers
 from khaibao.officers.officers import OfficerView
 from khaibao.regions import region_picker
@@ -79,7 +80,8 @@ class OfficersAdminController(Controller):
         return await self._list(request)
 
     @post("/", name="admin_officers.create")
-    async def create(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def create(self, request: Request, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         """Create an officer and hand out their first enrollment link (shown once)."""
         form = await request.form()
         picker = await picker_for(form)
@@ -92,7 +94,7 @@ class OfficersAdminController(Controller):
             return await self._list(request, fields=fields, picker=picker,
                                     errors=field_errors(caught), status_code=422)
         raw = await enrollments.issue_enrollment(created.id, created_by=officer.id)
-        return await self._list(request, new_link=await self._link(request, created, raw),
+        return await self._list(request, new_link=await self._link(created, raw, settings),
                                 status_code=201)
 
     async def _list(self, request: Request, *, fields: dict[str, Any] | None = None,
@@ -112,8 +114,7 @@ class OfficersAdminController(Controller):
             "checkpoints": await checkpoint_options(),
         }, block="officers_main", status_code=status_code)
 
-    async def _link(self, request: Request, target: OfficerView, raw: str) -> dict[str, Any]:
-        settings = request.app.state.settings
+    async def _link(self, target: OfficerView, raw: str, settings: Settings) -> dict[str, Any]:
         return {"officer": target, "url": enrollments.enrollment_url(settings, raw),
                 "expires_at": await enrollments.open_enrollment(target.id)}
 
@@ -143,8 +144,8 @@ class OfficersAdminController(Controller):
         return await self._done(request, officer_id, "sua")
 
     @post("/{officer_id:int}/lien-ket", name="admin_officers.issue_link")
-    async def issue_link(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
-                         ) -> Response:
+    async def issue_link(self, request: Request, officer: CurrentOfficer, settings: AppSettings,
+                         officer_id: FromPath[int]) -> Response:
         """A new enrollment link (older open ones stop working), shown once."""
         target = await self._target(officer_id)
         try:
@@ -153,7 +154,7 @@ class OfficersAdminController(Controller):
             return await self._detail(request, target, action_error=message(caught),
                                       status_code=409)
         return await self._detail(request, target,
-                                  new_link=await self._link(request, target, raw),
+                                  new_link=await self._link(target, raw, settings),
                                   status_code=201)
 
     @post("/{officer_id:int}/thu-hoi", name="admin_officers.revoke_link")

@@ -21,7 +21,7 @@ from litestar.params import FromQuery
 from khaibao.admin import region_admin
 from khaibao.citizens import insurance
 from khaibao.core.errors import FormErrors, InputError
-from khaibao.core.web import redirect, render
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.regions import region_picker, regions
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -156,14 +156,15 @@ class InsuranceAdminController(Controller):
         return self._page(request)
 
     @post("/", name="admin_insurance.import", request_max_body_size=UPLOAD_LIMIT)
-    async def import_registry(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def import_registry(self, request: Request, officer: CurrentOfficer,
+                              settings: AppSettings) -> Response:
         """CSV ``bhyt,full_name,birth_year,sex``: all or nothing (see :mod:`insurance`)."""
         try:
             path = await _saved_upload(await request.form())
         except InputError as error:
             return self._page(request, error=message(error), status_code=422)
         try:
-            report = await insurance.import_csv(path, request.app.state.settings)
+            report = await insurance.import_csv(path, settings)
         finally:
             await asyncio.to_thread(path.unlink, True)
         return self._page(request, report=report, status_code=200 if report.ok else 422)

@@ -8,7 +8,7 @@ from litestar.params import FromQuery
 
 from khaibao.admin import retention
 from khaibao.core import audit
-from khaibao.core.web import redirect, render
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 
 BASE = "/quan-tri/xoa-du-lieu"
@@ -29,8 +29,9 @@ class RetentionController(Controller):
         })
 
     @post("/chay", name="retention.run")
-    async def run_now(self, request: Request, officer: CurrentOfficer) -> Response:
-        report = await retention.purge(request.app.state.settings, trigger="admin")
+    async def run_now(self, request: Request, officer: CurrentOfficer,
+                      settings: AppSettings) -> Response:
+        report = await retention.purge(settings, trigger="admin")
         await audit.record("retention.run", actor_kind="officer", actor_id=officer.id,
                            detail={"run": report.run_id, "deleted": report.total})
         return redirect(request, BASE + "?xong=1")

@@ -21,7 +21,8 @@ from khaibao.core import audit, clock, exports
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import format_time, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, format_time, redirect, render
 from khaibao.policies import policies, tracing_points
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -126,11 +127,11 @@ class TracingController(Controller):
                                                   errors=_messages(caught.errors))
         return query, venue, None
 
-    async def _person_query(self, request: Request, form: Any):
+    async def _person_query(self, form: Any, settings: Settings):
         errors: dict[str, Any] = {}
         person, parsed = None, None
         try:
-            person = await tracing.find_person(form.get("nguoi"), request.app.state.settings)
+            person = await tracing.find_person(form.get("nguoi"), settings)
         except InputError as caught:
             errors["nguoi"] = caught
         try:
@@ -166,12 +167,13 @@ class TracingController(Controller):
                                   venue=venue)
 
     @post("/nguoi", name="tracing.person")
-    async def person(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def person(self, request: Request, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         """A person's stays in a date range, and who else was at each venue then."""
         form = await request.form()
         values = _values(form, PERSON_FIELDS)
         try:
-            person, query = await self._person_query(request, form)
+            person, query = await self._person_query(form, settings)
         except FormErrors as caught:
             return await self._render(request, officer, values=values, mode="person",
                                       status_code=422,
@@ -211,11 +213,12 @@ class TracingController(Controller):
                       status_code=200, headers=headers)
 
     @post("/nguoi/xuat.csv", name="tracing.person_export")
-    async def person_export(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def person_export(self, request: Request, officer: CurrentOfficer,
+                            settings: AppSettings) -> Response:
         """The person result as CSV: one line per contact, with the stay it overlaps."""
         form = await request.form()
         try:
-            person, query = await self._person_query(request, form)
+            person, query = await self._person_query(form, settings)
         except FormErrors as caught:
             return await self._render(request, officer, values=_values(form, PERSON_FIELDS),
                                       mode="person", status_code=422,

@@ -16,7 +16,7 @@ from litestar.plugins.htmx import HTMXRequest
 from khaibao.checks import checks
 from khaibao.core import i18n
 from khaibao.core.errors import InputError
-from khaibao.core.web import render
+from khaibao.core.web import AppSettings, render
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 
 # What a lookup swaps (check.html): the result, and the field for its error.
@@ -58,8 +58,8 @@ class CheckController(Controller):
         return render(request, "check_scan.html", _context(True))
 
     @post("/tra-cuu", name="check.lookup")
-    async def lookup(self, request: Request, officer: CurrentOfficer) -> Response:
-        settings = request.app.state.settings
+    async def lookup(self, request: Request, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         form, template, context = await _posted(request)
         text = str(form.get("q", ""))
         try:
@@ -79,9 +79,9 @@ class CheckController(Controller):
         return render(request, template, context, block=LOOKUP_BLOCKS, status_code=status)
 
     @post("/ghi-nhan", name="check.record_pass")
-    async def record_pass(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def record_pass(self, request: Request, officer: CurrentOfficer,
+                          settings: AppSettings) -> Response:
         """"Ghi nhận đã kiểm tra": a CheckPass with the colour decided again now."""
-        settings = request.app.state.settings
         form, template, context = await _posted(request)
         person = str(form.get("person", ""))
         try:

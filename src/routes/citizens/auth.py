@@ -14,7 +14,8 @@ from khaibao.citizens import otp, people
 from khaibao.core import i18n, sessions
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import InputError
-from khaibao.core.web import local_path, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, local_path, redirect, render
 from khaibao.qr import devices
 from khaibao.vn.phones import mask_phone, normalize_mobile
 
@@ -27,9 +28,9 @@ class CitizenSignInRequired(NotAuthorizedException):
     """Raised by pages that need a verified phone; answered with a way to sign in."""
 
 
-def session_cookie_name(request: Request) -> str:
+def session_cookie_name(settings: Settings) -> str:
     # On https the __Host- prefix pins the cookie to this origin, path /, Secure.
-    return "__Host-khaibao" if request.app.state.settings.is_https else "khaibao_session"
+    return "__Host-khaibao" if settings.is_https else "khaibao_session"
 
 
 def safe_next(value: str | None) -> str:
@@ -38,17 +39,17 @@ def safe_next(value: str | None) -> str:
     return local_path(value) or DEFAULT_NEXT
 
 
-async def citizen_session(request: Request) -> sessions.Session | None:
+async def citizen_session(request: Request, settings: Settings) -> sessions.Session | None:
     if "citizen_session" not in request.state:
-        raw = request.cookies.get(session_cookie_name(request))
+        raw = request.cookies.get(session_cookie_name(settings))
         session = await sessions.load(raw)
         request.state.citizen_session = session if session and session.kind == "citizen" else None
     return request.state.citizen_session
 
 
-async def require_citizen(request: Request) -> int:
+async def require_citizen(request: Request, settings: Settings) -> int:
     """The signed-in phone's account id, or CitizenSignInRequired."""
-    session = await citizen_session(request)
+    session = await citizen_session(request, settings)
     if session is None or session.subject_id is None:
         raise CitizenSignInRequired()
     return session.subject_id
@@ -137,7 +138,7 @@ class CitizenAuthController(Controller):
     path = "/xac-thuc"
 
     @post("/gui-ma", name="auth.send_code")
-    async def send_code(self, request: Request) -> Response:
+    async def send_code(self, request: Request, settings: AppSettings) -> Response:
         """Step 1: send an OTP to the phone (the same answer for known and new phones).
 
         Asked again within the resend wait (a reload, a tab the phone dropped while the SMS
@@ -146,7 +147,6 @@ class CitizenAuthController(Controller):
         form = await request.form()
         raw_phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
-        settings = request.app.state.settings
         try:
             sent = await otp.request_code(raw_phone, OTP_PURPOSE, _client_ip(request), settings)
         except otp.OtpError as error:
@@ -166,12 +166,11 @@ class CitizenAuthController(Controller):
                           wait=int(otp.RESEND_AFTER.total_seconds()))
 
     @post("/ma", name="auth.verify_code")
-    async def verify_code(self, request: Request) -> Response:
+    async def verify_code(self, request: Request, settings: AppSettings) -> Response:
         """Step 2: check the code, then start a fresh session (a new id: no fixation)."""
         form = await request.form()
         phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
-        settings = request.app.state.settings
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings)
         except InputError as error:
@@ -180,7 +179,7 @@ class CitizenAuthController(Controller):
                               wait=await _resend_wait(phone),
                               error=error.message(i18n.current_language.get()))
         account_id = await people.account_for_phone(phone)
-        cookie = session_cookie_name(request)
+        cookie = session_cookie_name(settings)
         await sessions.end(request.cookies.get(cookie))
         raw = await sessions.start("citizen", account_id)
         response = redirect(request, next_path)
@@ -191,10 +190,10 @@ class CitizenAuthController(Controller):
         return response
 
     @post("/dang-xuat", name="auth.sign_out")
-    async def sign_out(self, request: Request) -> Response:
+    async def sign_out(self, request: Request, settings: AppSettings) -> Response:
         """End the session on the server and forget the cookie (and the offline QR copy)."""
-        cookie = session_cookie_name(request)
-        session = await citizen_session(request)
+        cookie = session_cookie_name(settings)
+        session = await citizen_session(request, settings)
         if session is not None and session.subject_id is not None:
             # This phone's live-QR keys: the cookie set when they were registered, and the
             # references live_qr.js read from IndexedDB (sent with the form).

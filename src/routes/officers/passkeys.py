@@ -18,7 +18,8 @@ from litestar.response import Redirect
 
 from khaibao.core import i18n, rate_limits, sessions
 from khaibao.core.errors import InputError
-from khaibao.core.web import local_path, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, local_path, redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers, passkeys
 from khaibao.officers.officers import OfficerView
 from khaibao.routes.officers.home import landing_path
@@ -88,12 +89,13 @@ async def _credential(request: Request) -> tuple[dict[str, Any], str | None]:
     return credential, name if isinstance(name, str) else None
 
 
-async def _start_session(request: Request, officer: OfficerView, target: str) -> Response:
+async def _start_session(request: Request, officer: OfficerView, target: str,
+                         settings: Settings) -> Response:
     """A brand-new session id: any session the browser already had is ended (no fixation)."""
-    await sessions.end(request.cookies.get(officer_cookie_name(request)))
+    await sessions.end(request.cookies.get(officer_cookie_name(settings)))
     raw = await officers.start_session(officer.id)
     response = _json({"redirect": target})
-    set_officer_cookie(request, response, raw)
+    set_officer_cookie(response, raw, settings)
     return response
 
 
@@ -109,29 +111,29 @@ class OfficerAuthController(Controller):
         return render(request, "officer_sign_in.html", {"next": local_path(tiep) or ""})
 
     @post("/dang-nhap/tuy-chon", name="officer_auth.sign_in_options")
-    async def sign_in_options(self, request: Request) -> Response:
+    async def sign_in_options(self, request: Request, settings: AppSettings) -> Response:
         if limited := await _over_limit(request):
             return limited
-        return _json(await passkeys.authentication_options(request.app.state.settings))
+        return _json(await passkeys.authentication_options(settings))
 
     @post("/dang-nhap/xac-minh", name="officer_auth.sign_in_verify")
-    async def sign_in_verify(self, request: Request, tiep: FromQuery[str | None] = None
-                             ) -> Response:
+    async def sign_in_verify(self, request: Request, settings: AppSettings,
+                             tiep: FromQuery[str | None] = None) -> Response:
         if limited := await _over_limit(request):
             return limited
         try:
             credential, _name = await _credential(request)
-            officer = await passkeys.finish_sign_in(request.app.state.settings, credential)
+            officer = await passkeys.finish_sign_in(settings, credential)
         except InputError as exc:
             return _json_error(exc)
         return await _start_session(request, officer,
-                                    local_path(tiep) or await landing_path(officer))
+                                    local_path(tiep) or await landing_path(officer), settings)
 
     @post("/dang-xuat", name="officer_auth.sign_out")
-    async def sign_out(self, request: Request) -> Response:
-        await sessions.end(request.cookies.get(officer_cookie_name(request)))
+    async def sign_out(self, request: Request, settings: AppSettings) -> Response:
+        await sessions.end(request.cookies.get(officer_cookie_name(settings)))
         response = redirect(request, SIGN_IN_PATH)
-        clear_officer_cookie(request, response)
+        clear_officer_cookie(response, settings)
         return response
 
     # --- enrollment links --------------------------------------------------------------------
@@ -148,7 +150,8 @@ class OfficerAuthController(Controller):
         })
 
     @post("/dang-ky/{token:str}/tuy-chon", name="officer_auth.enroll_options")
-    async def enroll_options(self, request: Request, token: FromPath[str]) -> Response:
+    async def enroll_options(self, request: Request, settings: AppSettings,
+                             token: FromPath[str]) -> Response:
         if limited := await _over_limit(request):
             return limited
         enrollment = await enrollments.find_enrollment(token)
@@ -157,18 +160,17 @@ class OfficerAuthController(Controller):
         if refused := await _name_refused(request, enrollment.officer.id):
             return refused
         return _json(await passkeys.registration_options(
-            request.app.state.settings, enrollment.officer,
-            enrollment_link_id=enrollment.link_id))
+            settings, enrollment.officer, enrollment_link_id=enrollment.link_id))
 
     @post("/dang-ky/{token:str}/xac-minh", name="officer_auth.enroll_verify")
-    async def enroll_verify(self, request: Request, token: FromPath[str]) -> Response:
+    async def enroll_verify(self, request: Request, settings: AppSettings,
+                            token: FromPath[str]) -> Response:
         try:
             credential, name = await _credential(request)
-            officer = await passkeys.complete_enrollment(
-                request.app.state.settings, token, credential, name=name)
+            officer = await passkeys.complete_enrollment(settings, token, credential, name=name)
         except InputError as exc:
             return _json_error(exc)
-        return await _start_session(request, officer, await landing_path(officer))
+        return await _start_session(request, officer, await landing_path(officer), settings)
 
     # --- my passkeys -------------------------------------------------------------------------
 
@@ -187,18 +189,19 @@ class OfficerAuthController(Controller):
 
     @post("/passkey/them/tuy-chon", name="officer_auth.add_options", guards=[officer_guard],
           opt=SELF)
-    async def add_options(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def add_options(self, request: Request, officer: CurrentOfficer,
+                          settings: AppSettings) -> Response:
         if refused := await _name_refused(request, officer.id):
             return refused
-        return _json(await passkeys.registration_options(request.app.state.settings, officer))
+        return _json(await passkeys.registration_options(settings, officer))
 
     @post("/passkey/them/xac-minh", name="officer_auth.add_verify", guards=[officer_guard],
           opt=SELF)
-    async def add_verify(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def add_verify(self, request: Request, officer: CurrentOfficer,
+                         settings: AppSettings) -> Response:
         try:
             credential, name = await _credential(request)
-            await passkeys.finish_registration(request.app.state.settings, officer, credential,
-                                               name=name)
+            await passkeys.finish_registration(settings, officer, credential, name=name)
         except InputError as exc:
             return _json_error(exc)
         return _json({"redirect": MY_PASSKEYS})
@@ -221,12 +224,12 @@ class OfficerAuthController(Controller):
 
     @post("/passkey/{passkey_id:int}/thu-hoi", name="officer_auth.revoke", guards=[officer_guard],
           opt=SELF)
-    async def revoke(self, request: HTMXRequest, officer: CurrentOfficer,
+    async def revoke(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                      passkey_id: FromPath[int]) -> Response:
         try:
             ended = await officer_passkeys.revoke(
                 officer.id, passkey_id,
-                keep_session=request.cookies.get(officer_cookie_name(request)))
+                keep_session=request.cookies.get(officer_cookie_name(settings)))
         except InputError as exc:
             message = exc.message(i18n.current_language.get())
             return await self._list(request, officer, status_code=422, revoke_error=message)

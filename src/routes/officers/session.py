@@ -15,7 +15,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core import db, i18n, sessions
-from khaibao.core.web import render
+from khaibao.core.settings import Settings
+from khaibao.core.web import render, settings_of
 from khaibao.officers import officers
 from khaibao.officers.officers import OfficerView
 
@@ -26,21 +27,20 @@ class OfficerSignInRequired(NotAuthorizedException):
     """No live officer session: answered with the passkey sign-in page (401)."""
 
 
-def officer_cookie_name(request: ASGIConnection) -> str:
+def officer_cookie_name(settings: Settings) -> str:
     # On https the __Host- prefix pins the cookie to this origin, path /, Secure.
-    return "__Host-khaibao-officer" if request.app.state.settings.is_https else "khaibao_officer"
+    return "__Host-khaibao-officer" if settings.is_https else "khaibao_officer"
 
 
-def set_officer_cookie(request: Request, response: Response, raw_session: str) -> None:
-    settings = request.app.state.settings
+def set_officer_cookie(response: Response, raw_session: str, settings: Settings) -> None:
     response.set_cookie(
-        officer_cookie_name(request), raw_session, path="/", secure=settings.is_https,
+        officer_cookie_name(settings), raw_session, path="/", secure=settings.is_https,
         httponly=True, samesite="strict", max_age=int(officers.SESSION_LIFETIME.total_seconds()),
     )
 
 
-def clear_officer_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(officer_cookie_name(request), path="/")
+def clear_officer_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(officer_cookie_name(settings), path="/")
 
 
 # The session, its officer and the officer's place in one indexed read (no cache: a
@@ -78,7 +78,8 @@ async def _load(raw: str | None) -> tuple[sessions.Session | None, OfficerView |
 async def current_officer(connection: ASGIConnection) -> OfficerView | None:
     """The signed-in, active officer of this request (cached on the request), or None."""
     if "officer" not in connection.state:
-        raw = connection.cookies.get(officer_cookie_name(connection))
+        # The guard's path: no dependency injection here, the settings come from the app.
+        raw = connection.cookies.get(officer_cookie_name(settings_of(connection)))
         session, officer = await _load(raw)
         if officer is not None and not officer.active:
             await sessions.end(raw)
