@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -78,6 +81,16 @@ def language_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
 
     return middleware
+
+
+def _htmx(handler: Callable[[HTMXRequest, Any], Response]
+          ) -> Callable[[Request, Any], Response]:
+    """Litestar types exception handlers with its base Request; this app's requests are
+    HTMXRequest (HTMXPlugin), which the handlers read ``.htmx`` from."""
+    def handle(request: Request, exc: Any) -> Response:
+        assert isinstance(request, HTMXRequest)
+        return handler(request, exc)
+    return handle
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
@@ -147,7 +160,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             static_router,
         ],
         lifespan=[database_lifespan],
+        # Every request is an HTMXRequest: ``request.htmx`` tells an htmx swap from a page load.
+        plugins=[HTMXPlugin()],
         state=State({"settings": settings, "templates": create_environments(settings)}),
+        # Handlers take ``settings: AppSettings`` (core.web); guards read core.web.settings_of.
+        dependencies={"settings": Provide(lambda: settings, use_cache=True,
+                                          sync_to_thread=False)},
         csrf_config=CSRFConfig(
             secret=settings.secret_key.decode(),
             cookie_name="csrftoken",
@@ -171,11 +189,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             static_cache_middleware,
         ],
         exception_handlers={
-            CitizenSignInRequired: lambda request, _exc: sign_in_redirect(request),
-            OfficerSignInRequired: sign_in_required_response,
-            HTTPException: http_exception_handler,
-            DatabaseUnavailable: database_unavailable_handler,
-            500: internal_error_handler,
+            CitizenSignInRequired: _htmx(lambda request, _exc: sign_in_redirect(request)),
+            OfficerSignInRequired: _htmx(sign_in_required_response),
+            HTTPException: _htmx(http_exception_handler),
+            DatabaseUnavailable: _htmx(database_unavailable_handler),
+            500: _htmx(internal_error_handler),
         },
         request_max_body_size=MAX_BODY_BYTES,
         # The OpenAPI document covers the JSON API only: every other route (HTML pages) is

@@ -2,7 +2,10 @@
 HTMX fragments.
 
 ``render()`` returns the whole page for a normal request, or only ``block`` for an HTMX
-request, and always sets ``Vary: HX-Request`` so no cache mixes the two.
+request (``request.htmx``: the app's request class is Litestar's ``HTMXRequest``), and always
+sets ``Vary: HX-Request`` so no cache mixes the two. The pages use neither ``hx-boost`` nor
+``hx-push-url``, so no htmx request here is a boosted link or a history restore, which would
+want the whole page.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from babel import Locale
 from babel.dates import format_timedelta
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import NoRouteMatchFoundException
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
@@ -107,13 +113,15 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
-def is_htmx(request: Request) -> bool:
-    headers = request.headers
-    return (
-        headers.get("hx-request") == "true"
-        and headers.get("hx-history-restore-request") != "true"
-        and headers.get("hx-boosted") != "true"
-    )
+# A handler's ``settings: AppSettings`` parameter receives the app's settings (the app-level
+# dependency "settings", app.py).
+AppSettings = NamedDependency[Settings]
+
+
+def settings_of(connection: ASGIConnection) -> Settings:
+    """The app's settings where dependency injection does not reach: code that has only the
+    connection (the officer guard's session lookup). Handlers take ``settings: AppSettings``."""
+    return connection.app.state.settings
 
 
 def local_path(value: str | None) -> str | None:
@@ -150,16 +158,16 @@ def base_context(request: Request) -> dict[str, Any]:
     }
 
 
-def redirect(request: Request, path: str) -> Response:
+def redirect(request: HTMXRequest, path: str) -> Response:
     """Go to ``path`` after a POST: a 303 for a normal request; for HTMX an ``HX-Redirect``
     (an XHR would follow a 303 itself and swap the next page into the form)."""
-    if is_htmx(request):
+    if request.htmx:
         return Response("", status_code=200, headers={"HX-Redirect": path})
     return Redirect(path=path, status_code=303)
 
 
 def render(
-    request: Request,
+    request: HTMXRequest,
     template_name: str,
     context: dict[str, Any] | None = None,
     *,
@@ -170,7 +178,7 @@ def render(
     """The page, or for htmx its ``block`` (or several blocks, one after the other)."""
     env: Environment = request.app.state.templates[i18n.current_language.get()]
     full_context = {**base_context(request), **(context or {})}
-    if block is not None and is_htmx(request):
+    if block is not None and request.htmx:
         if isinstance(block, tuple):
             html = jinja2_fragments.render_blocks(env, template_name, block, full_context)
         else:

@@ -19,11 +19,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromQuery, JSONBody
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.admin import api_keys, feeds
 from khaibao.admin.api_keys import KeyView
 from khaibao.citizens import people
 from khaibao.core import audit, clock, i18n, rate_limits
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings
 from khaibao.regions import regions
 from khaibao.verdicts import verdicts
 
@@ -136,7 +139,7 @@ class DecisionOut:
     person_ref: str
 
 
-async def _key(request: Request) -> KeyView:
+async def _key(request: HTMXRequest) -> KeyView:
     header = request.headers.get("authorization", "")
     scheme, _sp, raw = header.partition(" ")
     key = await api_keys.authenticate(raw.strip() if scheme.lower() == "bearer" else None)
@@ -179,11 +182,11 @@ class ApiController(Controller):
     exception_handlers = {HTTPException: _error_handler}
     tags = ["interop"]
 
-    async def _page(self, request: Request, kind: str, region: str | None, since: str | None,
-                    cursor: int | None, limit: int | None) -> feeds.Page:
+    async def _page(self, request: HTMXRequest, settings: Settings, kind: str, region: str | None,
+                    since: str | None, cursor: int | None, limit: int | None) -> feeds.Page:
         key = await _key(request)
         window = await _window(key, region, since)
-        found = await feeds.page(kind, window, request.app.state.settings.secret_key,
+        found = await feeds.page(kind, window, settings.secret_key,
                                  cursor=max(cursor or 0, 0), limit=_limit(limit))
         await audit.record("api.read", actor_kind="api", actor_id=key.id, place=key.name,
                            detail={"kind": kind, "region": region or "*", "since": since or "",
@@ -192,35 +195,36 @@ class ApiController(Controller):
 
     @get("/health-declarations", name="api.health_declarations")
     async def health_declarations(
-            self, request: Request, since: FromQuery[str | None] = None,
+            self, request: HTMXRequest, settings: AppSettings, since: FromQuery[str | None] = None,
             cursor: FromQuery[int | None] = None, limit: FromQuery[int | None] = None,
             region: FromQuery[str | None] = None) -> HealthDeclarationPage:
         """Health declarations submitted since ``since`` (ISO-8601), in id order after
         ``cursor``; ``region`` narrows to a subtree inside the key's region."""
-        found = await self._page(request, "health_declaration", region, since, cursor, limit)
+        found = await self._page(request, settings, "health_declaration", region, since, cursor,
+                                 limit)
         return HealthDeclarationPage(
             [HealthDeclaration(**{**r, "person": Person(**r["person"])}) for r in found.items],
             found.next_cursor)
 
     @get("/arrivals", name="api.arrivals")
     async def arrivals(
-            self, request: Request, since: FromQuery[str | None] = None,
+            self, request: HTMXRequest, settings: AppSettings, since: FromQuery[str | None] = None,
             cursor: FromQuery[int | None] = None, limit: FromQuery[int | None] = None,
             region: FromQuery[str | None] = None) -> ArrivalPage:
         """Arrival declarations submitted since ``since``, in id order after ``cursor``
         (region = the destination)."""
-        found = await self._page(request, "arrival", region, since, cursor, limit)
+        found = await self._page(request, settings, "arrival", region, since, cursor, limit)
         return ArrivalPage(
             [Arrival(**{**r, "person": Person(**r["person"])}) for r in found.items],
             found.next_cursor)
 
     @post("/decisions", name="api.decision", status_code=200,
           opt={"exclude_from_csrf": True})
-    async def decision(self, request: Request, data: JSONBody[DecisionRequest]) -> DecisionOut:
+    async def decision(self, request: HTMXRequest, settings: AppSettings,
+                       data: JSONBody[DecisionRequest]) -> DecisionOut:
         """The check decision (colour, quarantine measure, reasons) for a person now. The
         person token goes in the body, never in the URL (URLs end up in logs)."""
         key = await _key(request)
-        settings = request.app.state.settings
         person = await people.find_by_token(data.person_token.strip(), settings)
         if person is None:
             raise ApiRefused(404, "person_unknown", "No person with this token.")

@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core import i18n
 from khaibao.core.db_errors import DatabaseUnavailable, StorageFull
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import is_htmx, render
+from khaibao.core.web import render
 
 log = logging.getLogger("khaibao.errors")
 
@@ -51,13 +52,13 @@ def _message_for(status: int) -> tuple[str, str]:
     return _("Đã có lỗi xảy ra"), _("Hệ thống gặp sự cố. Hãy thử lại sau ít phút.")
 
 
-def error_response(request: Request, status: int, detail: str | None = None) -> Response:
+def error_response(request: HTMXRequest, status: int, detail: str | None = None) -> Response:
     # Errors raised before routing (404, 405) never passed the language middleware.
     i18n.current_language.set(i18n.language_for(request))
     title, explanation = _message_for(status)
     context = {"status": status, "title": title, "explanation": detail or explanation}
     try:
-        if is_htmx(request):
+        if request.htmx:
             return render(
                 request, "error.html", context, block="message", status_code=status,
                 headers={"HX-Retarget": "#thong-bao", "HX-Reswap": "innerHTML"},
@@ -69,7 +70,7 @@ def error_response(request: Request, status: int, detail: str | None = None) -> 
         return Response(body, status_code=status, media_type=MediaType.HTML)
 
 
-def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+def http_exception_handler(request: HTMXRequest, exc: HTTPException) -> Response:
     i18n.current_language.set(i18n.language_for(request))
     status = exc.status_code
     detail = None
@@ -80,7 +81,7 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     return error_response(request, status, detail)
 
 
-def database_unavailable_handler(request: Request, exc: DatabaseUnavailable) -> Response:
+def database_unavailable_handler(request: HTMXRequest, exc: DatabaseUnavailable) -> Response:
     if isinstance(exc, StorageFull):
         log.critical("storage full, a write was refused: %s", exc)
         i18n.current_language.set(i18n.language_for(request))
@@ -91,6 +92,6 @@ def database_unavailable_handler(request: Request, exc: DatabaseUnavailable) -> 
     return error_response(request, 503)
 
 
-def internal_error_handler(request: Request, exc: Exception) -> Response:
+def internal_error_handler(request: HTMXRequest, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500)

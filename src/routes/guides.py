@@ -8,9 +8,10 @@ guide leaves out a screenshot that has not been made yet.
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core.i18n import N_
 from khaibao.core.web import STATIC_DIR, render
@@ -37,11 +38,11 @@ class GuidesController(Controller):
     path = "/huong-dan"
 
     @get("/", name="guides.index")
-    async def index(self, request: Request) -> Response:
+    async def index(self, request: HTMXRequest) -> Response:
         return render(request, "guides/index.html", {"guides": GUIDES})
 
     @get("/{audience:str}", name="guides.page")
-    async def page(self, request: Request, audience: FromPath[str]) -> Response:
+    async def page(self, request: HTMXRequest, audience: FromPath[str]) -> Response:
         if audience not in GUIDES:
             raise NotFoundException()
         title, summary, names = GUIDES[audience]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
 from khaibao.core import db, i18n
 from khaibao.core.db_errors import DatabaseUnavailable
 from khaibao.core.i18n import N_
-from khaibao.core.web import render, url_for
+from khaibao.core.web import AppSettings, render, url_for
 
 # (route name, label, description, icon) of the home page's entry points; an entry shows only
 # once its route exists.
@@ -31,7 +32,7 @@ ENTRY_POINTS = [
 
 class PagesController(Controller):
     @get("/", name="home")
-    async def home(self, request: Request) -> Response:
+    async def home(self, request: HTMXRequest) -> Response:
         entries = []
         for route_name, label, description, icon in ENTRY_POINTS:
             path = url_for(request, route_name)
@@ -41,13 +42,13 @@ class PagesController(Controller):
         return render(request, "home.html", {"entries": entries})
 
     @get("/offline", name="offline")
-    async def offline(self, request: Request) -> Response:
+    async def offline(self, request: HTMXRequest) -> Response:
         return render(request, "offline.html")
 
     @post("/ngon-ngu", name="language")
     async def choose_language(
         self,
-        request: Request,
+        settings: AppSettings,
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         """Remember the chosen language in a cookie and go back to the page."""
@@ -59,7 +60,7 @@ class PagesController(Controller):
         if language in i18n.LANGUAGES:
             response.set_cookie(
                 i18n.LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, httponly=True,
-                samesite="lax", secure=request.app.state.settings.is_https,
+                samesite="lax", secure=settings.is_https,
             )
         return response
 

@@ -6,10 +6,10 @@ import hashlib
 from functools import cache
 from importlib import resources
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 
 from khaibao.core import i18n
-from khaibao.core.web import STATIC_DIR, htmx_file, static_url
+from khaibao.core.web import STATIC_DIR, AppSettings, htmx_file, static_url
 
 # Package data of khaibao (the top-level service_worker/ folder, mapped in pyproject.toml), so an
 # installed wheel serves it too.
@@ -61,8 +61,7 @@ def service_worker_source() -> str:
 
 class PwaController(Controller):
     @get("/manifest.webmanifest", name="pwa.manifest", cache=False)
-    async def manifest(self, request: Request) -> Response[dict]:
-        settings = request.app.state.settings
+    async def manifest(self, settings: AppSettings) -> Response[dict]:
         _ = i18n.gettext
         body = {
             "id": "/",

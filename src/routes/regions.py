@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core.i18n import gettext as _
 from khaibao.core.web import render
@@ -44,7 +45,7 @@ class RegionsController(Controller):
     @get("/con", name="regions.children")
     async def children(
         self,
-        request: Request,
+        request: HTMXRequest,
         parent: FromQuery[str | None] = None,
         name: FromQuery[str | None] = None,
     ) -> Response:
@@ -56,7 +57,7 @@ class RegionsController(Controller):
     @get("/tim", name="regions.search")
     async def search(
         self,
-        request: Request,
+        request: HTMXRequest,
         q: FromQuery[str] = "",
         within: FromQuery[str | None] = None,
         name: FromQuery[str | None] = None,
@@ -75,7 +76,7 @@ class RegionsController(Controller):
     @get("/chon", name="region_picker.picker")
     async def picker(
         self,
-        request: Request,
+        request: HTMXRequest,
         name: FromQuery[str | None] = None,
         label: FromQuery[str | None] = None,
         root: FromQuery[str] = regions.COUNTRY_CODE,

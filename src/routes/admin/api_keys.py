@@ -3,8 +3,9 @@ to a region, and revoke them. The API itself is in routes/api.py."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.admin import api_keys
 from khaibao.core.errors import FormErrors
@@ -23,7 +24,7 @@ class ApiKeysAdminController(Controller):
     opt = {"permission": "api_keys"}
     dependencies = OFFICER_DEPENDENCY
 
-    async def _page(self, request: Request, *, raw: str | None = None, name: str = "",
+    async def _page(self, request: HTMXRequest, *, raw: str | None = None, name: str = "",
                     picker=None, errors: dict[str, str] | None = None,
                     done: str | None = None, status_code: int = 200) -> Response:
         return render(request, "api_keys.html", {
@@ -33,12 +34,12 @@ class ApiKeysAdminController(Controller):
         }, status_code=status_code, headers={"Cache-Control": "no-store"})
 
     @get("/", name="api_keys.list")
-    async def list_page(self, request: Request, officer: CurrentOfficer,
+    async def list_page(self, request: HTMXRequest, officer: CurrentOfficer,
                         xong: FromQuery[str | None] = None) -> Response:
         return await self._page(request, done=xong if xong == "thu-hoi" else None)
 
     @post("/", name="api_keys.create")
-    async def create(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def create(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """Make a key and show it once (the page is not cached and the key is not stored)."""
         form = await request.form()
         picker = await region_picker.picker_from_form(form, "region", levels=LEVELS)
@@ -52,7 +53,7 @@ class ApiKeysAdminController(Controller):
         return await self._page(request, raw=raw, status_code=201)
 
     @post("/{key_id:int}/thu-hoi", name="api_keys.revoke")
-    async def revoke(self, request: Request, officer: CurrentOfficer,
+    async def revoke(self, request: HTMXRequest, officer: CurrentOfficer,
                      key_id: FromPath[int]) -> Response:
         await api_keys.revoke(key_id, by=officer.id)
         return redirect(request, f"{BASE}?xong=thu-hoi")

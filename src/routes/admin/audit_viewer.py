@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.admin import audit_viewer
 from khaibao.arrivals import local_arrivals
@@ -29,7 +30,7 @@ class AuditViewerController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/", name="audit_viewer.page")
-    async def page(self, request: Request, officer: CurrentOfficer,
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer,
                    can_bo: FromQuery[str | None] = None,
                    hanh_dong: FromQuery[str | None] = None,
                    nguoi: FromQuery[str | None] = None, tu: FromQuery[str | None] = None,

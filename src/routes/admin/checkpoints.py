@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.checks import checkpoints
 from khaibao.checks.checkpoints import CheckpointAdminView
 from khaibao.core.errors import FormErrors
-from khaibao.core.web import is_htmx, redirect, render
+from khaibao.core.web import redirect, render
 from khaibao.regions import region_picker
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -46,12 +47,12 @@ class CheckpointsAdminController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/", name="admin_checkpoints.list")
-    async def list_page(self, request: Request, officer: CurrentOfficer,
+    async def list_page(self, request: HTMXRequest, officer: CurrentOfficer,
                         xong: FromQuery[str | None] = None) -> Response:
         return await self._list(request, done=xong if xong in DONE else None)
 
     @post("/", name="admin_checkpoints.create")
-    async def create(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def create(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         form = await request.form()
         picker = await picker_for(form)
         fields = read_fields(form, picker)
@@ -62,11 +63,11 @@ class CheckpointsAdminController(Controller):
             errors = {key: message(error) for key, error in caught.errors.items()}
             return await self._list(request, fields=fields, picker=picker, errors=errors,
                                     status_code=422)
-        if is_htmx(request):
+        if request.htmx:
             return await self._list(request, done="them")
         return redirect(request, f"{BASE}?xong=them")
 
-    async def _list(self, request: Request, *, fields: dict[str, Any] | None = None,
+    async def _list(self, request: HTMXRequest, *, fields: dict[str, Any] | None = None,
                     picker=None, errors: dict[str, str] | None = None,
                     done: str | None = None, status_code: int = 200) -> Response:
         return render(request, "admin_checkpoints.html", {
@@ -79,13 +80,15 @@ class CheckpointsAdminController(Controller):
         }, block="checkpoints_main", status_code=status_code)
 
     @get("/{checkpoint_id:int}", name="admin_checkpoints.detail")
-    async def detail(self, request: Request, officer: CurrentOfficer, checkpoint_id: FromPath[int],
+    async def detail(self, request: HTMXRequest, officer: CurrentOfficer,
+                     checkpoint_id: FromPath[int],
                      xong: FromQuery[str | None] = None) -> Response:
         target = await self._target(checkpoint_id)
         return await self._detail(request, target, done=xong if xong in DONE else None)
 
     @post("/{checkpoint_id:int}", name="admin_checkpoints.update")
-    async def update(self, request: Request, officer: CurrentOfficer, checkpoint_id: FromPath[int]
+    async def update(self, request: HTMXRequest, officer: CurrentOfficer,
+                     checkpoint_id: FromPath[int]
                      ) -> Response:
         target = await self._target(checkpoint_id)
         form = await request.form()
@@ -102,14 +105,16 @@ class CheckpointsAdminController(Controller):
         return await self._done(request, checkpoint_id, "sua")
 
     @post("/{checkpoint_id:int}/tam-dung", name="admin_checkpoints.disable")
-    async def disable(self, request: Request, officer: CurrentOfficer, checkpoint_id: FromPath[int]
+    async def disable(self, request: HTMXRequest, officer: CurrentOfficer,
+                      checkpoint_id: FromPath[int]
                       ) -> Response:
         await self._target(checkpoint_id)
         await checkpoints.set_active(checkpoint_id, False, by=officer.id)
         return await self._done(request, checkpoint_id, "tam-dung")
 
     @post("/{checkpoint_id:int}/kich-hoat", name="admin_checkpoints.enable")
-    async def enable(self, request: Request, officer: CurrentOfficer, checkpoint_id: FromPath[int]
+    async def enable(self, request: HTMXRequest, officer: CurrentOfficer,
+                     checkpoint_id: FromPath[int]
                      ) -> Response:
         await self._target(checkpoint_id)
         await checkpoints.set_active(checkpoint_id, True, by=officer.id)
@@ -121,12 +126,12 @@ class CheckpointsAdminController(Controller):
             raise NotFoundException()
         return target
 
-    async def _done(self, request: Request, checkpoint_id: int, done: str) -> Response:
-        if is_htmx(request):
+    async def _done(self, request: HTMXRequest, checkpoint_id: int, done: str) -> Response:
+        if request.htmx:
             return await self._detail(request, await self._target(checkpoint_id), done=done)
         return redirect(request, f"{BASE}/{checkpoint_id}?xong={done}")
 
-    async def _detail(self, request: Request, target: CheckpointAdminView, *,
+    async def _detail(self, request: HTMXRequest, target: CheckpointAdminView, *,
                       fields: dict[str, Any] | None = None, picker=None,
                       errors: dict[str, str] | None = None, done: str | None = None,
                       status_code: int = 200) -> Response:

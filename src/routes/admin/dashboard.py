@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.admin import dashboard_charts, dashboards
 from khaibao.core.i18n import gettext as _
@@ -34,7 +35,7 @@ class DashboardController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/", name="dashboard.page")
-    async def page(self, request: Request, officer: CurrentOfficer,
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer,
                    region: FromQuery[str | None] = None,
                    ngay: FromQuery[str | None] = None) -> Response:
         """The dashboard for the chosen area and period (7, 30 or 90 days)."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Stream
 
 from khaibao.admin import feeds
@@ -79,7 +80,7 @@ class ExportsAdminController(Controller):
     opt = {"permission": "exports"}
     dependencies = OFFICER_DEPENDENCY
 
-    async def _query(self, request: Request, officer: CurrentOfficer, loai: str | None,
+    async def _query(self, request: HTMXRequest, officer: CurrentOfficer, loai: str | None,
                      region: str | None, tu: str | None, den: str | None):
         today = local_arrivals.today_local()
         start, end = today - timedelta(days=DEFAULT_DAYS - 1), today
@@ -112,14 +113,14 @@ class ExportsAdminController(Controller):
         return (kind, scope, start, end, feeds.Window(scope.path, since, until)), context, 200
 
     @get("/", name="exports_admin.page")
-    async def page(self, request: Request, officer: CurrentOfficer,
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer,
                    region: FromQuery[str | None] = None) -> Response:
         """The export form: what, which area, which days."""
         _query, context, status = await self._query(request, officer, None, region, None, None)
         return render(request, "exports_admin.html", context, status_code=status)
 
     @get("/tai-ve", name="exports_admin.download")
-    async def download(self, request: Request, officer: CurrentOfficer,
+    async def download(self, request: HTMXRequest, officer: CurrentOfficer,
                        loai: FromQuery[str | None] = None, region: FromQuery[str | None] = None,
                        tu: FromQuery[str | None] = None,
                        den: FromQuery[str | None] = None) -> Response:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.arrivals import arrivals
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import is_htmx, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers
 from khaibao.officers.officers import OfficerView
 from khaibao.regions import region_picker
@@ -75,11 +77,12 @@ class OfficersAdminController(Controller):
     # --- the list and the create form ------------------------------------------------------
 
     @get("/", name="admin_officers.list")
-    async def list_page(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def list_page(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         return await self._list(request)
 
     @post("/", name="admin_officers.create")
-    async def create(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def create(self, request: HTMXRequest, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         """Create an officer and hand out their first enrollment link (shown once)."""
         form = await request.form()
         picker = await picker_for(form)
@@ -92,10 +95,10 @@ class OfficersAdminController(Controller):
             return await self._list(request, fields=fields, picker=picker,
                                     errors=field_errors(caught), status_code=422)
         raw = await enrollments.issue_enrollment(created.id, created_by=officer.id)
-        return await self._list(request, new_link=await self._link(request, created, raw),
+        return await self._list(request, new_link=await self._link(created, raw, settings),
                                 status_code=201)
 
-    async def _list(self, request: Request, *, fields: dict[str, Any] | None = None,
+    async def _list(self, request: HTMXRequest, *, fields: dict[str, Any] | None = None,
                     picker=None, errors: dict[str, str] | None = None,
                     new_link: dict[str, Any] | None = None, status_code: int = 200
                     ) -> Response:
@@ -112,21 +115,20 @@ class OfficersAdminController(Controller):
             "checkpoints": await checkpoint_options(),
         }, block="officers_main", status_code=status_code)
 
-    async def _link(self, request: Request, target: OfficerView, raw: str) -> dict[str, Any]:
-        settings = request.app.state.settings
+    async def _link(self, target: OfficerView, raw: str, settings: Settings) -> dict[str, Any]:
         return {"officer": target, "url": enrollments.enrollment_url(settings, raw),
                 "expires_at": await enrollments.open_enrollment(target.id)}
 
     # --- one officer -----------------------------------------------------------------------
 
     @get("/{officer_id:int}", name="admin_officers.detail")
-    async def detail(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int],
+    async def detail(self, request: HTMXRequest, officer: CurrentOfficer, officer_id: FromPath[int],
                      xong: FromQuery[str | None] = None) -> Response:
         target = await self._target(officer_id)
         return await self._detail(request, target, done=xong if xong in DONE else None)
 
     @post("/{officer_id:int}", name="admin_officers.update")
-    async def update(self, request: Request,
+    async def update(self, request: HTMXRequest,
                      officer: CurrentOfficer, officer_id: FromPath[int]) -> Response:
         """Edit name, role and scope; a new role ends the officer's sessions."""
         target = await self._target(officer_id)
@@ -143,8 +145,8 @@ class OfficersAdminController(Controller):
         return await self._done(request, officer_id, "sua")
 
     @post("/{officer_id:int}/lien-ket", name="admin_officers.issue_link")
-    async def issue_link(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
-                         ) -> Response:
+    async def issue_link(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                         officer_id: FromPath[int]) -> Response:
         """A new enrollment link (older open ones stop working), shown once."""
         target = await self._target(officer_id)
         try:
@@ -153,18 +155,19 @@ class OfficersAdminController(Controller):
             return await self._detail(request, target, action_error=message(caught),
                                       status_code=409)
         return await self._detail(request, target,
-                                  new_link=await self._link(request, target, raw),
+                                  new_link=await self._link(target, raw, settings),
                                   status_code=201)
 
     @post("/{officer_id:int}/thu-hoi", name="admin_officers.revoke_link")
-    async def revoke_link(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
+    async def revoke_link(self, request: HTMXRequest, officer: CurrentOfficer,
+                          officer_id: FromPath[int]
                           ) -> Response:
         await self._target(officer_id)
         await enrollments.revoke_enrollments(officer_id, by=officer.id)
         return await self._done(request, officer_id, "thu-hoi")
 
     @get("/{officer_id:int}/khoa", name="admin_officers.confirm_disable")
-    async def confirm_disable(self, request: Request,
+    async def confirm_disable(self, request: HTMXRequest,
                               officer: CurrentOfficer, officer_id: FromPath[int]
                               ) -> Response:
         """Ask before disabling: the page (or block) with a confirmation form."""
@@ -172,7 +175,7 @@ class OfficersAdminController(Controller):
         return await self._detail(request, target, confirm=True)
 
     @post("/{officer_id:int}/khoa", name="admin_officers.disable")
-    async def disable(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
+    async def disable(self, request: HTMXRequest, officer: CurrentOfficer, officer_id: FromPath[int]
                       ) -> Response:
         """Disable at once: sessions end, open links are revoked."""
         target = await self._target(officer_id)
@@ -186,7 +189,7 @@ class OfficersAdminController(Controller):
         return await self._done(request, officer_id, "khoa")
 
     @post("/{officer_id:int}/mo-khoa", name="admin_officers.enable")
-    async def enable(self, request: Request, officer: CurrentOfficer, officer_id: FromPath[int]
+    async def enable(self, request: HTMXRequest, officer: CurrentOfficer, officer_id: FromPath[int]
                      ) -> Response:
         await self._target(officer_id)
         await officers.set_active(officer_id, True, by=officer.id)
@@ -198,14 +201,14 @@ class OfficersAdminController(Controller):
             raise NotFoundException()
         return target
 
-    async def _done(self, request: Request, officer_id: int, done: str) -> Response:
+    async def _done(self, request: HTMXRequest, officer_id: int, done: str) -> Response:
         """After a change: the fresh detail block for htmx, a 303 for a plain form."""
-        if is_htmx(request):
+        if request.htmx:
             target = await self._target(officer_id)
             return await self._detail(request, target, done=done)
         return redirect(request, f"{BASE}/{officer_id}?xong={done}")
 
-    async def _detail(self, request: Request, target: OfficerView, *,
+    async def _detail(self, request: HTMXRequest, target: OfficerView, *,
                       fields: dict[str, Any] | None = None, picker=None,
                       errors: dict[str, str] | None = None, action_error: str | None = None,
                       new_link: dict[str, Any] | None = None, confirm: bool = False,

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.arrivals import local_arrivals
 from khaibao.core import audit, clock, i18n
@@ -82,7 +83,7 @@ class PolicyAdminController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/", name="policies.list")
-    async def list_page(self, request: Request, officer: CurrentOfficer,
+    async def list_page(self, request: HTMXRequest, officer: CurrentOfficer,
                         moi: FromQuery[int | None] = None) -> Response:
         """Policies in force, upcoming and ended, each with whom it affects today."""
         now = clock.now()
@@ -103,13 +104,13 @@ class PolicyAdminController(Controller):
                                                          "created": moi is not None})
 
     @get("/moi", name="policies.new")
-    async def new(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def new(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         picker = await region_picker.picker(levels=PICKER_LEVELS)
         values = {"measure": "", "effective_from": _local_input(clock.now())}
         return self._form(request, picker, values, {}, action=f"{BASE}/moi")
 
     @post("/moi", name="policies.create")
-    async def create(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def create(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         fields, picker = await _read(await request.form())
         try:
             data = policy_input.parse_policy(fields, now=clock.now())
@@ -123,7 +124,7 @@ class PolicyAdminController(Controller):
         return redirect(request, f"{BASE}/?moi={view.policy_key}")
 
     @post("/xem-truoc", name="policies.preview")
-    async def preview(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def preview(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """Who would this policy affect today — computed from the form, nothing saved."""
         fields, picker = await _read(await request.form())
         context: dict[str, Any] = {"preview": None, "preview_errors": []}
@@ -140,12 +141,12 @@ class PolicyAdminController(Controller):
                       block="preview")
 
     @get("/{policy_key:int}", name="policies.detail")
-    async def detail(self, request: Request, officer: CurrentOfficer,
+    async def detail(self, request: HTMXRequest, officer: CurrentOfficer,
                      policy_key: FromPath[int], xong: FromQuery[str | None] = None) -> Response:
         return await self._detail(request, policy_key, done=xong or "")
 
     @post("/{policy_key:int}", name="policies.edit")
-    async def edit(self, request: Request,
+    async def edit(self, request: HTMXRequest,
                    officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
         """Save the form as the policy's next version."""
         fields, picker = await _read(await request.form())
@@ -163,13 +164,13 @@ class PolicyAdminController(Controller):
         return redirect(request, f"{BASE}/{policy_key}")
 
     @get("/{policy_key:int}/ket-thuc", name="policies.confirm_end")
-    async def confirm_end(self, request: Request,
+    async def confirm_end(self, request: HTMXRequest,
                           officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
         """Ask before ending: the policy's page with a confirmation form."""
         return await self._detail(request, policy_key, confirm_end=True)
 
     @post("/{policy_key:int}/ket-thuc", name="policies.end")
-    async def end(self, request: Request,
+    async def end(self, request: HTMXRequest,
                   officer: CurrentOfficer, policy_key: FromPath[int]) -> Response:
         """End the policy now (a new version whose end is this moment): the confirmation's
         form posts here."""
@@ -185,7 +186,7 @@ class PolicyAdminController(Controller):
                            place=officer.place, detail=_audit_detail(view))
         return redirect(request, f"{BASE}/{policy_key}?xong=ket-thuc")
 
-    async def _detail(self, request: Request, policy_key: int, *, picker: Any = None,
+    async def _detail(self, request: HTMXRequest, policy_key: int, *, picker: Any = None,
                       values: dict[str, str] | None = None,
                       errors: dict[str, str] | None = None, end_error: str | None = None,
                       confirm_end: bool = False, done: str = "",
@@ -208,7 +209,7 @@ class PolicyAdminController(Controller):
             "action": f"{BASE}/{policy_key}",
         }, block="form" if errors else None, status_code=status_code)
 
-    def _form(self, request: Request, picker: Any, values: dict[str, str],
+    def _form(self, request: HTMXRequest, picker: Any, values: dict[str, str],
               errors: dict[str, str], *, action: str, status_code: int = 200) -> Response:
         return render(request, "admin_policies.html", {
             "view": "new", "picker": picker, "values": values, "errors": errors,

@@ -14,14 +14,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.admin import region_admin
 from khaibao.citizens import insurance
 from khaibao.core.errors import FormErrors, InputError
-from khaibao.core.web import redirect, render
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.regions import region_picker, regions
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -59,7 +60,7 @@ class RegionsAdminController(Controller):
     opt = {"permission": "regions"}
     dependencies = OFFICER_DEPENDENCY
 
-    async def _page(self, request: Request, *, code: str | None = None, picker=None,
+    async def _page(self, request: HTMXRequest, *, code: str | None = None, picker=None,
                     status_code: int = 200, **extra: Any) -> Response:
         picker = picker or await region_picker.picker(levels=LEVELS, pick=code)
         region = picker.selected if picker else None
@@ -79,7 +80,7 @@ class RegionsAdminController(Controller):
                       status_code=status_code, headers={"Cache-Control": "no-store"})
 
     @get("/", name="admin_regions.page")
-    async def page(self, request: Request, officer: CurrentOfficer,
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer,
                    ma: FromQuery[str | None] = None,
                    xong: FromQuery[str | None] = None) -> Response:
         query = request.query_params
@@ -90,7 +91,7 @@ class RegionsAdminController(Controller):
                                 done=xong if xong in DONE else None)
 
     @post("/doi-ten", name="admin_regions.rename")
-    async def rename(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def rename(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         form = await request.form()
         code, name = str(form.get("code", "")), str(form.get("name", ""))
         try:
@@ -104,7 +105,7 @@ class RegionsAdminController(Controller):
         return redirect(request, f"{BASE}?ma={code}&xong=doi-ten")
 
     @post("/gop", name="admin_regions.merge_plan")
-    async def merge_plan(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def merge_plan(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """Step one: what would move; nothing changes yet."""
         form = await request.form()
         source, target = str(form.get("source", "")), str(form.get("target", ""))
@@ -116,7 +117,7 @@ class RegionsAdminController(Controller):
         return await self._page(request, code=source, plan=plan)
 
     @post("/gop/xac-nhan", name="admin_regions.merge")
-    async def merge(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def merge(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         form = await request.form()
         source, target = str(form.get("source", "")), str(form.get("target", ""))
         try:
@@ -127,7 +128,7 @@ class RegionsAdminController(Controller):
         return redirect(request, f"{BASE}?ma={target}&xong=gop")
 
     @post("/nhap", name="admin_regions.import", request_max_body_size=UPLOAD_LIMIT)
-    async def import_villages(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def import_villages(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """CSV ``ward_code,name,kind``: all or nothing, errors with their line numbers."""
         try:
             path = await _saved_upload(await request.form())
@@ -146,24 +147,25 @@ class InsuranceAdminController(Controller):
     opt = {"permission": "regions"}
     dependencies = OFFICER_DEPENDENCY
 
-    def _page(self, request: Request, *, report=None, error: str | None = None,
+    def _page(self, request: HTMXRequest, *, report=None, error: str | None = None,
               status_code: int = 200) -> Response:
         return render(request, "admin_insurance.html", {"report": report, "error": error},
                       status_code=status_code, headers={"Cache-Control": "no-store"})
 
     @get("/", name="admin_insurance.page")
-    async def page(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         return self._page(request)
 
     @post("/", name="admin_insurance.import", request_max_body_size=UPLOAD_LIMIT)
-    async def import_registry(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def import_registry(self, request: HTMXRequest, officer: CurrentOfficer,
+                              settings: AppSettings) -> Response:
         """CSV ``bhyt,full_name,birth_year,sex``: all or nothing (see :mod:`insurance`)."""
         try:
             path = await _saved_upload(await request.form())
         except InputError as error:
             return self._page(request, error=message(error), status_code=422)
         try:
-            report = await insurance.import_csv(path, request.app.state.settings)
+            report = await insurance.import_csv(path, settings)
         finally:
             await asyncio.to_thread(path.unlink, True)
         return self._page(request, report=report, status_code=200 if report.ok else 422)

@@ -3,12 +3,13 @@ button to run it now. The purge itself is in ``retention.py``."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.admin import retention
 from khaibao.core import audit
-from khaibao.core.web import redirect, render
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 
 BASE = "/quan-tri/xoa-du-lieu"
@@ -21,7 +22,7 @@ class RetentionController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/", name="retention.reports")
-    async def reports(self, request: Request, officer: CurrentOfficer,
+    async def reports(self, request: HTMXRequest, officer: CurrentOfficer,
                       xong: FromQuery[str | None] = None) -> Response:
         return render(request, "retention.html", {
             "runs": await retention.recent_runs(), "kinds": retention.KIND_LABELS,
@@ -29,8 +30,9 @@ class RetentionController(Controller):
         })
 
     @post("/chay", name="retention.run")
-    async def run_now(self, request: Request, officer: CurrentOfficer) -> Response:
-        report = await retention.purge(request.app.state.settings, trigger="admin")
+    async def run_now(self, request: HTMXRequest, officer: CurrentOfficer,
+                      settings: AppSettings) -> Response:
+        report = await retention.purge(settings, trigger="admin")
         assert report is not None  # without a run_key the purge always runs
         await audit.record("retention.run", actor_kind="officer", actor_id=officer.id,
                            detail={"run": report.run_id, "deleted": report.total})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.admin.dashboards import Scope
 from khaibao.officers.officers import OfficerView
@@ -27,7 +27,7 @@ def is_scoped(officer: OfficerView) -> bool:
     return not officer.is_admin and bool(officer.region_path)
 
 
-async def resolve(request: Request, officer: OfficerView, region: str | None
+async def resolve(request: HTMXRequest, officer: OfficerView, region: str | None
                   ) -> tuple[Scope, Any]:
     """The scope asked for by ``region`` (a code) or the picker's selects, and the picker to
     show (None for scoped officers)."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Stream
 
 from khaibao.admin import tracing
@@ -21,7 +22,8 @@ from khaibao.core import audit, clock, exports
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import format_time, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, format_time, redirect, render
 from khaibao.policies import policies, tracing_points
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -77,7 +79,8 @@ class TracingController(Controller):
     opt = {"permission": "trace"}
     dependencies = OFFICER_DEPENDENCY
 
-    async def _render(self, request: Request, officer: CurrentOfficer, *, status_code: int = 200,
+    async def _render(self, request: HTMXRequest, officer: CurrentOfficer,
+                      *, status_code: int = 200,
                       **context: Any) -> Response:
         values = {**_defaults(clock.now()), **context.pop("values", {})}
         venue_list = [v for v in await venues.list_venues() if officer.covers(v.region_path)]
@@ -111,7 +114,7 @@ class TracingController(Controller):
             raise FormErrors(errors)
         return query, venue
 
-    async def _checked_venue_query(self, request: Request, officer: CurrentOfficer, form: Any,
+    async def _checked_venue_query(self, request: HTMXRequest, officer: CurrentOfficer, form: Any,
                                    values: dict[str, str]):
         """``(query, venue, None)``, or ``(None, None, page)`` where the page tells why not:
         403 for a venue outside the officer's area, 422 with the field errors."""
@@ -126,11 +129,11 @@ class TracingController(Controller):
                                                   errors=_messages(caught.errors))
         return query, venue, None
 
-    async def _person_query(self, request: Request, form: Any):
+    async def _person_query(self, form: Any, settings: Settings):
         errors: dict[str, Any] = {}
         person, parsed = None, None
         try:
-            person = await tracing.find_person(form.get("nguoi"), request.app.state.settings)
+            person = await tracing.find_person(form.get("nguoi"), settings)
         except InputError as caught:
             errors["nguoi"] = caught
         try:
@@ -143,7 +146,7 @@ class TracingController(Controller):
         return person, tracing.PersonQuery(person.id, *parsed)
 
     @get("/", name="tracing.page")
-    async def page(self, request: Request, officer: CurrentOfficer,
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer,
                    chinh_sach: FromQuery[int | None] = None) -> Response:
         """The two tracing forms; after a point policy was made, its summary."""
         created = None
@@ -153,7 +156,7 @@ class TracingController(Controller):
         return await self._render(request, officer, created=created)
 
     @post("/diem-den", name="tracing.venue")
-    async def venue(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def venue(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """Everyone at a venue during a time window (with the overlap in minutes)."""
         form = await request.form()
         values = _values(form, VENUE_FIELDS)
@@ -167,12 +170,13 @@ class TracingController(Controller):
                                   venue=venue)
 
     @post("/nguoi", name="tracing.person")
-    async def person(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def person(self, request: HTMXRequest, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         """A person's stays in a date range, and who else was at each venue then."""
         form = await request.form()
         values = _values(form, PERSON_FIELDS)
         try:
-            person, query = await self._person_query(request, form)
+            person, query = await self._person_query(form, settings)
         except FormErrors as caught:
             return await self._render(request, officer, values=values, mode="person",
                                       status_code=422,
@@ -184,7 +188,7 @@ class TracingController(Controller):
                                   person_trace=trace)
 
     @post("/diem-den/xuat.csv", name="tracing.venue_export")
-    async def venue_export(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def venue_export(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """The venue result as CSV (every row, streamed), audited as ``trace.export``."""
         form = await request.form()
         query, venue, refusal = await self._checked_venue_query(
@@ -213,11 +217,12 @@ class TracingController(Controller):
                       status_code=200, headers=headers)
 
     @post("/nguoi/xuat.csv", name="tracing.person_export")
-    async def person_export(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def person_export(self, request: HTMXRequest, officer: CurrentOfficer,
+                            settings: AppSettings) -> Response:
         """The person result as CSV: one line per contact, with the stay it overlaps."""
         form = await request.form()
         try:
-            person, query = await self._person_query(request, form)
+            person, query = await self._person_query(form, settings)
         except FormErrors as caught:
             return await self._render(request, officer, values=_values(form, PERSON_FIELDS),
                                       mode="person", status_code=422,
@@ -233,7 +238,7 @@ class TracingController(Controller):
                       media_type=exports.CONTENT_TYPE, status_code=200, headers=headers)
 
     @post("/chinh-sach-diem", name="tracing.point_policy")
-    async def point_policy(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def point_policy(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """"Tạo chính sách điểm": people at the venue in the window get the measure at their
         next scan."""
         form = await request.form()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
 from khaibao.arrivals import arrivals, trips
@@ -15,7 +16,8 @@ from khaibao.citizens import people
 from khaibao.core import clock
 from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.policies import decisions
 from khaibao.regions import region_picker
 from khaibao.routes.citizens.auth import citizen_session, require_citizen, safe_next
@@ -64,11 +66,12 @@ class ArrivalController(Controller):
     path = "/khaibao"
 
     @get("/", name="arrival.khaibao")
-    async def khaibao(self, request: Request, tiep: FromQuery[str | None] = None) -> Response:
+    async def khaibao(self, request: HTMXRequest, settings: AppSettings,
+                      tiep: FromQuery[str | None] = None) -> Response:
         """Khai báo về …: verify the phone first (or go straight on when signed in)."""
-        province = request.app.state.settings.province_name
+        province = settings.province_name
         target = safe_next(tiep) if tiep else "/khaibao/khai-bao"
-        if await citizen_session(request):
+        if await citizen_session(request, settings):
             return Redirect(path=target, status_code=303)
         return render(request, "verify_phone.html", {
             "heading": _("Khai báo về %(province)s", province=province),
@@ -80,15 +83,14 @@ class ArrivalController(Controller):
         })
 
     @get("/khai-bao", name="arrival.form")
-    async def form(self, request: Request) -> Response:
-        account_id = await require_citizen(request)
-        return await self._render(request, account_id)
+    async def form(self, request: HTMXRequest, settings: AppSettings) -> Response:
+        account_id = await require_citizen(request, settings)
+        return await self._render(request, account_id, settings)
 
     @post("/khai-bao", name="arrival.submit")
-    async def submit(self, request: Request) -> Response:
+    async def submit(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Validate everything; save nothing unless the whole submission is valid."""
-        account_id = await require_citizen(request)
-        settings = request.app.state.settings
+        account_id = await require_citizen(request, settings)
         form = await request.form()
         selected, blocks, parsed = await read_persons(form)
         pickers = await trip_pickers(settings, form)
@@ -112,17 +114,16 @@ class ArrivalController(Controller):
                 errors.update(assign_errors(blocks, caught.errors))
             else:
                 return redirect(request, f"/khaibao/tra-cuu?ref={submission.client_ref}")
-        return await self._render(request, account_id, selected=selected, blocks=blocks,
+        return await self._render(request, account_id, settings, selected=selected, blocks=blocks,
                                   errors=errors, trip=fields, pickers=pickers,
                                   client_ref=client_ref, status_code=422)
 
-    async def _render(self, request: Request, account_id: int, *,
+    async def _render(self, request: HTMXRequest, account_id: int, settings: Settings, *,
                       selected: list[int] | None = None,
                       blocks: list[dict[str, Any]] | None = None,
                       errors: dict[str, str] | None = None, trip: dict[str, Any] | None = None,
                       pickers: dict[str, Any] | None = None, client_ref: str = "",
                       status_code: int = 200) -> Response:
-        settings = request.app.state.settings
         persons = await persons_context(account_id, settings, selected=selected, blocks=blocks,
                                         client_ref=client_ref)
         return render(request, "arrival.html", {
@@ -134,10 +135,10 @@ class ArrivalController(Controller):
         }, block="form", status_code=status_code)
 
     @get("/tra-cuu", name="arrival.lookup")
-    async def lookup(self, request: Request, ref: FromQuery[str | None] = None) -> Response:
+    async def lookup(self, request: HTMXRequest, settings: AppSettings,
+                     ref: FromQuery[str | None] = None) -> Response:
         """Tra cứu: the persons of this phone with their arrival declarations."""
-        account_id = await require_citizen(request)
-        settings = request.app.state.settings
+        account_id = await require_citizen(request, settings)
         persons = await people.persons_of(account_id, settings)
         by_person = await arrivals.arrivals_of_account(account_id)
         submitted = await arrivals.submission(account_id, ref, settings) if ref else None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Stream
 
 from khaibao.arrivals import local_arrivals
@@ -19,7 +20,8 @@ from khaibao.core import audit, exports
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, render
 from khaibao.officers.officers import OfficerView
 from khaibao.regions import region_picker, regions
 from khaibao.routes.citizens.person_form import message
@@ -38,11 +40,10 @@ class ScopeRefused(Exception):
     """The officer asked for an area outside their own."""
 
 
-async def _area(request: Request, officer: OfficerView, region: str | None
+async def _area(request: HTMXRequest, settings: Settings, officer: OfficerView, region: str | None
                 ) -> tuple[regions.RegionView | None, Any]:
     """The area asked for (or the officer's own / the province) and, for officers who may
     choose, the picker showing it."""
-    settings = request.app.state.settings
     params = request.query_params
     scoped = not officer.is_admin and bool(officer.region_path)
     code = region or None
@@ -69,8 +70,8 @@ class LocalArrivalsController(Controller):
     opt = {"permission": "arrivals"}
     dependencies = OFFICER_DEPENDENCY
 
-    async def _filter(self, request: Request, officer: CurrentOfficer, region: str | None,
-                      tu: str | None, den: str | None, ket_qua: str | None
+    async def _filter(self, request: HTMXRequest, settings: Settings, officer: CurrentOfficer,
+                      region: str | None, tu: str | None, den: str | None, ket_qua: str | None
                       ) -> tuple[ArrivalFilter | None, dict[str, Any], int]:
         """The filter, and the page context for when it cannot be used (status ≠ 200)."""
         today = local_arrivals.today_local()
@@ -82,7 +83,7 @@ class LocalArrivalsController(Controller):
             "filters": [(v, _(label)) for v, label in local_arrivals.DECISION_FILTERS],
         }
         try:
-            area, context["picker"] = await _area(request, officer, region)
+            area, context["picker"] = await _area(request, settings, officer, region)
         except ScopeRefused:
             context["refused"] = True
             return None, context, 403
@@ -98,12 +99,13 @@ class LocalArrivalsController(Controller):
         return ArrivalFilter(area.code, area.path, start, end, decision), context, 200
 
     @get("/", name="local_arrivals.page")
-    async def page(self, request: Request, officer: CurrentOfficer,
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                    region: FromQuery[str | None] = None, tu: FromQuery[str | None] = None,
                    den: FromQuery[str | None] = None,
                    ket_qua: FromQuery[str | None] = None) -> Response:
         """The filter form, the counts by decision and the arrivals (at most 500 rows)."""
-        query, context, status = await self._filter(request, officer, region, tu, den, ket_qua)
+        query, context, status = await self._filter(request, settings, officer, region, tu, den,
+                                                    ket_qua)
         if query is not None:
             overview = await local_arrivals.overview(query)
             context.update(overview=overview, query=query,
@@ -121,12 +123,13 @@ class LocalArrivalsController(Controller):
                       status_code=status)
 
     @get("/xuat.csv", name="local_arrivals.export")
-    async def export(self, request: Request, officer: CurrentOfficer,
+    async def export(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                      region: FromQuery[str | None] = None, tu: FromQuery[str | None] = None,
                      den: FromQuery[str | None] = None,
                      ket_qua: FromQuery[str | None] = None) -> Response:
         """The same arrivals as a CSV file (every row, streamed)."""
-        query, context, status = await self._filter(request, officer, region, tu, den, ket_qua)
+        query, context, status = await self._filter(request, settings, officer, region, tu, den,
+                                                    ket_qua)
         if query is None:
             return render(request, "local_arrivals.html", context, status_code=status)
 

@@ -3,9 +3,10 @@ or filled in a paper form, then prints the person's QR as an A6 paper card."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from markupsafe import Markup
 
 from khaibao.citizens import people
@@ -13,7 +14,8 @@ from khaibao.core import audit, clock
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.qr import qr
 from khaibao.routes.checks import declaration_form
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -32,8 +34,8 @@ def _kind_title(kind: str, settings) -> str:
     return _("Khai báo về %(province)s", province=settings.province_name)
 
 
-async def _person(request: Request, person_id: int) -> people.PersonView:
-    found = await people.persons_by_ids([person_id], request.app.state.settings)
+async def _person(person_id: int, settings: Settings) -> people.PersonView:
+    found = await people.persons_by_ids([person_id], settings)
     if not found:
         raise NotFoundException()
     return found[0]
@@ -59,15 +61,15 @@ class AssistedController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/nhap-ho", name="assisted.page")
-    async def page(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """Step 1: find the person by ID number, or enter a new person."""
         return render(request, "assisted.html", {"step": "lookup", "id_number": "",
                                                  "lookup_error": None})
 
     @post("/nhap-ho/tim", name="assisted.lookup")
-    async def lookup(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def lookup(self, request: HTMXRequest, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         """An existing person → declare for them; none → a new person with this number."""
-        settings = request.app.state.settings
         form = await request.form()
         number = str(form.get("id_number", "")).strip()[:20]
         kind = declaration_form.kind_or_default(str(form.get("loai", "")))
@@ -82,39 +84,40 @@ class AssistedController(Controller):
                                    "id": audit.fingerprint(number, settings.secret_key)})
         if person is None:
             ctx = await declaration_form.context(
-                request, kind, new_person={"id_number": number, "id_type": "cccd",
+                settings, kind, new_person={"id_number": number, "id_type": "cccd",
                                            "nationality": "VN", "region": ""})
             notice = _("Chưa có người với số giấy tờ này. Hãy nhập thông tin người khai báo.")
         else:
-            ctx = await declaration_form.context(request, kind, persons=[person])
+            ctx = await declaration_form.context(settings, kind, persons=[person])
             notice = _("Đã tìm thấy người khai báo. Kiểm tra lại họ tên, năm sinh trước khi "
                        "khai báo.")
-        return self._form(request, kind, ctx, notice=notice)
+        return self._form(request, settings, kind, ctx, notice=notice)
 
     @get("/nhap-ho/khai-bao", name="assisted.form")
-    async def form(self, request: Request, officer: CurrentOfficer,
+    async def form(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                    loai: FromQuery[str | None] = None,
                    nguoi: FromQuery[int | None] = None) -> Response:
         """The declaration form, for a new person or (``nguoi``) an existing one."""
         kind = declaration_form.kind_or_default(loai)
-        persons = [await _person(request, nguoi)] if nguoi else []
-        ctx = await declaration_form.context(request, kind, persons=persons)
-        return self._form(request, kind, ctx)
+        persons = [await _person(nguoi, settings)] if nguoi else []
+        ctx = await declaration_form.context(settings, kind, persons=persons)
+        return self._form(request, settings, kind, ctx)
 
     @post("/nhap-ho/khai-bao", name="assisted.submit")
-    async def submit(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def submit(self, request: HTMXRequest, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         """Save the declaration with this officer and the channel; idempotent by client_ref."""
         form = await request.form()
         kind = declaration_form.kind_or_default(str(form.get("loai", "")))
         channel = str(form.get("channel", ""))
         selected = [int(v) for v in form.getall("persons", []) if str(v).isdigit()]
-        persons = await people.persons_by_ids(selected, request.app.state.settings)
+        persons = await people.persons_by_ids(selected, settings)
         refused = {} if channel in dict(CHANNELS) else {"channel": _("Chọn cách nhập khai báo.")}
         result = await declaration_form.submit(
-            request, form, kind, account_id=None, channel=channel if not refused else "assisted",
+            settings, form, kind, account_id=None, channel=channel if not refused else "assisted",
             officer_id=officer.id, may_choose=True, persons=persons, errors=refused)
         if result.submission is None:
-            return self._form(request, kind, result.context, channel=channel,
+            return self._form(request, settings, kind, result.context, channel=channel,
                               status_code=422)
         submission = result.submission
         if not submission.replayed:
@@ -126,9 +129,8 @@ class AssistedController(Controller):
         first = submission.persons[0].id
         return redirect(request, f"/kiemtra/nhap-ho/nguoi/{first}?ref={submission.client_ref}")
 
-    def _form(self, request: Request, kind: str, ctx: dict, *, notice: str = "",
-              channel: str = "assisted", status_code: int = 200) -> Response:
-        settings = request.app.state.settings
+    def _form(self, request: HTMXRequest, settings: Settings, kind: str, ctx: dict, *,
+              notice: str = "", channel: str = "assisted", status_code: int = 200) -> Response:
         return render(request, "assisted.html", {
             **ctx, "step": "form", "notice": notice, "channel": channel,
             "channel_choices": _channel_choices(), "form_action": "/kiemtra/nhap-ho/khai-bao",
@@ -138,18 +140,18 @@ class AssistedController(Controller):
         }, status_code=status_code)
 
     @get("/nhap-ho/nguoi/{person_id:int}", name="assisted.done")
-    async def done(self, request: Request, officer: CurrentOfficer, person_id: FromPath[int],
-                   ref: FromQuery[str | None] = None) -> Response:
+    async def done(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                   person_id: FromPath[int], ref: FromQuery[str | None] = None) -> Response:
         """After saving: the person's QR and the button to print it as a paper card."""
-        person = await _person(request, person_id)
+        person = await _person(person_id, settings)
         return render(request, "assisted.html", {
             "step": "done", "saved": bool(ref), **card_context(person)})
 
     @get("/the/{person_id:int}", name="assisted.card")
-    async def card(self, request: Request, officer: CurrentOfficer,
+    async def card(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                    person_id: FromPath[int]) -> Response:
         """The A6 paper QR card of any person (officers with "assist")."""
-        person = await _person(request, person_id)
+        person = await _person(person_id, settings)
         await audit.record("card.print", actor_kind="officer", actor_id=officer.id,
                            person_id=person.id, place=officer.place)
         return render(request, "paper_card.html", {**card_context(person),

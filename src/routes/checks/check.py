@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.checks import checks
 from khaibao.core import i18n
 from khaibao.core.errors import InputError
-from khaibao.core.web import is_htmx, render
+from khaibao.core.web import AppSettings, render
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 
 # What a lookup swaps (check.html): the result, and the field for its error.
@@ -31,12 +32,12 @@ def _context(scan_page: bool) -> dict[str, Any]:
             "channel_labels": checks.CHANNEL_LABELS}
 
 
-async def _posted(request: Request) -> tuple[Any, str, dict[str, Any]]:
+async def _posted(request: HTMXRequest) -> tuple[Any, str, dict[str, Any]]:
     """The form of a POST from either page, the template to answer with (the scanner page's
     own for a full-page POST from it) and the shared context."""
     form = await request.form()
     scan_page = form.get("from") == "quet"
-    template = "check_scan.html" if scan_page and not is_htmx(request) else "check.html"
+    template = "check_scan.html" if scan_page and not request.htmx else "check.html"
     return form, template, _context(scan_page)
 
 
@@ -47,18 +48,18 @@ class CheckController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/", name="check.page")
-    async def page(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """KIỂM TRA KBYT TRONG TỈNH / KIỂM TRA VÀO HUẾ: one field for an ID number or a QR."""
         return render(request, "check.html", _context(False))
 
     @get("/quet", name="check.scan")
-    async def scan(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def scan(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         """The camera scanner: every code read is looked up like a typed one."""
         return render(request, "check_scan.html", _context(True))
 
     @post("/tra-cuu", name="check.lookup")
-    async def lookup(self, request: Request, officer: CurrentOfficer) -> Response:
-        settings = request.app.state.settings
+    async def lookup(self, request: HTMXRequest, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         form, template, context = await _posted(request)
         text = str(form.get("q", ""))
         try:
@@ -78,9 +79,9 @@ class CheckController(Controller):
         return render(request, template, context, block=LOOKUP_BLOCKS, status_code=status)
 
     @post("/ghi-nhan", name="check.record_pass")
-    async def record_pass(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def record_pass(self, request: HTMXRequest, officer: CurrentOfficer,
+                          settings: AppSettings) -> Response:
         """"Ghi nhận đã kiểm tra": a CheckPass with the colour decided again now."""
-        settings = request.app.state.settings
         form, template, context = await _posted(request)
         person = str(form.get("person", ""))
         try:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Request
 from litestar.datastructures import FormMultiDict
 
 from khaibao.arrivals import arrivals, trips
@@ -19,6 +18,7 @@ from khaibao.citizens import declarations, people
 from khaibao.core import clock
 from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import gettext as _
+from khaibao.core.settings import Settings
 from khaibao.routes.arrivals.declaration import read_trip_fields, trip_pickers
 from khaibao.routes.citizens.person_form import (
     assign_errors,
@@ -42,7 +42,7 @@ def _health_fields(form: FormMultiDict) -> dict[str, Any]:
             "pledge": str(form.get("pledge", ""))}
 
 
-async def context(request: Request, kind: str, *, persons: Sequence[people.PersonView] = (),
+async def context(settings: Settings, kind: str, *, persons: Sequence[people.PersonView] = (),
                   selected: list[int] | None = None,
                   blocks: list[dict[str, Any]] | None = None,
                   errors: dict[str, str] | None = None, health: dict[str, Any] | None = None,
@@ -52,7 +52,6 @@ async def context(request: Request, kind: str, *, persons: Sequence[people.Perso
     """What ``_declaration_form.html`` shows. ``persons`` are offered as ticked choices (an
     existing person found by an officer, the persons of a phone verified at a kiosk); without
     any, one new person fieldset is shown (prefilled with ``new_person``)."""
-    settings = request.app.state.settings
     persons = list(persons)
     if selected is None:
         selected = [p.id for p in persons[:1]]
@@ -85,7 +84,7 @@ class Result:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-async def submit(request: Request, form: FormMultiDict, kind: str, *, account_id: int | None,
+async def submit(settings: Settings, form: FormMultiDict, kind: str, *, account_id: int | None,
                  channel: str, officer_id: int | None, may_choose: bool,
                  persons: Sequence[people.PersonView] = (),
                  errors: dict[str, str] | None = None) -> Result:
@@ -95,7 +94,6 @@ async def submit(request: Request, form: FormMultiDict, kind: str, *, account_id
     at a kiosk, whose persons the service checks) — a kiosk without a phone only adds new
     persons, so nobody can declare for (and see the QR of) a stranger by editing the form.
     ``errors``: the caller's own field errors (nothing is saved when there are any)."""
-    settings = request.app.state.settings
     selected, blocks, parsed = await read_persons(form)
     if not may_choose:
         selected = []
@@ -117,8 +115,9 @@ async def submit(request: Request, form: FormMultiDict, kind: str, *, account_id
     except FormErrors as caught:
         errors.update({key: message(error) for key, error in caught.errors.items()})
     if parsed_form is not None and not errors and not any(b["errors"] for b in blocks):
-        common = {"person_ids": selected, "new_persons": parsed, "client_ref": client_ref,
-                  "settings": settings, "channel": channel, "officer_id": officer_id}
+        common: dict[str, Any] = {
+            "person_ids": selected, "new_persons": parsed, "client_ref": client_ref,
+            "settings": settings, "channel": channel, "officer_id": officer_id}
         submission: declarations.Submission | arrivals.ArrivalSubmission
         try:
             if kind == "kbyt":
@@ -131,7 +130,7 @@ async def submit(request: Request, form: FormMultiDict, kind: str, *, account_id
             errors.update(assign_errors(blocks, caught.errors))
         else:
             return Result(submission=submission)
-    ctx = await context(request, kind, persons=persons, selected=selected, blocks=blocks,
+    ctx = await context(settings, kind, persons=persons, selected=selected, blocks=blocks,
                         errors=errors, health=health_fields, trip=trip_fields, pickers=pickers,
                         client_ref=client_ref)
     return Result(context=ctx)

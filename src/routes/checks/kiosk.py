@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
 from khaibao.arrivals import arrivals
@@ -20,7 +21,8 @@ from khaibao.citizens import otp, people
 from khaibao.core import audit, i18n, sessions
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, render
 from khaibao.routes.checks import declaration_form
 from khaibao.routes.checks.assisted import card_context, qr_markup
 from khaibao.routes.citizens.person_form import person_block
@@ -38,19 +40,18 @@ OTP_PURPOSE = "kiosk"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def kiosk_cookie(request: Request) -> str:
-    return "__Host-khaibao-kiosk" if request.app.state.settings.is_https else "khaibao_kiosk"
+def kiosk_cookie(settings: Settings) -> str:
+    return "__Host-khaibao-kiosk" if settings.is_https else "khaibao_kiosk"
 
 
-def visit_cookie(request: Request) -> str:
-    https = request.app.state.settings.is_https
-    return "__Host-khaibao-kiosk-visit" if https else "khaibao_kiosk_visit"
+def visit_cookie(settings: Settings) -> str:
+    return "__Host-khaibao-kiosk-visit" if settings.is_https else "khaibao_kiosk_visit"
 
 
-def _set_cookie(request: Request, response: Response, name: str, value: str,
+def _set_cookie(settings: Settings, response: Response, name: str, value: str,
                 max_age: int | None = None) -> None:
     response.set_cookie(name, value, path="/", max_age=max_age, httponly=True,
-                        secure=request.app.state.settings.is_https, samesite="strict")
+                        secure=settings.is_https, samesite="strict")
 
 
 def _go(path: str) -> Response:
@@ -72,10 +73,10 @@ class KioskStartController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/", name="kiosk.start_page")
-    async def start_page(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def start_page(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         return await self._page(request, officer, officer.checkpoint_id)
 
-    async def _page(self, request: Request, officer: CurrentOfficer, chosen: int | None,
+    async def _page(self, request: HTMXRequest, officer: CurrentOfficer, chosen: int | None,
                     error: str | None = None, status_code: int = 200) -> Response:
         checkpoints = [(str(c.id), c.name) for c in await arrivals.checkpoints()]
         return render(request, "kiosk_start.html", {
@@ -83,7 +84,8 @@ class KioskStartController(Controller):
         }, status_code=status_code)
 
     @post("/", name="kiosk.start")
-    async def start(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def start(self, request: HTMXRequest, officer: CurrentOfficer,
+                    settings: AppSettings) -> Response:
         """Start the kiosk session and end the officer's own session on this device."""
         form = await request.form()
         value = str(form.get("checkpoint", ""))
@@ -93,13 +95,13 @@ class KioskStartController(Controller):
             return await self._page(request, officer, checkpoint_id,
                                     _("Chọn một chốt kiểm soát đang hoạt động."), 422)
         raw = await kiosk.start(checkpoint_id, officer.id)
-        await sessions.end(request.cookies.get(officer_cookie_name(request)))
+        await sessions.end(request.cookies.get(officer_cookie_name(settings)))
         await audit.record("kiosk.start", actor_kind="officer", actor_id=officer.id,
                            place=name)
         response = _go("/kiosk")
-        _set_cookie(request, response, kiosk_cookie(request), raw,
+        _set_cookie(settings, response, kiosk_cookie(settings), raw,
                     int(kiosk.KIOSK_LIFETIME.total_seconds()))
-        clear_officer_cookie(request, response)
+        clear_officer_cookie(response, settings)
         return response
 
 
@@ -108,55 +110,55 @@ class KioskController(Controller):
 
     path = "/kiosk"
 
-    async def _kiosk(self, request: Request) -> kiosk.Kiosk | None:
-        return await kiosk.load(request.cookies.get(kiosk_cookie(request)))
+    async def _kiosk(self, request: HTMXRequest, settings: Settings) -> kiosk.Kiosk | None:
+        return await kiosk.load(request.cookies.get(kiosk_cookie(settings)))
 
-    async def _visit(self, request: Request, where: kiosk.Kiosk) -> kiosk.Visit | None:
-        return await kiosk.load_visit(where, request.cookies.get(visit_cookie(request)))
+    async def _visit(self, request: HTMXRequest, settings: Settings,
+                     where: kiosk.Kiosk) -> kiosk.Visit | None:
+        return await kiosk.load_visit(where, request.cookies.get(visit_cookie(settings)))
 
-    def _page(self, request: Request, where: kiosk.Kiosk | None, step: str,
+    def _page(self, request: HTMXRequest, where: kiosk.Kiosk | None, step: str,
               status_code: int = 200, **context: Any) -> Response:
         return render(request, "kiosk.html", {
             "step": step, "kiosk": where, "idle_seconds": kiosk.IDLE_SECONDS, **context,
         }, status_code=status_code, headers=NO_STORE)
 
-    def _no_kiosk(self, request: Request) -> Response:
+    def _no_kiosk(self, request: HTMXRequest) -> Response:
         return self._page(request, None, "none", status_code=403)
 
     @get("/", name="kiosk.welcome")
-    async def welcome(self, request: Request) -> Response:
+    async def welcome(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """The welcome screen; reaching it ends whatever the previous visitor left."""
-        where = await self._kiosk(request)
+        where = await self._kiosk(request, settings)
         if where is None:
             return self._no_kiosk(request)
-        await kiosk.end_visit(request.cookies.get(visit_cookie(request)))
+        await kiosk.end_visit(request.cookies.get(visit_cookie(settings)))
         response = self._page(request, where, "welcome")
-        response.delete_cookie(visit_cookie(request), path="/")
+        response.delete_cookie(visit_cookie(settings), path="/")
         return response
 
     @get(["/kbyt", "/khaibao"], name="kiosk.phone")
-    async def phone(self, request: Request) -> Response:
+    async def phone(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Step 1: verify a phone (the persons of that phone are offered), or go on without."""
-        where = await self._kiosk(request)
+        where = await self._kiosk(request, settings)
         if where is None:
             return self._no_kiosk(request)
         kind = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-        await kiosk.end_visit(request.cookies.get(visit_cookie(request)))
-        response = self._phone_page(request, where, kind)
-        response.delete_cookie(visit_cookie(request), path="/")
+        await kiosk.end_visit(request.cookies.get(visit_cookie(settings)))
+        response = self._phone_page(request, settings, where, kind)
+        response.delete_cookie(visit_cookie(settings), path="/")
         return response
 
-    def _phone_page(self, request: Request, where: kiosk.Kiosk, kind: str, *, phone: str = "",
-                    error: str | None = None, sent: bool = False,
+    def _phone_page(self, request: HTMXRequest, settings: Settings, where: kiosk.Kiosk, kind: str,
+                    *, phone: str = "", error: str | None = None, sent: bool = False,
                     status_code: int = 200) -> Response:
-        settings = request.app.state.settings
         return self._page(request, where, "code" if sent else "phone", status_code=status_code,
                           kind=kind, title=_kind_title(kind, settings), phone=phone,
                           masked_phone=mask_phone(phone) if sent else "", error=error)
 
     @post("/gui-ma", name="kiosk.send_code")
-    async def send_code(self, request: Request) -> Response:
-        where = await self._kiosk(request)
+    async def send_code(self, request: HTMXRequest, settings: AppSettings) -> Response:
+        where = await self._kiosk(request, settings)
         if where is None:
             return self._no_kiosk(request)
         form = await request.form()
@@ -164,22 +166,22 @@ class KioskController(Controller):
         raw_phone = str(form.get("phone", ""))
         client = request.client.host if request.client else "unknown"
         try:
-            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client,
-                                          request.app.state.settings)
+            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client, settings)
         except InputError as error:
             if error.code == "otp.resend_too_soon":
                 # Asked again within the minute (a second tap, the page reopened): the code
                 # already sent is still good, so its field comes back; no new SMS.
-                return self._phone_page(request, where, kind, phone=normalize_mobile(raw_phone),
-                                        sent=True)
-            return self._phone_page(request, where, kind, phone=raw_phone, status_code=422,
+                return self._phone_page(request, settings, where, kind,
+                                        phone=normalize_mobile(raw_phone), sent=True)
+            return self._phone_page(request, settings, where, kind, phone=raw_phone,
+                                    status_code=422,
                                     error=error.message(i18n.current_language.get()))
-        return self._phone_page(request, where, kind, phone=sent.phone, sent=True)
+        return self._phone_page(request, settings, where, kind, phone=sent.phone, sent=True)
 
     @post("/ma", name="kiosk.verify_code")
-    async def verify_code(self, request: Request) -> Response:
+    async def verify_code(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """The code is right: a visit holding that phone's account (no citizen session)."""
-        where = await self._kiosk(request)
+        where = await self._kiosk(request, settings)
         if where is None:
             return self._no_kiosk(request)
         form = await request.form()
@@ -187,102 +189,101 @@ class KioskController(Controller):
         phone = str(form.get("phone", ""))
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(),
-                                  request.app.state.settings)
+                                  settings)
         except InputError as error:
-            return self._phone_page(request, where, kind, phone=phone, sent=True,
+            return self._phone_page(request, settings, where, kind, phone=phone, sent=True,
                                     status_code=422,
                                     error=error.message(i18n.current_language.get()))
         account_id = await people.account_for_phone(phone)
-        raw = await kiosk.start_visit(where, old=request.cookies.get(visit_cookie(request)),
+        raw = await kiosk.start_visit(where, old=request.cookies.get(visit_cookie(settings)),
                                       account_id=account_id, phone=phone)
         response = _go(f"/kiosk/{kind}/khai-bao")
-        _set_cookie(request, response, visit_cookie(request), raw)
+        _set_cookie(settings, response, visit_cookie(settings), raw)
         return response
 
     @get(["/kbyt/khai-bao", "/khaibao/khai-bao"], name="kiosk.form")
-    async def form(self, request: Request) -> Response:
-        where = await self._kiosk(request)
+    async def form(self, request: HTMXRequest, settings: AppSettings) -> Response:
+        where = await self._kiosk(request, settings)
         if where is None:
             return self._no_kiosk(request)
         kind = request.url.path.split("/")[2]
-        visit = await self._visit(request, where)
+        visit = await self._visit(request, settings, where)
         raw = None
         if visit is None:  # without a phone: a fresh anonymous visit
             raw = await kiosk.start_visit(where)
             visit = await kiosk.load_visit(where, raw)
             assert visit is not None
-        persons = await people.persons_of(visit.account_id, request.app.state.settings) \
+        persons = await people.persons_of(visit.account_id, settings) \
             if visit.account_id else []
         # A verified phone's persons are offered, with room for one more person.
         ctx = await declaration_form.context(
-            request, kind, persons=persons, client_ref=visit.ref,
+            settings, kind, persons=persons, client_ref=visit.ref,
             blocks=[await person_block(0)] if persons else None)
-        response = self._form_page(request, where, kind, ctx, visit)
+        response = self._form_page(request, settings, where, kind, ctx, visit)
         if raw:
-            _set_cookie(request, response, visit_cookie(request), raw)
+            _set_cookie(settings, response, visit_cookie(settings), raw)
         return response
 
-    def _form_page(self, request: Request, where: kiosk.Kiosk, kind: str, ctx: dict[str, Any],
-                   visit: kiosk.Visit, status_code: int = 200) -> Response:
+    def _form_page(self, request: HTMXRequest, settings: Settings, where: kiosk.Kiosk, kind: str,
+                   ctx: dict[str, Any], visit: kiosk.Visit, status_code: int = 200) -> Response:
         return self._page(request, where, "form", status_code=status_code, **ctx,
-                          title=_kind_title(kind, request.app.state.settings),
+                          title=_kind_title(kind, settings),
                           form_action=f"/kiosk/{kind}/khai-bao",
                           masked_phone=mask_phone(visit.phone) if visit.phone else "")
 
     @post(["/kbyt/khai-bao", "/khaibao/khai-bao"], name="kiosk.submit")
-    async def submit(self, request: Request) -> Response:
+    async def submit(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Save with channel "kiosk"; only the form of the current visit is accepted."""
-        where = await self._kiosk(request)
+        where = await self._kiosk(request, settings)
         if where is None:
             return self._no_kiosk(request)
         kind = request.url.path.split("/")[2]
         form = await request.form()
-        visit = await self._visit(request, where)
+        visit = await self._visit(request, settings, where)
         if visit is None or not visit.ref or str(form.get("client_ref", "")) != visit.ref:
             return _go("/kiosk")  # reset meanwhile: nothing of the previous visitor
-        settings = request.app.state.settings
         persons = await people.persons_of(visit.account_id, settings) \
             if visit.account_id else []
         result = await declaration_form.submit(
-            request, form, kind, account_id=visit.account_id, channel="kiosk",
+            settings, form, kind, account_id=visit.account_id, channel="kiosk",
             officer_id=None, may_choose=visit.account_id is not None, persons=persons)
         if result.submission is None:
-            return self._form_page(request, where, kind, result.context, visit, 422)
+            return self._form_page(request, settings, where, kind, result.context, visit, 422)
         declared = [p.id for p in result.submission.persons]
         for person_id in declared:
             await audit.record("kiosk.declare", actor_kind="system", person_id=person_id,
                                place=where.checkpoint_name, detail={"kind": kind})
-        raw = await kiosk.start_visit(where, old=request.cookies.get(visit_cookie(request)),
+        raw = await kiosk.start_visit(where, old=request.cookies.get(visit_cookie(settings)),
                                       account_id=visit.account_id, phone=visit.phone,
                                       person_ids=declared)
         response = _go("/kiosk/qr")
-        _set_cookie(request, response, visit_cookie(request), raw)
+        _set_cookie(settings, response, visit_cookie(settings), raw)
         return response
 
     @get("/qr", name="kiosk.qr")
-    async def qr(self, request: Request) -> Response:
+    async def qr(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """The QR of the persons just declared, big, with "In thẻ QR" and "Xong"."""
-        where = await self._kiosk(request)
+        where = await self._kiosk(request, settings)
         if where is None:
             return self._no_kiosk(request)
-        visit = await self._visit(request, where)
+        visit = await self._visit(request, settings, where)
         if visit is None or not visit.person_ids:
             return _go("/kiosk")
-        persons = await people.persons_by_ids(list(visit.person_ids),
-                                              request.app.state.settings)
+        persons = await people.persons_by_ids(list(visit.person_ids), settings)
         cards = [{"person": p, "svg": qr_markup(p)} for p in persons]
         return self._page(request, where, "qr", cards=cards)
 
     @get("/the/{person_id:int}", name="kiosk.card")
-    async def card(self, request: Request, person_id: FromPath[int]) -> Response:
+    async def card(self, request: HTMXRequest, settings: AppSettings,
+                   person_id: FromPath[int]) -> Response:
         """The A6 paper card of a person of the current visit only."""
-        where = await self._kiosk(request)
+        where = await self._kiosk(request, settings)
         if where is None:
             return self._no_kiosk(request)
-        visit = await self._visit(request, where)
+        visit = await self._visit(request, settings, where)
         if visit is None or person_id not in visit.person_ids:
             return _go("/kiosk")
-        found = await people.persons_by_ids([person_id], request.app.state.settings)
+        found = await people.persons_by_ids([person_id], settings)
         if not found:
             return _go("/kiosk")
         await audit.record("card.print", actor_kind="system", person_id=person_id,
@@ -291,22 +292,22 @@ class KioskController(Controller):
                                                    "back": "/kiosk/qr"}, headers=NO_STORE)
 
     @post("/xong", name="kiosk.done")
-    async def done(self, request: Request) -> Response:
+    async def done(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Xong (or the idle reset): end the visit, back to the welcome screen."""
-        await kiosk.end_visit(request.cookies.get(visit_cookie(request)))
+        await kiosk.end_visit(request.cookies.get(visit_cookie(settings)))
         response = _go("/kiosk")
-        response.delete_cookie(visit_cookie(request), path="/")
+        response.delete_cookie(visit_cookie(settings), path="/")
         return response
 
     @post("/thoat", name="kiosk.exit")
-    async def exit(self, request: Request) -> Response:
+    async def exit(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """End kiosk mode on this device; an officer signs in again to use it."""
-        where = await self._kiosk(request)
-        await kiosk.end_visit(request.cookies.get(visit_cookie(request)))
-        await kiosk.end(request.cookies.get(kiosk_cookie(request)))
+        where = await self._kiosk(request, settings)
+        await kiosk.end_visit(request.cookies.get(visit_cookie(settings)))
+        await kiosk.end(request.cookies.get(kiosk_cookie(settings)))
         if where is not None:
             await audit.record("kiosk.end", actor_kind="system", place=where.checkpoint_name)
         response = _go(SIGN_IN_PATH)
-        response.delete_cookie(visit_cookie(request), path="/")
-        response.delete_cookie(kiosk_cookie(request), path="/")
+        response.delete_cookie(visit_cookie(settings), path="/")
+        response.delete_cookie(kiosk_cookie(settings), path="/")
         return response

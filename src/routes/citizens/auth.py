@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Response, post
 from litestar.exceptions import NotAuthorizedException
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
 from khaibao.citizens import otp, people
 from khaibao.core import i18n, sessions
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import InputError
-from khaibao.core.web import is_htmx, local_path, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, local_path, redirect, render
 from khaibao.qr import devices
 from khaibao.vn.phones import mask_phone, normalize_mobile
 
@@ -26,9 +28,9 @@ class CitizenSignInRequired(NotAuthorizedException):
     """Raised by pages that need a verified phone; answered with a way to sign in."""
 
 
-def session_cookie_name(request: Request) -> str:
+def session_cookie_name(settings: Settings) -> str:
     # On https the __Host- prefix pins the cookie to this origin, path /, Secure.
-    return "__Host-khaibao" if request.app.state.settings.is_https else "khaibao_session"
+    return "__Host-khaibao" if settings.is_https else "khaibao_session"
 
 
 def safe_next(value: str | None) -> str:
@@ -37,17 +39,17 @@ def safe_next(value: str | None) -> str:
     return local_path(value) or DEFAULT_NEXT
 
 
-async def citizen_session(request: Request) -> sessions.Session | None:
+async def citizen_session(request: HTMXRequest, settings: Settings) -> sessions.Session | None:
     if "citizen_session" not in request.state:
-        raw = request.cookies.get(session_cookie_name(request))
+        raw = request.cookies.get(session_cookie_name(settings))
         session = await sessions.load(raw)
         request.state.citizen_session = session if session and session.kind == "citizen" else None
     return request.state.citizen_session
 
 
-async def require_citizen(request: Request) -> int:
+async def require_citizen(request: HTMXRequest, settings: Settings) -> int:
     """The signed-in phone's account id, or CitizenSignInRequired."""
-    session = await citizen_session(request)
+    session = await citizen_session(request, settings)
     if session is None or session.subject_id is None:
         raise CitizenSignInRequired()
     return session.subject_id
@@ -59,23 +61,23 @@ def phone_step_for(next_path: str) -> str:
     return "/khaibao" if next_path.startswith("/khaibao/") else "/kbyt"
 
 
-def sign_in_redirect(request: Request) -> Response:
+def sign_in_redirect(request: HTMXRequest) -> Response:
     """Where a signed-out citizen goes: the phone step, coming back afterwards to this page
     with its query (e.g. the venue check-in a declaration was started from); for htmx, to
     the page the request was made from, not to the fragment or form endpoint."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if is_htmx(request):
-        page = urlsplit(request.headers.get("hx-current-url", ""))
+    if request.htmx:
+        page = urlsplit(request.htmx.current_url or "")
         if page.path.startswith("/"):
             here = page.path + (f"?{page.query}" if page.query else "")
     next_path = safe_next(here)
     target = f"{phone_step_for(next_path)}?tiep=" + quote(next_path, safe="/")
-    if is_htmx(request):
+    if request.htmx:
         return Response("", status_code=401, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)
 
 
-def _phone_context(request: Request, **values: Any) -> dict[str, Any]:
+def _phone_context(request: HTMXRequest, **values: Any) -> dict[str, Any]:
     next_path = safe_next(values.get("next"))
     return {
         "heading": i18n.gettext("Xác thực số điện thoại"),
@@ -99,7 +101,7 @@ def _masked(raw_phone: str) -> str:
         return ""
 
 
-def _client_ip(request: Request) -> str:
+def _client_ip(request: HTMXRequest) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -110,14 +112,14 @@ async def _resend_wait(phone: str) -> int:
         return 0
 
 
-def _phone_step_error(request: Request, raw_phone: str, next_path: str,
+def _phone_step_error(request: HTMXRequest, raw_phone: str, next_path: str,
                       error: InputError) -> Response:
     context = _phone_context(request, phone=raw_phone, next=next_path,
                              error=error.message(i18n.current_language.get()))
     return render(request, "verify_phone.html", context, block="phone_step", status_code=422)
 
 
-def _code_step(request: Request, phone: str, next_path: str, *, wait: int,
+def _code_step(request: HTMXRequest, phone: str, next_path: str, *, wait: int,
                sent: otp.CodeSent | None = None, error: str | None = None,
                resend_error: str | None = None, status_code: int = 200) -> Response:
     """The code field for ``phone``, "Gửi lại mã" waiting ``wait`` seconds. The time the code
@@ -136,7 +138,7 @@ class CitizenAuthController(Controller):
     path = "/xac-thuc"
 
     @post("/gui-ma", name="auth.send_code")
-    async def send_code(self, request: Request) -> Response:
+    async def send_code(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Step 1: send an OTP to the phone (the same answer for known and new phones).
 
         Asked again within the resend wait (a reload, a tab the phone dropped while the SMS
@@ -145,7 +147,6 @@ class CitizenAuthController(Controller):
         form = await request.form()
         raw_phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
-        settings = request.app.state.settings
         try:
             sent = await otp.request_code(raw_phone, OTP_PURPOSE, _client_ip(request), settings)
         except otp.OtpError as error:
@@ -165,12 +166,11 @@ class CitizenAuthController(Controller):
                           wait=int(otp.RESEND_AFTER.total_seconds()))
 
     @post("/ma", name="auth.verify_code")
-    async def verify_code(self, request: Request) -> Response:
+    async def verify_code(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Step 2: check the code, then start a fresh session (a new id: no fixation)."""
         form = await request.form()
         phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
-        settings = request.app.state.settings
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings)
         except InputError as error:
@@ -179,7 +179,7 @@ class CitizenAuthController(Controller):
                               wait=await _resend_wait(phone),
                               error=error.message(i18n.current_language.get()))
         account_id = await people.account_for_phone(phone)
-        cookie = session_cookie_name(request)
+        cookie = session_cookie_name(settings)
         await sessions.end(request.cookies.get(cookie))
         raw = await sessions.start("citizen", account_id)
         response = redirect(request, next_path)
@@ -190,10 +190,10 @@ class CitizenAuthController(Controller):
         return response
 
     @post("/dang-xuat", name="auth.sign_out")
-    async def sign_out(self, request: Request) -> Response:
+    async def sign_out(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """End the session on the server and forget the cookie (and the offline QR copy)."""
-        cookie = session_cookie_name(request)
-        session = await citizen_session(request)
+        cookie = session_cookie_name(settings)
+        session = await citizen_session(request, settings)
         if session is not None and session.subject_id is not None:
             # This phone's live-QR keys: the cookie set when they were registered, and the
             # references live_qr.js read from IndexedDB (sent with the form).

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 from markupsafe import Markup
 
@@ -15,7 +16,8 @@ from khaibao.citizens import declarations, insurance, people
 from khaibao.core import audit, clock, rate_limits
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import is_htmx, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.qr import devices, qr
 from khaibao.routes.citizens.auth import DEVICE_COOKIE, citizen_session, require_citizen, safe_next
 from khaibao.routes.citizens.person_form import (
@@ -48,16 +50,17 @@ def _continue_to(value: str | None) -> str:
     return safe_next(value) if value else ""
 
 
-def _to_form(request: Request) -> Response:
+def _to_form(request: HTMXRequest) -> Response:
     """The fill and add-person endpoints answer htmx with a fragment of the form; their
     buttons need JavaScript, so any other request is sent to the whole form instead."""
     return redirect(request, "/kbyt/khai-bao")
 
 class CitizenController(Controller):
     @get("/kbyt", name="citizen.kbyt")
-    async def kbyt(self, request: Request, tiep: FromQuery[str | None] = None) -> Response:
+    async def kbyt(self, request: HTMXRequest, settings: AppSettings,
+                   tiep: FromQuery[str | None] = None) -> Response:
         """Khai báo y tế: verify the phone first (or go straight on when signed in)."""
-        if await citizen_session(request):
+        if await citizen_session(request, settings):
             return Redirect(path=safe_next(tiep), status_code=303)
         return render(request, "verify_phone.html", {
             "heading": _("Khai báo y tế"),
@@ -69,17 +72,16 @@ class CitizenController(Controller):
         })
 
     @get("/kbyt/khai-bao", name="citizen.declare_form")
-    async def declare_form(self, request: Request, tiep: FromQuery[str | None] = None
-                           ) -> Response:
+    async def declare_form(self, request: HTMXRequest, settings: AppSettings,
+                           tiep: FromQuery[str | None] = None) -> Response:
         """``tiep``: a local page to go back to after declaring (a venue's check-in)."""
-        account_id = await require_citizen(request)
-        return await self._render_form(request, account_id, tiep=_continue_to(tiep))
+        account_id = await require_citizen(request, settings)
+        return await self._render_form(request, account_id, settings, tiep=_continue_to(tiep))
 
     @post("/kbyt/khai-bao", name="citizen.declare")
-    async def declare(self, request: Request) -> Response:
+    async def declare(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Validate the whole submission; save nothing unless all of it is valid."""
-        account_id = await require_citizen(request)
-        settings = request.app.state.settings
+        account_id = await require_citizen(request, settings)
         form = await request.form()
         selected, blocks, parsed = await read_persons(form)
         health_fields: dict[str, str | list[str]] = {
@@ -106,17 +108,17 @@ class CitizenController(Controller):
             else:
                 return redirect(request, tiep or f"/qr?ref={submission.client_ref}")
         return await self._render_form(
-            request, account_id, selected=selected, blocks=blocks, errors=errors,
+            request, account_id, settings, selected=selected, blocks=blocks, errors=errors,
             health=health_fields, client_ref=client_ref, status_code=422, tiep=tiep,
         )
 
-    async def _render_form(self, request: Request, account_id: int, *,
+    async def _render_form(self, request: HTMXRequest, account_id: int, settings: Settings, *,
                            selected: list[int] | None = None,
                            blocks: list[dict[str, Any]] | None = None,
                            errors: dict[str, str] | None = None,
                            health: dict[str, Any] | None = None, client_ref: str = "",
                            status_code: int = 200, tiep: str = "") -> Response:
-        persons = await persons_context(account_id, request.app.state.settings,
+        persons = await persons_context(account_id, settings,
                                         selected=selected, blocks=blocks, client_ref=client_ref)
         return render(request, "declare.html", {
             **persons,
@@ -127,22 +129,22 @@ class CitizenController(Controller):
         }, block="form", status_code=status_code)
 
     @get("/kbyt/them-nguoi", name="citizen.new_person")
-    async def new_person(self, request: Request, i: FromQuery[int] = 0) -> Response:
+    async def new_person(self, request: HTMXRequest, settings: AppSettings,
+                         i: FromQuery[int] = 0) -> Response:
         """One more person fieldset ("Khai hộ người thân")."""
-        await require_citizen(request)
-        if not is_htmx(request):
+        await require_citizen(request, settings)
+        if not request.htmx:
             return _to_form(request)
         index = min(max(i, 0), 99)
         return render(request, "declare.html",
                       {"pb": await person_block(index), **person_choices()}, block="new_person")
 
     @post("/kbyt/bhyt", name="citizen.bhyt_fill")
-    async def bhyt_fill(self, request: Request) -> Response:
+    async def bhyt_fill(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Fill name, birth year and sex from the health-insurance registry."""
-        account_id = await require_citizen(request)
-        if not is_htmx(request):
+        account_id = await require_citizen(request, settings)
+        if not request.htmx:
             return _to_form(request)
-        settings = request.app.state.settings
         form = await request.form()
         index = fill_index(form)
         block = await person_block(index, new_person_values(form, index), form=form)
@@ -170,10 +172,10 @@ class CitizenController(Controller):
                       block="person")
 
     @post("/kbyt/cccd", name="citizen.chip_fill")
-    async def chip_fill(self, request: Request) -> Response:
+    async def chip_fill(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Fill the person from the QR printed on a chip CCCD card, for review."""
-        await require_citizen(request)
-        if not is_htmx(request):
+        await require_citizen(request, settings)
+        if not request.htmx:
             return _to_form(request)
         form = await request.form()
         index = fill_index(form)
@@ -199,10 +201,10 @@ class CitizenController(Controller):
                       block="person")
 
     @get("/qr", name="citizen.my_qr")
-    async def my_qr(self, request: Request, ref: FromQuery[str | None] = None) -> Response:
+    async def my_qr(self, request: HTMXRequest, settings: AppSettings,
+                    ref: FromQuery[str | None] = None) -> Response:
         """Mã QR của tôi: every person of this phone, with their QR and last declaration."""
-        account_id = await require_citizen(request)
-        settings = request.app.state.settings
+        account_id = await require_citizen(request, settings)
         persons = await people.persons_of(account_id, settings)
         # qr.svg escapes the title (segno): the markup is safe to embed as it is.
         cards: list[dict[str, Any]] = [
@@ -222,15 +224,15 @@ class CitizenController(Controller):
         }, headers={"Cache-Control": "private, no-store", "Vary": "Cookie, HX-Request"})
 
     @post("/qr/{person_id:int}/thiet-bi", name="citizen.device_register")
-    async def device_register(self, request: Request, person_id: FromPath[int]) -> Response:
+    async def device_register(self, request: HTMXRequest, settings: AppSettings,
+                              person_id: FromPath[int]) -> Response:
         """Live QR: a new device key for this phone, returned once (fetch from live_qr.js).
         The phone's references are also kept in an HttpOnly cookie so that signing out
         revokes them even without JavaScript."""
-        account_id = await require_citizen(request)
+        account_id = await require_citizen(request, settings)
         label = device_label(request.headers.get("user-agent", ""))
         try:
-            new = await devices.register(account_id, person_id, request.app.state.settings,
-                                         label=label)
+            new = await devices.register(account_id, person_id, settings, label=label)
         except devices.DeviceNotFound:
             raise NotFoundException() from None
         await audit.record("device.registered", actor_kind="citizen", actor_id=account_id,
@@ -243,13 +245,14 @@ class CitizenController(Controller):
         )
         response.set_cookie(DEVICE_COOKIE, ".".join([*refs, new.reference]), path="/",
                             max_age=400 * 86400, httponly=True, samesite="lax",
-                            secure=request.app.state.settings.is_https)
+                            secure=settings.is_https)
         return response
 
     @post("/qr/thiet-bi/{device_id:int}/xoa", name="citizen.device_remove")
-    async def device_remove(self, request: Request, device_id: FromPath[int]) -> Response:
+    async def device_remove(self, request: HTMXRequest, settings: AppSettings,
+                            device_id: FromPath[int]) -> Response:
         """The citizen removes a device from the live-QR list: its key stops working."""
-        account_id = await require_citizen(request)
+        account_id = await require_citizen(request, settings)
         try:
             await devices.revoke(account_id, device_id)
         except devices.DeviceNotFound:
@@ -258,9 +261,10 @@ class CitizenController(Controller):
         return Redirect(path="/qr#thiet-bi", status_code=303)
 
     @get("/qr/{person_id:int}/ma-qr.png", name="citizen.qr_png")
-    async def qr_png(self, request: Request, person_id: FromPath[int]) -> Response:
-        account_id = await require_citizen(request)
-        person = await self._own_person(request, account_id, person_id)
+    async def qr_png(self, request: HTMXRequest, settings: AppSettings,
+                     person_id: FromPath[int]) -> Response:
+        account_id = await require_citizen(request, settings)
+        person = await self._own_person(account_id, person_id, settings)
         return Response(
             qr.png(person.token), media_type="image/png",
             headers={"Content-Disposition": f'attachment; filename="ma-qr-{person_id}.png"',
@@ -268,17 +272,18 @@ class CitizenController(Controller):
         )
 
     @post("/qr/{person_id:int}/cap-lai", name="citizen.reissue")
-    async def reissue(self, request: Request, person_id: FromPath[int]) -> Response:
+    async def reissue(self, request: HTMXRequest, settings: AppSettings,
+                      person_id: FromPath[int]) -> Response:
         """A new QR for a person; the old one stops working at once."""
-        account_id = await require_citizen(request)
-        await self._own_person(request, account_id, person_id)
-        await people.reissue_qr(account_id, person_id, request.app.state.settings)
+        account_id = await require_citizen(request, settings)
+        await self._own_person(account_id, person_id, settings)
+        await people.reissue_qr(account_id, person_id, settings)
         await audit.record("person.qr_reissued", actor_kind="citizen", actor_id=account_id,
                            person_id=person_id)
         return Redirect(path=f"/qr#nguoi-{person_id}", status_code=303)
 
-    async def _own_person(self, request: Request, account_id: int, person_id: int):
+    async def _own_person(self, account_id: int, person_id: int, settings: Settings):
         try:
-            return await people.get_person(account_id, person_id, request.app.state.settings)
+            return await people.get_person(account_id, person_id, settings)
         except people.PersonNotFound:
             raise NotFoundException() from None

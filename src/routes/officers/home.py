@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core.web import redirect
 from khaibao.officers import officers
@@ -45,6 +46,6 @@ class AdminHomeController(Controller):
     opt = {"permission": "admin_home"}  # admins; other officers 403, anonymous 401
 
     @get("/", name="admin_home.index")
-    async def index(self, request: Request) -> Response:
+    async def index(self, request: HTMXRequest) -> Response:
         """/quan-tri and /quan-tri/: the administration's first page."""
         return redirect(request, ADMIN_HOME)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
 from khaibao.core import i18n, rate_limits, sessions
 from khaibao.core.errors import InputError
-from khaibao.core.web import is_htmx, local_path, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, local_path, redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers, passkeys
 from khaibao.officers.officers import OfficerView
 from khaibao.routes.officers.home import landing_path
@@ -53,7 +55,7 @@ def _json_error(exc: InputError, field: str | None = None) -> Response:
     return _json(content, 400)
 
 
-async def _name_refused(request: Request, officer_id: int) -> Response | None:
+async def _name_refused(request: HTMXRequest, officer_id: int) -> Response | None:
     """Before a registration ceremony: the error for the passkey name sent in the body
     (``{"name": …}``), or None when it is fine or none was sent."""
     try:
@@ -68,7 +70,7 @@ async def _name_refused(request: Request, officer_id: int) -> Response | None:
     return None
 
 
-async def _over_limit(request: Request) -> Response | None:
+async def _over_limit(request: HTMXRequest) -> Response | None:
     """429 with a message once this address made too many passkey ceremonies."""
     address = request.client.host if request.client else "unknown"
     hit = await rate_limits.hit(f"passkey-ceremony:{address}", CEREMONY_LIMIT, CEREMONY_WINDOW)
@@ -80,19 +82,20 @@ async def _over_limit(request: Request) -> Response | None:
     return response
 
 
-async def _credential(request: Request) -> tuple[dict[str, Any], str | None]:
+async def _credential(request: HTMXRequest) -> tuple[dict[str, Any], str | None]:
     """The credential JSON of the body, and the passkey name sent beside it."""
     credential = passkeys.parse_credential(await request.body())
     name = credential.pop("name", None)
     return credential, name if isinstance(name, str) else None
 
 
-async def _start_session(request: Request, officer: OfficerView, target: str) -> Response:
+async def _start_session(request: HTMXRequest, officer: OfficerView, target: str,
+                         settings: Settings) -> Response:
     """A brand-new session id: any session the browser already had is ended (no fixation)."""
-    await sessions.end(request.cookies.get(officer_cookie_name(request)))
+    await sessions.end(request.cookies.get(officer_cookie_name(settings)))
     raw = await officers.start_session(officer.id)
     response = _json({"redirect": target})
-    set_officer_cookie(request, response, raw)
+    set_officer_cookie(response, raw, settings)
     return response
 
 
@@ -103,40 +106,40 @@ class OfficerAuthController(Controller):
     # --- sign-in / sign-out ----------------------------------------------------------------
 
     @get("/dang-nhap", name="officer_auth.sign_in")
-    async def sign_in_page(self, request: Request, tiep: FromQuery[str | None] = None
+    async def sign_in_page(self, request: HTMXRequest, tiep: FromQuery[str | None] = None
                            ) -> Response:
         return render(request, "officer_sign_in.html", {"next": local_path(tiep) or ""})
 
     @post("/dang-nhap/tuy-chon", name="officer_auth.sign_in_options")
-    async def sign_in_options(self, request: Request) -> Response:
+    async def sign_in_options(self, request: HTMXRequest, settings: AppSettings) -> Response:
         if limited := await _over_limit(request):
             return limited
-        return _json(await passkeys.authentication_options(request.app.state.settings))
+        return _json(await passkeys.authentication_options(settings))
 
     @post("/dang-nhap/xac-minh", name="officer_auth.sign_in_verify")
-    async def sign_in_verify(self, request: Request, tiep: FromQuery[str | None] = None
-                             ) -> Response:
+    async def sign_in_verify(self, request: HTMXRequest, settings: AppSettings,
+                             tiep: FromQuery[str | None] = None) -> Response:
         if limited := await _over_limit(request):
             return limited
         try:
             credential, _name = await _credential(request)
-            officer = await passkeys.finish_sign_in(request.app.state.settings, credential)
+            officer = await passkeys.finish_sign_in(settings, credential)
         except InputError as exc:
             return _json_error(exc)
         return await _start_session(request, officer,
-                                    local_path(tiep) or await landing_path(officer))
+                                    local_path(tiep) or await landing_path(officer), settings)
 
     @post("/dang-xuat", name="officer_auth.sign_out")
-    async def sign_out(self, request: Request) -> Response:
-        await sessions.end(request.cookies.get(officer_cookie_name(request)))
+    async def sign_out(self, request: HTMXRequest, settings: AppSettings) -> Response:
+        await sessions.end(request.cookies.get(officer_cookie_name(settings)))
         response = redirect(request, SIGN_IN_PATH)
-        clear_officer_cookie(request, response)
+        clear_officer_cookie(response, settings)
         return response
 
     # --- enrollment links --------------------------------------------------------------------
 
     @get("/dang-ky/{token:str}", name="officer_auth.enroll")
-    async def enroll_page(self, request: Request, token: FromPath[str]) -> Response:
+    async def enroll_page(self, request: HTMXRequest, token: FromPath[str]) -> Response:
         enrollment = await enrollments.find_enrollment(token)
         if enrollment is None:
             return render(request, "officer_enroll.html", {"enrollment": None},
@@ -147,7 +150,8 @@ class OfficerAuthController(Controller):
         })
 
     @post("/dang-ky/{token:str}/tuy-chon", name="officer_auth.enroll_options")
-    async def enroll_options(self, request: Request, token: FromPath[str]) -> Response:
+    async def enroll_options(self, request: HTMXRequest, settings: AppSettings,
+                             token: FromPath[str]) -> Response:
         if limited := await _over_limit(request):
             return limited
         enrollment = await enrollments.find_enrollment(token)
@@ -156,22 +160,21 @@ class OfficerAuthController(Controller):
         if refused := await _name_refused(request, enrollment.officer.id):
             return refused
         return _json(await passkeys.registration_options(
-            request.app.state.settings, enrollment.officer,
-            enrollment_link_id=enrollment.link_id))
+            settings, enrollment.officer, enrollment_link_id=enrollment.link_id))
 
     @post("/dang-ky/{token:str}/xac-minh", name="officer_auth.enroll_verify")
-    async def enroll_verify(self, request: Request, token: FromPath[str]) -> Response:
+    async def enroll_verify(self, request: HTMXRequest, settings: AppSettings,
+                            token: FromPath[str]) -> Response:
         try:
             credential, name = await _credential(request)
-            officer = await passkeys.complete_enrollment(
-                request.app.state.settings, token, credential, name=name)
+            officer = await passkeys.complete_enrollment(settings, token, credential, name=name)
         except InputError as exc:
             return _json_error(exc)
-        return await _start_session(request, officer, await landing_path(officer))
+        return await _start_session(request, officer, await landing_path(officer), settings)
 
     # --- my passkeys -------------------------------------------------------------------------
 
-    async def _list(self, request: Request, officer: CurrentOfficer, *, status_code: int = 200,
+    async def _list(self, request: HTMXRequest, officer: CurrentOfficer, *, status_code: int = 200,
                     **context: Any) -> Response:
         items = await officer_passkeys.list_for(officer.id)
         return render(request, "officer_passkeys.html", {
@@ -181,30 +184,31 @@ class OfficerAuthController(Controller):
         }, block="passkey_list", status_code=status_code)
 
     @get("/passkey", name="officer_auth.passkeys", guards=[officer_guard], opt=SELF)
-    async def my_passkeys(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def my_passkeys(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
         return await self._list(request, officer)
 
     @post("/passkey/them/tuy-chon", name="officer_auth.add_options", guards=[officer_guard],
           opt=SELF)
-    async def add_options(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def add_options(self, request: HTMXRequest, officer: CurrentOfficer,
+                          settings: AppSettings) -> Response:
         if refused := await _name_refused(request, officer.id):
             return refused
-        return _json(await passkeys.registration_options(request.app.state.settings, officer))
+        return _json(await passkeys.registration_options(settings, officer))
 
     @post("/passkey/them/xac-minh", name="officer_auth.add_verify", guards=[officer_guard],
           opt=SELF)
-    async def add_verify(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def add_verify(self, request: HTMXRequest, officer: CurrentOfficer,
+                         settings: AppSettings) -> Response:
         try:
             credential, name = await _credential(request)
-            await passkeys.finish_registration(request.app.state.settings, officer, credential,
-                                               name=name)
+            await passkeys.finish_registration(settings, officer, credential, name=name)
         except InputError as exc:
             return _json_error(exc)
         return _json({"redirect": MY_PASSKEYS})
 
     @post("/passkey/{passkey_id:int}/doi-ten", name="officer_auth.rename", guards=[officer_guard],
           opt=SELF)
-    async def rename(self, request: Request, officer: CurrentOfficer,
+    async def rename(self, request: HTMXRequest, officer: CurrentOfficer,
                      passkey_id: FromPath[int]) -> Response:
         form = await request.form()
         name = str(form.get("name", ""))
@@ -214,22 +218,22 @@ class OfficerAuthController(Controller):
             message = exc.message(i18n.current_language.get())
             return await self._list(request, officer, status_code=422,
                                     errors={passkey_id: message}, values={passkey_id: name})
-        if not is_htmx(request):
+        if not request.htmx:
             return Redirect(path=MY_PASSKEYS, status_code=303)
         return await self._list(request, officer, notice=i18n.gettext("Đã đổi tên passkey."))
 
     @post("/passkey/{passkey_id:int}/thu-hoi", name="officer_auth.revoke", guards=[officer_guard],
           opt=SELF)
-    async def revoke(self, request: Request, officer: CurrentOfficer,
+    async def revoke(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                      passkey_id: FromPath[int]) -> Response:
         try:
             ended = await officer_passkeys.revoke(
                 officer.id, passkey_id,
-                keep_session=request.cookies.get(officer_cookie_name(request)))
+                keep_session=request.cookies.get(officer_cookie_name(settings)))
         except InputError as exc:
             message = exc.message(i18n.current_language.get())
             return await self._list(request, officer, status_code=422, revoke_error=message)
-        if not is_htmx(request):
+        if not request.htmx:
             return Redirect(path=MY_PASSKEYS, status_code=303)
         notice = i18n.gettext("Đã thu hồi passkey.")
         if ended:

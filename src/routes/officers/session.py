@@ -7,14 +7,16 @@ requests and citizen sessions get 401 (the sign-in page), officers without the p
 
 from __future__ import annotations
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core import db, i18n, sessions
-from khaibao.core.web import is_htmx, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import render, settings_of
 from khaibao.officers import officers
 from khaibao.officers.officers import OfficerView
 
@@ -25,21 +27,20 @@ class OfficerSignInRequired(NotAuthorizedException):
     """No live officer session: answered with the passkey sign-in page (401)."""
 
 
-def officer_cookie_name(request: ASGIConnection) -> str:
+def officer_cookie_name(settings: Settings) -> str:
     # On https the __Host- prefix pins the cookie to this origin, path /, Secure.
-    return "__Host-khaibao-officer" if request.app.state.settings.is_https else "khaibao_officer"
+    return "__Host-khaibao-officer" if settings.is_https else "khaibao_officer"
 
 
-def set_officer_cookie(request: Request, response: Response, raw_session: str) -> None:
-    settings = request.app.state.settings
+def set_officer_cookie(response: Response, raw_session: str, settings: Settings) -> None:
     response.set_cookie(
-        officer_cookie_name(request), raw_session, path="/", secure=settings.is_https,
+        officer_cookie_name(settings), raw_session, path="/", secure=settings.is_https,
         httponly=True, samesite="strict", max_age=int(officers.SESSION_LIFETIME.total_seconds()),
     )
 
 
-def clear_officer_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(officer_cookie_name(request), path="/")
+def clear_officer_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(officer_cookie_name(settings), path="/")
 
 
 # The session, its officer and the officer's place in one indexed read (no cache: a
@@ -77,7 +78,8 @@ async def _load(raw: str | None) -> tuple[sessions.Session | None, OfficerView |
 async def current_officer(connection: ASGIConnection) -> OfficerView | None:
     """The signed-in, active officer of this request (cached on the request), or None."""
     if "officer" not in connection.state:
-        raw = connection.cookies.get(officer_cookie_name(connection))
+        # The guard's path: no dependency injection here, the settings come from the app.
+        raw = connection.cookies.get(officer_cookie_name(settings_of(connection)))
         session, officer = await _load(raw)
         if officer is not None and not officer.active:
             await sessions.end(raw)
@@ -97,7 +99,7 @@ async def officer_guard(connection: ASGIConnection, handler: BaseRouteHandler) -
         raise PermissionDeniedException()
 
 
-async def _provide_officer(request: Request) -> OfficerView:
+async def _provide_officer(request: HTMXRequest) -> OfficerView:
     officer = await current_officer(request)
     if officer is None:  # the guard ran first; this only protects against misuse
         raise OfficerSignInRequired()
@@ -109,11 +111,11 @@ OFFICER_DEPENDENCY = {"officer": Provide(_provide_officer)}
 CurrentOfficer = NamedDependency[OfficerView]
 
 
-def sign_in_required_response(request: Request, _exc: Exception) -> Response:
+def sign_in_required_response(request: HTMXRequest, _exc: Exception) -> Response:
     """401 with the sign-in page itself, coming back to this page afterwards."""
     i18n.current_language.set(i18n.language_for(request))
     target = request.url.path if request.method == "GET" else ""
-    if is_htmx(request):
+    if request.htmx:
         return Response("", status_code=401, headers={
             "HX-Redirect": SIGN_IN_PATH + (f"?tiep={target}" if target else "")})
     return render(request, "officer_sign_in.html", {"next": target}, status_code=401)

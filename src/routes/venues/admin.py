@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.core import clock
 from khaibao.core.errors import FormErrors, InputError
-from khaibao.core.web import is_htmx, redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.officers import officers
 from khaibao.officers.officers import OfficerView
 from khaibao.regions import region_picker
@@ -75,14 +77,14 @@ class VenueAdminController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/", name="venue_admin.list")
-    async def list_page(self, request: Request, officer: CurrentOfficer,
+    async def list_page(self, request: HTMXRequest, officer: CurrentOfficer,
                         xong: FromQuery[str | None] = None) -> Response:
         return await self._list(request, officer, done=xong if xong in DONE else None)
 
     @post("/", name="venue_admin.create")
-    async def create(self, request: Request, officer: CurrentOfficer) -> Response:
+    async def create(self, request: HTMXRequest, officer: CurrentOfficer,
+                     settings: AppSettings) -> Response:
         """Register a venue; venue staff who register one run it."""
-        settings = request.app.state.settings
         form = await request.form()
         picker = await picker_for(form)
         fields = read_fields(form, picker)
@@ -95,9 +97,9 @@ class VenueAdminController(Controller):
                                     errors=errors, status_code=422)
         if not officer.is_admin:
             await venues.set_staff(venue.id, {officer.id}, by=officer.id)
-        return await self._done(request, officer, venue.id, "them")
+        return await self._done(request, officer, settings, venue.id, "them")
 
-    async def _list(self, request: Request, officer: CurrentOfficer, *,
+    async def _list(self, request: HTMXRequest, officer: CurrentOfficer, *,
                     fields: dict[str, Any] | None = None, picker=None,
                     errors: dict[str, str] | None = None, done: str | None = None,
                     status_code: int = 200) -> Response:
@@ -116,53 +118,53 @@ class VenueAdminController(Controller):
         }, block="venues_main", status_code=status_code)
 
     @get("/{venue_id:int}", name="venue_admin.detail")
-    async def detail(self, request: Request, officer: CurrentOfficer, venue_id: FromPath[int],
-                     xong: FromQuery[str | None] = None) -> Response:
+    async def detail(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                     venue_id: FromPath[int], xong: FromQuery[str | None] = None) -> Response:
         venue = await venue_for(officer, venue_id)
-        return await self._detail(request, officer, venue, done=xong if xong in DONE else None)
+        return await self._detail(request, officer, settings, venue,
+                                  done=xong if xong in DONE else None)
 
     @post("/{venue_id:int}", name="venue_admin.update")
-    async def update(self, request: Request,
-                     officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
+    async def update(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                     venue_id: FromPath[int]) -> Response:
         venue = await venue_for(officer, venue_id)
         form = await request.form()
         picker = await picker_for(form)
         fields = read_fields(form, picker)
         try:
-            settings = request.app.state.settings
             data = await venues.parse_checked(fields, settings, venue_id=venue_id)
             await venues.update(venue_id, data, by=officer.id, settings=settings)
         except FormErrors as caught:
             errors = {key: message(error) for key, error in caught.errors.items()}
-            return await self._detail(request, officer, venue, fields=fields, picker=picker,
-                                      errors=errors, status_code=422)
-        return await self._done(request, officer, venue_id, "sua")
+            return await self._detail(request, officer, settings, venue, fields=fields,
+                                      picker=picker, errors=errors, status_code=422)
+        return await self._done(request, officer, settings, venue_id, "sua")
 
     @post("/{venue_id:int}/tam-dung", name="venue_admin.disable")
-    async def disable(self, request: Request,
-                      officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
+    async def disable(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                      venue_id: FromPath[int]) -> Response:
         await venue_for(officer, venue_id)
         await venues.set_active(venue_id, False, by=officer.id)
-        return await self._done(request, officer, venue_id, "tam-dung")
+        return await self._done(request, officer, settings, venue_id, "tam-dung")
 
     @post("/{venue_id:int}/kich-hoat", name="venue_admin.enable")
-    async def enable(self, request: Request,
-                     officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
+    async def enable(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                     venue_id: FromPath[int]) -> Response:
         await venue_for(officer, venue_id)
         await venues.set_active(venue_id, True, by=officer.id)
-        return await self._done(request, officer, venue_id, "kich-hoat")
+        return await self._done(request, officer, settings, venue_id, "kich-hoat")
 
     @post("/{venue_id:int}/ma-moi", name="venue_admin.reissue")
-    async def reissue(self, request: Request,
-                      officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
+    async def reissue(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                      venue_id: FromPath[int]) -> Response:
         """A new poster code: posters printed before stop working."""
         await venue_for(officer, venue_id)
-        await venues.reissue_code(venue_id, request.app.state.settings, by=officer.id)
-        return await self._done(request, officer, venue_id, "ma-moi")
+        await venues.reissue_code(venue_id, settings, by=officer.id)
+        return await self._done(request, officer, settings, venue_id, "ma-moi")
 
     @post("/{venue_id:int}/nhan-vien", name="venue_admin.staff")
-    async def staff(self, request: Request,
-                    officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
+    async def staff(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                    venue_id: FromPath[int]) -> Response:
         """Admins only: exactly the ticked venue-staff officers run the venue."""
         if not officer.is_admin:
             raise PermissionDeniedException()
@@ -172,16 +174,17 @@ class VenueAdminController(Controller):
         chosen = {int(v) for v in form.getall("staff", []) if str(v).isdigit()
                   and len(str(v)) < 12}
         await venues.set_staff(venue_id, chosen & allowed, by=officer.id)
-        return await self._done(request, officer, venue_id, "nhan-vien")
+        return await self._done(request, officer, settings, venue_id, "nhan-vien")
 
-    async def _done(self, request: Request, officer: CurrentOfficer, venue_id: int, done: str
-                    ) -> Response:
-        if is_htmx(request):
-            return await self._detail(request, officer, await venue_for(officer, venue_id),
-                                      done=done)
+    async def _done(self, request: HTMXRequest, officer: CurrentOfficer, settings: Settings,
+                    venue_id: int, done: str) -> Response:
+        if request.htmx:
+            return await self._detail(request, officer, settings,
+                                      await venue_for(officer, venue_id), done=done)
         return redirect(request, f"{BASE}/{venue_id}?xong={done}")
 
-    async def _detail(self, request: Request, officer: CurrentOfficer, venue: VenueView, *,
+    async def _detail(self, request: HTMXRequest, officer: CurrentOfficer, settings: Settings,
+                      venue: VenueView, *,
                       fields: dict[str, Any] | None = None, picker=None,
                       errors: dict[str, str] | None = None, done: str | None = None,
                       status_code: int = 200) -> Response:
@@ -193,7 +196,7 @@ class VenueAdminController(Controller):
             "staff": staff,
             "staff_ids": {officer_id for officer_id, _name in staff},
             "staff_choices": await venue_staff_choices() if officer.is_admin else [],
-            "poster_url": venue.poster_url(request.app.state.settings),
+            "poster_url": venue.poster_url(settings),
             "fields": fields or view_fields(venue),
             "picker": picker or await picker_for(None, venue.region_code),
             "errors": errors or {},
@@ -210,7 +213,7 @@ class VenueStaffController(Controller):
     dependencies = OFFICER_DEPENDENCY
 
     @get("/{venue_id:int}", name="venue_admin.dashboard")
-    async def dashboard(self, request: Request, officer: CurrentOfficer, venue_id: FromPath[int]
+    async def dashboard(self, request: HTMXRequest, officer: CurrentOfficer, venue_id: FromPath[int]
                         ) -> Response:
         venue = await venue_for(officer, venue_id)
         now = clock.now()
@@ -220,14 +223,14 @@ class VenueStaffController(Controller):
         })
 
     @get("/{venue_id:int}/quet", name="venue_admin.scan_page")
-    async def scan_page(self, request: Request, officer: CurrentOfficer, venue_id: FromPath[int]
+    async def scan_page(self, request: HTMXRequest, officer: CurrentOfficer, venue_id: FromPath[int]
                         ) -> Response:
         venue = await venue_for(officer, venue_id)
         return render(request, "venue_scan.html", {"venue": venue})
 
     @post("/{venue_id:int}/quet", name="venue_admin.scan")
-    async def scan(self, request: Request,
-                   officer: CurrentOfficer, venue_id: FromPath[int]) -> Response:
+    async def scan(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
+                   venue_id: FromPath[int]) -> Response:
         """One scan or typed code (in the body, never the URL): check the person in."""
         venue = await venue_for(officer, venue_id)
         form = await request.form()
@@ -235,7 +238,7 @@ class VenueStaffController(Controller):
         status = 200
         try:
             context["result"] = await staff_checkin.scan(
-                venue, str(form.get("q", "")), officer.id, request.app.state.settings)
+                venue, str(form.get("q", "")), officer.id, settings)
         except InputError as error:
             context["field_error"] = message(error)
             status = 422

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.citizens import people
 from khaibao.core import i18n
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import redirect, render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, redirect, render
 from khaibao.routes.citizens.auth import require_citizen
 from khaibao.venues import checkins, citizen_scan, venues
 
 RESULTS = ("moi", "lap", "ra")  # new check-in, repeated within 30 minutes, checked out
 
 
-def _invalid_code(request: Request) -> Response:
+def _invalid_code(request: HTMXRequest) -> Response:
     return render(request, "error.html", {
         "status": 404,
         "title": _("Mã QR điểm đến không hợp lệ hoặc đã ngừng sử dụng"),
@@ -42,42 +44,43 @@ def _selected_ids(form: Any) -> list[int] | None:
 
 class VenueCheckinController(Controller):
     @get("/v/{code:str}", name="venue.checkin_page")
-    async def page(self, request: Request, code: FromPath[str],
+    async def page(self, request: HTMXRequest, settings: AppSettings, code: FromPath[str],
                    kq: FromQuery[str | None] = None) -> Response:
         """The venue's check-in screen (or its confirmation when someone is checked in)."""
-        settings = request.app.state.settings
         venue = await venues.by_code(code, settings)
         if venue is None:
             return _invalid_code(request)
-        account_id = await require_citizen(request)
+        account_id = await require_citizen(request, settings)
         persons = await people.persons_of(account_id, settings)
         if not persons:
             return redirect(request, f"/kbyt/khai-bao?tiep=/v/{code}")
-        return await self._render(request, venue, code, persons,
+        return await self._render(request, settings, venue, code, persons,
                                   result=kq if kq in RESULTS else None)
 
     @post("/v/{code:str}/check-in", name="venue.checkin")
-    async def check_in(self, request: Request, code: FromPath[str]) -> Response:
-        return await self._post(request, code, checking_in=True)
+    async def check_in(self, request: HTMXRequest, settings: AppSettings,
+                       code: FromPath[str]) -> Response:
+        return await self._post(request, settings, code, checking_in=True)
 
     @post("/v/{code:str}/check-out", name="venue.checkout")
-    async def check_out(self, request: Request, code: FromPath[str]) -> Response:
-        return await self._post(request, code, checking_in=False)
+    async def check_out(self, request: HTMXRequest, settings: AppSettings,
+                        code: FromPath[str]) -> Response:
+        return await self._post(request, settings, code, checking_in=False)
 
-    async def _post(self, request: Request, code: str, *, checking_in: bool) -> Response:
+    async def _post(self, request: HTMXRequest, settings: Settings, code: str, *,
+                    checking_in: bool) -> Response:
         """Check the ticked persons in (or out). Only the phone's own persons: their ids come
         from one read; the full views are only read to show the form again."""
-        settings = request.app.state.settings
         venue = await venues.by_code(code, settings)
         if venue is None:
             return _invalid_code(request)
-        account_id = await require_citizen(request)
+        account_id = await require_citizen(request, settings)
         ids = _selected_ids(await request.form())
         own = await checkins.person_ids_of(account_id)
         if ids is None or not set(ids) <= own:
             # Another phone's person (or a tampered form): refuse, store nothing.
             return await self._render(
-                request, venue, code, await people.persons_of(account_id, settings),
+                request, settings, venue, code, await people.persons_of(account_id, settings),
                 status_code=403,
                 error=_("Chỉ check-in được cho người đã khai báo từ số điện thoại này.")
                 if checking_in else
@@ -85,9 +88,11 @@ class VenueCheckinController(Controller):
         if not ids:
             persons = await people.persons_of(account_id, settings)
             if checking_in:
-                return await self._render(request, venue, code, persons, status_code=422,
+                return await self._render(request, settings, venue, code, persons,
+                                          status_code=422,
                                           error=_("Hãy chọn ít nhất một người."))
-            return await self._render(request, venue, code, persons, status_code=422,
+            return await self._render(request, settings, venue, code, persons,
+                                      status_code=422,
                                       checkout_error=_("Hãy chọn ít nhất một người."))
         if not checking_in:
             await checkins.check_out(venue.id, ids)
@@ -96,7 +101,7 @@ class VenueCheckinController(Controller):
         result = "moi" if new_stays else "lap"
         return redirect(request, f"/v/{code}?kq={result}")
 
-    async def _render(self, request: Request, venue, code: str, persons, *,
+    async def _render(self, request: HTMXRequest, settings: Settings, venue, code: str, persons, *,
                       result: str | None = None, error: str | None = None,
                       checkout_error: str | None = None, status_code: int = 200) -> Response:
         stays: dict[int, checkins.CheckInView] = {}
@@ -108,19 +113,19 @@ class VenueCheckinController(Controller):
             "venue": venue, "code": code, "persons": persons, "stays": stays, "here": here,
             "owner_ticked": owner_ticked, "result": result, "error": error,
             "checkout_error": checkout_error,
-            "stay_minutes": request.app.state.settings.checkin_stay_minutes,
+            "stay_minutes": settings.checkin_stay_minutes,
         }, block="checkin", status_code=status_code)
 
     @get("/quet", name="venue.scan")
-    async def scan_page(self, request: Request) -> Response:
+    async def scan_page(self, request: HTMXRequest) -> Response:
         """Quét QR điểm đến: the camera reads a poster; the server decides where it leads."""
         return render(request, "citizen_scan.html", {"text": "", "error": None})
 
     @post("/quet", name="venue.scan_read")
-    async def scan_read(self, request: Request) -> Response:
+    async def scan_read(self, request: HTMXRequest, settings: AppSettings) -> Response:
         form = await request.form()
         text = str(form.get("text", ""))[:2000]
-        outcome = await citizen_scan.resolve(text, request.app.state.settings)
+        outcome = await citizen_scan.resolve(text, settings)
         if outcome.path:
             return redirect(request, outcome.path)
         message = outcome.error.message(i18n.current_language.get()) if outcome.error else ""

@@ -9,11 +9,13 @@ shops and schools without an officer account should be able to print them.
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
 
-from khaibao.core.web import render
+from khaibao.core.settings import Settings
+from khaibao.core.web import AppSettings, render
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 from khaibao.venues import posters, venues
 
@@ -21,7 +23,7 @@ VENUE_CACHE = "private, no-store"
 PUBLIC_CACHE = "public, max-age=3600"
 
 
-def _page(request: Request, poster: posters.Poster, base: str, *, inactive: bool = False
+def _page(request: HTMXRequest, poster: posters.Poster, base: str, *, inactive: bool = False
           ) -> Response:
     from markupsafe import Markup
 
@@ -57,49 +59,49 @@ class VenuePosterController(Controller):
         return venue
 
     @get("/{venue_id:int}", name="posters.venue")
-    async def page(self, request: Request, officer: CurrentOfficer,
+    async def page(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                    venue_id: FromPath[int]) -> Response:
         """The venue's A4 poster, ready to print."""
         venue = await self._venue(officer, venue_id)
-        poster = posters.venue_poster(venue, request.app.state.settings)
+        poster = posters.venue_poster(venue, settings)
         return _page(request, poster, f"/ap-phich/diem-den/{venue_id}",
                      inactive=not venue.active)
 
     @get("/{venue_id:int}/ma-qr.svg", name="posters.venue_svg")
-    async def svg(self, request: Request, officer: CurrentOfficer,
+    async def svg(self, officer: CurrentOfficer, settings: AppSettings,
                   venue_id: FromPath[int]) -> Response:
-        return await self._download(request, officer, venue_id, "svg")
+        return await self._download(officer, settings, venue_id, "svg")
 
     @get("/{venue_id:int}/ma-qr.png", name="posters.venue_png")
-    async def png(self, request: Request, officer: CurrentOfficer,
+    async def png(self, officer: CurrentOfficer, settings: AppSettings,
                   venue_id: FromPath[int]) -> Response:
-        return await self._download(request, officer, venue_id, "png")
+        return await self._download(officer, settings, venue_id, "png")
 
-    async def _download(self, request: Request, officer: CurrentOfficer, venue_id: int,
+    async def _download(self, officer: CurrentOfficer, settings: Settings, venue_id: int,
                         kind: str) -> Response:
         venue = await self._venue(officer, venue_id)
-        return _download(posters.venue_poster(venue, request.app.state.settings), kind,
-                         VENUE_CACHE)
+        return _download(posters.venue_poster(venue, settings), kind, VENUE_CACHE)
 
 
 class PublicPosterController(Controller):
     path = "/ap-phich"
 
-    def _poster(self, request: Request, name: str) -> posters.Poster:
-        poster = posters.public_poster(name, request.app.state.settings)
+    def _poster(self, name: str, settings: Settings) -> posters.Poster:
+        poster = posters.public_poster(name, settings)
         if poster is None:
             raise NotFoundException()
         return poster
 
     @get("/{name:str}", name="posters.public")
-    async def page(self, request: Request, name: FromPath[str]) -> Response:
+    async def page(self, request: HTMXRequest, settings: AppSettings,
+                   name: FromPath[str]) -> Response:
         """/ap-phich/kbyt and /ap-phich/khaibao: posters anyone may print."""
-        return _page(request, self._poster(request, name), f"/ap-phich/{name}")
+        return _page(request, self._poster(name, settings), f"/ap-phich/{name}")
 
     @get("/{name:str}/ma-qr.svg", name="posters.public_svg")
-    async def svg(self, request: Request, name: FromPath[str]) -> Response:
-        return _download(self._poster(request, name), "svg", PUBLIC_CACHE)
+    async def svg(self, settings: AppSettings, name: FromPath[str]) -> Response:
+        return _download(self._poster(name, settings), "svg", PUBLIC_CACHE)
 
     @get("/{name:str}/ma-qr.png", name="posters.public_png")
-    async def png(self, request: Request, name: FromPath[str]) -> Response:
-        return _download(self._poster(request, name), "png", PUBLIC_CACHE)
+    async def png(self, settings: AppSettings, name: FromPath[str]) -> Response:
+        return _download(self._poster(name, settings), "png", PUBLIC_CACHE)
