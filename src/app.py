@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         include_in_schema=False,
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             # everyone, citizens
             PagesController,
@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             static_router,
         ],
         lifespan=[database_lifespan],
-        state=State({"settings": settings, "templates": create_environments(settings)}),
+        state=State({"settings": settings}),
         csrf_config=CSRFConfig(
             secret=settings.secret_key.decode(),
             cookie_name="csrftoken",
@@ -183,6 +183,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         include_in_schema=False,
         debug=False,
     )
+    # The templates link to routes by name: they are built on the app's routes.
+    app.state.templates = create_environments(settings, app.route_reverse)
+    return app
 
 
 def static_cache_middleware(app: ASGIApp) -> ASGIApp:
