@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 
 from litestar import Litestar, Request
 from litestar.config.allowed_hosts import AllowedHostsConfig
@@ -183,8 +184,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         include_in_schema=False,
         debug=False,
     )
-    # The templates link to routes by name: they are built on the app's routes.
-    app.state.templates = create_environments(settings, app.route_reverse)
+    # The templates link to routes by name, so they are built on the app's routes; a path once
+    # reversed is remembered (the officer menu alone links to 18 routes on every page).
+    app.state.templates = create_environments(settings,
+                                              lru_cache(maxsize=4096)(app.route_reverse))
     return app
 
 
