@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from litestar import Litestar, Request, Response
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         include_in_schema=False,
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             # everyone, citizens
             PagesController,
@@ -162,7 +163,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         lifespan=[database_lifespan],
         # Every request is an HTMXRequest: ``request.htmx`` tells an htmx swap from a page load.
         plugins=[HTMXPlugin()],
-        state=State({"settings": settings, "templates": create_environments(settings)}),
+        state=State({"settings": settings}),
         # Handlers take ``settings: AppSettings`` (core.web); guards read core.web.settings_of.
         dependencies={"settings": Provide(lambda: settings, use_cache=True,
                                           sync_to_thread=False)},
@@ -202,6 +203,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         include_in_schema=False,
         debug=False,
     )
+    # The templates link to routes by name, so they are built on the app's routes; a path once
+    # reversed is remembered (the officer menu alone links to 18 routes on every page).
+    app.state.templates = create_environments(settings,
+                                              lru_cache(maxsize=4096)(app.route_reverse))
+    return app
 
 
 def static_cache_middleware(app: ASGIApp) -> ASGIApp:

@@ -11,6 +11,7 @@ want the whole page.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -68,15 +69,27 @@ def _babel_locale(language: str) -> Locale:
     return Locale.parse(language)
 
 
-def create_environments(settings: Settings) -> dict[str, Environment]:
+def no_routes(name: str, /, **path_parameters: Any) -> str:
+    """The links of templates built without an app: there is no route to link to."""
+    raise NoRouteMatchFoundException(f"no app: cannot link to route {name!r}")
+
+
+def create_environments(settings: Settings,
+                        route_reverse: Callable[..., str] = no_routes) -> dict[str, Environment]:
     """One environment per language, its templates translated as they compile
     (template_language.py); render() picks the request's."""
-    return {language: create_environment(settings, language) for language in i18n.LANGUAGES}
+    return {language: create_environment(settings, language, route_reverse=route_reverse)
+            for language in i18n.LANGUAGES}
 
 
-def create_environment(settings: Settings, language: str | None = None) -> Environment:
+def create_environment(settings: Settings, language: str | None = None, *,
+                       route_reverse: Callable[..., str] = no_routes) -> Environment:
     """The templates; with ``language``, every ``_('literal')`` is translated at compile time
-    into that language (without, all translation happens at render time)."""
+    into that language (without, all translation happens at render time).
+
+    Templates link to the app's pages by route name, never by path:
+    ``url_for('venue_admin.detail', venue_id=v.id)`` is ``route_reverse`` (the app's), a global
+    so that macros imported without context (``f``, ``region_picker``) can link too."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html", "svg", "xml"]),
@@ -89,7 +102,8 @@ def create_environment(settings: Settings, language: str | None = None) -> Envir
     # jinja2.ext.i18n adds install_gettext_callables to the environment at run time.
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True)
-    env.globals.update(static=static_url, htmx_file=htmx_file, settings=settings)
+    env.globals.update(static=static_url, htmx_file=htmx_file, settings=settings,
+                       url_for=route_reverse)
     env.filters.update(time=format_time, ago=time_ago)
     # Shared macros are globals: an imported name would not reach a block rendered alone.
     env.globals["f"] = env.get_template("_fields.html").module
@@ -151,7 +165,6 @@ def base_context(request: Request) -> dict[str, Any]:
         "request": request,
         "lang": i18n.current_language.get(),
         "csrf_token": ScopeState.from_scope(request.scope).csrf_token or "",
-        "url_for": lambda name, **params: url_for(request, name, **params),
         "page_path": request.url.path,
         # Set by the officer guard (routes/officer_session.py) on officer pages.
         "officer": request.state.get("officer"),

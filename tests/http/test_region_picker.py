@@ -107,9 +107,9 @@ async def test_browse_page_without_javascript(picker_client):
     assert "Phường Thuận An" in response.text
 
 
-async def test_picker_macro_renders_labels_and_error(database, settings):
+async def test_picker_macro_renders_labels_and_error(app, settings):
     await regions.ensure_vietnam_loaded()
-    env = create_environment(settings)
+    env = create_environment(settings, route_reverse=app.route_reverse)
     template = env.from_string(
         '{% from "_region_picker.html" import region_picker %}'
         "{{ region_picker('origin', 'Nơi đi', picker, error=error) }}"
@@ -135,9 +135,9 @@ async def test_picker_macro_renders_labels_and_error(database, settings):
                       "levels": "province,ward", "required": "1"}
 
 
-async def test_picker_macro_speaks_english(database, settings):
+async def test_picker_macro_speaks_english(app, settings):
     await regions.ensure_vietnam_loaded()
-    env = create_environment(settings)
+    env = create_environment(settings, route_reverse=app.route_reverse)
     template = env.from_string('{% from "_region_picker.html" import region_picker %}'
                                "{{ region_picker('origin', 'Origin', picker) }}")
     token = i18n.current_language.set("en")
