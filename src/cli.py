@@ -118,7 +118,8 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     try:
         url = asyncio.run(_with_database(settings, run))
     except FormErrors as errors:
-        return _fail("create-admin: " + "; ".join(e.message_en for e in errors.errors.values()), 2)
+        reasons = "; ".join(e.message("en") for e in errors.errors.values())
+        return _fail("create-admin: " + reasons, 2)
     print(f"Admin {' '.join(args.name.split())!r} created. Open this link within 24 hours, "
           "once, to add a passkey:", file=sys.stderr)
     print(url)

@@ -17,22 +17,21 @@ from typing import Any
 from khaibao.core import audit, clock
 from khaibao.core.db import aware
 from khaibao.core.errors import FormErrors, InputError, error_maker
+from khaibao.core.i18n import N_
 from khaibao.tables import ApiKey, Region
 
 KEY_PREFIX = "kb_"
 PREFIX_LENGTH = 12
 USE_STAMP_SECONDS = 60  # last_used_at is written at most once a minute per key
 
-_MESSAGES = {
-    "api_key.name_required": ("Vui lòng đặt tên cho khoá (hệ thống nào dùng khoá này).",
-                              "Name the key (which system uses it)."),
-    "api_key.name_length": ("Tên khoá dài từ 2 đến 100 ký tự.",
-                            "The key's name must be 2 to 100 characters long."),
-    "api_key.region_unknown": ("Không tìm thấy địa bàn này.", "This area was not found."),
+_ERRORS = {
+    "api_key.name_required": N_("Vui lòng đặt tên cho khoá (hệ thống nào dùng khoá này)."),
+    "api_key.name_length": N_("Tên khoá dài từ 2 đến 100 ký tự."),
+    "api_key.region_unknown": N_("Không tìm thấy địa bàn này."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from datetime import date
 
 from khaibao.admin import daily_counts
 from khaibao.citizens import people
-from khaibao.core import audit, db
+from khaibao.core import audit, db, lazy
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import N_
+from khaibao.core.lazy import Lazy
 from khaibao.core.text import fold_diacritics
 from khaibao.regions.regions import MAX_NAME, RegionView, clean_name, get
 from khaibao.tables import Region
@@ -39,8 +40,8 @@ REFERENCES: tuple[tuple[str, str, str, str | None], ...] = (
 )
 
 
-def _error(code: str, vi: str, en: str) -> InputError:
-    return InputError(f"region.{code}", vi, en)
+def _error(code: str, msgid: str | Lazy, **values: object) -> InputError:
+    return InputError(f"region.{code}", msgid, **values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +59,19 @@ async def rename(code: str, name: str, *, by: int | None = None) -> RegionView:
     """Change only the name (and its folded form for search); the code and path stay."""
     region = await get(code)
     if region is None:
-        raise _error("unknown", "Không có địa bàn này.", "There is no such region.")
+        raise _error("unknown", N_("Không có địa bàn này."))
     clean = clean_name(name)
     if not clean:
-        raise FormErrors({"name": _error("name_required", "Vui lòng nhập tên mới.",
-                                         "Enter the new name.")})
+        raise FormErrors({"name": _error("name_required", N_("Vui lòng nhập tên mới."))})
     if len(clean) > MAX_NAME:
-        raise FormErrors({"name": _error("name_length", f"Tên dài quá {MAX_NAME} ký tự.",
-                                         f"The name is longer than {MAX_NAME} characters.")})
+        raise FormErrors({"name": _error(
+            "name_length", lazy.pgettext("rename", "Tên dài quá %(max)d ký tự."), max=MAX_NAME)})
     folded = fold_diacritics(clean)
     if clean != region.name and region.parent_code and await Region.exists().where(
             (Region.parent.code == region.parent_code) & (Region.name_folded == folded)
             & (Region.code != code)):
         raise FormErrors({"name": _error(
-            "name_taken", "Cùng đơn vị đã có địa bàn tên này; hãy gộp hai địa bàn.",
-            "The same unit already has a region with this name; merge the two instead.")})
+            "name_taken", N_("Cùng đơn vị đã có địa bàn tên này; hãy gộp hai địa bàn."))})
     async with db.write_transaction():
         await Region.update({Region.name: clean, Region.name_folded: folded}).where(
             Region.code == code)
@@ -87,17 +86,15 @@ async def rename(code: str, name: str, *, by: int | None = None) -> RegionView:
 
 async def _checked(source_code: str, target_code: str) -> tuple[RegionView, RegionView]:
     if source_code == target_code:
-        raise _error("merge_self", "Không thể gộp một địa bàn vào chính nó.",
-                     "A region cannot be merged into itself.")
+        raise _error("merge_self", N_("Không thể gộp một địa bàn vào chính nó."))
     source, target = await get(source_code), await get(target_code)
     if source is None or target is None:
-        raise _error("unknown", "Không có địa bàn này.", "There is no such region.")
+        raise _error("unknown", N_("Không có địa bàn này."))
     if source.kind not in MERGEABLE_KINDS or target.kind not in MERGEABLE_KINDS:
-        raise _error("merge_kind", "Chỉ gộp được thôn / tổ dân phố.",
-                     "Only villages and residential groups can be merged.")
+        raise _error("merge_kind", N_("Chỉ gộp được thôn / tổ dân phố."))
     if source.parent_code != target.parent_code:
-        raise _error("merge_ward", "Chỉ gộp được hai thôn / tổ dân phố của cùng một phường / xã.",
-                     "Only two villages of the same ward can be merged.")
+        raise _error("merge_ward",
+                     N_("Chỉ gộp được hai thôn / tổ dân phố của cùng một phường / xã."))
     return source, target
 
 

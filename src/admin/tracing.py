@@ -24,10 +24,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from khaibao.citizens import people
-from khaibao.core import audit, clock, db
+from khaibao.core import audit, clock, db, lazy
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.db import aware
 from khaibao.core.errors import FormErrors, InputError, error_maker
+from khaibao.core.i18n import N_
 from khaibao.qr.scans import ScanKind, classify_scan
 from khaibao.tables import CheckIn
 from khaibao.vn import phones
@@ -39,33 +40,24 @@ MAX_ROWS = 1000  # rows shown on the page; the CSV has every row
 MAX_OWN_STAYS = 200  # a person's stays looked at in one query
 BATCH = 500
 
-_MESSAGES = {
-    "reason.required": ("Hãy nêu lý do truy vết (bắt buộc, được ghi vào nhật ký truy cập).",
-                        "State the reason for this tracing query (required; it is logged)."),
-    "reason.length": ("Lý do dài từ 10 đến 300 ký tự.",
-                      "The reason must be 10 to 300 characters long."),
-    "reason.personal": ("Lý do không được chứa số giấy tờ, số điện thoại hay mã QR.",
-                        "The reason must not contain ID numbers, phone numbers or QR codes."),
-    "venue.required": ("Hãy chọn điểm đến.", "Choose a venue."),
-    "venue.unknown": ("Không tìm thấy điểm đến này.", "This venue was not found."),
-    "start.invalid": ("Thời điểm bắt đầu không hợp lệ (ngày và giờ).",
-                      "The start is not a valid date and time."),
-    "end.invalid": ("Thời điểm kết thúc không hợp lệ (ngày và giờ).",
-                    "The end is not a valid date and time."),
-    "date_from.invalid": ("Ngày bắt đầu không hợp lệ.", "The first day is not a valid date."),
-    "date_to.invalid": ("Ngày kết thúc không hợp lệ.", "The last day is not a valid date."),
-    "window.order": ("Thời điểm kết thúc phải sau thời điểm bắt đầu.",
-                     "The end must be after the start."),
-    "window.too_long": ("Khoảng thời gian dài tối đa 31 ngày.",
-                        "The time window can be at most 31 days long."),
-    "person.required": ("Hãy nhập số giấy tờ hoặc quét mã QR cá nhân.",
-                        "Enter the ID number or scan the personal QR code."),
-    "person.unknown": ("Không tìm thấy người có số giấy tờ hoặc mã QR này.",
-                       "No person with this ID number or QR code was found."),
+_ERRORS: dict[str, str | lazy.Lazy] = {
+    "reason.required": N_("Hãy nêu lý do truy vết (bắt buộc, được ghi vào nhật ký truy cập)."),
+    "reason.length": N_("Lý do dài từ 10 đến 300 ký tự."),
+    "reason.personal": N_("Lý do không được chứa số giấy tờ, số điện thoại hay mã QR."),
+    "venue.required": N_("Hãy chọn điểm đến."),
+    "venue.unknown": N_("Không tìm thấy điểm đến này."),
+    "start.invalid": N_("Thời điểm bắt đầu không hợp lệ (ngày và giờ)."),
+    "end.invalid": N_("Thời điểm kết thúc không hợp lệ (ngày và giờ)."),
+    "date_from.invalid": N_("Ngày bắt đầu không hợp lệ."),
+    "date_to.invalid": N_("Ngày kết thúc không hợp lệ."),
+    "window.order": lazy.pgettext("tracing", "Thời điểm kết thúc phải sau thời điểm bắt đầu."),
+    "window.too_long": N_("Khoảng thời gian dài tối đa 31 ngày."),
+    "person.required": N_("Hãy nhập số giấy tờ hoặc quét mã QR cá nhân."),
+    "person.unknown": N_("Không tìm thấy người có số giấy tờ hoặc mã QR này."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 # --- input -------------------------------------------------------------------------------------

@@ -48,18 +48,15 @@ FILTER_VALUES = frozenset(value for value, _label in DECISION_FILTERS)
 # Measures from the most to the least severe, for the counts.
 MEASURE_ORDER = tuple(reversed(SEVERITY))
 
-_MESSAGES = {
-    "date.invalid": ("Ngày không hợp lệ (dd/mm/yyyy).", "The date is not valid (dd/mm/yyyy)."),
-    "date.order": ("“Đến ngày” phải từ “Từ ngày” trở đi.",
-                   "“To” must be on or after “From”."),
-    "date.range": ("Chỉ xem được tối đa 366 ngày một lần.",
-                   "At most 366 days can be shown at once."),
-    "decision.invalid": ("Kết quả không hợp lệ. Hãy chọn trong danh sách.",
-                         "This result is not valid. Please choose one from the list."),
+_ERRORS = {
+    "date.invalid": N_("Ngày không hợp lệ (dd/mm/yyyy)."),
+    "date.order": N_("“Đến ngày” phải từ “Từ ngày” trở đi."),
+    "date.range": N_("Chỉ xem được tối đa 366 ngày một lần."),
+    "decision.invalid": N_("Kết quả không hợp lệ. Hãy chọn trong danh sách."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 @dataclass(frozen=True)

@@ -38,65 +38,41 @@ _REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _VEHICLE = re.compile(r"[A-Z0-9./ -]{2,20}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
-_MESSAGES = {
-    "origin_country.invalid": ("Nơi đi phải là một quốc gia trong danh sách.",
-                               "The country of departure must be one from the list."),
-    "origin_region.required": ("Hãy chọn nơi đi (ít nhất đến cấp phường/xã).",
-                               "Please choose where you come from (at least down to the ward)."),
-    "region.invalid": ("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách.",
-                       "This area is not valid. Please choose it from the list."),
-    "region.unknown": ("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách.",
-                       "The chosen area does not exist. Please choose it from the list."),
-    "region.too_coarse": ("Hãy chọn địa bàn đến cấp phường/xã.",
-                          "Please choose the area down to the ward."),
-    "text.too_long": ("Nội dung dài tối đa 200 ký tự.", "This can be at most 200 characters long."),
-    "passed_regions.too_many": ("Chỉ khai tối đa 10 nơi đã đi qua.",
-                                "You can list at most 10 places passed through."),
-    "departure_date.required": ("Hãy nhập ngày khởi hành.", "Please enter the departure date."),
-    "departure_date.invalid": ("Ngày khởi hành không hợp lệ.",
-                               "The departure date is not valid."),
-    "departure_date.too_early": ("Ngày khởi hành không được sớm hơn 30 ngày trước.",
-                                 "The departure date cannot be more than 30 days ago."),
-    "departure_date.too_late": ("Ngày khởi hành không được quá 60 ngày tới.",
-                                "The departure date cannot be more than 60 days ahead."),
-    "arrival_at.required": ("Hãy nhập thời gian đến.", "Please enter the arrival time."),
-    "arrival_at.invalid": ("Thời gian đến không hợp lệ.", "The arrival time is not valid."),
-    "arrival_at.too_early": ("Thời gian đến không được sớm hơn 30 ngày trước.",
-                             "The arrival time cannot be more than 30 days ago."),
-    "arrival_at.too_late": ("Thời gian đến không được quá 60 ngày tới.",
-                            "The arrival time cannot be more than 60 days ahead."),
-    "arrival_at.before_departure": ("Thời gian đến không được trước ngày khởi hành.",
-                                    "The arrival cannot be before the departure date."),
-    "transport.required": ("Hãy chọn phương tiện di chuyển.", "Please choose the transport."),
-    "transport.invalid": ("Phương tiện không hợp lệ. Hãy chọn lại từ danh sách.",
-                          "Unknown transport. Please choose it from the list."),
-    "vehicle_number.required": ("Hãy nhập biển số xe hoặc số hiệu chuyến bay, chuyến tàu.",
-                                "Please enter the number plate, or the flight or voyage number."),
-    "vehicle_number.invalid": ("Biển số hoặc số hiệu gồm 2–20 ký tự: chữ, số, dấu chấm, "
-                               "gạch ngang, gạch chéo.",
-                               "The plate or number has 2–20 characters: letters, digits, "
-                               "dots, dashes, slashes."),
-    "checkpoint.invalid": ("Chốt kiểm soát không hợp lệ. Hãy chọn lại từ danh sách.",
-                           "The checkpoint is not valid. Please choose it from the list."),
-    "checkpoint.unknown": ("Không tìm thấy chốt kiểm soát đã chọn. Hãy chọn lại.",
-                           "The chosen checkpoint does not exist. Please choose again."),
-    "destination.required": ("Hãy chọn nơi đến (ít nhất đến cấp phường/xã).",
-                             "Please choose where you are going (at least down to the "
-                             "ward)."),
+_ERRORS = {
+    "origin_country.invalid": N_("Nơi đi phải là một quốc gia trong danh sách."),
+    "origin_region.required": N_("Hãy chọn nơi đi (ít nhất đến cấp phường/xã)."),
+    "region.invalid": N_("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách."),
+    "region.unknown": N_("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách."),
+    "region.too_coarse": N_("Hãy chọn địa bàn đến cấp phường/xã."),
+    "text.too_long": N_("Nội dung dài tối đa 200 ký tự."),
+    "passed_regions.too_many": N_("Chỉ khai tối đa 10 nơi đã đi qua."),
+    "departure_date.required": N_("Hãy nhập ngày khởi hành."),
+    "departure_date.invalid": N_("Ngày khởi hành không hợp lệ."),
+    "departure_date.too_early": N_("Ngày khởi hành không được sớm hơn 30 ngày trước."),
+    "departure_date.too_late": N_("Ngày khởi hành không được quá 60 ngày tới."),
+    "arrival_at.required": N_("Hãy nhập thời gian đến."),
+    "arrival_at.invalid": N_("Thời gian đến không hợp lệ."),
+    "arrival_at.too_early": N_("Thời gian đến không được sớm hơn 30 ngày trước."),
+    "arrival_at.too_late": N_("Thời gian đến không được quá 60 ngày tới."),
+    "arrival_at.before_departure": N_("Thời gian đến không được trước ngày khởi hành."),
+    "transport.required": N_("Hãy chọn phương tiện di chuyển."),
+    "transport.invalid": N_("Phương tiện không hợp lệ. Hãy chọn lại từ danh sách."),
+    "vehicle_number.required": N_("Hãy nhập biển số xe hoặc số hiệu chuyến bay, chuyến tàu."),
+    "vehicle_number.invalid": N_("Biển số hoặc số hiệu gồm 2–20 ký tự: chữ, số, dấu chấm, gạch "
+                                 "ngang, gạch chéo."),
+    "checkpoint.invalid": N_("Chốt kiểm soát không hợp lệ. Hãy chọn lại từ danh sách."),
+    "checkpoint.unknown": N_("Không tìm thấy chốt kiểm soát đã chọn. Hãy chọn lại."),
+    "destination.required": N_("Hãy chọn nơi đến (ít nhất đến cấp phường/xã)."),
 }
 
 
 def trip_error(code: str) -> InputError:
-    return InputError(code, *_MESSAGES[code])
-
-
-_OUTSIDE_PROVINCE = ("Nơi đến phải ở trong %(province)s.",
-                     "The destination must be in %(province)s.")
+    return InputError(code, _ERRORS[code])
 
 
 def outside_province(province_name: str) -> InputError:
-    vi, en = (text % {"province": province_name} for text in _OUTSIDE_PROVINCE)
-    return InputError("destination.outside_province", vi, en)
+    return InputError("destination.outside_province", N_("Nơi đến phải ở trong %(province)s."),
+                      province=province_name)
 
 
 @dataclass(frozen=True)

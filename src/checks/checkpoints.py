@@ -17,6 +17,7 @@ from typing import Any
 
 from khaibao.core import audit, clock, db
 from khaibao.core.errors import FormErrors, InputError, error_maker
+from khaibao.core.i18n import N_
 from khaibao.tables import Checkpoint, Region
 from khaibao.vn import collation
 from khaibao.vn.collation import name_taken
@@ -24,21 +25,17 @@ from khaibao.vn.collation import name_taken
 MAX_NAME = 120
 MAX_PLACE = 200
 
-_MESSAGES = {
-    "checkpoint.name_required": ("Vui lòng nhập tên chốt kiểm soát.",
-                                 "Enter the checkpoint's name."),
-    "checkpoint.name_length": ("Tên chốt dài tối đa 120 ký tự.",
-                               "The name can be at most 120 characters long."),
-    "checkpoint.place_length": ("Địa điểm dài tối đa 200 ký tự.",
-                                "The place can be at most 200 characters long."),
-    "checkpoint.region_unknown": ("Không tìm thấy địa bàn này.", "This area was not found."),
-    "checkpoint.name_taken": ("Đã có chốt kiểm soát tên này.",
-                              "There is already a checkpoint with this name."),
+_ERRORS = {
+    "checkpoint.name_required": N_("Vui lòng nhập tên chốt kiểm soát."),
+    "checkpoint.name_length": N_("Tên chốt dài tối đa 120 ký tự."),
+    "checkpoint.place_length": N_("Địa điểm dài tối đa 200 ký tự."),
+    "checkpoint.region_unknown": N_("Không tìm thấy địa bàn này."),
+    "checkpoint.name_taken": N_("Đã có chốt kiểm soát tên này."),
 }
 NAMES_LOCK = "checkpoint.names"
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 class CheckpointNotFound(LookupError):

@@ -27,7 +27,7 @@ from khaibao.checks import check_facts
 from khaibao.citizens import people
 from khaibao.citizens.declarations import DeclarationView
 from khaibao.citizens.people import PersonView
-from khaibao.core import audit, clock, rate_limits
+from khaibao.core import audit, clock, lazy, rate_limits
 from khaibao.core.db import aware
 from khaibao.core.errors import InputError, error_maker
 from khaibao.core.i18n import N_
@@ -64,31 +64,21 @@ ACTION_LABELS = {
     "check.pass": N_("Ghi nhận đã kiểm tra"),
 }
 
-_MESSAGES = {
-    "check.empty": ("Hãy nhập số CCCD/CMND hoặc quét mã QR.",
-                    "Type a CCCD/CMND number or scan a QR code."),
-    "check.not_found": ("Không tìm thấy người khai báo. Hãy đề nghị người này khai báo y tế "
-                        "(hoặc khai báo hộ), hoặc kiểm tra lại giấy tờ.",
-                        "No declaration found for this person. Ask them to make a health "
-                        "declaration (or declare for them), or check the ID again."),
-    "check.venue_code": ("Đây là mã QR điểm đến, không phải mã cá nhân.",
-                         "This is a venue QR code, not a personal code."),
-    "check.misread": ("Đọc lỗi, hãy quét lại.", "The code was misread, please scan again."),
-    "check.token_revoked": ("Mã QR này đã được thay bằng mã mới hoặc không còn hiệu lực. "
-                            "Hãy đề nghị người dân mở mã QR mới nhất.",
-                            "This QR code was replaced by a newer one or is no longer valid. "
-                            "Ask the person to show their latest QR code."),
-    "check.rate_limited": ("Bạn đã tra cứu quá nhiều lần trong một phút. Hãy chờ "
-                           "%(seconds)d giây rồi thử lại.",
-                           "You have looked up too many people in one minute. Wait "
-                           "%(seconds)d seconds and try again."),
-    "check.pass_invalid": ("Không ghi nhận được: kết quả kiểm tra đã cũ. Hãy tra cứu lại.",
-                           "Could not record the check: the result is out of date. Look the "
-                           "person up again."),
+_ERRORS: dict[str, str | lazy.Lazy] = {
+    "check.empty": N_("Hãy nhập số CCCD/CMND hoặc quét mã QR."),
+    "check.not_found": N_("Không tìm thấy người khai báo. Hãy đề nghị người này khai báo y tế "
+                          "(hoặc khai báo hộ), hoặc kiểm tra lại giấy tờ."),
+    "check.venue_code": N_("Đây là mã QR điểm đến, không phải mã cá nhân."),
+    "check.misread": lazy.pgettext("check", "Đọc lỗi, hãy quét lại."),
+    "check.token_revoked": N_("Mã QR này đã được thay bằng mã mới hoặc không còn hiệu lực. Hãy "
+                              "đề nghị người dân mở mã QR mới nhất."),
+    "check.rate_limited": N_("Bạn đã tra cứu quá nhiều lần trong một phút. Hãy chờ %(seconds)d "
+                             "giây rồi thử lại."),
+    "check.pass_invalid": N_("Không ghi nhận được: kết quả kiểm tra đã cũ. Hãy tra cứu lại."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 class RateLimited(Exception):

@@ -41,20 +41,17 @@ MAX_PLACES_LENGTH = 1000
 SYMPTOM_LABELS = dict(SYMPTOMS)
 EXPOSURE_LABELS = dict(EXPOSURES)
 _TRUE = frozenset({"on", "1", "yes", "true"})
-_MESSAGES = {
-    "declaration.places_too_long": ("Phần nơi đã đi qua dài tối đa 1000 ký tự.",
-                                    "Places visited can be at most 1000 characters long."),
-    "declaration.symptom_unknown": ("Có triệu chứng không hợp lệ. Hãy tải lại trang và chọn lại.",
-                                    "Unknown symptom. Please reload the page and choose again."),
-    "declaration.exposure_unknown": ("Có mục tiếp xúc không hợp lệ. Hãy tải lại trang và chọn "
-                                     "lại.", "Unknown exposure. Please reload the page and "
-                                     "choose again."),
-    "declaration.pledge_required": ("Bạn cần cam kết thông tin khai báo là đúng sự thật.",
-                                    "You need to pledge that what you declare is true."),
+_ERRORS = {
+    "declaration.places_too_long": N_("Phần nơi đã đi qua dài tối đa 1000 ký tự."),
+    "declaration.symptom_unknown": N_("Có triệu chứng không hợp lệ. Hãy tải lại trang và chọn "
+                                      "lại."),
+    "declaration.exposure_unknown": N_("Có mục tiếp xúc không hợp lệ. Hãy tải lại trang và chọn "
+                                       "lại."),
+    "declaration.pledge_required": N_("Bạn cần cam kết thông tin khai báo là đúng sự thật."),
 }
 
 
-_error = error_maker(_MESSAGES)
+_error = error_maker(_ERRORS)
 
 
 @dataclass(frozen=True)

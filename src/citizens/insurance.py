@@ -19,6 +19,7 @@ from khaibao.core import clock, db
 from khaibao.core.crypto import keyed_hash
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import current_language
+from khaibao.core.i18n import gettext as _
 from khaibao.tables import InsuranceRecord
 from khaibao.vn.identity import Sex, normalize_full_name, parse_bhyt, validate_birth_year
 
@@ -44,10 +45,6 @@ class InsuranceMatch:
     sex: Sex
 
 
-def _message(vi: str, en: str) -> str:
-    return en if current_language.get().startswith("en") else vi
-
-
 def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list[tuple[int, str]]]:
     """Parse and validate the whole file: si_hash → (name, year, sex), and the errors."""
     rows: dict[str, tuple[str, int, str]] = {}
@@ -59,11 +56,8 @@ def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list
             header = [(name or "").strip().lower() for name in reader.fieldnames or []]
             missing = [name for name in COLUMNS if name not in header]
             if missing:
-                return {}, [(1, _message(
-                    f"Dòng tiêu đề phải có các cột {','.join(COLUMNS)} (thiếu: "
-                    f"{', '.join(missing)}).",
-                    f"The header must have the columns {','.join(COLUMNS)} (missing: "
-                    f"{', '.join(missing)})."))]
+                return {}, [(1, _("Dòng tiêu đề phải có các cột %(columns)s (thiếu: %(missing)s).",
+                                  columns=",".join(COLUMNS), missing=", ".join(missing)))]
             reader.fieldnames = header
             for record in reader:
                 line = reader.line_num
@@ -71,8 +65,7 @@ def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list
                 if not any(values.values()) and None not in record:
                     continue  # blank line
                 if None in record:  # more cells than columns
-                    errors.append((line, _message("Dòng có nhiều ô hơn số cột.",
-                                                  "The line has more cells than columns.")))
+                    errors.append((line, _("Dòng có nhiều ô hơn số cột.")))
                     continue
                 try:
                     card = parse_bhyt(values["bhyt"])
@@ -84,16 +77,15 @@ def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list
                     continue
                 si_hash = keyed_hash(card.social_insurance_number, key, "bhyt")
                 if si_hash in first_line:
-                    errors.append((line, _message(
-                        f"Mã số BHXH trùng với dòng {first_line[si_hash]}.",
-                        f"Same social-insurance number as line {first_line[si_hash]}.")))
+                    errors.append((line, _("Mã số BHXH trùng với dòng %(line)d.",
+                                           line=first_line[si_hash])))
                     continue
                 first_line[si_hash] = line
                 rows[si_hash] = (name, year, sex.value)
     except UnicodeDecodeError:
-        return {}, [(0, _message("Tệp không phải văn bản UTF-8.", "The file is not UTF-8 text."))]
+        return {}, [(0, _("Tệp không phải văn bản UTF-8."))]
     except csv.Error as exc:
-        return {}, [(0, _message(f"Tệp CSV hỏng: {exc}.", f"Broken CSV file: {exc}."))]
+        return {}, [(0, _("Tệp CSV hỏng: %(error)s.", error=exc))]
     return rows, errors
 
 

@@ -28,9 +28,12 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from khaibao.core import clock, db, rate_limits, sms
+from khaibao.core import clock, db, lazy, rate_limits, sms
 from khaibao.core.errors import InputError
+from khaibao.core.i18n import N_
+from khaibao.core.lazy import Lazy
 from khaibao.core.settings import Settings
 from khaibao.tables import OtpCode
 from khaibao.vn.phones import mask_phone, normalize_mobile
@@ -63,8 +66,8 @@ class OtpError(InputError):
     """A code could not be sent or verified. ``retry_after`` (seconds) is set when waiting
     helps, e.g. for a ``Retry-After`` header."""
 
-    def __init__(self, code: str, message_vi: str, message_en: str, retry_after: int = 0):
-        super().__init__(code, message_vi, message_en)
+    def __init__(self, code: str, msgid: str, retry_after: int = 0, /, **values: Any) -> None:
+        super().__init__(code, msgid, **values)
         self.retry_after = retry_after
 
 
@@ -289,68 +292,35 @@ def _fail_key(phone: str) -> str:
     return f"otp:fail:{phone}"
 
 
-_MESSAGES = {  # code: (Vietnamese, English); {wait} is filled in from retry_after
-    "otp.format": (
-        "Mã OTP gồm 6 chữ số. Hãy nhập đúng mã trong tin nhắn.",
-        "The OTP code has 6 digits. Please enter the code from the text message.",
-    ),
-    "otp.too_many_ip": (
-        "Có quá nhiều yêu cầu gửi mã từ mạng của bạn. Hãy thử lại sau {wait}.",
-        "Too many code requests from your network. Please try again in {wait}.",
-    ),
-    "otp.too_many_phone": (
-        "Đã gửi quá nhiều mã OTP tới số điện thoại này. Hãy thử lại sau {wait}.",
-        "Too many codes have been sent to this number. Please try again in {wait}.",
-    ),
-    "otp.resend_too_soon": (
-        "Mã vừa được gửi. Hãy đợi {wait} rồi bấm Gửi lại mã.",
-        "A code was just sent. Please wait {wait} before asking for a new one.",
-    ),
-    "otp.daily_limit": (
-        "Số điện thoại này đã nhập sai mã quá nhiều lần hôm nay. Hãy thử lại sau {wait}.",
-        "Too many wrong codes were entered for this number today. "
-        "Please try again in {wait}.",
-    ),
-    "otp.send_failed": (
-        "Không gửi được tin nhắn. Hãy thử lại sau ít phút.",
-        "We could not send the text message. Please try again in a few minutes.",
-    ),
-    "otp.no_code": (
-        "Mã OTP đã hết hạn hoặc chưa được gửi. Hãy bấm Gửi lại mã.",
-        "This code has expired or was never sent. Please tap Resend code.",
-    ),
-    "otp.expired": (
-        "Mã OTP đã hết hạn. Hãy bấm Gửi lại mã để nhận mã mới.",
-        "This code has expired. Please tap Resend code to get a new one.",
-    ),
-    "otp.burned": (
-        "Bạn đã nhập sai mã quá nhiều lần. Hãy bấm Gửi lại mã để nhận mã mới.",
-        "Too many wrong tries for this code. Please tap Resend code to get a new one.",
-    ),
+_ERRORS = {  # code: message; %(wait)s is the waiting time in words, from retry_after
+    "otp.format": N_("Mã OTP gồm 6 chữ số. Hãy nhập đúng mã trong tin nhắn."),
+    "otp.too_many_ip": N_("Có quá nhiều yêu cầu gửi mã từ mạng của bạn. Hãy thử lại sau "
+                          "%(wait)s."),
+    "otp.too_many_phone": N_("Đã gửi quá nhiều mã OTP tới số điện thoại này. Hãy thử lại sau "
+                             "%(wait)s."),
+    "otp.resend_too_soon": N_("Mã vừa được gửi. Hãy đợi %(wait)s rồi bấm Gửi lại mã."),
+    "otp.daily_limit": N_("Số điện thoại này đã nhập sai mã quá nhiều lần hôm nay. Hãy thử lại "
+                          "sau %(wait)s."),
+    "otp.send_failed": N_("Không gửi được tin nhắn. Hãy thử lại sau ít phút."),
+    "otp.no_code": N_("Mã OTP đã hết hạn hoặc chưa được gửi. Hãy bấm Gửi lại mã."),
+    "otp.expired": N_("Mã OTP đã hết hạn. Hãy bấm Gửi lại mã để nhận mã mới."),
+    "otp.burned": N_("Bạn đã nhập sai mã quá nhiều lần. Hãy bấm Gửi lại mã để nhận mã mới."),
 }
 
 
 def _error(code: str, retry_after: int = 0) -> OtpError:
-    vi, en = _MESSAGES[code]
-    wait_vi, wait_en = _wait(retry_after)
-    return OtpError(code, vi.format(wait=wait_vi), en.format(wait=wait_en), retry_after)
+    return OtpError(code, _ERRORS[code], retry_after, wait=_wait(retry_after))
 
 
 def _wrong(tries_left: int) -> OtpError:
-    tries_en = "1 try" if tries_left == 1 else f"{tries_left} tries"
-    return OtpError(
-        "otp.wrong",
-        f"Mã OTP không đúng. Bạn còn {tries_left} lần thử.",
-        f"That code is not correct. You have {tries_en} left.",
-    )
+    return OtpError("otp.wrong", N_("Mã OTP không đúng. Bạn còn %(tries)s."),
+                    tries=lazy.ngettext("%(num)d lần thử", "%(num)d lần thử", tries_left))
 
 
-def _wait(seconds: int) -> tuple[str, str]:
+def _wait(seconds: int) -> Lazy:
     """A waiting time in words: seconds under a minute, then minutes, then hours."""
     if seconds < 60:
-        n, vi, en = max(seconds, 1), "giây", "second"
-    elif seconds < HOUR:
-        n, vi, en = math.ceil(seconds / 60), "phút", "minute"
-    else:
-        n, vi, en = math.ceil(seconds / HOUR), "giờ", "hour"
-    return f"{n} {vi}", f"{n} {en}" + ("" if n == 1 else "s")
+        return lazy.ngettext("%(num)d giây", "%(num)d giây", max(seconds, 1))
+    if seconds < HOUR:
+        return lazy.ngettext("%(num)d phút", "%(num)d phút", math.ceil(seconds / 60))
+    return lazy.ngettext("%(num)d giờ", "%(num)d giờ", math.ceil(seconds / HOUR))

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from khaibao.core.errors import FormErrors, InputError, error_maker
+from khaibao.core.i18n import N_
 from khaibao.vn import countries
 from khaibao.vn.identity import (
     Bhyt,
@@ -27,31 +28,23 @@ PERSON_FIELDS = ("full_name", "id_type", "id_number", "birth_year", "sex", "nati
                  "region", "address_detail", "bhyt")
 MAX_ADDRESS_LENGTH = 200
 _REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
-_MESSAGES = {
-    "id_type.required": ("Hãy chọn loại giấy tờ tùy thân.", "Please choose the type of ID."),
-    "id_type.invalid": ("Loại giấy tờ phải là CCCD, CMND, hộ chiếu hoặc không có giấy tờ.",
-                        "The ID type must be CCCD, CMND, passport or none."),
-    "birth_year.required": ("Hãy nhập năm sinh.", "Please enter the birth year."),
-    "sex.required": ("Hãy chọn giới tính.", "Please choose the sex."),
-    "nationality.invalid": ("Quốc tịch phải là mã quốc gia gồm 2 chữ cái, ví dụ VN.",
-                            "The nationality must be a 2-letter country code, e.g. VN."),
-    "address.too_long": ("Địa chỉ chi tiết dài tối đa 200 ký tự.",
-                         "The street address can be at most 200 characters long."),
-    "region.invalid": ("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách.",
-                       "This area is not valid. Please choose it from the list."),
-    "region.unknown": ("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách.",
-                       "The chosen area does not exist. Please choose it from the list."),
-    "person.id_registered_elsewhere": (
+_ERRORS = {
+    "id_type.required": N_("Hãy chọn loại giấy tờ tùy thân."),
+    "id_type.invalid": N_("Loại giấy tờ phải là CCCD, CMND, hộ chiếu hoặc không có giấy tờ."),
+    "birth_year.required": N_("Hãy nhập năm sinh."),
+    "sex.required": N_("Hãy chọn giới tính."),
+    "nationality.invalid": N_("Quốc tịch phải là mã quốc gia gồm 2 chữ cái, ví dụ VN."),
+    "address.too_long": N_("Địa chỉ chi tiết dài tối đa 200 ký tự."),
+    "region.invalid": N_("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách."),
+    "region.unknown": N_("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách."),
+    "person.id_registered_elsewhere": N_(
         "Số giấy tờ này đã được khai báo từ một số điện thoại khác. Hãy khai báo từ số điện "
-        "thoại đó, hoặc liên hệ cán bộ y tế để được hỗ trợ chuyển số điện thoại.",
-        "This ID number has already been declared from another phone number. Declare from "
-        "that phone number, or ask a health officer to help you move it to this one."),
-    "person.already_listed": ("Người này đã có trong danh sách của bạn — hãy chọn ở phần trên.",
-                              "This person is already in your list — choose them above."),
+        "thoại đó, hoặc liên hệ cán bộ y tế để được hỗ trợ chuyển số điện thoại."),
+    "person.already_listed": N_("Người này đã có trong danh sách của bạn — hãy chọn ở phần trên."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 @dataclass(frozen=True)

@@ -22,18 +22,16 @@ from khaibao.citizens import people
 from khaibao.citizens.person_input import PersonData
 from khaibao.core import clock, db
 from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.i18n import N_
 
 CLIENT_REF = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # Who sent a declaration: the phone's owner, a relative from that phone, an officer with the
 # citizen present or from a paper form, a checkpoint kiosk.
 CHANNELS = ("self", "relative", "assisted", "paper", "kiosk")
-_MESSAGES = {
-    "no_person": ("Hãy chọn hoặc thêm ít nhất một người để khai báo.",
-                  "Choose or add at least one person to declare for."),
-    "person_unknown": ("Có người được chọn không thuộc danh sách của bạn. Hãy tải lại trang.",
-                       "A chosen person is not in your list. Please reload the page."),
-    "client_ref_invalid": ("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại.",
-                           "The form is not valid. Please reload the page and send it again."),
+_ERRORS = {
+    "no_person": N_("Hãy chọn hoặc thêm ít nhất một người để khai báo."),
+    "person_unknown": N_("Có người được chọn không thuộc danh sách của bạn. Hãy tải lại trang."),
+    "client_ref_invalid": N_("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại."),
 }
 
 
@@ -49,8 +47,7 @@ class Kind:
 
 def error(kind: Kind, code: str) -> InputError:
     """``{kind}.{code}``: a health declaration and an arrival say the same words."""
-    vi, en = _MESSAGES[code]
-    return InputError(f"{kind.name}.{code}", vi, en)
+    return InputError(f"{kind.name}.{code}", _ERRORS[code])
 
 
 def is_client_ref(value: object) -> bool:

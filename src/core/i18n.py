@@ -23,7 +23,8 @@ current_language: ContextVar[str] = ContextVar("current_language", default=DEFAU
 
 @cache
 def catalog(language: str) -> dict[str, str | tuple[str, ...]]:
-    """msgid → translation for ``language`` (empty for the source language)."""
+    """msgid (with its context, see ``_key``) → translation for ``language`` (empty for the
+    source language)."""
     po_file = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
     if language == DEFAULT_LANGUAGE or not po_file.exists():
         return {}
@@ -31,13 +32,29 @@ def catalog(language: str) -> dict[str, str | tuple[str, ...]]:
         messages = read_po(handle, locale=language)
     table: dict[str, str | tuple[str, ...]] = {}
     for message in messages:
-        if not message.id or not message.string or message.fuzzy:
+        translated = message.string
+        if not message.id or not translated or message.fuzzy:
             continue
+        if not isinstance(translated, str) and not all(translated):
+            continue  # a plural entry counts only with every form
         # A plural message's id and string are sequences (singular first).
         key = message.id if isinstance(message.id, str) else message.id[0]
-        string = message.string
-        table[key] = string if isinstance(string, str) else tuple(string)
+        table[_key(message.context, key)] = (translated if isinstance(translated, str)
+                                             else tuple(translated))
     return table
+
+
+def _key(context: str | None, message: str) -> str:
+    """The catalog key of ``message`` in ``context`` (msgctxt): gettext's own
+    ``context + "\\x04" + msgid``, the bare msgid without one."""
+    return f"{context}\x04{message}" if context else message
+
+
+def _translated(language: str, key: str, message: str, variables: dict[str, object]) -> str:
+    translated = catalog(language).get(key, message)
+    if isinstance(translated, tuple):
+        translated = translated[0]
+    return translated % variables if variables else translated
 
 
 def gettext(message: str, **variables: object) -> str:
@@ -47,20 +64,32 @@ def gettext(message: str, **variables: object) -> str:
 def gettext_in(language: str, message: str, **variables: object) -> str:
     """``message`` in ``language`` whatever the request's (an export in its headers'
     language, a decision's reasons asked for in another)."""
-    translated = catalog(language).get(message, message)
+    return _translated(language, message, message, variables)
+
+
+def pgettext_in(language: str, context: str, message: str, **variables: object) -> str:
+    """``message`` in ``language`` where the same words are translated otherwise elsewhere:
+    ``context`` (the entry's msgctxt) tells the two entries apart."""
+    return _translated(language, _key(context, message), message, variables)
+
+
+def _plural_text(language: str, singular: str, plural: str, count: int) -> str:
+    translated = catalog(language).get(singular)
     if isinstance(translated, tuple):
-        translated = translated[0]
-    return translated % variables if variables else translated
+        return translated[0] if count == 1 else translated[-1]
+    return singular if count == 1 else plural
 
 
 def ngettext(singular: str, plural: str, count: int, **variables: object) -> str:
-    translated = catalog(current_language.get()).get(singular)
-    if isinstance(translated, tuple):
-        text = translated[0] if count == 1 else translated[-1]
-    else:
-        text = singular if count == 1 else plural
+    text = _plural_text(current_language.get(), singular, plural, count)
     # Called from templates without variables: Jinja fills %(num)s and the rest itself.
     return text % {"num": count, **variables} if variables else text
+
+
+def ngettext_in(language: str, singular: str, plural: str, count: int,
+                **variables: object) -> str:
+    """The singular or plural form for ``count`` in ``language``, ``%(num)d`` filled in."""
+    return _plural_text(language, singular, plural, count) % {"num": count, **variables}
 
 
 def choose_language(cookie: str | None, accept_language: str | None) -> str:

@@ -13,28 +13,23 @@ from datetime import datetime
 from khaibao.core import audit, clock, db, sessions
 from khaibao.core.db import aware
 from khaibao.core.errors import error_maker
+from khaibao.core.i18n import N_
 from khaibao.officers import officers
 from khaibao.tables import Passkey
 from khaibao.vn.collation import name_key, name_taken
 
 NAME_MAX = 60
 
-_MESSAGES = {
-    "passkey.name_length": ("Tên passkey dài từ 1 đến 60 ký tự.",
-                            "A passkey name is 1 to 60 characters long."),
-    "passkey.name_taken": ("Bạn đã có passkey tên này. Hãy đặt tên khác để phân biệt.",
-                           "You already have a passkey with this name. Choose another name "
-                           "to tell them apart."),
-    "passkey.not_found": ("Không tìm thấy passkey này.", "This passkey was not found."),
-    "passkey.last": (
-        "Không thể thu hồi passkey cuối cùng: bạn sẽ không đăng nhập được nữa. "
-        "Hãy thêm passkey khác trước.",
-        "The last passkey cannot be revoked: you could no longer sign in. "
-        "Add another passkey first."),
+_ERRORS = {
+    "passkey.name_length": N_("Tên passkey dài từ 1 đến 60 ký tự."),
+    "passkey.name_taken": N_("Bạn đã có passkey tên này. Hãy đặt tên khác để phân biệt."),
+    "passkey.not_found": N_("Không tìm thấy passkey này."),
+    "passkey.last": N_("Không thể thu hồi passkey cuối cùng: bạn sẽ không đăng nhập được nữa. "
+                       "Hãy thêm passkey khác trước."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 def _now(now: datetime | None) -> datetime:

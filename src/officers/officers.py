@@ -53,28 +53,21 @@ SESSION_LIFETIME = timedelta(hours=12)
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_KIND = "officer"
 
-_MESSAGES = {
-    "officer.name_required": ("Vui lòng nhập họ và tên cán bộ.", "Enter the officer's full name."),
-    "officer.name_length": ("Họ và tên dài từ 2 đến 100 ký tự.",
-                            "The name must be 2 to 100 characters long."),
-    "officer.role_invalid": ("Vui lòng chọn vai trò.", "Choose a role."),
-    "officer.region_required": ("Cán bộ địa phương cần có địa bàn phụ trách.",
-                                "A local official needs an area to be responsible for."),
-    "officer.region_unknown": ("Không tìm thấy địa bàn này.", "This area was not found."),
-    "officer.checkpoint_unknown": ("Không tìm thấy chốt kiểm soát này.",
-                                   "This checkpoint was not found."),
-    "officer.last_admin": ("Không thể khoá quản trị viên cuối cùng đang hoạt động.",
-                           "The last active admin cannot be disabled."),
-    "officer.last_admin_role": (
-        "Không thể đổi vai trò của quản trị viên cuối cùng đang hoạt động. Hãy tạo thêm một "
-        "quản trị viên khác trước.",
-        "The last active admin cannot get another role. Create another admin first."),
-    "officer.disabled": ("Cán bộ này đang bị khoá. Hãy mở khoá trước khi cấp liên kết.",
-                         "This officer is disabled. Re-enable them before issuing a link."),
+_ERRORS = {
+    "officer.name_required": N_("Vui lòng nhập họ và tên cán bộ."),
+    "officer.name_length": N_("Họ và tên dài từ 2 đến 100 ký tự."),
+    "officer.role_invalid": N_("Vui lòng chọn vai trò."),
+    "officer.region_required": N_("Cán bộ địa phương cần có địa bàn phụ trách."),
+    "officer.region_unknown": N_("Không tìm thấy địa bàn này."),
+    "officer.checkpoint_unknown": N_("Không tìm thấy chốt kiểm soát này."),
+    "officer.last_admin": N_("Không thể khoá quản trị viên cuối cùng đang hoạt động."),
+    "officer.last_admin_role": N_("Không thể đổi vai trò của quản trị viên cuối cùng đang hoạt "
+                                  "động. Hãy tạo thêm một quản trị viên khác trước."),
+    "officer.disabled": N_("Cán bộ này đang bị khoá. Hãy mở khoá trước khi cấp liên kết."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 class OfficerNotFound(LookupError):

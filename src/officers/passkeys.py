@@ -37,6 +37,7 @@ from webauthn.helpers.structs import (
 from khaibao.core import audit, clock, db
 from khaibao.core.db import aware
 from khaibao.core.errors import InputError, error_maker
+from khaibao.core.i18n import N_
 from khaibao.officers import enrollments, officer_passkeys, officers
 from khaibao.officers.officer_passkeys import PasskeyView
 from khaibao.officers.officers import OfficerView
@@ -47,35 +48,23 @@ CHALLENGE_LIFETIME = timedelta(minutes=5)
 TIMEOUT_MS = 120_000
 REGISTER, SIGN_IN = "register", "sign_in"
 
-_MESSAGES = {
-    "passkey.expired": ("Yêu cầu đã hết hạn, hãy thử lại.",
-                        "The request has expired, please try again."),
-    "passkey.mismatch": ("Yêu cầu không khớp với thao tác này, hãy thử lại.",
-                         "The request does not match this action, please try again."),
-    "passkey.malformed": ("Dữ liệu passkey gửi lên không hợp lệ, hãy thử lại.",
-                          "The passkey data sent is not valid, please try again."),
-    "passkey.invalid": ("Không xác minh được passkey. Hãy thử lại.",
-                        "The passkey could not be verified. Please try again."),
-    "passkey.not_verified": (
-        "Thiết bị chưa xác minh bạn (vân tay, khuôn mặt hoặc mã PIN). Hãy thử lại và xác minh.",
-        "Your device did not verify you (fingerprint, face or PIN). Try again and verify."),
-    "passkey.unknown": ("Passkey này chưa được đăng ký với Khai Báo hoặc đã bị thu hồi.",
-                        "This passkey is not registered with Khai Báo or has been revoked."),
-    "passkey.disabled": ("Tài khoản cán bộ này đã bị khoá. Hãy liên hệ quản trị viên.",
-                         "This officer account is disabled. Contact an administrator."),
-    "passkey.clone": (
-        "Passkey này có dấu hiệu bị sao chép nên không được dùng để đăng nhập. "
-        "Hãy báo ngay cho quản trị viên.",
-        "This passkey looks cloned, so it cannot be used to sign in. "
-        "Tell an administrator at once."),
-    "passkey.link_invalid": ("Liên kết không hợp lệ hoặc đã hết hạn.",
-                             "The link is not valid or has expired."),
-    "passkey.already_added": ("Passkey này đã được đăng ký rồi.",
-                              "This passkey is already registered."),
+_ERRORS = {
+    "passkey.expired": N_("Yêu cầu đã hết hạn, hãy thử lại."),
+    "passkey.mismatch": N_("Yêu cầu không khớp với thao tác này, hãy thử lại."),
+    "passkey.malformed": N_("Dữ liệu passkey gửi lên không hợp lệ, hãy thử lại."),
+    "passkey.invalid": N_("Không xác minh được passkey. Hãy thử lại."),
+    "passkey.not_verified": N_("Thiết bị chưa xác minh bạn (vân tay, khuôn mặt hoặc mã PIN). Hãy "
+                               "thử lại và xác minh."),
+    "passkey.unknown": N_("Passkey này chưa được đăng ký với Khai Báo hoặc đã bị thu hồi."),
+    "passkey.disabled": N_("Tài khoản cán bộ này đã bị khoá. Hãy liên hệ quản trị viên."),
+    "passkey.clone": N_("Passkey này có dấu hiệu bị sao chép nên không được dùng để đăng nhập. "
+                        "Hãy báo ngay cho quản trị viên."),
+    "passkey.link_invalid": N_("Liên kết không hợp lệ hoặc đã hết hạn."),
+    "passkey.already_added": N_("Passkey này đã được đăng ký rồi."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -43,41 +43,27 @@ POLICY_FIELDS = ("target_region", "measure", "days", "custom_text", "effective_f
                  "effective_to", "legal_reference")
 _REGION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
-_MESSAGES = {
-    "target_region.required": ("Hãy chọn địa bàn áp dụng chính sách.",
-                               "Please choose the area the policy applies to."),
-    "target_region.invalid": ("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách.",
-                              "This area is not valid. Please choose it from the list."),
-    "target_region.unknown": ("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách.",
-                              "The chosen area does not exist. Please choose it from the list."),
-    "measure.required": ("Hãy chọn biện pháp áp dụng.", "Please choose a measure."),
-    "measure.invalid": ("Biện pháp không hợp lệ. Hãy chọn một biện pháp trong danh sách.",
-                        "This measure is not valid. Please choose one from the list."),
-    "days.required": ("Hãy nhập số ngày (từ 1 đến 60).",
-                      "Please enter the number of days (1 to 60)."),
-    "days.invalid": ("Số ngày phải là số nguyên từ 1 đến 60.",
-                     "The number of days must be a whole number from 1 to 60."),
-    "custom_text.required": ("Hãy mô tả biện pháp khác.", "Please describe the other measure."),
-    "custom_text.too_long": ("Mô tả biện pháp dài tối đa 500 ký tự.",
-                             "The description can be at most 500 characters long."),
-    "effective_from.invalid": ("Thời điểm bắt đầu không hợp lệ (ngày và giờ, ví dụ "
-                               "2026-11-26 08:00).",
-                               "The start time is not valid (a date and time, e.g. "
-                               "2026-11-26 08:00)."),
-    "effective_to.invalid": ("Thời điểm kết thúc không hợp lệ (ngày và giờ, ví dụ "
-                             "2026-12-10 00:00).",
-                             "The end time is not valid (a date and time, e.g. "
-                             "2026-12-10 00:00)."),
-    "effective_to.not_after_from": ("Thời điểm kết thúc phải sau thời điểm bắt đầu.",
-                                    "The end time must be after the start time."),
-    "legal_reference.too_long": ("Căn cứ pháp lý dài tối đa 300 ký tự.",
-                                 "The legal reference can be at most 300 characters long."),
-    "policy.already_ended": ("Chính sách này đã kết thúc trước thời điểm đó.",
-                             "This policy already ended before that time."),
+_ERRORS = {
+    "target_region.required": N_("Hãy chọn địa bàn áp dụng chính sách."),
+    "target_region.invalid": N_("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách."),
+    "target_region.unknown": N_("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách."),
+    "measure.required": N_("Hãy chọn biện pháp áp dụng."),
+    "measure.invalid": N_("Biện pháp không hợp lệ. Hãy chọn một biện pháp trong danh sách."),
+    "days.required": N_("Hãy nhập số ngày (từ 1 đến 60)."),
+    "days.invalid": N_("Số ngày phải là số nguyên từ 1 đến 60."),
+    "custom_text.required": N_("Hãy mô tả biện pháp khác."),
+    "custom_text.too_long": N_("Mô tả biện pháp dài tối đa 500 ký tự."),
+    "effective_from.invalid": N_("Thời điểm bắt đầu không hợp lệ (ngày và giờ, ví dụ 2026-11-26 "
+                                 "08:00)."),
+    "effective_to.invalid": N_("Thời điểm kết thúc không hợp lệ (ngày và giờ, ví dụ 2026-12-10 "
+                               "00:00)."),
+    "effective_to.not_after_from": N_("Thời điểm kết thúc phải sau thời điểm bắt đầu."),
+    "legal_reference.too_long": N_("Căn cứ pháp lý dài tối đa 300 ký tự."),
+    "policy.already_ended": N_("Chính sách này đã kết thúc trước thời điểm đó."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 # --- input -------------------------------------------------------------------------------------

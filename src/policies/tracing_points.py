@@ -29,6 +29,7 @@ from khaibao.core import clock, db
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.db import aware
 from khaibao.core.errors import FormErrors, error_maker
+from khaibao.core.i18n import N_
 from khaibao.core.text import fold_diacritics
 from khaibao.policies import policies
 from khaibao.policies.decisions import Place
@@ -41,17 +42,14 @@ MAX_CODE = 40  # Region.code's length
 POLICY_FIELDS = ("measure", "days", "custom_text", "effective_from", "effective_to",
                  "legal_reference")
 
-_MESSAGES = {
-    "point.no_region": ("Điểm đến này chưa có địa bàn. Hãy cập nhật địa bàn của điểm đến "
-                        "trước khi tạo chính sách điểm.",
-                        "This venue has no area yet. Set the venue's area before creating a "
-                        "point policy."),
-    "point.code_too_long": ("Địa bàn của điểm đến quá sâu để tạo chính sách điểm.",
-                            "The venue's area is nested too deeply for a point policy."),
+_ERRORS = {
+    "point.no_region": N_("Điểm đến này chưa có địa bàn. Hãy cập nhật địa bàn của điểm đến trước "
+                          "khi tạo chính sách điểm."),
+    "point.code_too_long": N_("Địa bàn của điểm đến quá sâu để tạo chính sách điểm."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 def _base36(value: int, width: int) -> str:

@@ -48,6 +48,7 @@ from functools import lru_cache
 
 from khaibao.core.crypto import MIN_SECRET_LENGTH, check_key, subkey
 from khaibao.core.errors import InputError
+from khaibao.core.i18n import N_
 
 PREFIX = "KB"
 VERSION = "1"
@@ -87,23 +88,18 @@ class TokenError(InputError):
     """A scanned or typed QR payload that cannot be used."""
 
 
-_MESSAGES = {
-    "token.misread": ("Đọc lỗi, hãy quét lại.",
-                      "The code was not read correctly, please scan again."),
-    "token.forged": ("Mã QR không hợp lệ hoặc đã bị sửa.",
-                     "This QR code is not valid or has been altered."),
-    "token.expired": ("Mã đã hết hạn — mở lại ứng dụng.",
-                      "This code has expired — open the app again."),
-    "token.unknown_kind": ("Mã QR này không dùng được ở đây.", "This QR code cannot be used here."),
-    "scan.garbage": ("Không nhận ra mã vừa quét. Hãy quét mã QR Khai Báo, mã QR trên thẻ CCCD "
-                     "hoặc nhập số giấy tờ.",
-                     "This code was not recognised. Scan a Khai Báo QR code or the QR code on "
-                     "a CCCD card, or type an ID number."),
+_ERRORS = {
+    "token.misread": N_("Đọc lỗi, hãy quét lại."),
+    "token.forged": N_("Mã QR không hợp lệ hoặc đã bị sửa."),
+    "token.expired": N_("Mã đã hết hạn — mở lại ứng dụng."),
+    "token.unknown_kind": N_("Mã QR này không dùng được ở đây."),
+    "scan.garbage": N_("Không nhận ra mã vừa quét. Hãy quét mã QR Khai Báo, mã QR trên thẻ CCCD "
+                       "hoặc nhập số giấy tờ."),
 }
 
 
 def token_error(code: str) -> TokenError:
-    return TokenError(code, *_MESSAGES[code])
+    return TokenError(code, _ERRORS[code])
 
 
 @dataclass(frozen=True, slots=True)

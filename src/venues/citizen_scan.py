@@ -13,29 +13,23 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from khaibao.core.errors import InputError, error_maker
+from khaibao.core.i18n import N_
 from khaibao.qr import scans, tokens
 from khaibao.venues import venues
 
 PUBLIC_PATHS = ("/kbyt", "/khaibao")
 
-_MESSAGES = {
-    "scan.empty": ("Hãy nhập hoặc quét mã QR điểm đến.", "Type or scan the venue's QR code."),
-    "scan.foreign": ("Mã QR này không phải của hệ thống Khai Báo.",
-                     "This QR code does not belong to the Khai Báo system."),
-    "scan.personal": ("Đây là mã QR cá nhân, không phải mã điểm đến.",
-                      "This is a personal QR code, not a venue code."),
-    "scan.identity": ("Đây là mã trên giấy tờ cá nhân, không phải mã điểm đến.",
-                      "This is an identity document's code, not a venue code."),
-    "scan.venue_retired": ("Mã QR điểm đến không hợp lệ hoặc đã ngừng sử dụng.",
-                           "This venue QR code is not valid or is no longer in use."),
-    "scan.not_venue": ("Không nhận ra mã vừa quét. Hãy quét mã QR điểm đến dán tại nơi bạn "
-                       "đến.",
-                       "This code was not recognised. Scan the venue QR code displayed where "
-                       "you are."),
+_ERRORS = {
+    "scan.empty": N_("Hãy nhập hoặc quét mã QR điểm đến."),
+    "scan.foreign": N_("Mã QR này không phải của hệ thống Khai Báo."),
+    "scan.personal": N_("Đây là mã QR cá nhân, không phải mã điểm đến."),
+    "scan.identity": N_("Đây là mã trên giấy tờ cá nhân, không phải mã điểm đến."),
+    "scan.venue_retired": N_("Mã QR điểm đến không hợp lệ hoặc đã ngừng sử dụng."),
+    "scan.not_venue": N_("Không nhận ra mã vừa quét. Hãy quét mã QR điểm đến dán tại nơi bạn đến."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from khaibao.citizens.people import PersonView
 from khaibao.core import audit, clock
 from khaibao.core.db import aware
 from khaibao.core.errors import error_maker
-from khaibao.core.i18n import current_language
+from khaibao.core.i18n import N_, current_language
 from khaibao.core.i18n import gettext as _
 from khaibao.qr.scans import ScanKind, classify_scan
 from khaibao.qr.tokens import TokenError
@@ -36,15 +36,13 @@ from khaibao.vn.identity import ChipCard, ParsedId
 GREEN, YELLOW, RED = "green", "yellow", "red"
 MAX_INPUT_LENGTH = 2000
 
-_MESSAGES = {
-    "staff_checkin.empty": ("Hãy quét mã QR cá nhân hoặc mã QR trên thẻ CCCD.",
-                         "Scan a personal QR code or the QR code on a CCCD card."),
-    "staff_checkin.inactive": ("Điểm đến này đang ngừng hoạt động, không check-in được.",
-                            "This venue is inactive: no check-ins can be recorded."),
+_ERRORS = {
+    "staff_checkin.empty": N_("Hãy quét mã QR cá nhân hoặc mã QR trên thẻ CCCD."),
+    "staff_checkin.inactive": N_("Điểm đến này đang ngừng hoạt động, không check-in được."),
 }
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 class VenueInactive(Exception):

@@ -44,31 +44,24 @@ KIND_LABELS = dict(KINDS)
 MAX_DAILY_VISITORS = 1_000_000
 NAMES_LOCK = "venue.names"  # db.lock() name: one venue name check-and-store at a time
 
-_MESSAGES = {
-    "venue.name_required": ("Vui lòng nhập tên điểm đến.", "Enter the venue's name."),
-    "venue.name_length": ("Tên điểm đến dài từ 2 đến 150 ký tự.",
-                          "The venue name must be 2 to 150 characters long."),
-    "venue.kind_invalid": ("Vui lòng chọn loại điểm đến.", "Choose the kind of venue."),
-    "venue.region_unknown": ("Không tìm thấy địa bàn này.", "This area was not found."),
-    "venue.address_length": ("Địa chỉ dài tối đa 200 ký tự.",
-                             "The address can be at most 200 characters long."),
-    "venue.owner_length": ("Tên đơn vị quản lý dài tối đa 150 ký tự.",
-                           "The owner's name can be at most 150 characters long."),
-    "venue.visitors_invalid": ("Số lượt khách mỗi ngày là một số từ 1 đến 1.000.000.",
-                               "Daily visitors must be a number from 1 to 1,000,000."),
-    "venue.name_taken": ("Đã có điểm đến tên này trong địa bàn này.",
-                         "There is already a venue with this name in this area."),
+_ERRORS = {
+    "venue.name_required": N_("Vui lòng nhập tên điểm đến."),
+    "venue.name_length": N_("Tên điểm đến dài từ 2 đến 150 ký tự."),
+    "venue.kind_invalid": N_("Vui lòng chọn loại điểm đến."),
+    "venue.region_unknown": N_("Không tìm thấy địa bàn này."),
+    "venue.address_length": N_("Địa chỉ dài tối đa 200 ký tự."),
+    "venue.owner_length": N_("Tên đơn vị quản lý dài tối đa 150 ký tự."),
+    "venue.visitors_invalid": N_("Số lượt khách mỗi ngày là một số từ 1 đến 1.000.000."),
+    "venue.name_taken": N_("Đã có điểm đến tên này trong địa bàn này."),
 }
-_OUTSIDE_PROVINCE = ("Địa bàn của điểm đến phải ở trong %(province)s.",
-                     "The venue's area must be in %(province)s.")
 # Plain digits, or digits grouped in threes by one kind of separator: "1000", "1.000",
 # "12,500", "1 000 000". "12.5" or "1,5" (a decimal) and "1.00" are not counts.
 _COUNT = re.compile(r"[0-9]+|[1-9][0-9]{0,2}(?:([.,\s])[0-9]{3})(?:\1[0-9]{3})*", re.ASCII)
 
 
 def outside_province(province_name: str) -> InputError:
-    vi, en = (text % {"province": province_name} for text in _OUTSIDE_PROVINCE)
-    return InputError("venue.region_outside", vi, en)
+    return InputError("venue.region_outside",
+                      N_("Địa bàn của điểm đến phải ở trong %(province)s."), province=province_name)
 
 
 def parse_count(raw: str) -> int | None:
@@ -77,7 +70,7 @@ def parse_count(raw: str) -> int | None:
     return int(re.sub(r"[^0-9]", "", text)) if _COUNT.fullmatch(text) else None
 
 
-error = error_maker(_MESSAGES)
+error = error_maker(_ERRORS)
 
 
 class VenueNotFound(LookupError):

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from khaibao.core import clock
 from khaibao.core.errors import InputError
+from khaibao.core.i18n import N_
 from khaibao.core.text import fold_diacritics
 
 NO_ID_NUMBER = "000000000"
@@ -51,10 +52,6 @@ class IdentityError(InputError):
     """Invalid identity data (ID number, CCCD, BHYT, chip-card QR, name, birth year)."""
 
 
-def _err(code: str, vi: str, en: str) -> IdentityError:
-    return IdentityError(code, vi, en)
-
-
 class IdType(StrEnum):
     CCCD = "cccd"
     CMND = "cmnd"
@@ -82,7 +79,7 @@ class Sex(StrEnum):
             return cls.MALE
         if folded in ("female", "nu"):
             return cls.FEMALE
-        raise _err("sex.invalid", "Giới tính phải là Nam hoặc Nữ.", "Sex must be male or female.")
+        raise IdentityError("sex.invalid", N_("Giới tính phải là Nam hoặc Nữ."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +142,10 @@ def parse_id_number(raw: str | None, id_type: IdType | str | None = None) -> Par
     if n == NO_ID_NUMBER or (wanted is IdType.NONE and n == ""):
         return ParsedId(IdType.NONE, NO_ID_NUMBER)
     if not n:
-        raise _err("id.required", "Hãy nhập số giấy tờ tùy thân.", "Please enter an ID number.")
+        raise IdentityError("id.required", N_("Hãy nhập số giấy tờ tùy thân."))
     if not n.isascii() or not _ALNUM.fullmatch(n):
-        raise _err("id.invalid", "Số giấy tờ chỉ gồm chữ số và chữ cái không dấu (A–Z).",
-                   "An ID number contains only digits and the letters A–Z.")
+        raise IdentityError("id.invalid",
+                            N_("Số giấy tờ chỉ gồm chữ số và chữ cái không dấu (A–Z)."))
     if wanted is None:
         if n.isdigit() and len(n) == 12:
             wanted = IdType.CCCD
@@ -157,54 +154,62 @@ def parse_id_number(raw: str | None, id_type: IdType | str | None = None) -> Par
         elif _VN_PASSPORT.fullmatch(n) or _foreign_passport(n, strict=True):
             return ParsedId(IdType.PASSPORT, n)
         elif n.isdigit():
-            raise _err("id.length",
-                       "Số CCCD có 12 chữ số, CMND có 9 chữ số. Hãy kiểm tra lại.",
-                       "A CCCD number has 12 digits and a CMND number 9. Please check it.")
+            raise IdentityError(
+                "id.length", N_("Số CCCD có 12 chữ số, CMND có 9 chữ số. Hãy kiểm tra lại."))
         else:
-            raise _err("id.invalid", "Số giấy tờ không đúng định dạng CCCD, CMND hay hộ chiếu.",
-                       "This is not a valid CCCD, CMND or passport number.")
+            raise IdentityError(
+                "id.invalid", N_("Số giấy tờ không đúng định dạng CCCD, CMND hay hộ chiếu."))
     if wanted is IdType.CCCD:
         if not (n.isdigit() and len(n) == 12):
-            raise _err("id.cccd_format", "Số CCCD phải gồm đúng 12 chữ số.",
-                       "A CCCD number must have exactly 12 digits.")
+            raise _cccd_format()
         decode_cccd(n)
     elif wanted is IdType.CMND:
         if not (n.isdigit() and len(n) in (9, 12)):
-            raise _err("id.cmnd_format", "Số CMND phải gồm 9 hoặc 12 chữ số.",
-                       "A CMND number must have 9 or 12 digits.")
+            raise IdentityError("id.cmnd_format", N_("Số CMND phải gồm 9 hoặc 12 chữ số."))
     elif wanted is IdType.PASSPORT:
         if not (_VN_PASSPORT.fullmatch(n) or _foreign_passport(n, strict=False)):
-            raise _err("id.passport_format",
-                       "Số hộ chiếu Việt Nam gồm 1 chữ cái và 7 chữ số (ví dụ: C1234567); "
-                       "hộ chiếu nước ngoài gồm 6–12 chữ cái hoặc chữ số.",
-                       "A Vietnamese passport number is 1 letter and 7 digits (e.g. C1234567); "
-                       "a foreign one has 6–12 letters or digits.")
+            raise IdentityError(
+                "id.passport_format",
+                N_("Số hộ chiếu Việt Nam gồm 1 chữ cái và 7 chữ số (ví dụ: C1234567); "
+                   "hộ chiếu nước ngoài gồm 6–12 chữ cái hoặc chữ số."))
     else:  # IdType.NONE with something other than the zeros
-        raise _err("id.none_format", f"Người không có giấy tờ hãy nhập {NO_ID_NUMBER}.",
-                   f"For a person without any ID, enter {NO_ID_NUMBER}.")
+        raise IdentityError("id.none_format", N_("Người không có giấy tờ hãy nhập %(number)s."),
+                            number=NO_ID_NUMBER)
     return ParsedId(wanted, n)
+
+
+def _cccd_format() -> IdentityError:
+    return IdentityError("id.cccd_format", N_("Số CCCD phải gồm đúng 12 chữ số."))
 
 
 def decode_cccd(number: str) -> CccdInfo:
     """Read province, birth year and sex from a 12-digit CCCD number."""
     n = _compact(number)
     if not (n.isascii() and n.isdigit() and len(n) == 12):
-        raise _err("id.cccd_format", "Số CCCD phải gồm đúng 12 chữ số.",
-                   "A CCCD number must have exactly 12 digits.")
+        raise _cccd_format()
     province = PROVINCE_CODES.get(n[:3])
     if province is None:
-        raise _err("cccd.province",
-                   f"Ba chữ số đầu của số CCCD ({n[:3]}) không phải mã tỉnh, thành phố nào. "
-                   "Hãy kiểm tra lại số CCCD.",
-                   f"The first three digits of the CCCD number ({n[:3]}) are not a province "
-                   "code. Please check the number.")
+        raise IdentityError(
+            "cccd.province",
+            N_("Ba chữ số đầu của số CCCD (%(digits)s) không phải mã tỉnh, thành phố nào. "
+               "Hãy kiểm tra lại số CCCD."), digits=n[:3])
     digit = int(n[3])
     if digit > 5:
-        raise _err("cccd.century_digit",
-                   f"Chữ số thứ 4 của số CCCD ({digit}) không hợp lệ. Hãy kiểm tra lại số CCCD.",
-                   f"Digit 4 of the CCCD number ({digit}) is not valid. Please check the number.")
+        raise IdentityError(
+            "cccd.century_digit",
+            N_("Chữ số thứ 4 của số CCCD (%(digit)d) không hợp lệ. Hãy kiểm tra lại số CCCD."),
+            digit=digit)
     year = 1900 + 100 * (digit // 2) + int(n[4:6])
     return CccdInfo(n[:3], province, year, Sex.FEMALE if digit % 2 else Sex.MALE)
+
+
+# The declared sex → its mismatch with the card's, which is then the other one.
+_SEX_MISMATCH = {
+    Sex.MALE: N_("Số CCCD không khớp với giới tính Nam (chữ số thứ 4 là %(digit)s, dành cho "
+                 "Nữ)."),
+    Sex.FEMALE: N_("Số CCCD không khớp với giới tính Nữ (chữ số thứ 4 là %(digit)s, dành cho "
+                   "Nam)."),
+}
 
 
 def check_cccd(number: str, birth_year: int, sex: Sex | str) -> CccdInfo:
@@ -214,22 +219,18 @@ def check_cccd(number: str, birth_year: int, sex: Sex | str) -> CccdInfo:
     want_sex = Sex.parse(sex)
     first = 1900 + 100 * (int(n[3]) // 2)
     if not first <= birth_year <= first + 99:
-        raise _err("cccd.birth_year_mismatch",
-                   f"Số CCCD không khớp với năm sinh {birth_year} (chữ số thứ 4 là {n[3]}, "
-                   f"dành cho người sinh từ {first} đến {first + 99}).",
-                   f"The CCCD number does not match birth year {birth_year} (digit 4 is "
-                   f"{n[3]}, used for people born {first}–{first + 99}).")
+        raise IdentityError(
+            "cccd.birth_year_mismatch",
+            N_("Số CCCD không khớp với năm sinh %(year)d (chữ số thứ 4 là %(digit)s, dành cho "
+               "người sinh từ %(first)d đến %(last)d)."),
+            year=birth_year, digit=n[3], first=first, last=first + 99)
     if info.birth_year != birth_year:
-        raise _err("cccd.birth_year_mismatch",
-                   f"Số CCCD không khớp với năm sinh {birth_year} (chữ số thứ 5–6 là {n[4:6]}).",
-                   f"The CCCD number does not match birth year {birth_year} "
-                   f"(digits 5–6 are {n[4:6]}).")
+        raise IdentityError(
+            "cccd.birth_year_mismatch",
+            N_("Số CCCD không khớp với năm sinh %(year)d (chữ số thứ 5–6 là %(digits)s)."),
+            year=birth_year, digits=n[4:6])
     if info.sex is not want_sex:
-        raise _err("cccd.sex_mismatch",
-                   f"Số CCCD không khớp với giới tính {want_sex.label_vi} (chữ số thứ 4 là "
-                   f"{n[3]}, dành cho {info.sex.label_vi}).",
-                   f"The CCCD number does not match sex {want_sex.label_en.lower()} (digit 4 "
-                   f"is {n[3]}, used for {info.sex.label_en.lower()}).")
+        raise IdentityError("cccd.sex_mismatch", _SEX_MISMATCH[want_sex], digit=n[3])
     return info
 
 
@@ -238,12 +239,11 @@ def validate_birth_year(year: int | str, today: date | None = None) -> int:
     current = (today or clock.today()).year
     text = str(year).strip()
     if not (text.isascii() and text.isdigit() and len(text) == 4):
-        raise _err("birth_year.invalid", "Năm sinh phải là 4 chữ số, ví dụ 1990.",
-                   "The birth year must have 4 digits, e.g. 1990.")
+        raise IdentityError("birth_year.invalid", N_("Năm sinh phải là 4 chữ số, ví dụ 1990."))
     value = int(text)
     if not 1900 <= value <= current:
-        raise _err("birth_year.range", f"Năm sinh phải từ 1900 đến {current}.",
-                   f"The birth year must be between 1900 and {current}.")
+        raise IdentityError("birth_year.range", N_("Năm sinh phải từ 1900 đến %(year)d."),
+                            year=current)
     return value
 
 
@@ -254,29 +254,28 @@ def parse_bhyt(raw: str | None) -> Bhyt:
     """Parse a BHYT number: 15 characters (group, level, province, BHXH number) or 10 digits."""
     n = _compact(raw)
     if not n:
-        raise _err("bhyt.required", "Hãy nhập số thẻ BHYT.", "Please enter the BHYT card number.")
+        raise IdentityError("bhyt.required", N_("Hãy nhập số thẻ BHYT."))
     if n.isascii() and n.isdigit() and len(n) == 10:
         return Bhyt(None, n)
     m = _BHYT_FULL.fullmatch(n) if n.isascii() else None
     if m is None:
-        raise _err("bhyt.format",
-                   "Số thẻ BHYT gồm 15 ký tự (ví dụ: DN4791234567890) hoặc 10 chữ số mã số BHXH.",
-                   "A BHYT number has 15 characters (e.g. DN4791234567890) or is the "
-                   "10-digit social insurance number.")
+        raise IdentityError(
+            "bhyt.format",
+            N_("Số thẻ BHYT gồm 15 ký tự (ví dụ: DN4791234567890) hoặc 10 chữ số mã số BHXH."))
     group, level, province, ssn = m.groups()
     if group not in BHYT_GROUPS:
-        raise _err("bhyt.group",
-                   f"Hai chữ cái đầu của thẻ BHYT ({group}) không phải mã đối tượng nào. "
-                   "Hãy kiểm tra lại.",
-                   f"The first two letters of the BHYT number ({group}) are not a known "
-                   "beneficiary group.")
+        raise IdentityError(
+            "bhyt.group",
+            N_("Hai chữ cái đầu của thẻ BHYT (%(group)s) không phải mã đối tượng nào. "
+               "Hãy kiểm tra lại."), group=group)
     if not 1 <= int(level) <= 5:
-        raise _err("bhyt.benefit_level",
-                   f"Ký tự thứ 3 của thẻ BHYT là mức hưởng, phải từ 1 đến 5 (đang là {level}).",
-                   f"Character 3 of a BHYT number is the benefit level, 1 to 5 (got {level}).")
+        raise IdentityError(
+            "bhyt.benefit_level",
+            N_("Ký tự thứ 3 của thẻ BHYT là mức hưởng, phải từ 1 đến 5 (đang là %(level)s)."),
+            level=level)
     if province == "00":
-        raise _err("bhyt.province", "Ký tự thứ 4–5 của thẻ BHYT (mã tỉnh) không thể là 00.",
-                   "Characters 4–5 of a BHYT number (province code) cannot be 00.")
+        raise IdentityError("bhyt.province",
+                            N_("Ký tự thứ 4–5 của thẻ BHYT (mã tỉnh) không thể là 00."))
     return Bhyt(n, ssn, group, int(level), province)
 
 
@@ -286,39 +285,39 @@ def looks_like_chip_cccd(text: str | None) -> bool:
     return len(parts) >= 6 and re.fullmatch(r"\s*[0-9]{12}\s*", parts[0]) is not None
 
 
-def _chip_date(value: str, code: str, what_vi: str, what_en: str) -> date:
+def _chip_date(value: str, code: str, msgid: str) -> date:
     try:
         if not re.fullmatch(r"[0-9]{8}", value):
             raise ValueError(value)
         return date(int(value[4:]), int(value[2:4]), int(value[:2]))
     except ValueError:
-        raise _err(code, f"{what_vi} trong mã QR CCCD không hợp lệ. Hãy quét lại.",
-                   f"The {what_en} in the CCCD QR code is not valid. Please scan again.") from None
+        raise IdentityError(code, msgid) from None
 
 
 def parse_chip_cccd(text: str | None) -> ChipCard:
     """Parse ``CCCD|old CMND|name|ddmmyyyy|Nam/Nữ|address|ddmmyyyy`` from a chip card's QR."""
     parts = [p.strip() for p in unicodedata.normalize("NFC", text or "").strip().split("|")]
     if len(parts) < 7:
-        raise _err("chip.format", "Đây không phải mã QR trên thẻ CCCD gắn chip. Hãy quét lại.",
-                   "This is not the QR code of a chip-based CCCD card. Please scan again.")
+        raise IdentityError("chip.format",
+                            N_("Đây không phải mã QR trên thẻ CCCD gắn chip. Hãy quét lại."))
     cccd, old_id, name, birth, sex_label, address, issued = parts[:7]
     if not (cccd.isascii() and cccd.isdigit() and len(cccd) == 12):
-        raise _err("chip.cccd", "Số CCCD trong mã QR không hợp lệ. Hãy quét lại.",
-                   "The CCCD number in the QR code is not valid. Please scan again.")
+        raise IdentityError("chip.cccd", N_("Số CCCD trong mã QR không hợp lệ. Hãy quét lại."))
     if old_id and not (old_id.isascii() and old_id.isdigit() and len(old_id) in (9, 12)):
-        raise _err("chip.old_id", "Số CMND cũ trong mã QR không hợp lệ. Hãy quét lại.",
-                   "The old CMND number in the QR code is not valid. Please scan again.")
-    birth_date = _chip_date(birth, "chip.birth_date", "Ngày sinh", "birth date")
-    issue_date = _chip_date(issued, "chip.issue_date", "Ngày cấp", "issue date")
+        raise IdentityError("chip.old_id",
+                            N_("Số CMND cũ trong mã QR không hợp lệ. Hãy quét lại."))
+    birth_date = _chip_date(birth, "chip.birth_date",
+                            N_("Ngày sinh trong mã QR CCCD không hợp lệ. Hãy quét lại."))
+    issue_date = _chip_date(issued, "chip.issue_date",
+                            N_("Ngày cấp trong mã QR CCCD không hợp lệ. Hãy quét lại."))
     try:
         sex = Sex.parse(sex_label)
     except IdentityError:
-        raise _err("chip.sex", "Giới tính trong mã QR CCCD không hợp lệ. Hãy quét lại.",
-                   "The sex in the CCCD QR code is not valid. Please scan again.") from None
+        raise IdentityError(
+            "chip.sex", N_("Giới tính trong mã QR CCCD không hợp lệ. Hãy quét lại.")) from None
     if issue_date < birth_date:
-        raise _err("chip.issue_date", "Ngày cấp trong mã QR CCCD sớm hơn ngày sinh. Hãy quét lại.",
-                   "The issue date in the CCCD QR code is before the birth date.")
+        raise IdentityError("chip.issue_date",
+                            N_("Ngày cấp trong mã QR CCCD sớm hơn ngày sinh. Hãy quét lại."))
     check_cccd(cccd, birth_date.year, sex)
     full_name = normalize_full_name(name)
     return ChipCard(cccd, old_id or None, full_name, birth_date, sex, " ".join(address.split()),
@@ -343,14 +342,13 @@ def normalize_full_name(raw: str | None) -> str:
     """NFC, collapse whitespace, 2–100 characters of letters, spaces, ' - and ."""
     name = " ".join(unicodedata.normalize("NFC", raw or "").split()).replace("’", "'")
     if not name:
-        raise _err("name.required", "Hãy nhập họ và tên.", "Please enter the full name.")
+        raise IdentityError("name.required", N_("Hãy nhập họ và tên."))
     if not 2 <= len(name) <= 100:
-        raise _err("name.length", "Họ và tên phải dài từ 2 đến 100 ký tự.",
-                   "The full name must be 2 to 100 characters long.")
+        raise IdentityError("name.length", N_("Họ và tên phải dài từ 2 đến 100 ký tự."))
     ok = all(c in _NAME_PUNCT or unicodedata.category(c)[0] in "LM" for c in name)
     if not ok or not any(c.isalpha() for c in name):
-        raise _err("name.characters",
-                   "Họ và tên chỉ gồm chữ cái, dấu cách, dấu nháy ('), gạch nối (-) và dấu chấm.",
-                   "A full name may only contain letters, spaces, apostrophes, hyphens and dots.")
+        raise IdentityError(
+            "name.characters",
+            N_("Họ và tên chỉ gồm chữ cái, dấu cách, dấu nháy ('), gạch nối (-) và dấu chấm."))
     return name
 

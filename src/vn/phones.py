@@ -15,6 +15,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from khaibao.core.errors import InputError
+from khaibao.core.i18n import N_
 
 __all__ = ["PhoneError", "mask_phone", "national_format", "normalize_mobile"]
 
@@ -36,42 +37,26 @@ class PhoneError(InputError):
 
 
 def _required() -> PhoneError:
-    return PhoneError(
-        "phone.required",
-        "Hãy nhập số điện thoại di động.",
-        "Please enter a mobile phone number.",
-    )
+    return PhoneError("phone.required", N_("Hãy nhập số điện thoại di động."))
 
 
 def _invalid() -> PhoneError:
-    return PhoneError(
-        "phone.invalid",
-        "Số điện thoại không hợp lệ. Ví dụ: 0905 123 456.",
-        "This phone number is not valid. Example: 0905 123 456.",
-    )
+    return PhoneError("phone.invalid", N_("Số điện thoại không hợp lệ. Ví dụ: 0905 123 456."))
 
 
 def _not_vietnamese() -> PhoneError:
-    return PhoneError(
-        "phone.not_vietnamese",
-        "Chỉ nhận số di động Việt Nam (+84). Ví dụ: 0905 123 456.",
-        "Only Vietnamese mobile numbers (+84) are accepted. Example: 0905 123 456.",
-    )
+    return PhoneError("phone.not_vietnamese",
+                      N_("Chỉ nhận số di động Việt Nam (+84). Ví dụ: 0905 123 456."))
 
 
 def _not_mobile(number_type: int) -> PhoneError:
     if number_type == PhoneNumberType.FIXED_LINE:
         return PhoneError(
             "phone.not_mobile",
-            "Số điện thoại cố định không nhận được mã OTP. Hãy nhập số di động.",
-            "Landline numbers cannot receive an OTP code. Please enter a mobile number.",
-        )
+            N_("Số điện thoại cố định không nhận được mã OTP. Hãy nhập số di động."))
     return PhoneError(
         "phone.not_mobile",
-        "Số này không phải số di động nên không nhận được mã OTP. Hãy nhập số di động.",
-        "This is not a mobile number, so it cannot receive an OTP code. "
-        "Please enter a mobile number.",
-    )
+        N_("Số này không phải số di động nên không nhận được mã OTP. Hãy nhập số di động."))
 
 
 def normalize_mobile(raw: str) -> str:

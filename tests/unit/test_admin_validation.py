@@ -28,7 +28,7 @@ async def test_a_checkpoint_name_is_taken_whatever_its_case_and_spaces(database)
     assert set(caught.value.errors) == {"name"}
     error = caught.value.errors["name"]
     assert error.code == "checkpoint.name_taken"
-    assert error.message_vi == "Đã có chốt kiểm soát tên này."
+    assert error.message("vi") == "Đã có chốt kiểm soát tên này."
     # diacritics make another name: "Ga Hué" is not "Ga Huế"
     other = await checkpoints.create(name.replace("Huế", "Hué"))
     # a paused checkpoint keeps its name (it can be reactivated)
@@ -72,7 +72,7 @@ def test_decimals_and_odd_groupings_are_not_visitor_counts(typed):
     with pytest.raises(FormErrors) as caught:
         venues.parse_venue(form)
     assert set(caught.value.errors) == {"daily_visitors"}
-    assert caught.value.errors["daily_visitors"].message_vi == (
+    assert caught.value.errors["daily_visitors"].message("vi") == (
         "Số lượt khách mỗi ngày là một số từ 1 đến 1.000.000.")
 
 
@@ -89,7 +89,7 @@ async def test_a_venue_lies_in_the_deployments_province(database, settings):
     assert set(caught.value.errors) == {"region"}
     error = caught.value.errors["region"]
     assert error.code == "venue.region_outside"
-    assert error.message_vi == f"Địa bàn của điểm đến phải ở trong {settings.province_name}."
+    assert error.message("vi") == f"Địa bàn của điểm đến phải ở trong {settings.province_name}."
     inside = await venues.create(venue(f"Chợ Thuận An {tag()}", await ward_in(
         settings.province_code)), settings)
     whole = await venues.create(venue(f"Lễ hội Huế {tag()}", settings.province_code), settings)
@@ -108,7 +108,7 @@ async def test_one_venue_of_a_name_per_area(database, settings):
     with pytest.raises(FormErrors) as caught:
         await venues.create(venue(f"  {name.upper()}  ", ward), settings)
     assert set(caught.value.errors) == {"name"}
-    assert caught.value.errors["name"].message_vi == "Đã có điểm đến tên này trong địa bàn này."
+    assert caught.value.errors["name"].message("vi") == "Đã có điểm đến tên này trong địa bàn này."
     # another area, or none, may have a venue of that name; paused venues keep theirs
     elsewhere = await venues.create(venue(name, settings.province_code), settings)
     no_area = await venues.create(venue(name), settings)
@@ -152,7 +152,7 @@ async def test_an_officer_cannot_give_two_passkeys_one_name(database, settings):
     with pytest.raises(InputError) as caught:
         await officer_passkeys.rename(officer.id, phone.id, "  laptop   QUẢN TRỊ ")
     assert caught.value.code == "passkey.name_taken"
-    assert caught.value.message_vi.startswith("Bạn đã có passkey tên này.")
+    assert caught.value.message("vi").startswith("Bạn đã có passkey tên này.")
     assert (await officer_passkeys.get_for(officer.id, phone.id)).name == "Điện thoại"
     # recasing one's own name is fine, another officer may use the name
     assert (await officer_passkeys.rename(officer.id, laptop.id, "Laptop Quản Trị")).name == (

@@ -55,7 +55,7 @@ async def test_truncated_token_is_a_misread(database, person):
     _account, view = person
     for cut in (view.token[:-1], view.token[:20], view.token[:4]):
         result = await _officer_message(cut, database)
-        assert result.error.message_vi == "Đọc lỗi, hãy quét lại.", cut
+        assert result.error.message("vi") == "Đọc lỗi, hãy quét lại.", cut
 
 
 async def test_altered_token_is_refused_at_the_verifier(database, person):
@@ -69,7 +69,7 @@ async def test_altered_token_is_refused_at_the_verifier(database, person):
 async def test_altered_token_tells_the_officer_it_was_altered(database, person):
     _account, view = person
     result = await _officer_message(altered(view.token), database)
-    assert result.error.message_vi == "Mã QR không hợp lệ hoặc đã bị sửa."
+    assert result.error.message("vi") == "Mã QR không hợp lệ hoặc đã bị sửa."
 
 
 async def test_reissued_token_no_longer_finds_anybody(database, person):
@@ -90,14 +90,14 @@ async def test_reissued_token_has_its_own_message(database, person):
 async def test_venue_code_where_a_person_is_expected(database):
     code, _reference = tokens.issue_venue_code(database.secret_key)
     result = await _officer_message(code, database)
-    assert result.error.message_vi == "Đây là mã QR điểm đến, không phải mã cá nhân."
+    assert result.error.message("vi") == "Đây là mã QR điểm đến, không phải mã cá nhân."
 
 
 async def test_person_token_where_a_venue_is_expected(database, person):
     _account, view = person
     outcome = await citizen_scan.resolve(view.token, database)
     assert outcome.path is None
-    assert outcome.error.message_vi == "Đây là mã QR cá nhân, không phải mã điểm đến."
+    assert outcome.error.message("vi") == "Đây là mã QR cá nhân, không phải mã điểm đến."
     # and a person token in a venue URL shows no venue
     assert await venues.by_code(view.token, database) is None
 
@@ -110,7 +110,7 @@ async def test_venue_scanner_messages_for_altered_and_truncated_codes(database):
     assert forged.code == "token.forged"
     assert misread.code == "token.misread"
     assert retired.code == "scan.venue_retired"
-    assert len({forged.message_vi, misread.message_vi, retired.message_vi}) == 3
+    assert len({forged.message("vi"), misread.message("vi"), retired.message("vi")}) == 3
 
 
 def test_expired_live_token_has_its_own_message():
@@ -121,7 +121,7 @@ def test_expired_live_token_has_its_own_message():
     assert tokens.verify_live(token, lambda _r: key, 1_000_000.0).reference == reference
     with pytest.raises(tokens.TokenError) as old:
         tokens.verify_live(token, lambda _r: key, 1_000_000.0 + 120)
-    assert old.value.message_vi == "Mã đã hết hạn — mở lại ứng dụng."
+    assert old.value.message("vi") == "Mã đã hết hạn — mở lại ứng dụng."
     with pytest.raises(tokens.TokenError) as revoked:  # device key revoked
         tokens.verify_live(token, lambda _r: None, 1_000_000.0)
     assert revoked.value.code == "token.forged"

@@ -120,7 +120,7 @@ async def test_lookup_paths(database, person):
     misread = view.token[:-1] + ("0" if view.token[-1] != "0" else "1")
     result = await checks.lookup(misread, settings)
     assert (result.kind, result.error.code) == ("misread", "check.misread")
-    assert result.error.message_vi == "Đọc lỗi, hãy quét lại."
+    assert result.error.message("vi") == "Đọc lỗi, hãy quét lại."
     unknown = make_token(TokenKind.PERSON, "0000000000", settings.secret_key)
     assert (await checks.lookup(unknown, settings)).error.code == "check.token_revoked"
     forged = make_token(TokenKind.PERSON, "0000000000", b"another-secret-key-0123456789")

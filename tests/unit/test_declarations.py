@@ -64,7 +64,7 @@ def test_parse_health_reports_every_error():
         "symptoms": "declaration.symptom_unknown",
         "exposures": "declaration.exposure_unknown",
         "pledge": "declaration.pledge_required"}
-    assert errors["pledge"].message_vi == "Bạn cần cam kết thông tin khai báo là đúng sự thật."
+    assert errors["pledge"].message("vi") == "Bạn cần cam kết thông tin khai báo là đúng sự thật."
 
 
 def test_labels_are_vietnamese_msgids():
@@ -126,7 +126,7 @@ async def test_at_least_one_person(database):
     with pytest.raises(FormErrors) as caught:
         await declarations.submit(await account(), person_ids=[], new_persons=[], health=HEALTH,
                                   client_ref=ref(), settings=database)
-    assert caught.value.errors["persons"].message_vi == (
+    assert caught.value.errors["persons"].message("vi") == (
         "Hãy chọn hoặc thêm ít nhất một người để khai báo.")
 
 

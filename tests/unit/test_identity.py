@@ -87,7 +87,7 @@ def test_parse_id_number_detects_type(raw: str, expected: ParsedId) -> None:
 def test_parse_id_number_errors(raw: str | None, code: str) -> None:
     e = err(parse_id_number, raw)
     assert e.code == code
-    assert e.message_vi and e.message_en
+    assert e.message("vi") and e.message("en")
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_parse_id_number_explicit_type_errors(raw: str, id_type: IdType, code: s
 
 def test_cccd_format_message() -> None:
     e = err(parse_id_number, "12345", IdType.CCCD)
-    assert e.message_vi == "Số CCCD phải gồm đúng 12 chữ số."
+    assert e.message("vi") == "Số CCCD phải gồm đúng 12 chữ số."
 
 
 # --------------------------------------------------------------------------- CCCD structure
@@ -184,14 +184,14 @@ def test_decode_and_check_cccd(number: str, year: int, sex: Sex) -> None:
 def test_check_cccd_birth_year_digits_mismatch_message() -> None:
     e = err(check_cccd, "046091001234", 1990, "male")
     assert e.code == "cccd.birth_year_mismatch"
-    assert e.message_vi == "Số CCCD không khớp với năm sinh 1990 (chữ số thứ 5–6 là 91)."
-    assert e.message_en == "The CCCD number does not match birth year 1990 (digits 5–6 are 91)."
+    assert e.message("vi") == "Số CCCD không khớp với năm sinh 1990 (chữ số thứ 5–6 là 91)."
+    assert e.message("en") == "The CCCD number does not match birth year 1990 (digits 5–6 are 91)."
 
 
 def test_check_cccd_century_mismatch_message() -> None:
     e = err(check_cccd, "046290001234", 1990, Sex.MALE)
     assert e.code == "cccd.birth_year_mismatch"
-    assert e.message_vi == (
+    assert e.message("vi") == (
         "Số CCCD không khớp với năm sinh 1990 (chữ số thứ 4 là 2, "
         "dành cho người sinh từ 2000 đến 2099)."
     )
@@ -200,13 +200,13 @@ def test_check_cccd_century_mismatch_message() -> None:
 def test_check_cccd_sex_mismatch_message() -> None:
     e = err(check_cccd, "046190001234", 1990, Sex.MALE)
     assert e.code == "cccd.sex_mismatch"
-    assert e.message_vi == (
+    assert e.message("vi") == (
         "Số CCCD không khớp với giới tính Nam (chữ số thứ 4 là 1, dành cho Nữ)."
     )
-    assert "female" in e.message_en
+    assert "female" in e.message("en")
     e = err(check_cccd, "046090001234", 1990, "Nữ")
     assert e.code == "cccd.sex_mismatch"
-    assert "giới tính Nữ" in e.message_vi
+    assert "giới tính Nữ" in e.message("vi")
 
 
 @pytest.mark.parametrize(
@@ -224,7 +224,7 @@ def test_check_cccd_structure_errors(number: str, code: str) -> None:
 
 def test_province_error_names_the_digits() -> None:
     e = err(decode_cccd, "999090001234")
-    assert "(999)" in e.message_vi and "(999)" in e.message_en
+    assert "(999)" in e.message("vi") and "(999)" in e.message("en")
 
 
 def test_sex_parse_and_labels() -> None:
@@ -250,7 +250,7 @@ def test_validate_birth_year() -> None:
     assert err(validate_birth_year, 1899, today).code == "birth_year.range"
     e = err(validate_birth_year, 2022, today)
     assert e.code == "birth_year.range"
-    assert e.message_vi == "Năm sinh phải từ 1900 đến 2021."
+    assert e.message("vi") == "Năm sinh phải từ 1900 đến 2021."
     for bad in ("abc", "90", "19 90", "", "１９９０", -1990, 19900):
         assert err(validate_birth_year, bad, today).code == "birth_year.invalid"
     assert validate_birth_year(date.today().year) == date.today().year
@@ -300,7 +300,7 @@ def test_parse_bhyt_errors(raw: str | None, code: str) -> None:
 
 
 def test_bhyt_group_message_names_the_letters() -> None:
-    assert "(ZZ)" in err(parse_bhyt, "ZZ4791234567890").message_vi
+    assert "(ZZ)" in err(parse_bhyt, "ZZ4791234567890").message("vi")
 
 
 # --------------------------------------------------------------------------- chip-CCCD QR

@@ -159,7 +159,7 @@ async def test_outcome_is_the_same_with_or_without_an_account(database, outbox_p
         sent = await otp.request_code(phone, "login", new_ip(), database, now=t0)
         results.append((sent.expires_at, sent.resend_at))
         error = await error_of(otp.request_code(phone, "login", new_ip(), database, now=t0))
-        errors.append((error.code, error.message_vi, error.message_en, error.retry_after))
+        errors.append((error.code, error.message("vi"), error.message("en"), error.retry_after))
     assert results[0] == results[1] and errors[0] == errors[1]
     assert len(messages(outbox_path, known)) == len(messages(outbox_path, unknown)) == 1
 
@@ -186,7 +186,7 @@ async def test_right_code_verifies_once_then_replay_is_no_code(database, outbox_
     assert [r["state"] for r in await rows(phone)] == ["used"]
     error = await error_of(otp.verify_code(phone, "login", code, database, now=at(t0, 31)))
     assert error.code == "otp.no_code"
-    assert error.message_vi == "Mã OTP đã hết hạn hoặc chưa được gửi. Hãy bấm Gửi lại mã."
+    assert error.message("vi") == "Mã OTP đã hết hạn hoặc chưa được gửi. Hãy bấm Gửi lại mã."
 
 
 async def test_no_code_when_none_was_sent(database):
@@ -200,7 +200,7 @@ async def test_code_is_valid_for_five_minutes(database, outbox_path):
     code = await send(phone, database, outbox_path, t0)
     error = await error_of(otp.verify_code(phone, "login", code, database, now=at(t0, 300)))
     assert error.code == "otp.expired"
-    assert error.message_vi == "Mã OTP đã hết hạn. Hãy bấm Gửi lại mã để nhận mã mới."
+    assert error.message("vi") == "Mã OTP đã hết hạn. Hãy bấm Gửi lại mã để nhận mã mới."
     await otp.verify_code(phone, "login", code, database, now=at(t0, 299))
 
 
@@ -211,7 +211,7 @@ async def test_malformed_code_is_otp_format_and_not_a_try(database, outbox_path,
     for _ in range(otp.MAX_TRIES + 1):
         error = await error_of(otp.verify_code(phone, "login", typed, database, now=t0))
         assert error.code == "otp.format"
-    assert error.message_vi == "Mã OTP gồm 6 chữ số. Hãy nhập đúng mã trong tin nhắn."
+    assert error.message("vi") == "Mã OTP gồm 6 chữ số. Hãy nhập đúng mã trong tin nhắn."
     assert [r["attempts"] for r in await rows(phone)] == [0]
 
 
@@ -229,11 +229,11 @@ async def test_wrong_tries_count_down_then_the_code_is_burned(database, outbox_p
     for left in (4, 3, 2, 1):
         error = await error_of(otp.verify_code(phone, "login", wrong, database, now=t0))
         assert error.code == "otp.wrong"
-        assert error.message_vi == f"Mã OTP không đúng. Bạn còn {left} lần thử."
-    assert error.message_en == "That code is not correct. You have 1 try left."
+        assert error.message("vi") == f"Mã OTP không đúng. Bạn còn {left} lần thử."
+    assert error.message("en") == "That code is not correct. You have 1 try left."
     error = await error_of(otp.verify_code(phone, "login", wrong, database, now=t0))
     assert error.code == "otp.burned"
-    assert "Gửi lại mã" in error.message_vi
+    assert "Gửi lại mã" in error.message("vi")
     # burned means burned, even for the right code, and it is no longer a try
     error = await error_of(otp.verify_code(phone, "login", code, database, now=t0))
     assert error.code == "otp.burned"
@@ -266,7 +266,7 @@ async def test_daily_failure_limit(database, outbox_path):
     error = await error_of(otp.verify_code(phone, "login", code, database, now=at(when, 60)))
     assert error.code == "otp.daily_limit"
     assert error.retry_after == otp.DAY - (when - t0).total_seconds() - 60
-    assert "Hãy thử lại sau" in error.message_vi
+    assert "Hãy thử lại sau" in error.message("vi")
     next_day = at(t0, otp.DAY)
     code = await send(phone, database, outbox_path, next_day, ip=ip)
     await otp.verify_code(phone, "login", code, database, now=next_day)
@@ -280,8 +280,8 @@ async def test_resend_only_after_sixty_seconds(database, outbox_path):
     await send(phone, database, outbox_path, t0)
     error = await error_of(otp.request_code(phone, "login", new_ip(), database, now=at(t0, 18)))
     assert error.code == "otp.resend_too_soon" and error.retry_after == 42
-    assert error.message_vi == "Mã vừa được gửi. Hãy đợi 42 giây rồi bấm Gửi lại mã."
-    assert error.message_en == (
+    assert error.message("vi") == "Mã vừa được gửi. Hãy đợi 42 giây rồi bấm Gửi lại mã."
+    assert error.message("en") == (
         "A code was just sent. Please wait 42 seconds before asking for a new one."
     )
     await send(phone, database, outbox_path, at(t0, 10), purpose="signup")  # other purpose
@@ -295,8 +295,8 @@ async def test_at_most_five_codes_per_phone_per_hour(database, outbox_path):
         await send(phone, database, outbox_path, at(t0, 61 * n))
     error = await error_of(otp.request_code(phone, "login", new_ip(), database, now=at(t0, 400)))
     assert error.code == "otp.too_many_phone" and error.retry_after == 3200
-    assert error.message_vi.endswith("Hãy thử lại sau 54 phút.")
-    assert error.message_en.endswith("Please try again in 54 minutes.")
+    assert error.message("vi").endswith("Hãy thử lại sau 54 phút.")
+    assert error.message("en").endswith("Please try again in 54 minutes.")
     await send(phone, database, outbox_path, at(t0, 3600))
     assert len(messages(outbox_path, phone)) == 6
 
@@ -308,7 +308,7 @@ async def test_at_most_thirty_requests_per_ip_per_hour(database, outbox_path):
     phone = new_phone()
     error = await error_of(otp.request_code(phone, "login", ip, database, now=at(t0, 1)))
     assert error.code == "otp.too_many_ip"
-    assert error.message_vi == (
+    assert error.message("vi") == (
         "Có quá nhiều yêu cầu gửi mã từ mạng của bạn. Hãy thử lại sau 60 phút."
     )
     assert messages(outbox_path, phone) == []
@@ -337,7 +337,7 @@ async def test_failed_send_removes_the_code_and_does_not_count(database, outbox_
     for n in range(otp.SENDS_PER_PHONE_PER_HOUR + 1):  # no resend wait after a failure
         error = await error_of(otp.request_code(phone, "login", ip, broken, now=at(t0, 60 + n)))
         assert error.code == "otp.send_failed"
-        assert error.message_vi == "Không gửi được tin nhắn. Hãy thử lại sau ít phút."
+        assert error.message("vi") == "Không gửi được tin nhắn. Hãy thử lại sau ít phút."
     assert [r["state"] for r in await rows(phone)] == ["active"]  # the failed ones are gone
     await otp.verify_code(phone, "login", first, database, now=at(t0, 66))  # still valid
     for n in range(otp.SENDS_PER_PHONE_PER_HOUR - 1):  # right away, and 4 in all fit the hour

@@ -95,7 +95,7 @@ async def test_expired_challenge_is_refused(database):
     with pytest.raises(InputError) as caught:
         await passkeys.finish_sign_in(settings, device.get(options))
     assert caught.value.code == "passkey.expired"
-    assert "hết hạn" in caught.value.message_vi
+    assert "hết hạn" in caught.value.message("vi")
 
 
 async def test_purpose_mismatch_is_refused(database):

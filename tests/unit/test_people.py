@@ -46,10 +46,10 @@ def test_parse_person_reports_every_missing_field_at_once():
     errors = caught.value.errors
     assert set(errors) == {"full_name", "id_type", "birth_year", "sex"}
     assert set(errors) <= set(PERSON_FIELDS)
-    assert errors["birth_year"].message_vi == "Hãy nhập năm sinh."
+    assert errors["birth_year"].message("vi") == "Hãy nhập năm sinh."
     assert errors["sex"].message("en") == "Please choose the sex."
     assert errors["id_type"].code == "id_type.required"
-    assert "họ và tên" in errors["full_name"].message_vi
+    assert "họ và tên" in errors["full_name"].message("vi")
 
 
 def test_parse_person_many_bad_fields():
@@ -75,7 +75,7 @@ def test_cccd_must_match_birth_year_and_sex(year, sex, code):
         person_input.parse_person(fields, today=date(2095, 1, 1))
     error = caught.value.errors["id_number"]
     assert error.code == code
-    assert "không khớp" in error.message_vi and "does not match" in error.message_en
+    assert "không khớp" in error.message("vi") and "does not match" in error.message("en")
 
 
 def test_birth_year_in_the_future_is_refused():
@@ -222,7 +222,8 @@ async def test_id_on_another_phone_is_refused(database):
         await add_person(other, settings, {**fields, "full_name": "Kẻ Khác"})
     error = caught.value.errors["id_number"]
     assert error.code == "person.id_registered_elsewhere"
-    assert error.message_vi.startswith("Số giấy tờ này đã được khai báo từ một số điện thoại khác.")
+    assert error.message("vi").startswith(
+        "Số giấy tờ này đã được khai báo từ một số điện thoại khác.")
     assert await people.persons_of(other, settings) == []
     assert (await Person.select(Person.full_name).where(Person.id == first).first()
             )["full_name"] == fields["full_name"]
@@ -236,7 +237,7 @@ async def test_id_already_on_this_phone_is_refused(database):
     with pytest.raises(FormErrors) as caught:
         await add_person(account_id, settings, fields)
     assert caught.value.errors["id_number"].code == "person.already_listed"
-    assert "đã có trong danh sách" in caught.value.errors["id_number"].message_vi
+    assert "đã có trong danh sách" in caught.value.errors["id_number"].message("vi")
 
 
 async def test_child_without_id_is_reused_on_the_same_phone_only(database):

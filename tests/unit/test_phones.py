@@ -71,15 +71,15 @@ def test_landline_is_not_mobile(raw: str) -> None:
         normalize_mobile(raw)
     err = info.value
     assert err.code == "phone.not_mobile"
-    assert err.message_vi == "Số điện thoại cố định không nhận được mã OTP. Hãy nhập số di động."
-    assert "Landline" in err.message_en
+    assert err.message("vi") == "Số điện thoại cố định không nhận được mã OTP. Hãy nhập số di động."
+    assert "Landline" in err.message("en")
 
 
 def test_premium_service_number_is_not_mobile_with_generic_message() -> None:
     with pytest.raises(PhoneError) as info:
         normalize_mobile("1900 123456")
     assert info.value.code == "phone.not_mobile"
-    assert "không phải số di động" in info.value.message_vi
+    assert "không phải số di động" in info.value.message("vi")
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_malformed_is_invalid(raw: str) -> None:
     with pytest.raises(PhoneError) as info:
         normalize_mobile(raw)
     assert info.value.code == "phone.invalid"
-    assert info.value.message_vi == "Số điện thoại không hợp lệ. Ví dụ: 0905 123 456."
+    assert info.value.message("vi") == "Số điện thoại không hợp lệ. Ví dụ: 0905 123 456."
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "\t\n", None])
@@ -126,11 +126,11 @@ def test_error_carries_code_and_both_languages() -> None:
     err = info.value
     assert isinstance(err, InputError)
     assert isinstance(err, ValueError)
-    assert err.message("vi") == err.message_vi
-    assert err.message("en") == err.message_en
-    assert err.message_en == "This phone number is not valid. Example: 0905 123 456."
-    assert err.message("en-GB") == err.message_en
-    assert err.message("fr") == err.message_vi
+    assert err.message("vi") == "Số điện thoại không hợp lệ. Ví dụ: 0905 123 456."
+    assert err.message("en") == "This phone number is not valid. Example: 0905 123 456."
+    assert err.message("en-GB") == err.message("en")
+    assert err.message("fr") == err.message("vi")
+    assert err.message() == err.message("vi")
     assert "phone.invalid" in str(err)
     assert repr(err) == "PhoneError('phone.invalid')"
 

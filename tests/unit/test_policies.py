@@ -311,7 +311,7 @@ def test_parse_policy_errors():
         with pytest.raises(FormErrors) as caught:
             policy_input.parse_policy({"target_region": "VN-46", **fields}, now=NOW)
         assert caught.value.errors[name].code == code, (fields, caught.value.errors)
-        assert caught.value.errors[name].message_vi != caught.value.errors[name].message_en
+        assert caught.value.errors[name].message("vi") != caught.value.errors[name].message("en")
 
 
 def test_describe():

@@ -207,7 +207,7 @@ def test_other_key_is_forged() -> None:
         verify(token, OTHER_KEY)
     e = info.value
     assert e.code == "token.forged"
-    assert e.message_vi == "Mã QR không hợp lệ hoặc đã bị sửa."
+    assert e.message("vi") == "Mã QR không hợp lệ hoặc đã bị sửa."
 
 
 def test_changed_reference_with_recomputed_check_is_forged() -> None:
@@ -231,7 +231,7 @@ def test_unknown_kind_or_version(header: str) -> None:
 def test_misread_message() -> None:
     with pytest.raises(TokenError) as info:
         verify("KB1P", KEY)
-    assert info.value.message_vi == "Đọc lỗi, hãy quét lại."
+    assert info.value.message("vi") == "Đọc lỗi, hãy quét lại."
 
 
 # --------------------------------------------------------------------------- keyed_hash

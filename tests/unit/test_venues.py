@@ -31,7 +31,7 @@ def test_the_form_names_every_bad_field():
         venues.parse_venue(venue_form(name=" ", kind="casino", daily_visitors="nhiều",
                                       address="x" * 201))
     assert set(caught.value.errors) == {"name", "kind", "daily_visitors", "address"}
-    assert caught.value.errors["name"].message_vi == "Vui lòng nhập tên điểm đến."
+    assert caught.value.errors["name"].message("vi") == "Vui lòng nhập tên điểm đến."
     assert venues.parse_venue(venue_form()).daily_visitors == 5000
 
 

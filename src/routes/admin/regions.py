@@ -22,6 +22,7 @@ from litestar.plugins.htmx import HTMXRequest
 from khaibao.admin import region_admin
 from khaibao.citizens import insurance
 from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.i18n import N_
 from khaibao.core.web import AppSettings, redirect, render
 from khaibao.regions import region_picker, regions
 from khaibao.routes.citizens.person_form import message
@@ -34,8 +35,6 @@ UPLOAD_LIMIT = 5 * 1024 * 1024
 DONE = ("doi-ten", "gop")
 
 
-_NO_FILE = ("upload.missing", "Vui lòng chọn tệp CSV.", "Choose a CSV file.")
-_EMPTY_FILE = ("upload.empty", "Tệp CSV trống.", "The CSV file is empty.")
 
 
 async def _saved_upload(form: Any, field: str = "file") -> Path:
@@ -44,10 +43,10 @@ async def _saved_upload(form: Any, field: str = "file") -> Path:
     byte-order mark and blank lines)."""
     upload = form.get(field)
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InputError(*_NO_FILE)
+        raise InputError("upload.missing", N_("Vui lòng chọn tệp CSV."))
     data = await upload.read()
     if not data.removeprefix(codecs.BOM_UTF8).strip():
-        raise InputError(*_EMPTY_FILE)
+        raise InputError("upload.empty", N_("Tệp CSV trống."))
     handle = tempfile.NamedTemporaryFile(prefix="khaibao-upload-", suffix=".csv", delete=False)
     with handle:
         handle.write(data)

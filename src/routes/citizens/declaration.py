@@ -15,6 +15,7 @@ from khaibao.checks import checks
 from khaibao.citizens import declarations, insurance, people
 from khaibao.core import audit, clock, rate_limits
 from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, redirect, render
@@ -184,8 +185,7 @@ class CitizenController(Controller):
         try:
             if not looks_like_chip_cccd(text):
                 raise InputError("chip.not_cccd",
-                                 "Mã vừa quét không phải mã QR trên thẻ CCCD gắn chip.",
-                                 "That is not the QR code of a chip ID card.")
+                                 N_("Mã vừa quét không phải mã QR trên thẻ CCCD gắn chip."))
             card = parse_chip_cccd(text)
         except InputError as error:
             block["errors"]["id_number"] = message(error)

@@ -18,6 +18,7 @@ from litestar.response import Redirect
 
 from khaibao.core import i18n, rate_limits, sessions
 from khaibao.core.errors import InputError
+from khaibao.core.i18n import N_
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, local_path, redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers, passkeys
@@ -38,8 +39,7 @@ SELF = {"permission": "self"}
 # Passkey ceremonies per client address and 10 minutes: each one stores a challenge, and a
 # flood of attempts must not fill the table or hammer verification (any process counts).
 CEREMONY_LIMIT, CEREMONY_WINDOW = 120, 600
-_TOO_MANY = InputError("passkey.too_many", "Quá nhiều lần thử đăng nhập. Hãy đợi vài phút.",
-                       "Too many sign-in attempts. Wait a few minutes.")
+_TOO_MANY = InputError("passkey.too_many", N_("Quá nhiều lần thử đăng nhập. Hãy đợi vài phút."))
 
 
 def _json(content: str | dict[str, Any], status_code: int = 200) -> Response:
