@@ -41,10 +41,11 @@ test-e2e: setup
 guides: setup
 	KHAIBAO_GUIDE_SCREENSHOTS=1 $(PY) -m pytest -m e2e -q tests/e2e/test_dashboard_e2e.py
 
-# Update the English catalog after changing Vietnamese texts.
+# Update the English catalog after changing Vietnamese texts (keeps every translation, sorted;
+# prints the entries that still need English).
 messages: setup
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -o src/locale/messages.pot --no-location --omit-header .
-	$(VENV)/bin/pybabel update -i src/locale/messages.pot -d src/locale -l en --no-fuzzy-matching --ignore-obsolete
+	$(PY) scripts/fill_catalog.py
 
 # Generate a migration after changing tables (Piccolo diffs against PostgreSQL).
 migration: setup
