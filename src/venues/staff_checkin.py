@@ -2,13 +2,17 @@
 printed card), the QR of a chip CCCD card, or type an ID number, and the person is checked in
 at the venue. For people without smartphones this is the only way in.
 
-Colours for the staff member at the door:
+Colours for the staff member at the door: the person's verdict (``verdicts.verdict_of``, the
+same every screen shows), decided at the scan. The stay is recorded whatever the colour
+(contact tracing needs it), but only green says "come in":
 
-* **green** — checked in (or already checked in within 30 minutes: no duplicate), with a
-  health declaration within ``settings.check_declaration_days``;
-* **yellow** — checked in but without a recent health declaration (remind them), or nobody
-  found (a chip card of someone who never declared: "Chưa có khai báo", no check-in);
-* **red** — nothing usable was read (misread, forged, a venue code…): scan again.
+* **green** — checked in (or already checked in within 30 minutes: no duplicate);
+* **yellow** — checked in; without a recent health declaration: remind them to declare;
+  otherwise the verdict asks for care: "liên hệ y tế";
+* **red** — the verdict holds the person (a measure, symptoms, a close contact): "không vào —
+  liên hệ y tế". Staff never see the medical reasons;
+* nothing usable read (misread, forged, a venue code…) is red with "scan again", and nobody
+  found (a chip card of someone who never declared) yellow "Chưa có khai báo", no check-in.
 
 Every scan is audited (``venue.scan``) with a keyed fingerprint of the text, never the text.
 """
@@ -16,13 +20,12 @@ Every scan is audited (``venue.scan``) with a keyed fingerprint of the text, nev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from khaibao.checks.checks import person_of_card, same_name
-from khaibao.citizens import declarations, people
+from khaibao.citizens import people
 from khaibao.citizens.people import PersonView
 from khaibao.core import audit, clock
-from khaibao.core.db import aware
 from khaibao.core.errors import error_maker
 from khaibao.core.i18n import N_, current_language
 from khaibao.core.i18n import gettext as _
@@ -31,9 +34,10 @@ from khaibao.qr.tokens import TokenError
 from khaibao.venues import checkins
 from khaibao.venues.checkins import CheckInView
 from khaibao.venues.venues import VenueView
+from khaibao.verdicts import verdicts
+from khaibao.verdicts.verdicts import RED, YELLOW
 from khaibao.vn.identity import ChipCard, ParsedId
 
-GREEN, YELLOW, RED = "green", "yellow", "red"
 MAX_INPUT_LENGTH = 2000
 
 _ERRORS = {
@@ -121,19 +125,24 @@ async def scan(venue: VenueView, text: str | None, officer_id: int, settings, *,
         assert person is not None
         (checkin,) = await checkins.check_in(venue.id, [person.id], settings, by_kind="staff",
                                              officer_id=officer_id, now=now)
-        declaration = await declarations.last_declaration(person.id)
-        days = settings.check_declaration_days
-        recent = declaration is not None and aware(declaration.submitted_at) >= (
-            now - timedelta(days=days))
+        names_differ = bool(chip_name) and not same_name(chip_name or "", person.full_name)
+        verdict = await verdicts.verdict_of(person.id, settings, at=now,
+                                            names_differ=names_differ, chip_name=chip_name)
         when = checkin.checked_in_at
         headline = (_("Đã check-in lúc %(time)s", time=_clock(when)) if checkin.repeated
                     else _("Đã check-in"))
-        detail = "" if recent else _("Chưa khai báo y tế trong %(days)d ngày qua — hãy nhắc "
-                                     "người này khai báo.", days=days)
-        result = ScanResult(GREEN if recent else YELLOW, kind, headline, detail, person=person,
-                            checkin=checkin, chip_name=chip_name,
-                            names_differ=bool(chip_name) and not same_name(
-                                chip_name or "", person.full_name))
+        detail = ""
+        if verdict.colour == RED:
+            headline = _("Không vào — đề nghị liên hệ y tế")
+            detail = _("Người này cần được cán bộ y tế hướng dẫn trước khi vào. Hãy đề nghị liên "
+                       "hệ trạm y tế phường/xã. Lượt đến vẫn được ghi lại để truy vết.")
+        elif not verdict.declaration_recent:
+            detail = _("Chưa khai báo y tế trong %(days)d ngày qua — hãy nhắc người này khai "
+                       "báo.", days=settings.check_declaration_days)
+        elif verdict.colour == YELLOW and not names_differ:
+            detail = _("Cần lưu ý: hãy đề nghị người này liên hệ y tế.")
+        result = ScanResult(verdict.colour, kind, headline, detail, person=person,
+                            checkin=checkin, chip_name=chip_name, names_differ=names_differ)
     await _audit(venue, officer_id, text, result, settings, now)
     return result
 

@@ -286,3 +286,29 @@ async def test_dashboard_shows_todays_checkins_and_charts(client, database, at_v
     row = re.search(rf'href="/quan-tri/diem-den/{venue.id}">.*?</tr>', listing.text,
                     re.S).group(0)
     assert '<td class="venue-number">1</td>' in row
+
+
+@pytest.mark.parametrize(("health", "colour"), [
+    (HealthData("", ("cough",), (), True), "red"),
+    (HealthData("", (), ("confirmed_case",), True), "red"),
+    (HealthData("", (), ("from_area",), True), "yellow")])
+async def test_the_door_never_shows_come_in_to_someone_the_verdict_holds(client, database,
+                                                                         health, colour):
+    """A person who declared a cough, or a contact, is recorded (contact tracing needs the
+    stay) but the staff see the verdict's colour and "liên hệ y tế" — never a green "come in",
+    and never the medical reasons."""
+    venue = await new_venue(database, "Bệnh viện Trung ương Huế")
+    officer = await sign_in_officer(client, "venue")
+    await venues.set_staff(venue.id, {officer.id})
+    person, _number = await make_person(database, declared=False)
+    await declarations.submit(person.account_id, person_ids=[person.id], new_persons=[],
+                              health=health, client_ref=uuid.uuid4().hex, settings=database)
+    response = await scan(client, venue.id, person.token)
+    assert response.status_code == 200
+    assert f'data-colour="{colour}"' in response.text
+    assert "liên hệ y tế" in response.text
+    for medical in ("Ho", "Tiếp xúc", "triệu chứng"):
+        assert medical not in re.sub(r"<[^>]+>", " ", response.text.split('id="ket-qua"')[1]
+                                     .split("</div>")[0]), medical
+    assert await CheckIn.count().where((CheckIn.venue == venue.id)
+                                       & (CheckIn.person == person.id)) == 1

@@ -291,3 +291,32 @@ async def test_scanner_refuses_what_is_not_our_venue(client, database):
     await venues.reissue_code(venue.id, database)
     retired = await scan(client, venue.poster_url(database))
     assert "không hợp lệ hoặc đã ngừng sử dụng" in retired.text
+
+
+async def test_a_person_the_verdict_holds_is_not_shown_come_in(client, outbox_path, database):
+    """The stay is recorded (contact tracing), but the screen shown at the door says the
+    colour and "liên hệ y tế" for the person who declared a close contact, not a green tick;
+    the other person of the phone stays green. No medical reason is shown."""
+    from khaibao.citizens import declarations
+    from khaibao.citizens.declarations import HealthData
+
+    settings = database
+    venue = await make_venue(settings, "Bệnh viện Trung ương Huế")
+    code = venue.code(settings.secret_key)
+    await signed_in_with_two(client, outbox_path)
+    owner, relative = await account_persons(client, settings)
+    await declarations.submit(owner.account_id, person_ids=[relative.id], new_persons=[],
+                              health=HealthData("", (), ("confirmed_case",), True),
+                              client_ref=uuid.uuid4().hex, settings=settings)
+    page = await client.get(f"/v/{code}")
+    done = await post_persons(client, code, "check-in", csrf_from(page.text),
+                              [owner.id, relative.id])
+    confirm = await client.get(done.headers["location"])
+    assert await CheckIn.count().where(CheckIn.venue == venue.id) == 2
+    assert 'data-colour="red"' in confirm.text and "checkin-confirm-red" in confirm.text
+    rows = {colour: re.sub(r"<[^>]+>", "", text) for colour, text in re.findall(
+        r'<li class="checkin-person checkin-person-(\w+)"[^>]*>(.*?)</li>', confirm.text, re.S)}
+    assert set(rows) == {"green", "red"}
+    assert "Lê Văn Bình" in rows["red"] and "liên hệ y tế" in rows["red"]
+    assert "Nguyễn Thị Mai" in rows["green"]
+    assert "Tiếp xúc" not in confirm.text

@@ -14,12 +14,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.citizens import people
-from khaibao.core import i18n
+from khaibao.core import clock, i18n
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, redirect, render
 from khaibao.routes.citizens.auth import require_citizen
 from khaibao.venues import checkins, citizen_scan, venues
+from khaibao.verdicts import verdicts
+from khaibao.verdicts.verdicts import COLOURS, GREEN
 
 RESULTS = ("moi", "lap", "ra")  # new check-in, repeated within 30 minutes, checked out
 
@@ -109,8 +111,15 @@ class VenueCheckinController(Controller):
             stays[stay.person_id] = stay  # the latest stay of each person
         here = [p for p in persons if p.id in stays]
         owner_ticked = not any(p.is_owner and p.id in stays for p in persons)
+        # What the door may let in: each checked-in person's verdict (the stay is recorded for
+        # contact tracing whatever it says; the screen never shows a held person a green tick).
+        now = clock.now()
+        verdict_of = {p.id: await verdicts.verdict_of(p.id, settings, at=now) for p in here}
+        worst = max((v.colour for v in verdict_of.values()), default=GREEN,
+                    key=COLOURS.index)
         return render(request, "venue_checkin.html", {
             "venue": venue, "code": code, "persons": persons, "stays": stays, "here": here,
+            "verdict_of": verdict_of, "worst": worst,
             "owner_ticked": owner_ticked, "result": result, "error": error,
             "checkout_error": checkout_error,
             "stay_minutes": settings.checkin_stay_minutes,
