@@ -54,7 +54,7 @@ DENIED_EN = (
 )
 
 SCANNER_FRAGMENT = """
-<div id="swapped" class="qr-scanner" data-qr-scanner data-continuous>
+<div id="swapped" class="qr-scanner" data-qr-scanner data-continuous SCANNER_TEXTS>
   <div class="qr-scanner__viewport" data-qr-viewport hidden>
     <video class="qr-scanner__video" muted playsinline></video>
     <div class="qr-scanner__frame" aria-hidden="true"></div>
@@ -103,6 +103,21 @@ FAKE_BARCODE_DETECTOR = """
 """
 
 
+@functools.cache
+def scanner_texts(language: str) -> str:
+    """The scanner's data-msg-* attributes as the app renders them (templates/_scanner.html):
+    scanner.js has no texts of its own."""
+    from khaibao.core.settings import Settings
+    from khaibao.core.web import create_environment
+
+    macros = create_environment(Settings(), language).get_template("_scanner.html").module
+    return str(macros.texts())
+
+
+def with_texts(html: str, language: str) -> bytes:
+    return html.replace(" SCANNER_TEXTS>", " " + scanner_texts(language) + ">").encode()
+
+
 def _require_tools() -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
@@ -111,7 +126,8 @@ def _require_tools() -> None:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves /static/* from src/static, /fixtures/* and / from tests/e2e/fixtures."""
+    """Serves /static/* from src/static, /fixtures/* and / from tests/e2e/fixtures; the page
+    and the htmx fragment with the scanner's texts rendered by the app (?lang=en: English)."""
 
     def translate_path(self, path: str) -> str:
         clean = path.split("?", 1)[0].split("#", 1)[0]
@@ -122,9 +138,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return str(FIXTURES / clean.lstrip("/"))
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-        clean = self.path.split("?", 1)[0]
-        if clean in ("/fragment", "/empty"):
-            body = (SCANNER_FRAGMENT if clean == "/fragment" else "").encode()
+        clean, _, query = self.path.partition("?")
+        if clean in ("/fragment", "/empty", "/scanner_page.html"):
+            language = "en" if "lang=en" in query else "vi"
+            if clean == "/scanner_page.html":
+                body = with_texts((FIXTURES / "scanner_page.html").read_text("utf-8"), language)
+            else:
+                body = with_texts(SCANNER_FRAGMENT, language) if clean == "/fragment" else b""
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))

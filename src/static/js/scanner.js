@@ -11,7 +11,7 @@
  *
  *   <div class="qr-scanner" data-qr-scanner
  *        [data-continuous] [data-target-input="#code"] [data-submit="false"] [data-silent]
- *        [data-dedupe-ms="3000"] [data-msg-denied="…" data-msg-no-camera="…" …]>
+ *        [data-dedupe-ms="3000"] data-msg-stop="…" data-msg-starting="…" …>
  *     <div class="qr-scanner__viewport" data-qr-viewport hidden>
  *       <video class="qr-scanner__video" muted playsinline></video>
  *       <div class="qr-scanner__frame" aria-hidden="true"></div>
@@ -23,6 +23,12 @@
  *     </div>
  *     <p class="qr-scanner__status" data-qr-status role="status" aria-live="polite"></p>
  *   </div>
+ *
+ * Texts: the script has none of its own. The root's data-msg-* attributes, rendered from the
+ * catalog in the page's language (the macro texts() of templates/_scanner.html), give the
+ * toggle's label while running (stop) and the status lines: starting, scanning, found,
+ * stopped, paused, denied, no-camera, insecure, unsupported, busy, error. The toggle's label
+ * when stopped is its own text as rendered (or data-msg-start).
  *
  * Events (all bubble, dispatched on the root element):
  *   qr-scanned          detail {text, engine, format, decodeMs}; cancelable — preventDefault()
@@ -51,39 +57,6 @@
   if (window.KhaiBaoScanner) {
     return; // loaded twice (e.g. a swapped fragment repeated the <script>): keep the first
   }
-
-  var MESSAGES = {
-    vi: {
-      start: 'Bật camera để quét',
-      stop: 'Tắt camera',
-      starting: 'Đang mở camera…',
-      scanning: 'Đưa mã QR vào giữa khung hình.',
-      found: 'Đã đọc được mã QR.',
-      stopped: 'Camera đã tắt.',
-      paused: 'Camera đã tắt khi bạn rời trang. Bấm “Bật camera để quét” để quét tiếp.',
-      denied: 'Bạn đã từ chối quyền dùng camera. Hãy cho phép camera trong cài đặt trình duyệt, hoặc nhập mã bằng tay.',
-      noCamera: 'Không tìm thấy camera trên thiết bị này. Hãy nhập mã bằng tay.',
-      insecure: 'Chỉ dùng được camera trên trang bảo mật (địa chỉ bắt đầu bằng https://). Hãy mở lại trang bằng https, hoặc nhập mã bằng tay.',
-      unsupported: 'Trình duyệt này không hỗ trợ quét mã QR bằng camera. Hãy cập nhật trình duyệt, hoặc nhập mã bằng tay.',
-      busy: 'Camera đang được ứng dụng khác sử dụng. Hãy đóng ứng dụng đó rồi thử lại, hoặc nhập mã bằng tay.',
-      error: 'Không mở được camera. Hãy thử lại, hoặc nhập mã bằng tay.'
-    },
-    en: {
-      start: 'Start camera to scan',
-      stop: 'Stop camera',
-      starting: 'Opening the camera…',
-      scanning: 'Hold the QR code inside the frame.',
-      found: 'QR code read.',
-      stopped: 'Camera stopped.',
-      paused: 'The camera stopped when you left the page. Press “Start camera to scan” to continue.',
-      denied: 'You have blocked camera access. Allow the camera in your browser settings, or type the code in by hand.',
-      noCamera: 'No camera was found on this device. Please type the code in by hand.',
-      insecure: 'The camera only works on a secure page (an address starting with https://). Open this page over https, or type the code in by hand.',
-      unsupported: 'This browser cannot scan QR codes with the camera. Update your browser, or type the code in by hand.',
-      busy: 'The camera is being used by another app. Close that app and try again, or type the code in by hand.',
-      error: 'Could not open the camera. Try again, or type the code in by hand.'
-    }
-  };
 
   var FRAME_INTERVAL_MS = 100; // ~10 decodes per second
   var MAX_DECODE_WIDTH = 640;
@@ -156,12 +129,6 @@
         navigator.vibrate(80);
       }
     } catch (e) { /* not allowed: ignore */ }
-  }
-
-  function langOf(el) {
-    var holder = el.closest('[lang]');
-    var lang = (holder && holder.getAttribute('lang')) || document.documentElement.lang || 'vi';
-    return lang.toLowerCase().indexOf('en') === 0 ? 'en' : 'vi';
   }
 
   function errorReason(err) {
@@ -251,14 +218,11 @@
 
   Scanner.prototype.msg = function (key) {
     var attr = 'msg' + key.charAt(0).toUpperCase() + key.slice(1); // data-msg-no-camera → msgNoCamera
-    var override = this.root.dataset[attr];
-    if (override) {
-      return override;
+    var text = this.root.dataset[attr];
+    if (!text && key === 'start') {
+      return this.startLabel || '';
     }
-    if (key === 'start' && this.startLabel) {
-      return this.startLabel;
-    }
-    return MESSAGES[langOf(this.root)][key] || MESSAGES.vi[key] || '';
+    return text || '';
   };
 
   Scanner.prototype.status = function (key) {
@@ -652,8 +616,7 @@
 
   window.KhaiBaoScanner = {
     bind: bind,
-    get: function (el) { return instances.get(el) || null; },
-    messages: MESSAGES
+    get: function (el) { return instances.get(el) || null; }
   };
 
   if (document.readyState === 'loading') {
