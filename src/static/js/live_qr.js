@@ -18,9 +18,12 @@
   var CHECK = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
   var STEP_SECONDS = 30;
   var KEYS = "device_keys";
-  var vi = (document.documentElement.lang || "vi") !== "en";
-  var T = vi ? { changesIn: "Mã tự đổi sau %s giây", live: "Mã QR động — chỉ dùng được trên điện thoại này" }
-             : { changesIn: "The code changes in %s s", live: "Live QR code — works only on this phone" };
+  // The countdown's text, rendered from the catalog: data-msg-changes-in ("… {n} …") on the
+  // nearest element around the live QR that has it (today <body>, base.html).
+  function changesIn(box, left) {
+    var holder = box.closest("[data-msg-changes-in]");
+    return (holder ? holder.getAttribute("data-msg-changes-in") : "").replace("{n}", String(left));
+  }
   var api = { clock: null, refresh: refresh, token: liveToken };
   var shown = {};  // person id -> step drawn
 
@@ -132,7 +135,7 @@
     var step = Math.floor(now(entry) / 1000 / STEP_SECONDS);
     var left = STEP_SECONDS - Math.floor(now(entry) / 1000) % STEP_SECONDS;
     var countdown = box.querySelector("[data-live-countdown]");
-    if (countdown) countdown.textContent = T.changesIn.replace("%s", left);
+    if (countdown) countdown.textContent = changesIn(box, left);
     if (shown[entry.person_id] === step) return Promise.resolve();
     return liveToken(entry.key, entry.reference, step).then(function (token) {
       draw(box.querySelector("canvas"), token);
@@ -203,10 +206,6 @@
           enable().then(function () { setup.hidden = true; }, function () { button.disabled = false; });
         });
       }
-      cards().forEach(function (box) {
-        var label = box.querySelector("[data-live-label]");
-        if (label) label.textContent = T.live;
-      });
       tick();
       setInterval(tick, 1000);
     });

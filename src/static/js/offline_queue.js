@@ -18,18 +18,12 @@
   var OUTBOX = "outbox";
   var KEYS = "device_keys";
   var SYNC_TAG = "khaibao-outbox";
-  var vi = (document.documentElement.lang || "vi") !== "en";
-  var T = vi ? {
-    saved: "Đã lưu, sẽ gửi khi có mạng",
-    savedHint: "Khai báo của bạn được giữ trên điện thoại này và tự gửi đi khi có mạng trở lại.",
-    sent: "Đã gửi khai báo đang chờ.",
-    seeQr: "Xem mã QR"
-  } : {
-    saved: "Saved — it will be sent when you are back online",
-    savedHint: "Your declaration is kept on this phone and sent automatically when the network returns.",
-    sent: "Your pending declaration was sent.",
-    seeQr: "See my QR code"
-  };
+  // The texts come from the pending bar (#cho-gui, base.html): data-msg-saved, -saved-hint,
+  // -sent and -see-qr, rendered from the catalog in the page's language.
+  function text(name) {
+    var bar = document.getElementById("cho-gui");
+    return (bar && bar.getAttribute("data-msg-" + name)) || "";
+  }
 
   // ---- IndexedDB (the same schema as sw.js) ---------------------------------------------
   function open() {
@@ -90,9 +84,9 @@
     box.setAttribute("role", "status");
     box.setAttribute("data-offline-saved", "");
     var strong = document.createElement("strong");
-    strong.textContent = T.saved;
+    strong.textContent = text("saved");
     var hint = document.createElement("span");
-    hint.textContent = T.savedHint;
+    hint.textContent = text("saved-hint");
     box.appendChild(strong);
     box.appendChild(hint);
     form.insertBefore(box, form.firstChild);
@@ -207,10 +201,10 @@
     area.textContent = "";
     var box = document.createElement("p");
     box.className = "message message-ok";
-    box.textContent = T.sent + " ";
+    box.textContent = text("sent") + " ";
     var link = document.createElement("a");
     link.href = next;
-    link.textContent = T.seeQr;
+    link.textContent = text("see-qr");
     box.appendChild(link);
     area.appendChild(box);
   }
