@@ -2,12 +2,8 @@
 (function () {
   "use strict";
 
-  var lang = document.documentElement.lang || "vi";
-  var texts = {
-    vi: { network: "Mất kết nối mạng — đang thử lại", close: "Đóng" },
-    en: { network: "Connection lost — retrying", close: "Close" }
-  };
-  var t = texts[lang] || texts.vi;
+  // The network banner (#trang-thai-mang) and the app bars carry their texts as rendered by
+  // base.html: this script only shows and hides them.
 
   function showNetworkStatus(offline) {
     var banner = document.getElementById("trang-thai-mang");
@@ -143,5 +139,5 @@
     });
   }
 
-  window.KhaiBao = { texts: t, standalone: standalone };
+  window.KhaiBao = { standalone: standalone };
 })();
