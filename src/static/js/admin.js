@@ -16,7 +16,7 @@
     if (!field) return;
     field.select();
     navigator.clipboard.writeText(field.value).then(function () {
-      button.textContent = button.getAttribute("data-copied");
+      button.textContent = button.getAttribute("data-msg-copied");
     });
   });
 

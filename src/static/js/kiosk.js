@@ -54,7 +54,7 @@
     }
     if (countdown) {
       if (left <= COUNTDOWN_FROM) {
-        const text = body.dataset.countdownText || "{n}";
+        const text = body.dataset.msgCountdown || "{n}";
         countdown.textContent = text.replace("{n}", String(left));
         countdown.hidden = false;
       } else {
