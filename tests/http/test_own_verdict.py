@@ -1,0 +1,110 @@
+"""The citizen's own screens say what the checkpoint says: the arrival lookup (/khaibao/tra-cuu)
+shows each person's verdict at the moment of viewing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from khaibao.checks import checks
+from khaibao.citizens import declarations
+from khaibao.citizens.declarations import HealthData
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.policies import policies, tracing_points
+from tests.helpers import csrf_from
+from tests.http.test_arrival import trip_form
+from tests.http.test_citizen import person_form, sign_in
+from tests.http.test_venue_checkin import account_persons
+from tests.unit.test_tracing import base_time, new_venue, stay
+
+RED = checks.COLOUR_LABELS["red"]
+YELLOW = checks.COLOUR_LABELS["yellow"]
+GREEN = checks.COLOUR_LABELS["green"]
+
+
+def text_of(html: str) -> str:
+    """The page's words, without tags, entities of quotes undone, spaces collapsed."""
+    words = re.sub(r"<[^>]+>", " ", html).replace("&#34;", '"').replace("&#39;", "'")
+    return re.sub(r"\s+", " ", words.replace("&quot;", '"'))
+
+
+def person_block(html: str, person_id: int, css_class: str) -> str:
+    """The card of one person on a page (``<li class="{css_class}" id="nguoi-…">``), up to
+    the next card."""
+    cards = html.split(f'<li class="{css_class}"')[1:]
+    found = [card for card in cards if f'id="nguoi-{person_id}"' in card.split(">", 1)[0]]
+    assert len(found) == 1, f"no card for person {person_id}"
+    return found[0]
+
+
+async def declare_health(settings, person, *, exposures=(), symptoms=()) -> None:
+    await declarations.submit(person.account_id, person_ids=[person.id], new_persons=[],
+                              health=HealthData("", symptoms, exposures, True),
+                              client_ref=uuid.uuid4().hex, settings=settings)
+
+
+async def checkpoint_says(person, settings):
+    return await checks.lookup(person.token, settings)
+
+
+async def test_lookup_shows_a_declared_close_contact_red_as_the_checkpoint_does(
+        client, outbox_path, database):
+    """A trip without any policy used to read "Không áp dụng biện pháp" in green beside a
+    person the checkpoint turns away for a declared close contact."""
+    settings = database
+    await sign_in(client, outbox_path)
+    data = await trip_form(client, client_ref=f"arrival-{uuid.uuid4().hex[:12]}")
+    submitted = await client.post("/khaibao/khai-bao", data=data, follow_redirects=False)
+    assert submitted.status_code == 303, submitted.text
+    (person,) = await account_persons(client, settings)
+    await declare_health(settings, person, exposures=("confirmed_case",))
+    at_checkpoint = await checkpoint_says(person, settings)
+    assert at_checkpoint.colour == "red"
+
+    page = await client.get("/khaibao/tra-cuu")
+    words = text_of(page.text)
+    assert "Không áp dụng biện pháp" not in words
+    assert 'data-colour="red"' in page.text and "decision-red" in page.text
+    assert f"Yêu cầu hiện tại: {RED}" in words
+    for reason in at_checkpoint.reasons:  # the same reasons, every one
+        assert text_of(reason) in words, reason
+    assert "Tiếp xúc gần với người bệnh hoặc nghi nhiễm COVID-19" in words
+    assert "Khai báo về Huế" in words and "Đặng Văn Hùng" in words  # the trip is still listed
+
+
+async def test_lookup_and_qr_show_a_venue_point_policy_without_any_arrival(
+        client, outbox_path, database):
+    """No arrival at all, but a stay at a venue under a point policy: red on the citizen's
+    pages, naming the venue, exactly as at the checkpoint."""
+    settings = database
+    await sign_in(client, outbox_path)
+    page = await client.get("/kbyt/khai-bao")
+    done = await client.post("/kbyt/khai-bao", follow_redirects=False, data={
+        "_csrf_token": csrf_from(page.text), "client_ref": uuid.uuid4().hex, "pledge": "on",
+        **person_form()})
+    assert done.status_code == 303, done.text
+    (person,) = await account_persons(client, settings)
+    t = base_time()
+    venue = await new_venue(settings, "Chợ Bến Ngự")
+    await stay(settings, venue.id, person.id, t + timedelta(minutes=15))
+    now = datetime.now(UTC)
+    made = await tracing_points.create_point_policy(
+        venue.id, t, t + timedelta(hours=1),
+        {"measure": "home", "days": "14", "legal_reference": "QĐ 8/SYT",
+         "effective_from": (now - timedelta(minutes=5)).astimezone(LOCAL_TIMEZONE).strftime(
+             "%Y-%m-%dT%H:%M")},
+        created_by=None, now=now)
+    try:
+        at_checkpoint = await checkpoint_says(person, settings)
+        assert at_checkpoint.colour == "red" and at_checkpoint.arrival is None
+        lookup = text_of((await client.get("/khaibao/tra-cuu")).text)
+        assert f"Yêu cầu hiện tại: {RED}" in lookup
+        assert "Cách ly tại nhà 14 ngày" in lookup
+        for reason in at_checkpoint.reasons:
+            assert text_of(reason) in lookup, reason
+        assert "Chưa khai báo về Huế" in lookup  # and no trip to show
+    finally:
+        await policies.delete(made.policy.policy_key)
+    green = text_of((await client.get("/khaibao/tra-cuu")).text)
+    assert f"Yêu cầu hiện tại: {GREEN}" in green and "Cách ly tại nhà" not in green
