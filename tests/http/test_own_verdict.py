@@ -1,5 +1,5 @@
 """The citizen's own screens say what the checkpoint says: the arrival lookup (/khaibao/tra-cuu)
-shows each person's verdict at the moment of viewing."""
+and "Mã QR của tôi" (/qr) show each person's verdict at the moment of viewing."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from khaibao.policies import policies, tracing_points
 from tests.helpers import csrf_from
 from tests.http.test_arrival import trip_form
 from tests.http.test_citizen import person_form, sign_in
-from tests.http.test_venue_checkin import account_persons
+from tests.http.test_venue_checkin import account_persons, signed_in_with_two
 from tests.unit.test_tracing import base_time, new_venue, stay
 
 RED = checks.COLOUR_LABELS["red"]
@@ -104,7 +104,42 @@ async def test_lookup_and_qr_show_a_venue_point_policy_without_any_arrival(
         for reason in at_checkpoint.reasons:
             assert text_of(reason) in lookup, reason
         assert "Chưa khai báo về Huế" in lookup  # and no trip to show
+        qr_page = (await client.get("/qr")).text
+        card = text_of(person_block(qr_page, person.id, "qr-card"))
+        assert f"Yêu cầu hiện tại: {RED}" in card and "Cách ly tại nhà 14 ngày" in card
+        assert "trạm y tế" in card
     finally:
         await policies.delete(made.policy.policy_key)
     green = text_of((await client.get("/khaibao/tra-cuu")).text)
     assert f"Yêu cầu hiện tại: {GREEN}" in green and "Cách ly tại nhà" not in green
+
+
+async def test_qr_page_shows_each_persons_current_requirement_and_what_to_do(
+        client, outbox_path, database):
+    settings = database
+    await signed_in_with_two(client, outbox_path)
+    owner, relative = await account_persons(client, settings)
+    await declare_health(settings, relative, exposures=("confirmed_case",))
+    html = (await client.get("/qr")).text
+    mine = person_block(html, owner.id, "qr-card")
+    theirs = person_block(html, relative.id, "qr-card")
+    assert 'data-colour="green"' in mine and f"Yêu cầu hiện tại: {GREEN}" in text_of(mine)
+    assert "trạm y tế" not in text_of(mine)  # nothing to do when green
+    words = text_of(theirs)
+    assert 'data-colour="red"' in theirs and f"Yêu cầu hiện tại: {RED}" in words
+    assert "Tiếp xúc gần với người bệnh hoặc nghi nhiễm COVID-19" in words  # the main reason
+    assert "trạm y tế" in words and "1900 9095" in words
+
+
+async def test_qr_page_asks_a_person_without_a_recent_declaration_to_declare(
+        client, outbox_path, database):
+    settings = database
+    await sign_in(client, outbox_path)
+    data = await trip_form(client, client_ref=f"arrival-{uuid.uuid4().hex[:12]}")
+    assert (await client.post("/khaibao/khai-bao", data=data,
+                              follow_redirects=False)).status_code == 303
+    (person,) = await account_persons(client, settings)
+    card = person_block((await client.get("/qr")).text, person.id, "qr-card")
+    words = text_of(card)
+    assert 'data-colour="yellow"' in card and f"Yêu cầu hiện tại: {YELLOW}" in words
+    assert "Chưa khai báo y tế." in words and "Cần làm: hãy khai báo y tế." in words
