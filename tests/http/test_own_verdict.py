@@ -1,5 +1,6 @@
 """The citizen's own screens say what the checkpoint says: the arrival lookup (/khaibao/tra-cuu)
-and "Mã QR của tôi" (/qr) show each person's verdict at the moment of viewing."""
+and "Mã QR của tôi" (/qr) show each person's verdict at the moment of viewing, and the screen
+after declaring symptoms or an exposure says what to do next."""
 
 from __future__ import annotations
 
@@ -143,3 +144,37 @@ async def test_qr_page_asks_a_person_without_a_recent_declaration_to_declare(
     words = text_of(card)
     assert 'data-colour="yellow"' in card and f"Yêu cầu hiện tại: {YELLOW}" in words
     assert "Chưa khai báo y tế." in words and "Cần làm: hãy khai báo y tế." in words
+
+
+async def declare_over_http(client, **health):
+    page = await client.get("/kbyt/khai-bao")
+    response = await client.post("/kbyt/khai-bao", follow_redirects=False, data={
+        "_csrf_token": csrf_from(page.text), "client_ref": uuid.uuid4().hex, "pledge": "on",
+        **person_form(), **health})
+    assert response.status_code == 303, response.text
+    return await client.get(response.headers["location"])
+
+
+async def test_after_declaring_symptoms_the_success_screen_says_what_to_do(
+        client, outbox_path, database):
+    await sign_in(client, outbox_path)
+    done = text_of((await declare_over_http(client, symptoms=["fever", "cough"])).text)
+    assert "Khai báo thành công" in done
+    assert "Ở nhà, hạn chế tiếp xúc" in done
+    assert "trạm y tế phường/xã" in done
+    assert f"Đường dây nóng: {database.health_hotline}" in done and "1900 9095" in done
+
+
+async def test_after_declaring_an_exposure_the_success_screen_says_what_to_do(
+        client, outbox_path, database):
+    await sign_in(client, outbox_path)
+    done = text_of((await declare_over_http(client, exposures=["from_area"])).text)
+    assert "Ở nhà, hạn chế tiếp xúc" in done and "Đường dây nóng: 1900 9095" in done
+
+
+async def test_a_declaration_without_symptoms_or_exposure_gets_no_next_steps(
+        client, outbox_path, database):
+    await sign_in(client, outbox_path)
+    done = text_of((await declare_over_http(client)).text)
+    assert "Khai báo thành công" in done
+    assert "Ở nhà, hạn chế tiếp xúc" not in done and "Đường dây nóng" not in done

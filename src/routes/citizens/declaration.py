@@ -224,6 +224,8 @@ class CitizenController(Controller):
             card["verdict"] = verdict_of[card["person"].id]
         return render(request, "my_qr.html", {
             "cards": cards, "submitted": submitted,
+            "needs_care": submitted is not None and await declarations.any_needs_care(
+                submitted.declaration_ids),
             "colour_labels": checks.COLOUR_LABELS,
             "live_refs": " ".join(k.reference for k in keys),
             "rendered_at": int(clock.now().timestamp() * 1000),
