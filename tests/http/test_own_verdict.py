@@ -130,6 +130,8 @@ async def test_qr_page_shows_each_persons_current_requirement_and_what_to_do(
     assert 'data-colour="red"' in theirs and f"Yêu cầu hiện tại: {RED}" in words
     assert "Tiếp xúc gần với người bệnh hoặc nghi nhiễm COVID-19" in words  # the main reason
     assert "trạm y tế" in words and "1900 9095" in words
+    # the page also opens offline: the verdict says when it was decided
+    assert re.search(r"Kết quả lúc \d\d:\d\d", words), words
 
 
 async def test_qr_page_asks_a_person_without_a_recent_declaration_to_declare(
