@@ -85,6 +85,11 @@ class DeclarationView:
     channel: str
     places_visited: str
 
+    @property
+    def needs_care(self) -> bool:
+        """Symptoms or an exposure were declared: the citizen is told what to do next."""
+        return self.has_symptoms or bool(self.exposure_codes)
+
 
 
 def _codes(values: list[str], known: tuple[tuple[str, str], ...]) -> tuple[str, ...] | None:
@@ -166,6 +171,16 @@ async def last_declaration(person_id: int) -> DeclarationView | None:
     row = await HealthDeclaration.select().where(HealthDeclaration.person == person_id).order_by(
         HealthDeclaration.submitted_at, HealthDeclaration.id, ascending=False).first()
     return declaration_view(row) if row is not None else None
+
+
+async def any_needs_care(declaration_ids: Sequence[int]) -> bool:
+    """Whether any of these declarations (one submission's) declared symptoms or an
+    exposure."""
+    if not declaration_ids:
+        return False
+    rows = await HealthDeclaration.select().where(HealthDeclaration.id.is_in(
+        list(declaration_ids)))
+    return any(declaration_view(row).needs_care for row in rows)
 
 
 def declaration_view(row: Mapping[str, Any]) -> DeclarationView:

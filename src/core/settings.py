@@ -79,6 +79,11 @@ class Settings:
     """How many people one officer may look up per minute; more is refused and audited
     (``KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE``)."""
 
+    health_hotline: str = "1900 9095"
+    """The health hotline the citizen is told to call after declaring symptoms or an exposure,
+    and when their verdict is not green (``KHAIBAO_HEALTH_HOTLINE``; default the national
+    COVID-19 hotline)."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
@@ -126,6 +131,7 @@ class Settings:
             checkin_stay_minutes=_positive_int(env, "KHAIBAO_CHECKIN_STAY_MINUTES", 120),
             officer_lookups_per_minute=_positive_int(
                 env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),
+            health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
         return cls(**{**settings.__dict__, "secret_key": key})

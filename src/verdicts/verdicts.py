@@ -136,3 +136,9 @@ async def verdict_of(person_id: int, settings, *, at: datetime,
                             names_differ=names_differ, chip_name=chip_name)
     return Verdict(colour, reasons, declaration,
                    is_recent(declaration, declaration_days=days, now=at), arrival, decision, at)
+
+
+async def verdicts_of(person_ids: list[int], settings, *, at: datetime) -> dict[int, Verdict]:
+    """The verdict of each of ``person_ids`` at ``at`` (the citizen's own pages: every person
+    of their phone)."""
+    return {person_id: await verdict_of(person_id, settings, at=at) for person_id in person_ids}

@@ -89,9 +89,12 @@ async def test_lookup_shows_what_the_policy_in_force_requires_now(client, outbox
                                origin_region=origin.code)
         submitted = await client.post("/khaibao/khai-bao", data=data, follow_redirects=False)
         lookup = await client.get(submitted.headers["location"])
-        assert "Yêu cầu hiện tại: Cách ly tập trung 14 ngày" in lookup.text
+        assert "Yêu cầu hiện tại: Không được qua — cần xử lý theo quy định" in lookup.text
+        assert "Biện pháp: Cách ly tập trung 14 ngày" in lookup.text
         assert "decision-red" in lookup.text and "Công văn 99/SYT" in lookup.text
     finally:
         await policies.end(policy.policy_key, at=datetime.now(UTC), created_by=None)
     after = await client.get("/khaibao/tra-cuu")
     assert "Cách ly tập trung 14 ngày" not in after.text
+    # no health declaration yet: yellow, as at the checkpoint
+    assert "Yêu cầu hiện tại: Cần lưu ý" in after.text and "Chưa khai báo y tế." in after.text

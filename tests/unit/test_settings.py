@@ -18,6 +18,7 @@ def test_defaults(tmp_path, monkeypatch):
     assert settings.sms_backend == "console"
     assert settings.retention_days == 21
     assert settings.is_sqlite and not settings.is_https
+    assert settings.health_hotline == "1900 9095"
     assert (tmp_path / "khaibao.sqlite3.secret").exists()
 
 
@@ -58,6 +59,13 @@ def test_bad_settings_name_the_variable(tmp_path, name, value):
     message = str(caught.value)
     assert message.startswith(name + ":")
     assert "\n" not in message
+
+
+def test_health_hotline_from_environment(tmp_path):
+    settings = Settings.from_env(env(tmp_path, KHAIBAO_HEALTH_HOTLINE=" 0234 3822 123 "))
+    assert settings.health_hotline == "0234 3822 123"
+    blank = Settings.from_env(env(tmp_path, KHAIBAO_HEALTH_HOTLINE="  "))
+    assert blank.health_hotline == "1900 9095"
 
 
 def test_http_sms_backend_needs_gateway_url(tmp_path):

@@ -12,13 +12,13 @@ from litestar.response import Redirect
 
 from khaibao.arrivals import arrivals, trips
 from khaibao.arrivals.trips import TRANSPORTS
+from khaibao.checks import checks
 from khaibao.citizens import people
 from khaibao.core import clock
 from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, redirect, render
-from khaibao.policies import decisions
 from khaibao.regions import region_picker
 from khaibao.routes.citizens.auth import citizen_session, require_citizen, safe_next
 from khaibao.routes.citizens.person_form import (
@@ -27,6 +27,7 @@ from khaibao.routes.citizens.person_form import (
     persons_context,
     read_persons,
 )
+from khaibao.verdicts import verdicts
 
 PASSED_PICKERS = 3
 ORIGIN_LEVELS = ("province", "ward", "village")
@@ -142,12 +143,11 @@ class ArrivalController(Controller):
         persons = await people.persons_of(account_id, settings)
         by_person = await arrivals.arrivals_of_account(account_id)
         submitted = await arrivals.submission(account_id, ref, settings) if ref else None
-        now = clock.now()
-        # What the policies in force now require of each trip (decided now, so a policy
-        # changed a minute ago shows at once).
-        required = {trip.id: await decisions.decide_for_arrival(trip.id, at=now)
-                    for trips in by_person.values() for trip in trips}
+        # Each person's verdict now, the one the checkpoint gives (a policy changed a minute
+        # ago shows at once; so does a declared contact or a venue under a point policy).
+        verdict_of = await verdicts.verdicts_of([p.id for p in persons], settings,
+                                                at=clock.now())
         return render(request, "arrival_lookup.html", {
             "rows": [(p, by_person.get(p.id, [])) for p in persons], "submitted": submitted,
-            "required": required,
+            "verdict_of": verdict_of, "colour_labels": checks.COLOUR_LABELS,
         })

@@ -31,6 +31,7 @@ from khaibao.routes.citizens.person_form import (
     persons_context,
     read_persons,
 )
+from khaibao.verdicts import verdicts
 from khaibao.vn.identity import looks_like_chip_cccd, parse_chip_cccd
 
 BHYT_FILLS_PER_HOUR = 20
@@ -214,11 +215,18 @@ class CitizenController(Controller):
         # "Ai đã kiểm tra mã QR của tôi": officers' role and place, never their names.
         seen = await checks.recent_checks([p.id for p in persons])
         keys = await devices.list_for_account(account_id)
+        # What the checkpoint would say of each person now.
+        verdict_of = await verdicts.verdicts_of([p.id for p in persons], settings,
+                                                at=clock.now())
         for card in cards:
             card["checks"] = seen.get(card["person"].id, [])[:10]
             card["devices"] = [k for k in keys if k.person_id == card["person"].id]
+            card["verdict"] = verdict_of[card["person"].id]
         return render(request, "my_qr.html", {
             "cards": cards, "submitted": submitted,
+            "needs_care": submitted is not None and await declarations.any_needs_care(
+                submitted.declaration_ids),
+            "colour_labels": checks.COLOUR_LABELS,
             "live_refs": " ".join(k.reference for k in keys),
             "rendered_at": int(clock.now().timestamp() * 1000),
         }, headers={"Cache-Control": "private, no-store", "Vary": "Cookie, HX-Request"})
