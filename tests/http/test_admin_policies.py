@@ -137,3 +137,18 @@ async def test_preview_counts_real_arrivals(client, database, cleanup, ward):
     assert "Vương Thị Lựu" in response.text
     count = int(response.text.split('class="affected-count">')[1].split(" ")[0])
     assert count >= 1
+
+
+async def test_a_future_policy_previews_from_its_start_not_today(client, ward, cleanup):
+    """A policy starting in three days says whom it will affect from that day on, counted at
+    that moment — never "today"."""
+    await sign_in_officer(client, "admin")
+    form_page = await client.get(BASE + "/moi")
+    starts = datetime.now(LOCAL_TIMEZONE) + timedelta(days=3)
+    response = await client.post(BASE + "/xem-truoc", data=policy_form(
+        form_page.text, ward, effective_from=local(starts)),
+        headers=csrf_headers(form_page.text, htmx=True))
+    assert response.status_code == 200
+    assert "hôm nay" not in response.text
+    assert f"Ai sẽ bị ảnh hưởng từ {starts.strftime('%H:%M, %d/%m/%Y')}" in response.text
+    assert re.search(r'class="affected-count">\d+ người<', response.text)

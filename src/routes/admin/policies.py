@@ -70,10 +70,13 @@ def _measure_options() -> list[tuple[str, str]]:
 
 
 async def _preview(data: PolicyInput, now: datetime) -> dict[str, Any]:
+    """Whom the policy affects when it takes effect: now, or from its start when that is
+    later (arrivals declared ahead count then)."""
     _region_id, path = await policies.target_of(data.target_region_code)
-    return {"count": await decisions.preview_affected(data, at=now),
-            "sample": await local_arrivals.affected_sample(path, at=now, limit=SAMPLE_SIZE),
-            "lookback": DEFAULT_LOOKBACK_DAYS}
+    at = max(now, data.effective_from)
+    return {"count": await decisions.preview_affected(data, at=at),
+            "sample": await local_arrivals.affected_sample(path, at=at, limit=SAMPLE_SIZE),
+            "lookback": DEFAULT_LOOKBACK_DAYS, "starts": at if at > now else None}
 
 
 class PolicyAdminController(Controller):
