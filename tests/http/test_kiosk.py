@@ -208,3 +208,22 @@ async def test_asking_again_within_the_minute_brings_back_the_code_field(client,
         "_csrf_token": token, "loai": "kbyt", "phone": e164, "code": code},
         follow_redirects=False)
     assert verified.status_code == 303
+
+
+async def test_the_kiosk_shows_the_verdict_under_each_qr(client):
+    """At the kiosk the person sees what the checkpoint will say: green after a plain
+    declaration; red with what to do after declaring a close contact."""
+    await start_kiosk(client)
+    page = await client.get("/kiosk/kbyt/khai-bao")
+    data = {"_csrf_token": csrf_from(page.text), "loai": "kbyt", "client_ref": ref_of(page.text),
+            "pledge": "on", "places_visited": "", "exposures": "confirmed_case",
+            **person_form(full_name="Phan Văn Tiếp Xúc")}
+    response = await client.post("/kiosk/kbyt/khai-bao", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    qr = await client.get("/kiosk/qr")
+    assert 'data-colour="red"' in qr.text
+    assert "Yêu cầu hiện tại: Không được qua" in qr.text and "liên hệ trạm y tế" in qr.text
+    await client.post("/kiosk/xong", data={"_csrf_token": csrf_from(qr.text)})
+    response, _data = await declare_without_phone(client, full_name="Đỗ Thị Bình Thường")
+    plain = await client.get("/kiosk/qr")
+    assert 'data-colour="green"' in plain.text and "Yêu cầu hiện tại: Được qua" in plain.text

@@ -16,9 +16,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
 from khaibao.arrivals import arrivals
-from khaibao.checks import kiosk
+from khaibao.checks import checks, kiosk
 from khaibao.citizens import otp, people
-from khaibao.core import audit, i18n, sessions
+from khaibao.core import audit, clock, i18n, sessions
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
@@ -34,9 +34,12 @@ from khaibao.routes.officers.session import (
     officer_cookie_name,
     officer_guard,
 )
+from khaibao.verdicts import verdicts
 from khaibao.vn.phones import mask_phone, normalize_mobile
 
 OTP_PURPOSE = "kiosk"
+# Where a kiosk visitor declares their health (the kiosk's own form, never the citizen's).
+KIOSK_DECLARE = "/kiosk/kbyt"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -270,8 +273,13 @@ class KioskController(Controller):
         if visit is None or not visit.person_ids:
             return _go("/kiosk")
         persons = await people.persons_by_ids(list(visit.person_ids), settings)
-        cards = [{"person": p, "svg": qr_markup(p)} for p in persons]
-        return self._page(request, where, "qr", cards=cards)
+        # What the checkpoint will say of each of them, now (the verdict every screen shows).
+        verdict_of = await verdicts.verdicts_of([p.id for p in persons], settings,
+                                                at=clock.now())
+        cards = [{"person": p, "svg": qr_markup(p), "verdict": verdict_of[p.id]}
+                 for p in persons]
+        return self._page(request, where, "qr", cards=cards,
+                          colour_labels=checks.COLOUR_LABELS, declare_url=KIOSK_DECLARE)
 
     @get("/the/{person_id:int}", name="kiosk.card")
     async def card(self, request: HTMXRequest, settings: AppSettings,
