@@ -229,3 +229,16 @@ def persistent_context(playwright_instance, live_server, tmp_path):
     )
     yield context
     context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server, request):
+    """A touch phone page (vi-VN) at the test module's ``PHONE`` viewport, with CSP errors
+    watched and a screenshot kept when the test fails."""
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
+                                  viewport=request.module.PHONE, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = watch_csp(context.new_page())
+    yield page
+    save_failure_screenshot(request, page)
+    context.close()

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from tests.e2e.conftest import add_officer_cookie, run_setup, save_failure_screenshot, watch_csp
+from tests.e2e.conftest import add_officer_cookie, run_setup
 
 pytestmark = pytest.mark.e2e
 
@@ -52,16 +52,6 @@ async def main(settings):
 def held(live_server) -> dict:
     number = "046190" + f"{random.randrange(10**6):06d}"
     return run_setup(live_server, SETUP, number)
-
-
-@pytest.fixture
-def phone_page(browser, live_server, request):
-    context = browser.new_context(base_url=live_server.url, locale="vi-VN", viewport=PHONE,
-                                  is_mobile=True, has_touch=True, device_scale_factor=2)
-    page = watch_csp(context.new_page())
-    yield page
-    save_failure_screenshot(request, page)
-    context.close()
 
 
 def _in_view(page, selector: str) -> None:
