@@ -105,6 +105,17 @@ class Settings:
     def netloc(self) -> str:
         return urlsplit(self.base_url).netloc
 
+    @property
+    def loopback_netlocs(self) -> tuple[str, ...]:
+        """The other spellings of a local base URL's host (localhost, 127.0.0.1, [::1]) on its
+        port: the address a local server prints is one of them. Empty for a public base URL."""
+        parts = urlsplit(self.base_url)
+        if parts.hostname not in LOOPBACK_HOSTS:
+            return ()
+        port = f":{parts.port}" if parts.port else ""
+        return tuple(f"{host}{port}" for host in ("localhost", "127.0.0.1", "[::1]")
+                     if f"{host}{port}" != parts.netloc)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -137,6 +148,9 @@ class Settings:
         return cls(**{**settings.__dict__, "secret_key": key})
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def _database_url(value: str) -> str:
     if not value:
         return Settings.database_url
@@ -165,7 +179,7 @@ def _base_url(value: str) -> str:
         raise SettingsError(
             f"KHAIBAO_BASE_URL: must be an origin without a path, got {value!r}"
         )
-    if parts.scheme == "http" and parts.hostname not in {"localhost", "127.0.0.1", "::1"}:
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise SettingsError(
             "KHAIBAO_BASE_URL: plain http is only allowed for localhost; "
             f"use https:// for {parts.hostname}"
