@@ -6,7 +6,7 @@ A form is a mapping of strings (an HTML form's multi-dict, or a plain dict): the
 existing persons ``persons``, new person fieldsets ``p{i}_{field}`` (``p0_full_name``,
 ``p1_region_ward``, …), the idempotency reference ``client_ref`` and the fields of what is
 declared. Those are read by the form's :class:`FormKind`: :data:`HEALTH_FORM` here, the
-trip's in ``arrivals.trip_form``. Errors are :class:`InputError`\\ s by field name, each
+trip's in ``arrivals.trip_form``. Errors are ``InputError`` values by field name, each
 person's on its :class:`PersonBlock`; what was typed is kept to be shown again.
 """
 
