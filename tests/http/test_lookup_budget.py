@@ -17,10 +17,10 @@ from khaibao.citizens import declarations, people
 from khaibao.citizens.declarations import HealthData
 from khaibao.core import clock
 from khaibao.core.clock import LOCAL_TIMEZONE
-from khaibao.policies import tracing_points
-from khaibao.policies import policies
+from khaibao.policies import policies, tracing_points
 from khaibao.tables import AuditEntry, CheckIn, Region
-from khaibao.venues import checkins, venues
+from khaibao.tables.venues import BY_TYPED
+from khaibao.venues import venues
 from tests.helpers import csrf_from, csrf_headers, sign_in_officer
 from tests.unit.citizen_factories import add_person, cccd, person_fields
 
@@ -187,7 +187,7 @@ async def test_a_typed_id_stay_is_marked_and_not_a_verified_stay(client, databas
         assert answer.status_code == 200
     stay = await CheckIn.select(CheckIn.by_kind, CheckIn.officer_id).where(
         (CheckIn.venue == venue.id) & (CheckIn.person == person.id)).first()
-    assert stay["by_kind"] == checkins.BY_TYPED
+    assert stay["by_kind"] == BY_TYPED
     now = clock.now()
     query = tracing.PersonQuery(person.id, now.astimezone(LOCAL_TIMEZONE).date(),
                                 now.astimezone(LOCAL_TIMEZONE).date(), REASON)

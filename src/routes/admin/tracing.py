@@ -24,6 +24,7 @@ from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, format_time, redirect, render
+from khaibao.officers import lookups
 from khaibao.policies import policies, tracing_points
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -129,13 +130,19 @@ class TracingController(Controller):
                                                   errors=_messages(caught.errors))
         return query, venue, None
 
-    async def _person_query(self, form: Any, settings: Settings):
+    async def _person_query(self, officer: CurrentOfficer, form: Any, settings: Settings):
+        """The person and the query; a typed or scanned person is drawn from the officer's
+        lookup budget (LookupRefused) and audited, found or not."""
         errors: dict[str, Any] = {}
         person, parsed = None, None
+        drawn = (await lookups.draw(officer, "trace", settings)
+                 if str(form.get("nguoi") or "").strip() else None)
         try:
             person = await tracing.find_person(form.get("nguoi"), settings)
         except InputError as caught:
             errors["nguoi"] = caught
+        if drawn is not None:
+            await drawn.record(person.id if person else None)
         try:
             parsed = tracing.parse_person_range(form)
         except FormErrors as caught:
@@ -176,7 +183,7 @@ class TracingController(Controller):
         form = await request.form()
         values = _values(form, PERSON_FIELDS)
         try:
-            person, query = await self._person_query(form, settings)
+            person, query = await self._person_query(officer, form, settings)
         except FormErrors as caught:
             return await self._render(request, officer, values=values, mode="person",
                                       status_code=422,
@@ -222,7 +229,7 @@ class TracingController(Controller):
         """The person result as CSV: one line per contact, with the stay it overlaps."""
         form = await request.form()
         try:
-            person, query = await self._person_query(form, settings)
+            person, query = await self._person_query(officer, form, settings)
         except FormErrors as caught:
             return await self._render(request, officer, values=_values(form, PERSON_FIELDS),
                                       mode="person", status_code=422,
