@@ -1,6 +1,7 @@
 """The officer lookup budget: every screen that shows an officer a person — the check (typed,
 USB or camera), the assisted search, the person page, the prefilled declaration form, the
-printed card, tracing by person, the venue scanner fed a typed ID number — draws one lookup
+printed card, tracing by person, the venue scanner fed a typed ID number or a chip-card text
+(which can be typed as easily) — draws one lookup
 from the same per-officer budget (``settings.officer_lookups_per_minute``) and writes the same
 audit action (``check.lookup``, its ``via`` naming the route). The budget is counted in the
 shared rate-limit store, so it holds across server processes.
@@ -26,6 +27,7 @@ from khaibao.officers.officers import OfficerView
 
 WINDOW_SECONDS = 60
 VENUE_TYPED_ID = "venue_id"
+VENUE_CARD = "venue_card"
 VIAS = {
     "check": N_("Kiểm tra (quét hoặc nhập)"),
     "assisted": N_("Tìm người để khai báo hộ"),
@@ -34,6 +36,7 @@ VIAS = {
     "card": N_("In thẻ QR giấy"),
     "trace": N_("Truy vết theo người"),
     VENUE_TYPED_ID: N_("Máy quét điểm đến: nhập số giấy tờ"),
+    VENUE_CARD: N_("Máy quét điểm đến: mã trên thẻ CCCD"),
 }
 
 BUDGETS = {

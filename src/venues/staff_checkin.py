@@ -16,13 +16,15 @@ same every screen shows), decided at the scan. The stay is recorded whatever the
 
 Every scan is audited (``venue.scan``) with a keyed fingerprint of the text, never the text.
 A typed ID number is an officer lookup (``officers.lookups``: the officer budget and the lower
-venue-staff cap, ``check.lookup``), and the stay it makes is stored as ``typed``: nobody showed
+venue-staff cap, ``check.lookup``; a chip-card text, which can be typed as easily, draws from
+the officer budget), and the stay a typed ID number makes is stored as ``typed``: nobody showed
 a QR or a card, so tracing shows it as unverified and venue point policies ignore it. Staff see
 only what admitting needs: the given name, the masked ID and the colour with its advice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,26 +86,40 @@ def _now(now: datetime | None) -> datetime:
     return now or clock.now()
 
 
+async def _looked_up(via: str, find: Callable[[], Awaitable[PersonView | None]], text: str,
+                     venue: VenueView, officer: OfficerView, settings, now: datetime
+                     ) -> PersonView | None:
+    """``find()`` as an officer lookup: drawn from the budget first (LookupRefused: nothing
+    is read), then audited with who was found."""
+    drawn = await lookups.draw(officer, via, settings, place=venue.name, now=now)
+    person = await find()
+    await drawn.record(person.id if person else None, {
+        "venue": venue.id, "ref": audit.fingerprint(text, settings.secret_key)})
+    return person
+
+
 async def _person(text: str, venue: VenueView, officer: OfficerView, settings, now: datetime
                   ) -> tuple[str, PersonView | None, str | None, ScanResult | None]:
     """(scan kind, person or None, chip name, or a final result when nothing can be found).
-    A typed ID number is drawn from the officer's lookup budget (LookupRefused) first."""
+    A typed ID number or a chip-card text (which can be typed as easily) is an officer lookup
+    (LookupRefused beyond the budget); a personal QR is shown by its holder."""
     scan = classify_scan(text, settings.secret_key)
     kind = scan.kind.value
     if scan.kind is ScanKind.PERSON_TOKEN:
         return kind, await people.find_by_token(text, settings), None, None
     if scan.kind is ScanKind.ID_NUMBER:
         assert isinstance(scan.payload, ParsedId)
-        drawn = await lookups.draw(officer, lookups.VENUE_TYPED_ID, settings, place=venue.name,
-                                   now=now)
-        person = await people.find_by_id_number(scan.payload.number, settings)
-        await drawn.record(person.id if person else None, {
-            "venue": venue.id, "ref": audit.fingerprint(text, settings.secret_key)})
+        number = scan.payload.number
+        person = await _looked_up(lookups.VENUE_TYPED_ID,
+                                  lambda: people.find_by_id_number(number, settings), text,
+                                  venue, officer, settings, now)
         return kind, person, None, None
     if scan.kind is ScanKind.CHIP_CCCD:
         card = scan.payload
         assert isinstance(card, ChipCard)
-        return kind, await person_of_card(card, settings), card.full_name, None
+        person = await _looked_up(lookups.VENUE_CARD, lambda: person_of_card(card, settings),
+                                  text, venue, officer, settings, now)
+        return kind, person, card.full_name, None
     if scan.kind is ScanKind.LIVE_TOKEN:  # the live QR of the installed app
         try:
             return kind, await people.find_by_live_token(text, settings), None, None

@@ -121,6 +121,19 @@ async def test_each_route_writes_the_lookup_audit_row(client, database, via):
     assert row["detail"]["via"] == via and row["person"] == person.id
 
 
+async def test_a_chip_card_text_at_the_venue_scanner_is_a_lookup(client, database):
+    """A chip-CCCD text can be typed as easily as an ID number: it draws from the officer
+    budget and is audited (``via`` venue_card); the card's holder still gets in."""
+    venue, officer, headers = await venue_staff(client, database)
+    person, number = await make_person(database)
+    chip = f"{number}||Lê Thị Hồng Nhung|01011979|Nữ|Thôn Đông, Huế|01012021"
+    answer = await client.post(f"/diem-den/{venue.id}/quet", data={"q": chip}, headers=headers)
+    assert answer.status_code == 200 and "Đã check-in" in answer.text
+    (row,) = await audit_rows(officer.id, "check.lookup")
+    assert row["detail"]["via"] == "venue_card" and row["person"] == person.id
+    assert number not in json.dumps(row["detail"])
+
+
 async def test_a_missing_person_page_still_draws_from_the_budget(client, database):
     """Probing row ids is a lookup too: a 404 spends one and is audited (nobody found)."""
     officer = await sign_in_officer(client, "checkpoint")
