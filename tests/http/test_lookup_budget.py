@@ -6,6 +6,8 @@ they make that way are marked as such for contact tracing."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import uuid
 from datetime import timedelta
@@ -216,6 +218,16 @@ async def test_a_typed_id_stay_is_marked_and_not_a_verified_stay(client, databas
         "ly_do": REASON})
     assert shown.status_code == 200
     assert "nhân viên nhập số giấy tờ, chưa xác thực" in shown.text
+    # and so does the CSV of the venue's window (the typed stay's row, not the scanned one's)
+    venue_csv = await client.post("/quan-tri/truy-vet/diem-den/xuat.csv", data={
+        "_csrf_token": csrf_from(page.text), "venue": str(venue.id),
+        "tu": (now - timedelta(hours=1)).astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%dT%H:%M"),
+        "den": (now + timedelta(hours=1)).astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%dT%H:%M"),
+        "ly_do": REASON})
+    rows = list(csv.reader(io.StringIO(venue_csv.content.decode("utf-8-sig"))))
+    marked = {row[0]: row[-1] for row in rows[1:]}
+    assert marked == {person.full_name: "nhân viên nhập số giấy tờ, chưa xác thực",
+                      scanned.full_name: ""}
     # a point policy over the venue's window does not reach the typed stay
     made = await tracing_points.create_point_policy(
         venue.id, now - timedelta(hours=1), now + timedelta(hours=1),

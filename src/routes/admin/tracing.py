@@ -34,7 +34,7 @@ BASE = "/quan-tri/truy-vet"
 VENUE_FIELDS = ("venue", "tu", "den", "ly_do")
 PERSON_FIELDS = ("nguoi", "tu_ngay", "den_ngay", "ly_do")
 CSV_HEADER = ("Họ và tên", "Giấy tờ (che một phần)", "Số điện thoại", "Điểm đến", "Vào lúc",
-              "Ra lúc", "Số phút trùng")
+              "Ra lúc", "Số phút trùng", "Ghi nhận")
 PERSON_CSV_HEADER = ("Lượt của người được truy vết (vào lúc)", *CSV_HEADER)
 
 
@@ -63,7 +63,8 @@ def _ended(stay: tracing.Stay) -> str:
 
 def _csv_row(stay: tracing.Stay) -> list[Any]:
     return [stay.person_name, stay.id_masked, stay.phone, stay.venue_name,
-            format_time(stay.checked_in_at), _ended(stay), stay.overlap_minutes]
+            format_time(stay.checked_in_at), _ended(stay), stay.overlap_minutes,
+            _("nhân viên nhập số giấy tờ, chưa xác thực") if stay.typed_id else ""]
 
 
 def _messages(errors: dict[str, Any]) -> dict[str, str]:
