@@ -26,6 +26,7 @@ from khaibao.core.db_errors import DatabaseUnavailable
 from khaibao.core.security import loopback_to_base_url, reject_nul_bytes, security_headers
 from khaibao.core.settings import Settings
 from khaibao.core.web import STATIC_DIR, create_environments
+from khaibao.officers.lookups import LookupRefused
 from khaibao.routes.admin.api_keys import ApiKeysAdminController
 from khaibao.routes.admin.audit_viewer import AuditViewerController
 from khaibao.routes.admin.checkpoints import CheckpointsAdminController
@@ -52,6 +53,7 @@ from khaibao.routes.errors import (
     database_unavailable_handler,
     http_exception_handler,
     internal_error_handler,
+    lookup_refused_handler,
 )
 from khaibao.routes.guides import GuidesController
 from khaibao.routes.officers.home import AdminHomeController
@@ -198,6 +200,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             OfficerSignInRequired: _htmx(sign_in_required_response),
             HTTPException: _htmx(http_exception_handler),
             DatabaseUnavailable: _htmx(database_unavailable_handler),
+            LookupRefused: _htmx(lookup_refused_handler),
             500: _htmx(internal_error_handler),
         },
         request_max_body_size=MAX_BODY_BYTES,

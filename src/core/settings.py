@@ -76,8 +76,14 @@ class Settings:
     tracing (``KHAIBAO_CHECKIN_STAY_MINUTES``)."""
 
     officer_lookups_per_minute: int = 60
-    """How many people one officer may look up per minute; more is refused and audited
-    (``KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE``)."""
+    """How many people one officer may look up per minute, on every route that shows a person
+    (the check, assisted entry, the person page and card, tracing by person, the venue scanner
+    fed a typed ID number); more is refused and audited (``KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE``)."""
+
+    venue_typed_ids_per_minute: int = 10
+    """How many typed ID numbers venue staff may look up per minute at their scanner (within
+    the officer budget above; a scanned QR is not a lookup)
+    (``KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE``)."""
 
     health_hotline: str = "1900 9095"
     """The health hotline the citizen is told to call after declaring symptoms or an exposure,
@@ -142,6 +148,8 @@ class Settings:
             checkin_stay_minutes=_positive_int(env, "KHAIBAO_CHECKIN_STAY_MINUTES", 120),
             officer_lookups_per_minute=_positive_int(
                 env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),
+            venue_typed_ids_per_minute=_positive_int(
+                env, "KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE", 10),
             health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
