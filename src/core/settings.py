@@ -79,6 +79,11 @@ class Settings:
     """How many people one officer may look up per minute; more is refused and audited
     (``KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE``)."""
 
+    declarations_per_hour: int = 30
+    """How many declarations (health or arrival; one may cover the whole family) one phone
+    may send per hour; more is refused with a message by the submit button
+    (``KHAIBAO_DECLARATIONS_PER_HOUR``)."""
+
     health_hotline: str = "1900 9095"
     """The health hotline the citizen is told to call after declaring symptoms or an exposure,
     and when their verdict is not green (``KHAIBAO_HEALTH_HOTLINE``; default the national
@@ -131,6 +136,7 @@ class Settings:
             checkin_stay_minutes=_positive_int(env, "KHAIBAO_CHECKIN_STAY_MINUTES", 120),
             officer_lookups_per_minute=_positive_int(
                 env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),
+            declarations_per_hour=_positive_int(env, "KHAIBAO_DECLARATIONS_PER_HOUR", 30),
             health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
