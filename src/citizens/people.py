@@ -323,6 +323,15 @@ async def find_by_id_number(number: str, settings) -> PersonView | None:
                                      else 0.0, v.id), default=None)
 
 
+async def same_id_person_ids(person_id: int) -> list[int]:
+    """The ids of every row of this person's ID number (one per phone that declared it, and
+    an officer's or kiosk's entry), this one included; just this one without an ID."""
+    rows = await db.fetch(
+        "SELECT q.id FROM person p JOIN person q ON q.id = p.id OR q.id_hash = p.id_hash "
+        "WHERE p.id = {} ORDER BY q.id", person_id)
+    return [r["id"] for r in rows] or [person_id]
+
+
 # --- changing --------------------------------------------------------------------------------
 
 
