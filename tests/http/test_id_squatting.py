@@ -5,12 +5,14 @@ declarations, and a phone's "Lần kiểm tra gần đây" lists only checks of 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from contextlib import AsyncExitStack
 
 import httpx
 
+from khaibao.app import create_app
 from tests.conftest import BASE_URL
 from tests.helpers import csrf_headers, random_mobile, sign_in_officer
 from tests.http.test_citizen import csrf, person_form, sign_in
@@ -120,3 +122,21 @@ async def test_three_phones_declare_one_id_and_each_learns_only_its_own(
         for name, phone in (("squatter", squatter), ("holder", holder), ("child", child)):
             recent = recent_checks_of((await phone.get("/qr")).text)
             assert recent.count("Tra cứu mã QR / giấy tờ") == 1, (name, recent)
+
+
+async def test_a_phone_over_its_hourly_declarations_is_told_by_the_submit(database, outbox_path):
+    """``declarations_per_hour`` counts each phone's submissions: beyond it the form comes
+    back with the message just before the submit button and everything typed still there;
+    another phone is not held."""
+    app = create_app(dataclasses.replace(database, declarations_per_hour=1))
+    async with new_client(app) as phone, new_client(app) as other:
+        await sign_in(phone, outbox_path, random_mobile())
+        await sign_in(other, outbox_path, random_mobile())
+        assert (await declare_for(phone, an_id_number(), "Phạm Văn Một")).status_code == 303
+        refused = await declare_for(phone, an_id_number(), "Phạm Thị Hai")
+        assert refused.status_code == 422
+        before_submit = refused.text.split("Gửi khai báo")[0].rsplit("</fieldset>", 1)[-1]
+        assert "Số điện thoại này đã gửi quá nhiều khai báo trong một giờ" in before_submit
+        assert re.search(r"Hãy gửi lại sau \d+ phút", text_of(before_submit))
+        assert 'value="Phạm Thị Hai"' in refused.text
+        assert (await declare_for(other, an_id_number(), "Lê Văn Ba")).status_code == 303
