@@ -120,16 +120,20 @@ class CheckResult:
     @property
     def declared_names_differ(self) -> bool:
         """The phones that declared this ID number gave different names: check the papers."""
-        return len({" ".join(fold_diacritics(d.full_name).split()) for d in self.declared}) > 1
+        return len({name_key(d.full_name) for d in self.declared}) > 1
 
 
 def _now(now: datetime | None) -> datetime:
     return now or clock.now()
 
 
+def name_key(name: str) -> str:
+    """A name ignoring case, diacritics and spacing ("NGUYEN VAN AN" = "Nguyễn Văn An")."""
+    return " ".join(fold_diacritics(name).split())
+
+
 def same_name(a: str, b: str) -> bool:
-    """Names match ignoring case, diacritics and spacing ("NGUYEN VAN AN" = "Nguyễn Văn An")."""
-    return " ".join(fold_diacritics(a).split()) == " ".join(fold_diacritics(b).split())
+    return name_key(a) == name_key(b)
 
 
 # --- lookup ------------------------------------------------------------------------------------
