@@ -85,6 +85,11 @@ class Settings:
     the officer budget above; a scanned QR is not a lookup)
     (``KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE``)."""
 
+    declarations_per_hour: int = 30
+    """How many declarations (health or arrival; one may cover the whole family) one phone
+    may send per hour; more is refused with a message by the submit button
+    (``KHAIBAO_DECLARATIONS_PER_HOUR``)."""
+
     health_hotline: str = "1900 9095"
     """The health hotline the citizen is told to call after declaring symptoms or an exposure,
     and when their verdict is not green (``KHAIBAO_HEALTH_HOTLINE``; default the national
@@ -150,6 +155,7 @@ class Settings:
                 env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),
             venue_typed_ids_per_minute=_positive_int(
                 env, "KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE", 10),
+            declarations_per_hour=_positive_int(env, "KHAIBAO_DECLARATIONS_PER_HOUR", 30),
             health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
