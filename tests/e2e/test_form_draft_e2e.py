@@ -211,7 +211,7 @@ async def main(settings):
                                                   address="Phan Đình Phùng"), settings)
     return venue.code(settings.secret_key)
 """)
-    phone = sign_in(page, live_server, start=f"/v/{venue}")
+    phone = sign_in(page, live_server, button="Tiếp tục để check-in", start=f"/v/{venue}")
     page.wait_for_url(f"**/kbyt/khai-bao?tiep=/v/{venue}")
     fill_person(page.locator("#nguoi-moi-0"), name="Lê Thị Hằng",
                 id_type="Chứng minh nhân dân (CMND)", id_number="19" + digits(7),
@@ -309,3 +309,50 @@ def test_another_phone_gets_nothing_of_the_draft(context, live_server):
                              ).input_value() == ""
     assert page.evaluate("Object.keys(sessionStorage).filter("
                          "k => k.startsWith('khaibao-draft:')).length") == 0
+
+
+def test_a_reload_mid_form_keeps_what_was_typed(context, live_server):
+    """Cheap Android phones reload a background tab when the camera, the gallery or the SMS
+    app is opened: the form comes back as typed (relatives and symptoms too), not sent."""
+    page = watch_csp(context.new_page())
+    cccd = "046188" + digits(6)
+    sign_in(page, live_server)
+    page.wait_for_url("**/kbyt/khai-bao")
+    fill_person(page.locator("#nguoi-moi-0"), name="Hoàng Thị Lan",
+                id_type="Căn cước công dân (CCCD)", id_number=cccd,
+                birth_year="1988", sex="Nữ", ward="Phường Thuận An")
+    page.get_by_role("button", name="+ Khai hộ người thân").click()
+    child = page.locator("#nguoi-moi-1")
+    child.wait_for()
+    fill_person(child, name="Trần Minh Khôi", id_type="Chưa có giấy tờ (trẻ em)",
+                id_number="000000000", birth_year="2019", sex="Nam")
+    page.get_by_label("Trong 14 ngày qua, bạn đã đến những tỉnh/thành phố").fill(PLACES)
+    page.get_by_label("Ho", exact=True).check()
+    page.wait_for_timeout(400)  # kept a moment after the last keystroke
+    sent = posts_to(page, "/kbyt/khai-bao")
+
+    for _ in range(2):  # twice: what came back is kept again
+        page.reload()
+        restored = page.locator("[data-draft-restored]")
+        restored.wait_for(state="visible")
+        assert "Những gì bạn đã nhập trên trang này đã được khôi phục" in restored.inner_text()
+        owner, child = page.locator("#nguoi-moi-0"), page.locator("#nguoi-moi-1")
+        assert owner.get_by_label("Họ và tên").input_value() == "Hoàng Thị Lan"
+        assert owner.get_by_label("Số CCCD/CMND").input_value() == cccd
+        owner.get_by_text("Đã chọn: Phường Thuận An").wait_for()
+        assert child.get_by_label("Họ và tên").input_value() == "Trần Minh Khôi"
+        assert page.get_by_label("Trong 14 ngày qua, bạn đã đến những tỉnh/thành phố"
+                                 ).input_value() == PLACES
+        assert page.get_by_label("Ho", exact=True).is_checked()
+        assert not page.get_by_label(PLEDGE).is_checked()
+        page.wait_for_timeout(400)
+    assert sent == []  # restored, never sent
+
+    page.get_by_label(PLEDGE).check()
+    page.get_by_role("button", name="Gửi khai báo").click()
+    page.wait_for_url(re.compile(r".*/qr\?ref=.*"))
+    assert drafts(page) == []
+    page.goto("/kbyt/khai-bao")  # a new declaration starts empty
+    page.wait_for_timeout(300)
+    assert page.locator("[data-draft-restored]").count() == 0
+    assert page.csp_errors == []

@@ -135,7 +135,8 @@ async def test_a_phone_over_its_hourly_declarations_is_told_by_the_submit(databa
         assert (await declare_for(phone, an_id_number(), "Phạm Văn Một")).status_code == 303
         refused = await declare_for(phone, an_id_number(), "Phạm Thị Hai")
         assert refused.status_code == 422
-        before_submit = refused.text.split("Gửi khai báo")[0].rsplit("</fieldset>", 1)[-1]
+        before_submit = refused.text.split('<span class="when-idle">Gửi khai báo')[0].rsplit(
+            "</fieldset>", 1)[-1]
         assert "Số điện thoại này đã gửi quá nhiều khai báo trong một giờ" in before_submit
         assert re.search(r"Hãy gửi lại sau \d+ phút", text_of(before_submit))
         assert 'value="Phạm Thị Hai"' in refused.text

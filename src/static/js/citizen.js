@@ -43,16 +43,6 @@
     });
   }
 
-  // A declaration form told to sign in again (401) keeps its input in this tab (form_draft.js).
-  document.addEventListener("htmx:beforeOnLoad", function (event) {
-    var form = event.detail.elt.closest("form#khai-bao, form#khai-bao-den");
-    if (form && event.detail.xhr.status === 401) try {
-      var draft = new URLSearchParams(new FormData(form));
-      draft.set("_draft_owner", form.getAttribute("data-draft-owner") || "");
-      sessionStorage.setItem("khaibao-draft:" + form.getAttribute("action"), draft);
-    } catch (e) { /* no storage */ }
-  });
-
   document.addEventListener("DOMContentLoaded", function () { enableResendButtons(); });
   document.addEventListener("htmx:load", function (event) { enableResendButtons(event.target); });
 })();

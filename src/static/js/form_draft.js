@@ -1,13 +1,16 @@
-/* Khai Báo — a declaration typed while the session ended comes back after the sign-in.
+/* Khai Báo — what is typed into a declaration form is kept in this tab and comes back.
  *
- * citizen.js keeps the form's input in this tab's sessionStorage when the form gets "sign in
- * again" (401): nothing is sent anywhere and it is gone when the tab closes. This file
+ * As the person types (and when the form is told to sign in again, 401), the form's input is
+ * kept in this tab's sessionStorage: nothing is sent anywhere and it is gone when the tab
+ * closes. Cheap Android phones reload a background tab whenever the camera, the gallery or the
+ * SMS app is opened; a session can end mid-form. This file
+ *  - keeps the input of form#khai-bao / form#khai-bao-den as it changes;
  *  - on the phone step: says why ([data-draft-notice]) and, once the code is accepted, goes
- *    on to the form with "khoi-phuc=1", the only time the form page loads this file;
- *  - on that form: puts the input back — ticks, text, selects, the added persons and their
- *    places — with a note (template#form-draft-restored), and does NOT send it. Hidden fields
- *    (CSRF token, client_ref, …) are never restored, and a tick only for an option the new
- *    page has (another phone has other persons);
+ *    on to the form with "khoi-phuc=1";
+ *  - on the form, loaded again: puts the input back — ticks, text, selects, the added persons
+ *    and their places — with a note (template#form-draft-restored), and does NOT send it.
+ *    Hidden fields (CSRF token, client_ref, …) are never restored, and a tick only for an
+ *    option the new page has (another phone has other persons);
  *  - forgets it once the declaration is sent or kept by the offline outbox; "Đăng xuất"
  *    forgets this tab's drafts (offline_queue.js).
  * No inline script anywhere (strict CSP).
@@ -20,6 +23,7 @@
   var MARK = "khoi-phuc=1";
   var PERSON = /^p(\d+)_/;
   var NEVER = { _csrf_token: 1, client_ref: 1, tiep: 1, _draft_owner: 1 };
+  var restoring = false;  // putting a draft back: its own swaps are not typing
 
   function pathOf(url) {
     try { return new URL(url, location.href).pathname; } catch (e) { return ""; }
@@ -33,6 +37,38 @@
   function forget(path) {
     try { sessionStorage.removeItem(PREFIX + path); } catch (e) { /* no storage */ }
   }
+  function keep(form) {
+    try {
+      var draft = new URLSearchParams(new FormData(form));
+      draft.set("_draft_owner", form.getAttribute("data-draft-owner") || "");
+      sessionStorage.setItem(PREFIX + pathOf(form.getAttribute("action")), draft);
+    } catch (e) { /* no storage */ }
+  }
+
+  // ---- keeping it ------------------------------------------------------------------------
+  var keepTimers = new WeakMap();
+  function keepSoon(form) {
+    clearTimeout(keepTimers.get(form));
+    keepTimers.set(form, setTimeout(function () {
+      if (document.body.contains(form)) keep(form);
+    }, 250));
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var form = event.target && event.target.closest && event.target.closest(FORMS);
+      if (form) keepSoon(form);
+    });
+  });
+  // A person added, a place picked (htmx swaps inside the form).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(FORMS);
+    if (form && !restoring) keepSoon(form);
+  });
+  // Told to sign in again: keep it now, before the page goes to the phone step.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var form = event.detail.elt.closest && event.detail.elt.closest(FORMS);
+    if (form && event.detail.xhr.status === 401) keep(form);
+  });
 
   // ---- the phone step --------------------------------------------------------------------
   document.addEventListener("htmx:beforeOnLoad", function (event) {
@@ -182,12 +218,17 @@
         var path = pathOf(form.getAttribute("action"));
         var entries = path === location.pathname ? read(path) : null;
         if (!entries) return;
-        forget(path);  // put back once; the form holds it from now on
+        forget(path);  // put back once; kept again once it is back
         // Only into a form of the phone that typed it: another phone signing in on this tab
         // must not see (or send) someone else's symptoms, relatives or ID numbers.
         var owner = entries.filter(function (entry) { return entry[0] === "_draft_owner"; });
         if (!owner.length || owner[0][1] !== form.getAttribute("data-draft-owner")) return;
-        restore(form, entries).then(function () { showRestored(form); });
+        restoring = true;
+        restore(form, entries).then(function () {
+          restoring = false;
+          keep(form);  // kept again: another reload right away finds it too
+          showRestored(form);
+        });
       });
     }, 0);
   });
