@@ -47,7 +47,8 @@ LEFTOVER_AGE = timedelta(days=1)
 class Kind:
     name: str  # the report's key
     table: Any
-    column: Any  # the row's age
+    column: Any  # the row's age (its oldest is the report's "oldest kept")
+    also: Any = None  # a second age: a row goes once both are older than the cutoff
 
 
 # Children before parents: arrival places go with their arrival.
@@ -55,7 +56,10 @@ KINDS = (
     Kind("check_ins", CheckIn, CheckIn.checked_in_at),
     Kind("check_passes", CheckPass, CheckPass.at),
     Kind("health_declarations", HealthDeclaration, HealthDeclaration.submitted_at),
-    Kind("arrival_declarations", ArrivalDeclaration, ArrivalDeclaration.arrival_at),
+    # An arrival counts from the later of its travel date and its declaration: one declared
+    # late (travel long ago) is kept the whole period from the day it was declared.
+    Kind("arrival_declarations", ArrivalDeclaration, ArrivalDeclaration.arrival_at,
+         also=ArrivalDeclaration.submitted_at),
 )
 
 # Each key of a deletion report, in words for the admins' page (translated where shown).
@@ -88,8 +92,10 @@ class PurgeReport:
 async def _delete_batches(kind: Kind, cutoff: datetime) -> int:
     deleted = 0
     while True:
-        ids = [row["id"] for row in await kind.table.select(kind.table.id).where(
-            kind.column < cutoff).limit(BATCH)]
+        query = kind.table.select(kind.table.id).where(kind.column < cutoff)
+        if kind.also is not None:
+            query = query.where(kind.also < cutoff)
+        ids = [row["id"] for row in await query.limit(BATCH)]
         if not ids:
             return deleted
         async with db.transaction():

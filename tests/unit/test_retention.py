@@ -71,6 +71,39 @@ async def test_old_declarations_go_and_arrivals_take_their_places_along(database
     assert report.counts["health_declarations"]["deleted"] >= 1
 
 
+async def test_an_arrival_is_kept_by_the_later_of_travel_and_declaration(database, settings):
+    """Retention counts from the later of the travel date and the declaration time: an arrival
+    declared late (travel long ago, declared today) is not deleted within the hour, and one
+    declared long ago for a later journey stays too."""
+    from khaibao.tables import ArrivalDeclaration, Region
+
+    account = await make.account()
+    person = await make.add_person(account, settings, is_owner=True)
+    ward = await Region.select(Region.id, Region.path).where(Region.kind == "ward").first()
+    now = make.now()
+    long_ago = now - timedelta(days=settings.retention_days + 5)
+    recent = now - timedelta(days=1)
+
+    async def arrival(submitted_at, arrival_at) -> int:
+        rows = await ArrivalDeclaration.insert(ArrivalDeclaration(
+            person=person, account=account, client_ref=f"late-{make.phone()}",
+            submitted_at=submitted_at, departure_date=arrival_at.date(), arrival_at=arrival_at,
+            transport="car", destination_region=ward["id"], destination_path=ward["path"],
+        )).returning(ArrivalDeclaration.id)
+        return rows[0]["id"]
+
+    declared_late = await arrival(submitted_at=recent, arrival_at=long_ago)
+    travels_later = await arrival(submitted_at=long_ago, arrival_at=recent)
+    both_old = await arrival(submitted_at=long_ago, arrival_at=long_ago)
+
+    report = await retention.purge(settings, now=now)
+
+    assert await ArrivalDeclaration.exists().where(ArrivalDeclaration.id == declared_late)
+    assert await ArrivalDeclaration.exists().where(ArrivalDeclaration.id == travels_later)
+    assert not await ArrivalDeclaration.exists().where(ArrivalDeclaration.id == both_old)
+    assert report.counts["arrival_declarations"]["deleted"] >= 1
+
+
 async def test_the_daily_run_starts_once_however_many_processes_try(database, settings):
     key = f"schedule:test-{make.phone()}"
     results = await asyncio.gather(*[retention.purge(settings, trigger="schedule", run_key=key)
