@@ -12,8 +12,8 @@ import time
 import pytest
 
 from tests.e2e.conftest import KHAIBAO, start_server, stop_server
-from tests.e2e.load_helpers import WriteLoad, signed_in_client
-from tests.e2e.test_faults_e2e import PG_URL, _pg
+from tests.e2e.load_helpers import WriteLoad, declaration, signed_in_client
+from tests.e2e.test_faults_e2e import ENGINES, PG_URL, _pg
 
 
 def _rows(path, sql: str):
@@ -129,4 +129,37 @@ def test_postgres_backup_under_load_and_restore(tmp_path):
     finally:
         stop_server(server)
         for name in (source, target):
+            _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_restore_refuses_while_a_server_uses_the_database(engine, tmp_path):
+    """A restore under a running server would be lost (the server keeps writing to the
+    replaced file, or into a database pg_restore is rewriting): it refuses with one line."""
+    extra, names = {}, []
+    if engine == "postgres":
+        names = [f"khaibao_inuse_{os.getpid()}"]
+        _pg(f'CREATE DATABASE "{names[0]}"')
+        extra = {"KHAIBAO_DATABASE_URL": re.sub(r"/[^/]*$", f"/{names[0]}", PG_URL)}
+    server = start_server(tmp_path, extra)
+    try:
+        copy = tmp_path / ("khaibao.dump" if engine == "postgres" else "copy.sqlite3")
+        server.khaibao("backup", str(copy))
+        client = signed_in_client(server)
+        refused = subprocess.run([KHAIBAO, "restore", str(copy)], env=server.env, cwd=tmp_path,
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0, refused.stdout
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert "restore:" in refused.stderr and "server" in refused.stderr
+        # the server goes on with its database untouched
+        assert declaration(client, f"after-refusal-{os.getpid()}").status_code == 303
+    finally:
+        stop_server(server)
+    # once the server has stopped, the same restore goes through
+    restored = subprocess.run([KHAIBAO, "restore", str(copy)], env=server.env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+    try:
+        assert restored.returncode == 0, restored.stderr
+    finally:
+        for name in names:
             _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
