@@ -27,8 +27,12 @@ ADVISORY_KEY = 0x6B68_6169_6261_6F  # "khaibao": one key for "the server uses th
 WAIT_LOG_AFTER = 2.0
 
 
-class InUse(RuntimeError):
-    """A server is using the database; ``str()`` is one line for the operator."""
+class LockFailed(RuntimeError):
+    """The restore's lock cannot be taken; ``str()`` is one line for the operator."""
+
+
+class InUse(LockFailed):
+    """A server is using the database."""
 
 
 def lock_path(settings: Settings) -> Path:
@@ -81,7 +85,7 @@ async def _pg_shared(settings: Settings) -> AsyncIterator[None]:
 @contextlib.contextmanager
 def exclusive_for_restore(settings: Settings) -> Iterator[None]:
     """No server uses the database, and none starts, while the block runs; otherwise
-    :class:`InUse`."""
+    :class:`InUse` (:class:`LockFailed` when the database cannot be reached)."""
     if not settings.is_sqlite:
         with _pg_exclusive(settings):
             yield
@@ -102,7 +106,11 @@ def _pg_exclusive(settings: Settings) -> Iterator[None]:
     import asyncpg
 
     loop = asyncio.new_event_loop()
-    connection = loop.run_until_complete(asyncpg.connect(settings.database_url))
+    try:
+        connection = loop.run_until_complete(asyncpg.connect(settings.database_url))
+    except (OSError, asyncpg.PostgresError) as error:
+        loop.close()
+        raise LockFailed(f"cannot connect to the database: {error}") from error
     try:
         if not loop.run_until_complete(connection.fetchval(
                 "SELECT pg_try_advisory_lock($1)", ADVISORY_KEY)):

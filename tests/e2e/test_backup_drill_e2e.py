@@ -30,6 +30,13 @@ def _refs(path) -> set[str]:
             for row in _rows(path, "SELECT client_ref FROM health_declaration")}
 
 
+def _summary(output: str) -> tuple[int, int]:
+    """(tables, rows) from the command's "N tables, M rows, ... ok" line."""
+    found = re.search(r"(\d+) tables, (\d+) rows", output)
+    assert found, output
+    return int(found.group(1)), int(found.group(2))
+
+
 @pytest.fixture
 def server(tmp_path):
     live = start_server(tmp_path)
@@ -116,13 +123,26 @@ def test_postgres_backup_under_load_and_restore(tmp_path):
         finally:
             load.stop()
         assert dump.stat().st_size > 0 and "Backup written" in done.stdout
+        assert dump.stat().st_mode & 0o077 == 0  # personal data: owner only
+        # the dump was checked: rows per table in it = rows per table in its snapshot
+        backed_up = _summary(done.stdout)
+        assert backed_up[0] >= 20 and backed_up[1] > 0, done.stdout
         env = {**server.env, "KHAIBAO_DATABASE_URL": target_url}
         restored = subprocess.run([KHAIBAO, "restore", str(dump)], env=env, cwd=tmp_path,
                                   capture_output=True, text=True, timeout=120)
         assert restored.returncode == 0, restored.stderr
+        assert _summary(restored.stdout) == backed_up, restored.stdout
         refs = {r["client_ref"].rsplit(":", 1)[0]
                 for r in _pg("SELECT client_ref FROM health_declaration", target_url)}
         assert set(acked_before) <= refs
+        tables = [r["tablename"] for r in _pg(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", target_url)]
+        assert len(tables) == backed_up[0]
+        rows = 0
+        for table in tables:
+            count = f'SELECT count(*) AS n FROM "{table}"'  # noqa: S608
+            rows += _pg(count, target_url)[0]["n"]
+        assert rows == backed_up[1]
         for table in ("person", "account", "health_declaration", "region"):
             count = f'SELECT count(*) AS n FROM "{table}"'  # noqa: S608
             assert _pg(count, target_url)[0]["n"] > 0, table
