@@ -13,7 +13,9 @@ exports that transaction's snapshot and has ``pg_dump --snapshot`` dump exactly 
 the first byte, like the SQLite copy); it then reads the dump back (``pg_restore --data-only``
 to a pipe) and compares the rows per table with the counts: a dump that lacks anything is
 refused and removed. ``restore`` runs ``pg_restore --clean --single-transaction`` and compares
-the restored database's rows per table with the dump's. The secret key (``KHAIBAO_SECRET_KEY`` or the ``.secret`` file beside the database)
+the restored database's rows per table with the dump's.
+
+The secret key (``KHAIBAO_SECRET_KEY`` or the ``.secret`` file beside the database)
 is NOT in the backup: without it ID hashes, encrypted fields and tokens cannot be used, so keep
 it separately and safely.
 """

@@ -19,7 +19,7 @@ from khaibao.admin import backup
 WRITES_PER_SECOND = 200
 
 
-def _large_database(path: Path, rows: int) -> None:
+def large_database(path: Path, rows: int) -> None:
     connection = sqlite3.connect(str(path))
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
@@ -88,7 +88,7 @@ class ModeWatcher:
 @pytest.fixture
 def live(tmp_path, settings):
     path = tmp_path / "live.sqlite3"
-    _large_database(path, rows=60_000)  # ~40 MB with its index
+    large_database(path, rows=60_000)  # ~40 MB with its index
     return dataclasses.replace(settings, database_url=f"sqlite:///{path}")
 
 
