@@ -3,15 +3,17 @@
     .venv/bin/python bench/backup_under_load.py [--rows 120000] [--rounds 3]
 
 Builds a WAL database of ``--rows`` rows of ~300 bytes with an index (120,000 rows ≈ 80 MB, the
-size of Huế's database at its peak), starts the tests' busy writer (200 committed inserts/s
-from its own connection, as a busy server makes) and times ``backup.backup`` — one
+size of Huế's database at its peak), starts a busy writer in another process (200 committed
+inserts/s on its own connection, as a busy server makes) and times ``backup.backup`` — one
 ``VACUUM INTO`` snapshot — ``--rounds`` times. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -21,10 +23,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def busy_writer(path: str, per_second: int, written, stop) -> None:
+    connection = sqlite3.connect(path, timeout=30)
+    next_at = time.perf_counter()
+    while not stop.is_set():
+        connection.execute("INSERT INTO note (body) VALUES (?)", (f"busy {written.value}",))
+        connection.commit()
+        written.value += 1
+        next_at += 1 / per_second
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+    connection.close()
+
+
 def main(args) -> None:
     from khaibao.admin import backup
     from khaibao.core.settings import Settings
-    from tests.unit.test_backup import WRITES_PER_SECOND, BusyWriter, large_database
+    from tests.unit.test_backup import WRITES_PER_SECOND, large_database
 
     directory = Path(tempfile.mkdtemp(prefix="khaibao-backup-"))
     live = directory / "live.sqlite3"
@@ -33,14 +47,21 @@ def main(args) -> None:
                        "KHAIBAO_BASE_URL": "http://localhost:8000"})
     settings = Settings.from_env()
     print(f"database: {live.stat().st_size / 2**20:.0f} MB, writer: {WRITES_PER_SECOND}/s")
-    with BusyWriter(live) as writer:
+    written, stop = multiprocessing.Value("q", 0), multiprocessing.Event()
+    writer = multiprocessing.Process(target=busy_writer,
+                                     args=(str(live), WRITES_PER_SECOND, written, stop))
+    writer.start()
+    try:
         time.sleep(1)
         for round_ in range(args.rounds):
-            before, started = writer.written, time.perf_counter()
+            before, started = written.value, time.perf_counter()
             report = backup.backup(settings, directory / f"copy-{round_}.sqlite3")
             seconds = time.perf_counter() - started
-            print(f"round {round_ + 1}: {seconds:.2f} s, {writer.written - before} writes "
+            print(f"round {round_ + 1}: {seconds:.2f} s, {written.value - before} writes "
                   f"committed meanwhile, {report}")
+    finally:
+        stop.set()
+        writer.join()
 
 
 if __name__ == "__main__":
