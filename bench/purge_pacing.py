@@ -1,6 +1,6 @@
 """The officer's scan while the retention purge runs: p50/p99 idle, then during the purge.
 
-    .venv/bin/python bench/purge_pacing.py [--rows 180000] [--rate 20] [--idle 10] [--unpaced]
+    .venv/bin/python bench/purge_pacing.py [--rows 180000] [--rate 20] [--idle 10] [--unpaced] [--batch N]
 
 Makes a fresh SQLite database in a temporary directory (as bench/in_process.py does), adds
 ``--rows`` check-ins older than the retention period, then sends scans through the ASGI app at
@@ -61,10 +61,15 @@ def summary(name: str, latencies: list[float]) -> str:
 
 
 async def seed(rows: int, settings) -> None:
+    """Old check-ins of another person than the one scanned (the scan reads its person's
+    recent check-ins: they must not shrink under it as the purge goes)."""
     from khaibao.core import clock
-    from khaibao.tables import CheckIn, Person, Venue
+    from khaibao.tables import CheckIn, Venue
+    from tests.db_setup import SETUP_PRELUDE
 
-    person = (await Person.select(Person.id).first())["id"]
+    helpers: dict = {}
+    exec(SETUP_PRELUDE, helpers)  # noqa: S102 (the tests' own setup helpers)
+    _account, person = await helpers["make_person"](settings, "Trần Thị Cũ", "046090999999")
     venue = (await Venue.select(Venue.id).first())["id"]
     old = clock.now() - timedelta(days=settings.retention_days + 5)
     for start in range(0, rows, 5000):
@@ -81,6 +86,8 @@ async def main(args) -> None:
     app = create_app(settings)
     if args.unpaced:
         retention.BATCH, retention.PAUSE_RATIO, retention.MIN_PAUSE = 5000, 0.0, 0.0
+    elif args.batch:
+        retention.BATCH = args.batch
     async with app.lifespan():
         found = await scenarios(app, settings)
         started = time.perf_counter()
@@ -112,6 +119,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--idle", type=float, default=10)
     parser.add_argument("--unpaced", action="store_true")
+    parser.add_argument("--batch", type=int, default=0, help="rows per batch (default: the "
+                        "product's retention.BATCH)")
     arguments = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="khaibao-purge-"))
     os.environ.update({

@@ -43,7 +43,7 @@ log = logging.getLogger("khaibao.retention")
 # Small batches, each followed by a pause three times as long as it took: the purge holds
 # SQLite's single writer (or PostgreSQL's I/O) a quarter of the time at most, so the scan's p99
 # stays within twice its idle value while it runs (bench/purge_pacing.py, bench/RESULTS.md).
-BATCH = 500
+BATCH = 100
 PAUSE_RATIO = 3.0
 MIN_PAUSE = 0.005
 CHECK_EVERY = timedelta(hours=1)
