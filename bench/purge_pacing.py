@@ -1,6 +1,7 @@
 """The officer's scan while the retention purge runs: p50/p99 idle, then during the purge.
 
-    .venv/bin/python bench/purge_pacing.py [--rows 180000] [--rate 20] [--idle 10] [--unpaced] [--batch N]
+    .venv/bin/python bench/purge_pacing.py [--rows 180000] [--rate 20] [--idle 10]
+        [--unpaced] [--batch N]
 
 Makes a fresh SQLite database in a temporary directory (as bench/in_process.py does), adds
 ``--rows`` check-ins older than the retention period, then sends scans through the ASGI app at
