@@ -21,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from khaibao.admin import retention
-from khaibao.core import db, i18n, rate_limits
+from khaibao.core import db, db_in_use, i18n, rate_limits
 from khaibao.core.db_errors import DatabaseUnavailable
 from khaibao.core.security import loopback_to_base_url, reject_nul_bytes, security_headers
 from khaibao.core.settings import Settings
@@ -106,15 +106,19 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         await db.connect()
         stop, purging = asyncio.Event(), None
         try:
-            if check_migrations:
-                await db.require_migrated()
-            if settings.purge_daily:
-                purging = asyncio.create_task(retention.run_daily(settings, stop=stop))
-            yield
+            # held until shutdown: `khaibao restore` refuses while a server uses the database
+            async with db_in_use.held_by_server(settings):
+                if check_migrations:
+                    await db.require_migrated()
+                if settings.purge_daily:
+                    purging = asyncio.create_task(retention.run_daily(settings, stop=stop))
+                try:
+                    yield
+                finally:
+                    stop.set()
+                    if purging is not None:
+                        await purging
         finally:
-            stop.set()
-            if purging is not None:
-                await purging
             await rate_limits.close()
             await db.disconnect()
 

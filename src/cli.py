@@ -170,8 +170,17 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
     from khaibao.admin import backup
 
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        """Every 10 % on stderr, for databases large enough to take a while."""
+        tenth = done * 10 // max(total, 1)
+        if total >= backup.PROGRESS_FROM_BYTES and tenth > shown[0]:
+            shown[0] = tenth
+            print(f"backup: {tenth * 10} % ({done >> 20} of {total >> 20} MB)", file=sys.stderr)
+
     try:
-        report = backup.backup(settings, Path(args.path))
+        report = backup.backup(settings, Path(args.path), progress=progress)
     except backup.BackupError as error:
         return _fail(f"backup: {error}")
     print(f"Backup written: {report}")

@@ -1,6 +1,7 @@
 """Retention: delete what is older than ``KHAIBAO_RETENTION_DAYS`` and verify it.
 
-Each run deletes, in batches so a serving server is never blocked for long: venue check-ins,
+Each run deletes, in small paced batches (see :func:`pace`) so a serving server is never
+blocked for long: venue check-ins,
 checkpoint passes, health declarations and arrival declarations (with their places) older
 than the retention period, and the leftovers of sign-in (expired OTP codes, sessions, WebAuthn
 challenges, stale rate counters). It writes a deletion report — per kind, how many rows went
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,8 +40,16 @@ from khaibao.tables import (
 )
 
 log = logging.getLogger("khaibao.retention")
-BATCH = 5000
+# Small batches, each followed by a pause three times as long as it took: the purge holds
+# SQLite's single writer (or PostgreSQL's I/O) a quarter of the time at most, so the scan's p99
+# stays within twice its idle value while it runs (bench/purge_pacing.py, bench/RESULTS.md).
+BATCH = 100
+PAUSE_RATIO = 3.0
+MIN_PAUSE = 0.005
 CHECK_EVERY = timedelta(hours=1)
+# The scheduled purge runs at night, Vietnam time: from 01:00 to 05:00 the hourly checks of
+# every process try (one of them runs it), while few people declare or check in.
+NIGHT_HOURS = range(1, 5)
 LEFTOVER_AGE = timedelta(days=1)
 
 
@@ -47,7 +57,8 @@ LEFTOVER_AGE = timedelta(days=1)
 class Kind:
     name: str  # the report's key
     table: Any
-    column: Any  # the row's age
+    column: Any  # the row's age (its oldest is the report's "oldest kept")
+    also: Any = None  # a second age: a row goes once both are older than the cutoff
 
 
 # Children before parents: arrival places go with their arrival.
@@ -55,7 +66,10 @@ KINDS = (
     Kind("check_ins", CheckIn, CheckIn.checked_in_at),
     Kind("check_passes", CheckPass, CheckPass.at),
     Kind("health_declarations", HealthDeclaration, HealthDeclaration.submitted_at),
-    Kind("arrival_declarations", ArrivalDeclaration, ArrivalDeclaration.arrival_at),
+    # An arrival counts from the later of its travel date and its declaration: one declared
+    # late (travel long ago) is kept the whole period from the day it was declared.
+    Kind("arrival_declarations", ArrivalDeclaration, ArrivalDeclaration.arrival_at,
+         also=ArrivalDeclaration.submitted_at),
 )
 
 # Each key of a deletion report, in words for the admins' page (translated where shown).
@@ -85,11 +99,19 @@ class PurgeReport:
         return sum(item["deleted"] for item in self.counts.values())
 
 
+async def pace(busy: float) -> None:
+    """After a batch that held the database ``busy`` seconds, leave it to requests for longer."""
+    await asyncio.sleep(max(MIN_PAUSE, busy * PAUSE_RATIO))
+
+
 async def _delete_batches(kind: Kind, cutoff: datetime) -> int:
     deleted = 0
     while True:
-        ids = [row["id"] for row in await kind.table.select(kind.table.id).where(
-            kind.column < cutoff).limit(BATCH)]
+        started = time.perf_counter()
+        query = kind.table.select(kind.table.id).where(kind.column < cutoff)
+        if kind.also is not None:
+            query = query.where(kind.also < cutoff)
+        ids = [row["id"] for row in await query.limit(BATCH)]
         if not ids:
             return deleted
         async with db.transaction():
@@ -97,7 +119,7 @@ async def _delete_batches(kind: Kind, cutoff: datetime) -> int:
                 await ArrivalPlace.delete().where(ArrivalPlace.arrival.is_in(ids))
             await kind.table.delete().where(kind.table.id.is_in(ids))
         deleted += len(ids)
-        await asyncio.sleep(0)  # let requests in between batches
+        await pace(time.perf_counter() - started)
 
 
 async def _oldest(kind: Kind) -> str | None:
@@ -158,17 +180,20 @@ async def recent_runs(limit: int = 30) -> list[PurgeReport]:
 
 
 def daily_key(now: datetime) -> str:
-    return f"schedule:{now.date().isoformat()}"
+    return f"schedule:{local_day(now).isoformat()}"
 
 
 async def run_daily(settings, *, stop: asyncio.Event, check_every: timedelta = CHECK_EVERY
                     ) -> None:
-    """Inside each server process: once an hour, start today's purge unless some process
-    already has (the unique ``run_key`` decides). Errors are logged, never fatal."""
+    """Inside each server process: once an hour at night (:data:`NIGHT_HOURS`), start the
+    night's purge unless some process already has (the unique ``run_key`` decides). Errors
+    are logged, never fatal."""
     while not stop.is_set():
         try:
+            now = clock.now()
+            at_night = now.astimezone(clock.LOCAL_TIMEZONE).hour in NIGHT_HOURS
             report = await purge(settings, trigger="schedule",
-                                 run_key=daily_key(clock.now()))
+                                 run_key=daily_key(now)) if at_night else None
             if report:
                 log.info("retention purge: %d rows deleted (cutoff %s)", report.total,
                          report.cutoff.isoformat())

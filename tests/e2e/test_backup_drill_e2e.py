@@ -12,8 +12,8 @@ import time
 import pytest
 
 from tests.e2e.conftest import KHAIBAO, start_server, stop_server
-from tests.e2e.load_helpers import WriteLoad, signed_in_client
-from tests.e2e.test_faults_e2e import PG_URL, _pg
+from tests.e2e.load_helpers import WriteLoad, declaration, signed_in_client
+from tests.e2e.test_faults_e2e import ENGINES, PG_URL, _pg
 
 
 def _rows(path, sql: str):
@@ -28,6 +28,13 @@ def _refs(path) -> set[str]:
     # one row per person declared, its client_ref being "<form client_ref>:<index>"
     return {row[0].rsplit(":", 1)[0]
             for row in _rows(path, "SELECT client_ref FROM health_declaration")}
+
+
+def _summary(output: str) -> tuple[int, int]:
+    """(tables, rows) from the command's "N tables, M rows, ... ok" line."""
+    found = re.search(r"(\d+) tables, (\d+) rows", output)
+    assert found, output
+    return int(found.group(1)), int(found.group(2))
 
 
 @pytest.fixture
@@ -116,17 +123,63 @@ def test_postgres_backup_under_load_and_restore(tmp_path):
         finally:
             load.stop()
         assert dump.stat().st_size > 0 and "Backup written" in done.stdout
+        assert dump.stat().st_mode & 0o077 == 0  # personal data: owner only
+        # the dump was checked: rows per table in it = rows per table in its snapshot
+        backed_up = _summary(done.stdout)
+        assert backed_up[0] >= 20 and backed_up[1] > 0, done.stdout
         env = {**server.env, "KHAIBAO_DATABASE_URL": target_url}
         restored = subprocess.run([KHAIBAO, "restore", str(dump)], env=env, cwd=tmp_path,
                                   capture_output=True, text=True, timeout=120)
         assert restored.returncode == 0, restored.stderr
+        assert _summary(restored.stdout) == backed_up, restored.stdout
         refs = {r["client_ref"].rsplit(":", 1)[0]
                 for r in _pg("SELECT client_ref FROM health_declaration", target_url)}
         assert set(acked_before) <= refs
+        tables = [r["tablename"] for r in _pg(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", target_url)]
+        assert len(tables) == backed_up[0]
+        rows = 0
+        for table in tables:
+            count = f'SELECT count(*) AS n FROM "{table}"'  # noqa: S608
+            rows += _pg(count, target_url)[0]["n"]
+        assert rows == backed_up[1]
         for table in ("person", "account", "health_declaration", "region"):
             count = f'SELECT count(*) AS n FROM "{table}"'  # noqa: S608
             assert _pg(count, target_url)[0]["n"] > 0, table
     finally:
         stop_server(server)
         for name in (source, target):
+            _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_restore_refuses_while_a_server_uses_the_database(engine, tmp_path):
+    """A restore under a running server would be lost (the server keeps writing to the
+    replaced file, or into a database pg_restore is rewriting): it refuses with one line."""
+    extra, names = {}, []
+    if engine == "postgres":
+        names = [f"khaibao_inuse_{os.getpid()}"]
+        _pg(f'CREATE DATABASE "{names[0]}"')
+        extra = {"KHAIBAO_DATABASE_URL": re.sub(r"/[^/]*$", f"/{names[0]}", PG_URL)}
+    server = start_server(tmp_path, extra)
+    try:
+        copy = tmp_path / ("khaibao.dump" if engine == "postgres" else "copy.sqlite3")
+        server.khaibao("backup", str(copy))
+        client = signed_in_client(server)
+        refused = subprocess.run([KHAIBAO, "restore", str(copy)], env=server.env, cwd=tmp_path,
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0, refused.stdout
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert "restore:" in refused.stderr and "server" in refused.stderr
+        # the server goes on with its database untouched
+        assert declaration(client, f"after-refusal-{os.getpid()}").status_code == 303
+    finally:
+        stop_server(server)
+    # once the server has stopped, the same restore goes through
+    restored = subprocess.run([KHAIBAO, "restore", str(copy)], env=server.env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+    try:
+        assert restored.returncode == 0, restored.stderr
+    finally:
+        for name in names:
             _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
