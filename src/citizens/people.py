@@ -32,6 +32,7 @@ from khaibao.qr.tokens import (
     issue_person_token,
     make_token,
     person_reference,
+    printed_code,
 )
 from khaibao.tables import Account, Person, Region
 from khaibao.vn.identity import IdType, Sex, mask_id
@@ -60,6 +61,11 @@ class PersonView:
     channel: str
     last_declared_at: datetime | None
     qr_issued_at: datetime | None = None
+
+    @property
+    def printed_code(self) -> str:
+        """The token as printed under the QR, for typing when a camera cannot read it."""
+        return printed_code(self.token)
 
 
 # --- storage -------------------------------------------------------------------------------
