@@ -5,8 +5,9 @@
  * - the field is emptied the moment a lookup is sent, not when its answer swaps in: a USB
  *   barcode reader may already be typing the next code (a family passing together), and an
  *   answer must not wipe what it typed since. The answer never replaces the input itself.
- * - when the answer is an error about what was typed (check.html's field error), the typed
- *   text comes back into the field, selected, so it can be corrected (or scanned over);
+ * - when the answer is an error about what was typed (check.html's field error), or no answer
+ *   came, the typed text comes back into the field (selected, so it can be corrected or
+ *   scanned over);
  * - the field is focused on /kiemtra, where the reader types into it — not on the camera
  *   page, where focusing would open the phone's keyboard;
  * - a short sound and vibration whose pattern follows the colour (result_signal.js, loaded
@@ -92,7 +93,15 @@
     }
   }
 
+  function onFailure(event) {
+    // no answer (offline, server down): give the typed text back unless a new one was begun
+    var field = input();
+    if (field && isLookup(event) && field.value === '' && submitted) { field.value = submitted; }
+  }
+
   document.addEventListener('htmx:beforeRequest', onSend);
+  document.addEventListener('htmx:sendError', onFailure);
+  document.addEventListener('htmx:responseError', onFailure);
   document.addEventListener('htmx:afterSwap', afterSwap);
   document.addEventListener('DOMContentLoaded', function () {
     lastResult = document.getElementById('ket-qua');
