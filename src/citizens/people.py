@@ -63,6 +63,15 @@ class PersonView:
     qr_issued_at: datetime | None = None
 
     @property
+    def given_name(self) -> str:
+        """What to call the person at a door: the given name, last in a Vietnamese name
+        ("Nguyễn Văn An" → "An"), first in a foreign one written given-name first."""
+        words = self.full_name.split()
+        if not words:
+            return ""
+        return words[-1] if self.nationality == "VN" else words[0]
+
+    @property
     def printed_code(self) -> str:
         """The token as printed under the QR, for typing when a camera cannot read it."""
         return printed_code(self.token)
