@@ -41,7 +41,7 @@ from khaibao.venues import checkins
 from khaibao.venues.checkins import CheckInView
 from khaibao.verdicts import verdicts
 from khaibao.verdicts.verdicts import GREEN, RED, YELLOW
-from khaibao.vn.identity import ChipCard, ParsedId
+from khaibao.vn.identity import NO_ID_NUMBER, ChipCard, IdentityError, ParsedId
 
 PASS_REF_LIFETIME = timedelta(minutes=15)
 MAX_INPUT_LENGTH = 2000
@@ -69,6 +69,10 @@ _ERRORS: dict[str, str | lazy.Lazy] = {
                           "(hoặc khai báo hộ), hoặc kiểm tra lại giấy tờ."),
     "check.venue_code": N_("Đây là mã QR điểm đến, không phải mã cá nhân."),
     "check.misread": lazy.pgettext("check", "Đọc lỗi, hãy quét lại."),
+    "check.id_length": N_("Đã nhập “%(typed)s” (%(count)d chữ số): CCCD có 12 số, CMND 9 số. "
+                          "Hãy kiểm tra lại số giấy tờ."),
+    "check.no_id": N_("Đã nhập “%(typed)s”: số này dành cho người không có giấy tờ (trẻ em), "
+                      "không tra cứu được. Hãy quét mã QR của người này."),
     "check.token_revoked": N_("Mã QR này đã được thay bằng mã mới hoặc không còn hiệu lực. Hãy "
                               "đề nghị người dân mở mã QR mới nhất."),
     "check.pass_invalid": N_("Không ghi nhận được: kết quả kiểm tra đã cũ. Hãy tra cứu lại."),
@@ -82,7 +86,7 @@ error = error_maker(_ERRORS)
 class CheckResult:
     """What the officer sees. ``error`` is set when nobody is shown (``person`` None)."""
 
-    kind: str  # a ScanKind value, or "empty"
+    kind: str  # a ScanKind value, "empty" or "mistyped_id"
     person: PersonView | None = None
     error: InputError | None = None
     chip_name: str | None = None
@@ -109,6 +113,28 @@ class CheckResult:
     def declared_names_differ(self) -> bool:
         """The phones that declared this ID number gave different names: check the papers."""
         return len({name_key(d.full_name) for d in self.declared}) > 1
+
+    @property
+    def error_in_field(self) -> bool:
+        """The error is about what was typed (nothing, or digits that are no ID number): it
+        sits next to the field, which keeps the text."""
+        return self.kind in ("empty", MISTYPED_ID)
+
+
+MISTYPED_ID = "mistyped_id"
+
+
+def _mistyped_id(text: str, scan_error: InputError | None) -> InputError | None:
+    """Digits typed as an ID number that cannot be one: the error echoes them and says what
+    is wrong (a scanner never delivers bare digits of another length)."""
+    digits = "".join(text.replace("-", " ").replace(".", " ").split())
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    if digits == NO_ID_NUMBER:
+        return error("check.no_id", typed=digits)
+    if len(digits) not in (9, 12):
+        return error("check.id_length", typed=digits[:20], count=len(digits))
+    return scan_error if isinstance(scan_error, IdentityError) else None
 
 
 def _now(now: datetime | None) -> datetime:
@@ -137,6 +163,8 @@ async def person_of_card(card: ChipCard, settings) -> PersonView | None:
 async def _find(text: str, settings) -> CheckResult:
     scan = classify_scan(text, settings.secret_key)
     kind = scan.kind.value
+    if not scan.ok and (mistyped := _mistyped_id(text, scan.error)) is not None:
+        return CheckResult(MISTYPED_ID, error=mistyped)
     if scan.kind is ScanKind.PERSON_TOKEN:
         assert isinstance(scan.payload, Verified)
         facts = await check_facts.by_reference(scan.payload.reference, settings)
@@ -157,7 +185,10 @@ async def _find(text: str, settings) -> CheckResult:
     elif scan.kind is ScanKind.VENUE_CODE:
         return CheckResult(kind, error=error("check.venue_code"))
     elif scan.kind is ScanKind.MISREAD:
-        return CheckResult(kind, error=error("check.misread"))
+        # A chip card's text says which field is wrong (its own contradiction, lost accents);
+        # a token's misread is "read again".
+        chip_error = scan.error if isinstance(scan.error, IdentityError) else None
+        return CheckResult(kind, error=chip_error or error("check.misread"))
     elif scan.kind is ScanKind.GARBAGE:
         return CheckResult(kind, error=scan.error)
     elif scan.kind is ScanKind.LIVE_TOKEN:

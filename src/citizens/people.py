@@ -35,6 +35,7 @@ from khaibao.qr.tokens import (
     issue_person_token,
     make_token,
     person_reference,
+    printed_code,
 )
 from khaibao.tables import Account, Person, Region
 from khaibao.vn.identity import IdType, Sex, mask_id
@@ -72,6 +73,11 @@ class PersonView:
         if not words:
             return ""
         return words[-1] if self.nationality == "VN" else words[0]
+
+    @property
+    def printed_code(self) -> str:
+        """The token as printed under the QR, for typing when a camera cannot read it."""
+        return printed_code(self.token)
 
 
 # --- storage -------------------------------------------------------------------------------

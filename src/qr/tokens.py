@@ -30,9 +30,15 @@ Lengths: P and V tokens 31 characters, L tokens 38. Example shape:
 
 Reading: surrounding whitespace and CR/LF are dropped, letters are case-insensitive (some
 USB readers send lowercase), spaces and "-" inside are ignored (people typing a code off a
-poster). A bad character set, length or check character is a *misread* (ask to scan again)
-and is reported before the MAC is looked at; a good check character with a wrong MAC is a
-*forgery*. A venue poster's QR holds the URL ``{base_url}/v/{venue code}``.
+poster), and a typed code is read the Crockford way: "O" is "0", "I" and "L" are "1" in the
+version, reference, step and MAC (where those letters never occur), and the check character
+is compared up to the same confusion (a printed "0" typed as "O", or the other way round),
+so a code typed off paper reads the same however its 0/O and 1/I/L were seen. Only the kind
+letter is read as typed ("L" is a kind). A bad character set, length or check character is a
+*misread* (ask to scan again) and is reported before the MAC is looked at; a good check
+character with a wrong MAC is a *forgery* (a change that turns the check character into its
+look-alike is also left to the MAC).
+A venue poster's QR holds the URL ``{base_url}/v/{venue code}``.
 """
 
 from __future__ import annotations
@@ -224,11 +230,32 @@ def venue_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/v/{code}"
 
 
+_CROCKFORD_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def _read_alike(a: str, b: str) -> bool:
+    """Two characters a person may read one for the other (0/O, 1/I/L)."""
+    return a.translate(_CROCKFORD_ALIASES) == b.translate(_CROCKFORD_ALIASES)
+
+
 def _normalize(token: str) -> str:
+    """The token as typed or scanned, read the Crockford way (see the module's docstring);
+    the check character is left as typed for :func:`verify` to compare."""
     text = re.sub(r"[\s\-]", "", token or "")
     if not text.isascii():
         raise token_error("token.misread")
-    return text.upper()
+    text = text.upper()
+    if len(text) < 5:
+        return text
+    return (text[:2] + text[2].translate(_CROCKFORD_ALIASES) + text[3]
+            + text[4:-1].translate(_CROCKFORD_ALIASES) + text[-1])
+
+
+def printed_code(token: str) -> str:
+    """A token as printed under its QR for typing: blocks of four characters. The body uses
+    no O, I, L or U, and a reader takes 0/O and 1/I/L alike, so no block can be misread
+    into another code (static/js/live_qr.js prints a live code the same way)."""
+    return " ".join(token[i:i + 4] for i in range(0, len(token), 4))
 
 
 def verify(token: str, secret_key: bytes) -> Verified:
@@ -237,7 +264,7 @@ def verify(token: str, secret_key: bytes) -> Verified:
     t = _normalize(token)
     if (len(t) not in TOKEN_LENGTHS or not t.startswith(PREFIX)
             or any(c not in CHECK_ALPHABET for c in t)
-            or check_char(t[:-1]) != t[-1]):
+            or not _read_alike(check_char(t[:-1]), t[-1])):
         raise token_error("token.misread")
     kind = _LETTER_KINDS.get(t[3])
     if t[2] != VERSION or kind is None:

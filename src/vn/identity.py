@@ -294,6 +294,48 @@ def _chip_date(value: str, code: str, msgid: str) -> date:
         raise IdentityError(code, msgid) from None
 
 
+def _chip_sex(label: str) -> Sex:
+    """The card's "Nam"/"Nữ". A reader that drops every non-ASCII letter turns "Nữ" into "N":
+    say so, rather than "misread" (scanning again with the same reader gives the same)."""
+    try:
+        return Sex.parse(label)
+    except IdentityError:
+        pass
+    if fold_diacritics(label).strip().lower() == "n":
+        raise IdentityError(
+            "chip.sex_accents",
+            N_("Giới tính trong mã QR CCCD đọc được là “%(value)s”: máy đọc đã làm mất chữ có "
+               "dấu (“Nữ” thành “N”). Hãy đặt máy đọc sang UTF-8, hoặc nhập số CCCD."),
+            value=label)
+    raise IdentityError(
+        "chip.sex",
+        N_("Giới tính trong mã QR CCCD là “%(value)s”, không phải Nam hay Nữ. Hãy kiểm tra thẻ, "
+           "hoặc nhập số CCCD."), value=label[:20])
+
+
+# The card's sex → its contradiction with digit 4 of its own CCCD number.
+_CHIP_SEX_MISMATCH = {
+    Sex.MALE: N_("Mã QR trên thẻ CCCD tự mâu thuẫn: giới tính ghi Nam, nhưng chữ số thứ 4 của "
+                 "số CCCD (%(digit)s) dành cho Nữ. Hãy kiểm tra thẻ."),
+    Sex.FEMALE: N_("Mã QR trên thẻ CCCD tự mâu thuẫn: giới tính ghi Nữ, nhưng chữ số thứ 4 của "
+                   "số CCCD (%(digit)s) dành cho Nam. Hãy kiểm tra thẻ."),
+}
+
+
+def _check_chip_digits(cccd: str, birth_date: date, sex: Sex) -> None:
+    """A card's birth date and sex against what its own CCCD number encodes: a contradiction
+    names the field, so the officer checks the card instead of scanning it again."""
+    info = decode_cccd(cccd)
+    if info.birth_year != birth_date.year:
+        raise IdentityError(
+            "chip.birth_mismatch",
+            N_("Mã QR trên thẻ CCCD tự mâu thuẫn: ngày sinh ghi %(birth)s, nhưng số CCCD (chữ "
+               "số thứ 4–6: %(digits)s) là của người sinh năm %(year)d. Hãy kiểm tra thẻ."),
+            birth=birth_date.strftime("%d/%m/%Y"), digits=cccd[3:6], year=info.birth_year)
+    if info.sex is not sex:
+        raise IdentityError("chip.sex_mismatch", _CHIP_SEX_MISMATCH[sex], digit=cccd[3])
+
+
 def parse_chip_cccd(text: str | None) -> ChipCard:
     """Parse ``CCCD|old CMND|name|ddmmyyyy|Nam/Nữ|address|ddmmyyyy`` from a chip card's QR."""
     parts = [p.strip() for p in unicodedata.normalize("NFC", text or "").strip().split("|")]
@@ -310,15 +352,11 @@ def parse_chip_cccd(text: str | None) -> ChipCard:
                             N_("Ngày sinh trong mã QR CCCD không hợp lệ. Hãy quét lại."))
     issue_date = _chip_date(issued, "chip.issue_date",
                             N_("Ngày cấp trong mã QR CCCD không hợp lệ. Hãy quét lại."))
-    try:
-        sex = Sex.parse(sex_label)
-    except IdentityError:
-        raise IdentityError(
-            "chip.sex", N_("Giới tính trong mã QR CCCD không hợp lệ. Hãy quét lại.")) from None
+    sex = _chip_sex(sex_label)
     if issue_date < birth_date:
         raise IdentityError("chip.issue_date",
                             N_("Ngày cấp trong mã QR CCCD sớm hơn ngày sinh. Hãy quét lại."))
-    check_cccd(cccd, birth_date.year, sex)
+    _check_chip_digits(cccd, birth_date, sex)
     full_name = normalize_full_name(name)
     return ChipCard(cccd, old_id or None, full_name, birth_date, sex, " ".join(address.split()),
                     issue_date)

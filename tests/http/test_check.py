@@ -3,6 +3,7 @@ pass, the rate cap, and what the citizen sees of checks on their QR page."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -77,7 +78,7 @@ async def test_each_input_kind(client, database, person):
     assert "Tên trên thẻ CCCD: PHAN VAN DUC" in same.text and "check-mismatch" not in same.text
     venue, _ref = issue_venue_code(database.secret_key)
     assert "Đây là mã QR điểm đến, không phải mã cá nhân" in (await lookup(client, venue)).text
-    misread = view.token[:-1] + ("0" if view.token[-1] != "0" else "1")
+    misread = view.token[:-1] + next(c for c in "2345" if c != view.token[-1])
     assert "Đọc lỗi, hãy quét lại" in (await lookup(client, misread)).text
     assert "Không tìm thấy người khai báo" in (await lookup(client, cccd())).text
     empty = await lookup(client, "  ")
@@ -210,3 +211,21 @@ async def test_the_last_venue_check_in_shows_in_its_group(client, database, pers
     await sign_in_officer(client, "health")
     result = await lookup(client, view.token)
     assert "Chợ Bến Ngự" in result.text and "20 phút trước" in result.text
+
+
+async def test_mistyped_id_keeps_the_text_and_says_what_is_wrong(client):
+    """Issue 19, item 18: 11 digits, or the nine zeros of "no ID", get a 422 with the error next
+    to the field and the text kept in it (also without JavaScript), not a scanner message."""
+    await sign_in_officer(client, "checkpoint")
+    for typed, says in (("04619012345", "(11 chữ số): CCCD có 12 số, CMND 9 số."),
+                        ("000000000", "dành cho người không có giấy tờ")):
+        answer = await lookup(client, typed)
+        assert answer.status_code == 422
+        error = re.search(r'<span class="field-error" id="q-loi">([^<]*)</span>', answer.text)
+        assert error and says in html.unescape(error.group(1)) and typed in error.group(1)
+        assert "Không nhận ra mã vừa quét" not in answer.text
+        assert 'data-colour=' not in answer.text.split('id="ket-qua"')[1].split(">")[0]
+        full = await lookup(client, typed, htmx=False)
+        assert full.status_code == 422
+        field = re.search(r'<input id="q"[^>]*>', full.text).group(0)
+        assert f'value="{typed}"' in field and 'aria-invalid="true"' in field

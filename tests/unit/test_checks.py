@@ -96,6 +96,34 @@ async def person(database):
     return view, number, account_id
 
 
+@pytest.mark.parametrize(("typed", "code", "says"), [
+    ("04619012345", "check.id_length",
+     "Đã nhập “04619012345” (11 chữ số): CCCD có 12 số, CMND 9 số. Hãy kiểm tra lại số giấy tờ."),
+    ("0461-9012-3456-7", "check.id_length", "(13 chữ số)"),
+    ("000000000", "check.no_id", "số này dành cho người không có giấy tờ"),
+    ("999190123456", "cccd.province", "(999) không phải mã tỉnh"),
+])
+async def test_digits_that_are_no_id_number_say_what_is_wrong(database, typed, code, says):
+    """Issue 19, item 18: not the scanner's "Không nhận ra mã vừa quét"; the error goes next
+    to the field, which keeps what was typed."""
+    result = await checks.lookup(typed, database)
+    assert (result.kind, result.error.code, result.person) == ("mistyped_id", code, None)
+    assert says in result.error.message("vi")
+    assert result.error_in_field
+
+
+async def test_chip_text_contradicting_its_number_is_not_a_misread(database, person):
+    """Issue 19, item 19: the officer is told which field, not "Đọc lỗi, hãy quét lại"."""
+    _view, number, _account = person  # a woman born in 1990
+    for chip, code in ((f"{number}||LE THI THU|01011991|Nữ|Huế|01012021", "chip.birth_mismatch"),
+                       (f"{number}||LE THI THU|01011990|Nam|Huế|01012021", "chip.sex_mismatch"),
+                       (f"{number}||LE THI THU|01011990|N|Hu|01012021", "chip.sex_accents")):
+        result = await checks.lookup(chip, database)
+        assert (result.kind, result.error.code) == ("misread", code)
+        assert not result.error_in_field
+        assert "quét lại" not in result.error.message("vi")
+
+
 async def test_lookup_paths(database, person):
     settings = database
     view, number, _account = person
@@ -118,7 +146,7 @@ async def test_lookup_paths(database, person):
 
     venue, _ref = issue_venue_code(settings.secret_key)
     assert (await checks.lookup(venue, settings)).error.code == "check.venue_code"
-    misread = view.token[:-1] + ("0" if view.token[-1] != "0" else "1")
+    misread = view.token[:-1] + next(c for c in "2345" if c != view.token[-1])
     result = await checks.lookup(misread, settings)
     assert (result.kind, result.error.code) == ("misread", "check.misread")
     assert result.error.message("vi") == "Đọc lỗi, hãy quét lại."

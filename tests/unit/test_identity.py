@@ -358,14 +358,33 @@ def test_parse_chip_cccd_name_is_nfc_and_old_id_may_be_empty() -> None:
         (CHIP.replace("20042021", "20/04/2021"), "chip.issue_date"),
         (CHIP.replace("20042021", "20041989"), "chip.issue_date"),
         (CHIP.replace("|Nam|", "|X|"), "chip.sex"),
-        (CHIP.replace("|Nam|", "|Nữ|"), "cccd.sex_mismatch"),
-        (CHIP.replace("15031990", "15031991"), "cccd.birth_year_mismatch"),
+        (CHIP.replace("|Nam|", "|Nữ|"), "chip.sex_mismatch"),
+        (CHIP.replace("15031990", "15031991"), "chip.birth_mismatch"),
+        (CHIP.replace("|Nam|", "|N|"), "chip.sex_accents"),
         (CHIP.replace("Nguyễn Văn An", "N8uyen"), "name.characters"),
         (CHIP.replace("Nguyễn Văn An", ""), "name.required"),
     ],
 )
 def test_parse_chip_cccd_errors(text: str, code: str) -> None:
     assert err(parse_chip_cccd, text).code == code
+
+
+def test_chip_text_contradicting_its_digits_names_the_field() -> None:
+    """Not "read again" (the same card reads the same): which field contradicts the number,
+    or that the reader lost the accents of "Nữ" (issue 19, item 19)."""
+    female = CHIP.replace("046090001234", "046190001234")
+    birth = err(parse_chip_cccd, CHIP.replace("15031990", "15031991")).message("vi")
+    assert birth == ("Mã QR trên thẻ CCCD tự mâu thuẫn: ngày sinh ghi 15/03/1991, nhưng số "
+                     "CCCD (chữ số thứ 4–6: 090) là của người sinh năm 1990. Hãy kiểm tra thẻ.")
+    sex = err(parse_chip_cccd, CHIP.replace("|Nam|", "|Nữ|")).message("vi")
+    assert sex == ("Mã QR trên thẻ CCCD tự mâu thuẫn: giới tính ghi Nữ, nhưng chữ số thứ 4 của "
+                   "số CCCD (0) dành cho Nam. Hãy kiểm tra thẻ.")
+    assert "gender says male" in err(parse_chip_cccd, female).message("en").lower()
+    lost = err(parse_chip_cccd, female.replace("|Nam|", "|N|")).message("vi")
+    assert lost.startswith("Giới tính trong mã QR CCCD đọc được là “N”: máy đọc đã làm mất")
+    assert "Hãy quét lại" not in birth + sex + lost
+    other = err(parse_chip_cccd, CHIP.replace("|Nam|", "|X|")).message("vi")
+    assert "“X”" in other and "Hãy quét lại" not in other
 
 
 def test_looks_like_chip_cccd() -> None:

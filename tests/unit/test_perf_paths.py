@@ -94,7 +94,7 @@ async def test_scan_facts_match_the_separate_reads(database, settings):
     assert facts.declaration == await declarations.last_declaration(person.id)
     assert facts.arrival_id is None and facts.checkin is None
     assert await check_facts.by_reference(tokens.new_reference(), settings) is None
-    other = "1" if person.token[-1] != "1" else "2"  # a wrong check character: misread
+    other = next(c for c in "2345" if c != person.token[-1])  # a wrong check character: misread
     misread = await checks.lookup(person.token[:-1] + other, settings)
     assert misread.kind == "misread" and misread.person is None
     result = await checks.lookup(person.token, settings)

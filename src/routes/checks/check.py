@@ -71,8 +71,8 @@ class CheckController(Controller):
                           headers={"Retry-After": str(limited.retry_after)})
         context["result"] = result
         status = 200
-        if result.kind == "empty":
-            context["field_error"] = _message(result.error)
+        if result.error_in_field:
+            context["field_error"], context["typed"] = _message(result.error), text
             status = 422
         elif result.person is not None:
             context["pass_ref"] = checks.pass_reference(officer.id, result.person.id,
