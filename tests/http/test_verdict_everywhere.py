@@ -316,7 +316,7 @@ async def surfaces_agree(client, scene, account_id: int, persons: list[dict], ex
     client.cookies.clear()
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(policy_specs=st.lists(POLICY, min_size=1, max_size=4),
        person_specs=st.lists(PERSON, min_size=1, max_size=2))
