@@ -43,10 +43,13 @@ async def arrive(settings, ward, *, detail: str, name: str, hours_ago: int = 2) 
     return arrival_id
 
 
-async def arrive_person(settings, ward, *, detail: str, name: str, hours_ago: int = 2):
-    """An arrival into ``ward`` from Hà Nội's first area ``hours_ago``: (its id, the person)."""
+async def arrive_person(settings, ward, *, detail: str, name: str, hours_ago: int = 2,
+                        fields: dict[str, str] | None = None):
+    """An arrival into ``ward`` from Hà Nội's first area ``hours_ago``: (its id, the person).
+    ``fields``: the person's form (default: a new person named ``name``)."""
     account_id = await account()
-    await add_person(account_id, settings, person_fields(full_name=name), is_owner=True)
+    await add_person(account_id, settings, fields or person_fields(full_name=name),
+                     is_owner=True)
     owner = (await people.persons_of(account_id, settings))[0]
     hanoi = (await regions.children("VN-01"))[0]
     at = datetime.now(VN) - timedelta(hours=hours_ago)
@@ -224,3 +227,24 @@ async def test_red_at_the_checkpoint_is_red_in_the_list_and_its_csv(client, data
         assert row["Lý do"] == " ".join(expected.reasons)
     finally:
         await policies.delete(made.policy.policy_key)
+
+
+async def test_an_id_declared_from_another_phone_counts_as_at_the_checkpoint(
+        client, database, wards):
+    """The same ID number declared from two phones is one person at the checkpoint: a fever
+    declared from the other phone makes the arrival red in the list too."""
+    ward_a, _ward_b = wards
+    fields = person_fields(full_name="Võ Văn Hai")
+    _arrival, person = await arrive_person(database, ward_a, detail="Đội 2", name="Võ Văn Hai",
+                                           fields=fields)
+    other_account = await account()
+    other_id = await add_person(other_account, database, fields, is_owner=True)
+    other = await people.get_person(other_account, other_id, database)
+    await declare_health(database, other, symptoms=("fever",))
+    at_checkpoint = await checks.lookup(person.token, database)
+    assert at_checkpoint.colour == "red", at_checkpoint.reasons
+    await sign_in_officer(client, "local", region_code=ward_a.code)
+    words = row_of((await client.get("/quan-tri/nguoi-den")).text, "Đội 2")
+    assert f"Yêu cầu hiện tại: {checks.COLOUR_LABELS['red']}" in words
+    row = next(r for r in await csv_rows(client) if r["Địa chỉ nơi đến"] == "Đội 2")
+    assert row["Lý do"] == " ".join(at_checkpoint.reasons)

@@ -327,13 +327,19 @@ async def test_every_screen_shows_the_one_verdict(client, scene, policy_specs, p
         ids = [p["id"] for p in persons]
         expected = {i: await verdicts.verdict_of(i, scene["settings"], at=clock.now())
                     for i in ids}
-        batch = await verdicts.verdicts_of(ids, scene["settings"], at=clock.now())
+        batch = await verdicts.verdicts_of(ids, scene["settings"], at=clock.now(),
+                                           own_phone_only=False)
+        own = await verdicts.verdicts_of(ids, scene["settings"], at=clock.now())
         for person in persons:
             one = expected[person["id"]]
             check_the_table(one, person["spec"])
             event(f"{one.colour}, {one.decision.measure if one.decision else 'no decision'}")
             many = batch[person["id"]]
             assert (many.colour, many.reasons) == (one.colour, one.reasons)
+            alone = await verdicts.verdict_of(person["id"], scene["settings"], at=clock.now(),
+                                              own_phone_only=True)
+            assert (own[person["id"]].colour, own[person["id"]].reasons) == (alone.colour,
+                                                                             alone.reasons)
         await surfaces_agree(client, scene, account_id, persons, expected)
         again = {i: await verdicts.verdict_of(i, scene["settings"], at=clock.now())
                  for i in ids}
