@@ -8,7 +8,7 @@ failed send neither voids the code the citizen already has, nor counts toward th
 limit, nor makes the citizen wait before trying again.
 
 Limits, in ``rate_limits`` so every process shares them (keys):
-    ``otp:ip:<IP, or IPv6 /64>``      SENDS_PER_IP_PER_HOUR requests for a code
+    ``otp:ip:<client key>``           SENDS_PER_IP_PER_HOUR requests for a code
     ``otp:phone:<E.164>``             SENDS_PER_PHONE_PER_HOUR codes sent
     ``otp:resend:<purpose>:<E.164>``  one code per RESEND_AFTER
     ``otp:fail:<E.164>``              FAILURES_PER_PHONE_PER_DAY wrong tries
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import math
 import re
@@ -267,17 +266,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _ip_key(client_ip: str) -> str:
-    """IPv6 clients get a whole /64 (one subscriber's usual allocation) per bucket."""
-    text = (client_ip or "").strip()
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return "otp:ip:" + (text[:64] or "unknown")
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if address.version == 6:
-        return f"otp:ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
-    return f"otp:ip:{address}"
+    return "otp:ip:" + rate_limits.client_key(client_ip)
 
 
 def _phone_key(phone: str) -> str:

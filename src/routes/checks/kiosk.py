@@ -22,7 +22,7 @@ from khaibao.core import audit, clock, i18n, sessions
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings, render
+from khaibao.core.web import AppSettings, client_key, render
 from khaibao.routes.checks import declaration_form
 from khaibao.routes.checks.assisted import card_context, qr_markup
 from khaibao.routes.citizens.person_form import person_block
@@ -167,9 +167,9 @@ class KioskController(Controller):
         form = await request.form()
         kind = declaration_form.kind_or_default(str(form.get("loai", "")))
         raw_phone = str(form.get("phone", ""))
-        client = request.client.host if request.client else "unknown"
         try:
-            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client, settings)
+            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client_key(request),
+                                          settings)
         except InputError as error:
             if error.code == "otp.resend_too_soon":
                 # Asked again within the minute (a second tap, the page reopened): the code

@@ -15,7 +15,7 @@ from khaibao.core import i18n, sessions
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import InputError
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings, local_path, redirect, render
+from khaibao.core.web import AppSettings, client_key, local_path, redirect, render
 from khaibao.qr import devices
 from khaibao.vn.phones import mask_phone, normalize_mobile
 
@@ -101,10 +101,6 @@ def _masked(raw_phone: str) -> str:
         return ""
 
 
-def _client_ip(request: HTMXRequest) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def _resend_wait(phone: str) -> int:
     try:
         return await otp.resend_wait(normalize_mobile(phone), OTP_PURPOSE)
@@ -148,7 +144,7 @@ class CitizenAuthController(Controller):
         raw_phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
         try:
-            sent = await otp.request_code(raw_phone, OTP_PURPOSE, _client_ip(request), settings)
+            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client_key(request), settings)
         except otp.OtpError as error:
             phone = normalize_mobile(raw_phone)
             if error.code == "otp.resend_too_soon":

@@ -20,7 +20,7 @@ from khaibao.core import i18n, rate_limits, sessions
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import N_
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings, local_path, redirect, render
+from khaibao.core.web import AppSettings, client_key, local_path, redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers, passkeys
 from khaibao.officers.officers import OfficerView
 from khaibao.routes.officers.home import landing_path
@@ -72,8 +72,8 @@ async def _name_refused(request: HTMXRequest, officer_id: int) -> Response | Non
 
 async def _over_limit(request: HTMXRequest) -> Response | None:
     """429 with a message once this address made too many passkey ceremonies."""
-    address = request.client.host if request.client else "unknown"
-    hit = await rate_limits.hit(f"passkey-ceremony:{address}", CEREMONY_LIMIT, CEREMONY_WINDOW)
+    hit = await rate_limits.hit(f"passkey-ceremony:{client_key(request)}", CEREMONY_LIMIT,
+                                CEREMONY_WINDOW)
     if hit.allowed:
         return None
     response = _json_error(_TOO_MANY)
