@@ -64,7 +64,7 @@ def _without_lifespan(app):
     """The test session already opened the database: the served app skips start-up."""
     async def asgi(scope, receive, send):
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
+            while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return

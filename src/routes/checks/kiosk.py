@@ -25,6 +25,7 @@ from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, client_key, render
 from khaibao.routes.checks import declaration_form
 from khaibao.routes.checks.assisted import card_context, qr_markup
+from khaibao.routes.citizens.auth import code_cookie_name, remember_code_browser
 from khaibao.routes.citizens.person_form import person_block
 from khaibao.routes.officers.session import (
     OFFICER_DEPENDENCY,
@@ -138,6 +139,7 @@ class KioskController(Controller):
         await kiosk.end_visit(request.cookies.get(visit_cookie(settings)))
         response = self._page(request, where, "welcome")
         response.delete_cookie(visit_cookie(settings), path="/")
+        response.delete_cookie(code_cookie_name(settings), path="/")
         return response
 
     @get(["/kbyt", "/khaibao"], name="kiosk.phone")
@@ -179,7 +181,9 @@ class KioskController(Controller):
             return self._phone_page(request, settings, where, kind, phone=raw_phone,
                                     status_code=422,
                                     error=error.message(i18n.current_language.get()))
-        return self._phone_page(request, settings, where, kind, phone=sent.phone, sent=True)
+        response = self._phone_page(request, settings, where, kind, phone=sent.phone, sent=True)
+        remember_code_browser(response, sent, settings)
+        return response
 
     @post("/ma", name="kiosk.verify_code")
     async def verify_code(self, request: HTMXRequest, settings: AppSettings) -> Response:
@@ -192,7 +196,8 @@ class KioskController(Controller):
         phone = str(form.get("phone", ""))
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(),
-                                  settings)
+                                  settings,
+                                  browser_key=request.cookies.get(code_cookie_name(settings)))
         except InputError as error:
             return self._phone_page(request, settings, where, kind, phone=phone, sent=True,
                                     status_code=422,
@@ -201,6 +206,7 @@ class KioskController(Controller):
         raw = await kiosk.start_visit(where, old=request.cookies.get(visit_cookie(settings)),
                                       account_id=account_id, phone=phone)
         response = _go(f"/kiosk/{kind}/khai-bao")
+        response.delete_cookie(code_cookie_name(settings), path="/")
         _set_cookie(settings, response, visit_cookie(settings), raw)
         return response
 
