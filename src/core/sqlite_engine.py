@@ -171,7 +171,10 @@ class PersistentSQLiteEngine(SQLiteEngine):
         """Create the database file 0600 before SQLite does (its WAL and shared-memory files
         take the database file's mode), or tighten one an older version made 0644."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        # Only a file that does not exist yet is opened (and closed) here: closing any
+        # descriptor of the database would drop this process's SQLite locks on it.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 if os.stat(self.path + suffix).st_mode & 0o077:
