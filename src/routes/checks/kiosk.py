@@ -20,13 +20,16 @@ from khaibao.checks import checks, kiosk
 from khaibao.citizens import otp, people
 from khaibao.core import audit, clock, i18n, sessions
 from khaibao.core.errors import InputError
+from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, client_key, render
+from khaibao.officers import passkeys
 from khaibao.routes.checks import declaration_form
 from khaibao.routes.checks.assisted import card_context, qr_markup
 from khaibao.routes.citizens.auth import code_cookie_name, remember_code_browser
 from khaibao.routes.citizens.person_form import person_block
+from khaibao.routes.officers.passkeys import over_ceremony_limit, passkey_error, passkey_json
 from khaibao.routes.officers.session import (
     OFFICER_DEPENDENCY,
     SIGN_IN_PATH,
@@ -42,6 +45,9 @@ OTP_PURPOSE = "kiosk"
 # Where a kiosk visitor declares their health (the kiosk's own form, never the citizen's).
 KIOSK_DECLARE = "/kiosk/kbyt"
 NO_STORE = {"Cache-Control": "no-store"}
+_NOT_A_KIOSK = InputError("kiosk.none", N_("Thiết bị này không ở chế độ kiosk."))
+_MAY_NOT_END = InputError("kiosk.may_not_end", N_(
+    "Chỉ cán bộ chốt kiểm soát hoặc quản trị viên mới thoát được kiosk."))
 
 
 def kiosk_cookie(settings: Settings) -> str:
@@ -313,15 +319,38 @@ class KioskController(Controller):
         response.delete_cookie(visit_cookie(settings), path="/")
         return response
 
+    @post("/thoat/tuy-chon", name="kiosk.exit_options")
+    async def exit_options(self, request: HTMXRequest, settings: AppSettings) -> Response:
+        """"Thoát kiosk (cán bộ)": a passkey challenge for an officer at this kiosk."""
+        if await self._kiosk(request, settings) is None:
+            return passkey_error(_NOT_A_KIOSK, status_code=403)
+        if limited := await over_ceremony_limit(request):
+            return limited
+        return passkey_json(await passkeys.authentication_options(settings,
+                                                                  purpose=passkeys.CONFIRM))
+
     @post("/thoat", name="kiosk.exit")
     async def exit(self, request: HTMXRequest, settings: AppSettings) -> Response:
-        """End kiosk mode on this device; an officer signs in again to use it."""
+        """End kiosk mode on this device, confirmed by the passkey of an officer whose role
+        may run a kiosk (a visitor cannot); they sign in again to use the device."""
         where = await self._kiosk(request, settings)
+        if where is None:
+            return passkey_error(_NOT_A_KIOSK, status_code=403)
+        if limited := await over_ceremony_limit(request):
+            return limited
+        try:
+            officer = await passkeys.confirm_officer(
+                settings, passkeys.parse_credential(await request.body()))
+        except InputError as exc:
+            return passkey_error(exc)
+        if not officer.may("kiosk"):
+            return passkey_error(_MAY_NOT_END, status_code=403)
         await kiosk.end_visit(request.cookies.get(visit_cookie(settings)))
         await kiosk.end(request.cookies.get(kiosk_cookie(settings)))
-        if where is not None:
-            await audit.record("kiosk.end", actor_kind="system", place=where.checkpoint_name)
-        response = _go(SIGN_IN_PATH)
+        await audit.record("kiosk.end", actor_kind="officer", actor_id=officer.id,
+                           place=where.checkpoint_name)
+        response = passkey_json({"redirect": SIGN_IN_PATH})
         response.delete_cookie(visit_cookie(settings), path="/")
         response.delete_cookie(kiosk_cookie(settings), path="/")
+        response.delete_cookie(code_cookie_name(settings), path="/")
         return response
