@@ -9,16 +9,18 @@ PORT ?= 8000
 
 .PHONY: demo test setup lint unit test-sqlite test-postgres test-e2e messages migration bench clean guides
 
+# The install's own output (pip, build warnings) goes to a log, shown only if it fails.
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $@
+	@echo "Installing Khai Báo and what it needs into $(VENV) (log: $(VENV)/install.log)…"
+	@python3 -m venv $(VENV)
+	@($(PY) -m pip install --upgrade pip && $(PY) -m pip install -e ".[test]") \
+		> $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; exit 1; }
+	@touch $@
 
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/khaibao demo --port $(PORT)
+	@$(VENV)/bin/khaibao demo --port $(PORT)
 
 test: setup
 	bash scripts/test.sh

@@ -23,9 +23,10 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from khaibao.admin import retention
 from khaibao.core import db, i18n, rate_limits
 from khaibao.core.db_errors import DatabaseUnavailable
-from khaibao.core.security import reject_nul_bytes, security_headers
+from khaibao.core.security import loopback_to_base_url, reject_nul_bytes, security_headers
 from khaibao.core.settings import Settings
 from khaibao.core.web import STATIC_DIR, create_environments
+from khaibao.officers.lookups import LookupRefused
 from khaibao.routes.admin.api_keys import ApiKeysAdminController
 from khaibao.routes.admin.audit_viewer import AuditViewerController
 from khaibao.routes.admin.checkpoints import CheckpointsAdminController
@@ -52,6 +53,7 @@ from khaibao.routes.errors import (
     database_unavailable_handler,
     http_exception_handler,
     internal_error_handler,
+    lookup_refused_handler,
 )
 from khaibao.routes.guides import GuidesController
 from khaibao.routes.officers.home import AdminHomeController
@@ -183,10 +185,14 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             backend="brotli", minimum_size=500, brotli_quality=5, brotli_gzip_fallback=True,
             gzip_compress_level=6,
         ),
-        # The Host header must be the base URL's: no Host-header injection.
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=[settings.netloc]),
+        # The Host header must be the base URL's: no Host-header injection. A local base URL's
+        # loopback spellings are let in only to be sent on to the base URL.
+        allowed_hosts=AllowedHostsConfig(
+            allowed_hosts=[settings.netloc, *settings.loopback_netlocs]),
         before_send=[security_headers(settings.is_https)],
         middleware=[
+            *([loopback_to_base_url(settings.loopback_netlocs, settings.base_url)]
+              if settings.loopback_netlocs else []),
             reject_nul_bytes,
             language_middleware,
             static_cache_middleware,
@@ -196,6 +202,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             OfficerSignInRequired: _htmx(sign_in_required_response),
             HTTPException: _htmx(http_exception_handler),
             DatabaseUnavailable: _htmx(database_unavailable_handler),
+            LookupRefused: _htmx(lookup_refused_handler),
             500: _htmx(internal_error_handler),
         },
         request_max_body_size=MAX_BODY_BYTES,

@@ -56,11 +56,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return await demo.seed(settings)
 
     summary = asyncio.run(_with_database(settings, prepare))
-    print(summary)
     if args.no_serve:
+        print(summary)
         return 0
-    print(f"Khai Báo: {settings.base_url}")
-    return _serve(args.host, args.port, args.workers)
+    # What to open comes last, once the server is listening (its own start-up lines are
+    # quieted so that nothing follows it).
+    return _serve(args.host, args.port, args.workers, ready_message=summary)
 
 
 def cmd_import_regions(settings: Settings, args: argparse.Namespace) -> int:
@@ -193,11 +194,14 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(host: str, port: int, workers: int) -> int:
+def _serve(host: str, port: int, workers: int, *, ready_message: str = "") -> int:
     from hypercorn.config import Config
     from hypercorn.run import run
 
     config = Config()
+    if ready_message:
+        config.loglevel = "WARNING"
+        _print_when_listening(host, port, ready_message)
     config.application_path = "khaibao.asgi:app"
     config.bind = [f"{host}:{port}"]
     config.workers = 0 if workers <= 1 else workers
@@ -208,6 +212,26 @@ def _serve(host: str, port: int, workers: int) -> int:
     if workers <= 1:
         return run(config)
     return _serve_processes(config)
+
+
+def _print_when_listening(host: str, port: int, message: str) -> None:
+    """Print ``message`` once the server accepts connections on host:port (the caller quiets
+    hypercorn's own "Running on …" line: it shows the loopback address, not the base URL)."""
+    import socket
+    import threading
+    import time
+
+    def wait_and_print() -> None:
+        for _ in range(600):
+            try:
+                socket.create_connection((host, port), timeout=0.5).close()
+            except OSError:
+                time.sleep(0.1)
+                continue
+            print(message, flush=True)
+            return
+
+    threading.Thread(target=wait_and_print, daemon=True).start()
 
 
 def _serve_processes(config) -> int:
@@ -267,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     admin = sub.add_parser("create-admin", help="create an admin; prints a one-time enrollment URL")
     admin.add_argument("--name", required=True, help="the admin's full name")
+    admin.add_argument("--base-url", help="the address officers open (default: KHAIBAO_BASE_URL,"
+                       " else http://localhost:8000); give the demo's when it runs on another port")
     admin.set_defaults(handler=cmd_create_admin)
 
     purge = sub.add_parser("purge", help="delete data older than the retention period now")
@@ -304,7 +330,9 @@ def main(argv: list[str] | None = None) -> int:
 
     log_setup.configure(
         json_lines=os.environ.get("KHAIBAO_LOG_JSON", "").strip().lower() in {"1", "true", "yes"})
-    if getattr(args, "port", None) and not os.environ.get("KHAIBAO_BASE_URL"):
+    if getattr(args, "base_url", None):
+        os.environ["KHAIBAO_BASE_URL"] = args.base_url
+    elif getattr(args, "port", None) and not os.environ.get("KHAIBAO_BASE_URL"):
         # A local server on another port: keep the base URL (WebAuthn origin, QR URLs) in step.
         os.environ["KHAIBAO_BASE_URL"] = f"http://localhost:{args.port}"
     try:

@@ -24,7 +24,7 @@ from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
 from khaibao.core.text import fold_diacritics
-from khaibao.officers import officers
+from khaibao.officers import lookups, officers
 from khaibao.tables import AuditEntry, Officer
 
 PAGE = 100
@@ -114,6 +114,7 @@ DETAIL_LABELS: dict[str, str] = {
     "previous_role": N_("Vai trò trước đó"),
     "passkey": N_("Mã passkey"),
     "via": N_("Qua"),
+    "budget": N_("Giới hạn"),
     "sessions_ended": N_("Phiên đăng nhập đã kết thúc"),
     "stored_count": N_("Bộ đếm đã lưu"),
     "new_count": N_("Bộ đếm nhận được"),
@@ -148,7 +149,9 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "channel": checks.CHANNEL_LABELS,
     "measure": dict(local_arrivals.DECISION_FILTERS),
     "decision": {**dict(local_arrivals.DECISION_FILTERS), "all": N_("Tất cả")},
-    "via": {"enrollment": N_("Liên kết đăng ký"), "signed_in": N_("Khi đã đăng nhập")},
+    "via": {"enrollment": N_("Liên kết đăng ký"), "signed_in": N_("Khi đã đăng nhập"),
+            **lookups.VIAS},
+    "budget": lookups.BUDGETS,
     "kind": {"health_declaration": N_("Khai báo y tế"), "arrival": N_("Khai báo người đến"),
              "check_in": N_("Lượt check-in điểm đến"), "kbyt": N_("Khai báo y tế"),
              "khaibao": N_("Khai báo người đến")},

@@ -31,6 +31,7 @@ from khaibao.core.errors import FormErrors, InputError, error_maker
 from khaibao.core.i18n import N_
 from khaibao.qr.scans import ScanKind, classify_scan
 from khaibao.tables import CheckIn
+from khaibao.tables.venues import BY_SELF, BY_TYPED
 from khaibao.vn import phones
 from khaibao.vn.identity import ChipCard, ParsedId
 
@@ -232,6 +233,13 @@ class Stay:
     checked_out_at: datetime | None
     ends_at: datetime
     overlap_minutes: int | None = None
+    by_kind: str = BY_SELF
+
+    @property
+    def typed_id(self) -> bool:
+        """Made by venue staff from a typed ID number: nobody showed a QR or a card, so the
+        stay is listed (marked) but is not a verified one (venue point policies ignore it)."""
+        return self.by_kind == BY_TYPED
 
     @property
     def auto_ended(self) -> bool:
@@ -273,7 +281,7 @@ class PersonTrace:
 
 
 _COLUMNS = (CheckIn.id, CheckIn.person, CheckIn.venue, CheckIn.checked_in_at,
-            CheckIn.checked_out_at, CheckIn.ends_at,
+            CheckIn.checked_out_at, CheckIn.ends_at, CheckIn.by_kind,
             CheckIn.person.full_name.as_alias("person_name"),
             CheckIn.person.id_masked.as_alias("id_masked"),
             CheckIn.person._.account._.phone.as_alias("phone"),
@@ -301,7 +309,7 @@ def _stay(row: Mapping[str, Any], overlap: int | None = None) -> Stay:
                 venue_id=row["venue"], venue_name=row["venue_name"],
                 checked_in_at=aware(row["checked_in_at"]),
                 checked_out_at=aware(row["checked_out_at"]), ends_at=aware(row["ends_at"]),
-                overlap_minutes=overlap)
+                overlap_minutes=overlap, by_kind=row["by_kind"])
 
 
 def _overlapping(venue_id: int, start: datetime, end: datetime):

@@ -231,7 +231,7 @@ def _where_to(get: Getter, errors: dict[str, InputError]) -> dict[str, Any]:
     raw = get("contact_phone")
     if raw:
         try:
-            contact_phone = phones.normalize_mobile(raw)
+            contact_phone = phones.normalize_contact(raw)
         except InputError as exc:
             errors["contact_phone"] = exc
     return {"destination_region_code": destination, **details, "contact_phone": contact_phone}

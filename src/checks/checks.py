@@ -8,10 +8,9 @@ a forged or unknown code. No HTTP here: routes/check.py parses the form and rend
 The colour, the measure and the reasons are the verdict (``verdicts.verdict_of``), the
 same every screen shows, decided at the moment of the check.
 
-Every lookup is audited (``check.lookup``, also when nobody was found) with a keyed
-fingerprint of the input, never the input itself; each officer may look up
-``settings.officer_lookups_per_minute`` people a minute (across processes), the first refusal
-of a minute is audited once (``check.rate_limited``).
+Every lookup draws from the officer's lookup budget and is audited (``check.lookup``, also
+when nobody was found) with a keyed fingerprint of the input, never the input itself: see
+``officers.lookups``.
 """
 
 from __future__ import annotations
@@ -27,11 +26,12 @@ from khaibao.checks import check_facts
 from khaibao.citizens import people
 from khaibao.citizens.declarations import DeclarationView
 from khaibao.citizens.people import PersonView
-from khaibao.core import audit, clock, lazy, rate_limits
+from khaibao.core import audit, clock, lazy
 from khaibao.core.db import aware
 from khaibao.core.errors import InputError, error_maker
 from khaibao.core.i18n import N_
 from khaibao.core.text import fold_diacritics
+from khaibao.officers import lookups
 from khaibao.officers.officers import ROLE_LABELS, OfficerView
 from khaibao.policies.decisions import Decision
 from khaibao.qr.scans import ScanKind, classify_scan
@@ -43,7 +43,6 @@ from khaibao.verdicts import verdicts
 from khaibao.verdicts.verdicts import GREEN, RED, YELLOW
 from khaibao.vn.identity import ChipCard, ParsedId
 
-LOOKUP_WINDOW_SECONDS = 60
 PASS_REF_LIFETIME = timedelta(minutes=15)
 MAX_INPUT_LENGTH = 2000
 
@@ -72,22 +71,11 @@ _ERRORS: dict[str, str | lazy.Lazy] = {
     "check.misread": lazy.pgettext("check", "Đọc lỗi, hãy quét lại."),
     "check.token_revoked": N_("Mã QR này đã được thay bằng mã mới hoặc không còn hiệu lực. Hãy "
                               "đề nghị người dân mở mã QR mới nhất."),
-    "check.rate_limited": N_("Bạn đã tra cứu quá nhiều lần trong một phút. Hãy chờ %(seconds)d "
-                             "giây rồi thử lại."),
     "check.pass_invalid": N_("Không ghi nhận được: kết quả kiểm tra đã cũ. Hãy tra cứu lại."),
 }
 
 
 error = error_maker(_ERRORS)
-
-
-class RateLimited(Exception):
-    """The officer looked up too many people this minute."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-        self.error = error("check.rate_limited", seconds=retry_after)
 
 
 @dataclass
@@ -197,24 +185,16 @@ async def lookup(text: str | None, settings, *, now: datetime | None = None) -> 
 
 async def check(text: str | None, officer: OfficerView, settings, *,
                 now: datetime | None = None) -> CheckResult:
-    """An officer's lookup: rate-capped per officer, audited. Raises :class:`RateLimited`."""
+    """An officer's lookup: drawn from the officer's lookup budget, audited. Raises
+    :class:`lookups.LookupRefused`."""
     now = _now(now)
     if not (text or "").strip():
         return await lookup(text, settings, now=now)
-    hit = await rate_limits.hit(f"check-lookup:{officer.id}", settings.officer_lookups_per_minute,
-                                LOOKUP_WINDOW_SECONDS, now=now)
-    if not hit.allowed:
-        if hit.count == settings.officer_lookups_per_minute + 1:  # the first refusal only
-            await audit.record("check.rate_limited", actor_kind="officer", actor_id=officer.id,
-                               place=officer.place, detail={"count": hit.count}, now=now)
-        raise RateLimited(hit.retry_after)
+    drawn = await lookups.draw(officer, "check", settings, now=now)
     result = await lookup(text, settings, now=now)
-    await audit.record(
-        "check.lookup", actor_kind="officer", actor_id=officer.id,
-        person_id=result.person.id if result.person else None, place=officer.place,
-        detail={"result": result.colour or "not_found", "input": result.kind,
-                "ref": audit.fingerprint((text or "").strip(), settings.secret_key)},
-        now=now)
+    await drawn.record(result.person.id if result.person else None, {
+        "result": result.colour or "not_found", "input": result.kind,
+        "ref": audit.fingerprint((text or "").strip(), settings.secret_key)})
     return result
 
 

@@ -61,6 +61,15 @@ class PersonView:
     last_declared_at: datetime | None
     qr_issued_at: datetime | None = None
 
+    @property
+    def given_name(self) -> str:
+        """What to call the person at a door: the given name, last in a Vietnamese name
+        ("Nguyễn Văn An" → "An"), first in a foreign one written given-name first."""
+        words = self.full_name.split()
+        if not words:
+            return ""
+        return words[-1] if self.nationality == "VN" else words[0]
+
 
 # --- storage -------------------------------------------------------------------------------
 

@@ -67,6 +67,10 @@ def gettext_in(language: str, message: str, **variables: object) -> str:
     return _translated(language, message, message, variables)
 
 
+def pgettext(context: str, message: str, **variables: object) -> str:
+    return pgettext_in(current_language.get(), context, message, **variables)
+
+
 def pgettext_in(language: str, context: str, message: str, **variables: object) -> str:
     """``message`` in ``language`` where the same words are translated otherwise elsewhere:
     ``context`` (the entry's msgctxt) tells the two entries apart."""

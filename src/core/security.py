@@ -120,3 +120,24 @@ def reject_nul_bytes(app):
         await app(scope, replay, send)
 
     return middleware
+
+
+def loopback_to_base_url(netlocs: tuple[str, ...], base_url: str):
+    """Middleware: a request to another spelling of a local base URL's host (127.0.0.1 where
+    the base URL says localhost) is sent to the same path on the base URL, where the cookies,
+    the CSRF check and the passkeys live. Only built for a local base URL."""
+    aliases = {netloc.encode() for netloc in netlocs}
+
+    def wrap(app):
+        async def middleware(scope, receive, send) -> None:
+            if scope["type"] == "http" and dict(scope["headers"]).get(b"host") in aliases:
+                query = scope.get("query_string", b"").decode("latin-1")
+                location = base_url + scope.get("raw_path", b"").decode("latin-1").split("?")[0]
+                location += f"?{query}" if query else ""
+                await send({"type": "http.response.start", "status": 307, "headers": [
+                    (b"location", location.encode("latin-1")), (b"content-length", b"0")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await app(scope, receive, send)
+        return middleware
+    return wrap

@@ -77,8 +77,14 @@ class Settings:
     tracing (``KHAIBAO_CHECKIN_STAY_MINUTES``)."""
 
     officer_lookups_per_minute: int = 60
-    """How many people one officer may look up per minute; more is refused and audited
-    (``KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE``)."""
+    """How many people one officer may look up per minute, on every route that shows a person
+    (the check, assisted entry, the person page and card, tracing by person, the venue scanner
+    fed a typed ID number); more is refused and audited (``KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE``)."""
+
+    venue_typed_ids_per_minute: int = 10
+    """How many typed ID numbers venue staff may look up per minute at their scanner (within
+    the officer budget above; a scanned QR is not a lookup)
+    (``KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE``)."""
 
     health_hotline: str = "1900 9095"
     """The health hotline the citizen is told to call after declaring symptoms or an exposure,
@@ -115,6 +121,17 @@ class Settings:
     def netloc(self) -> str:
         return urlsplit(self.base_url).netloc
 
+    @property
+    def loopback_netlocs(self) -> tuple[str, ...]:
+        """The other spellings of a local base URL's host (localhost, 127.0.0.1, [::1]) on its
+        port: the address a local server prints is one of them. Empty for a public base URL."""
+        parts = urlsplit(self.base_url)
+        if parts.hostname not in LOOPBACK_HOSTS:
+            return ()
+        port = f":{parts.port}" if parts.port else ""
+        return tuple(f"{host}{port}" for host in ("localhost", "127.0.0.1", "[::1]")
+                     if f"{host}{port}" != parts.netloc)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -141,12 +158,17 @@ class Settings:
             checkin_stay_minutes=_positive_int(env, "KHAIBAO_CHECKIN_STAY_MINUTES", 120),
             officer_lookups_per_minute=_positive_int(
                 env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),
+            venue_typed_ids_per_minute=_positive_int(
+                env, "KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE", 10),
             health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
             forwarded_allow=_networks(env.get("KHAIBAO_FORWARDED_ALLOW", "")),
             proxy_hops=_positive_int(env, "KHAIBAO_PROXY_HOPS", 1),
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
         return cls(**{**settings.__dict__, "secret_key": key})
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _database_url(value: str) -> str:
@@ -177,7 +199,7 @@ def _base_url(value: str) -> str:
         raise SettingsError(
             f"KHAIBAO_BASE_URL: must be an origin without a path, got {value!r}"
         )
-    if parts.scheme == "http" and parts.hostname not in {"localhost", "127.0.0.1", "::1"}:
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise SettingsError(
             "KHAIBAO_BASE_URL: plain http is only allowed for localhost; "
             f"use https:// for {parts.hostname}"

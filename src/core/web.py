@@ -101,7 +101,7 @@ def create_environment(settings: Settings, language: str | None = None, *,
     env.extend(language=language)
     # jinja2.ext.i18n adds install_gettext_callables to the environment at run time.
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True)
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
     env.globals.update(static=static_url, htmx_file=htmx_file, settings=settings,
                        url_for=route_reverse)
     env.filters.update(time=format_time, ago=time_ago)

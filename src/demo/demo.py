@@ -21,7 +21,8 @@ from khaibao.officers import enrollments, officers
 from khaibao.policies import policies
 from khaibao.policies.policy_input import PolicyInput
 from khaibao.regions import regions
-from khaibao.tables import Account, Officer, Policy, Region
+from khaibao.tables import Account, Officer, Policy, Region, Venue
+from khaibao.venues import venues
 
 VILLAGES_CSV = Path(__file__).parent / "data" / "hue_villages.csv"
 DEMO_ADMIN = "Quản trị viên Demo"
@@ -187,8 +188,25 @@ async def seed(settings: Settings) -> str:
     bulk = await _bulk(settings, now)
     phones = ", ".join(DEMO_PHONES)
     link = await _demo_admin_link(settings)
-    return (f"{bulk}Demo data: {added} new demo famil{'y' if added == 1 else 'ies'} "
-            f"({len(DEMO_FAMILIES)} in all). Sign in at /kbyt with a demo phone ({phones}); "
-            "the OTP is printed in this console.\n"
-            f"Officer side: open this one-time link (24 h) to add the demo admin's passkey, "
-            f"then sign in at /can-bo/dang-nhap:\n{link}")
+    poster = await _demo_poster_url(settings)
+    base = settings.base_url
+    return "\n".join([
+        f"{bulk}Demo data: {added} new demo famil{'y' if added == 1 else 'ies'} "
+        f"({len(DEMO_FAMILIES)} in all).",
+        "",
+        f"  Citizens (Khai báo y tế):     {base}/kbyt",
+        f"      demo phones {phones}; the OTP (Mã OTP) is printed in this console",
+        f"  A venue poster to check in:   {poster}" if poster else "",
+        "  Officers: add the demo admin's passkey with this one-time link (24 h),",
+        f"      then sign in at {base}/can-bo/dang-nhap",
+        f"      {link}",
+        "",
+        f"Khai Báo: {base}",
+    ])
+
+
+async def _demo_poster_url(settings: Settings) -> str | None:
+    """What the first demo venue's poster QR holds (scan it, or open it, to check in)."""
+    row = await Venue.select(Venue.id).where(Venue.active.eq(True)).order_by(Venue.id).first()
+    venue = await venues.get(row["id"]) if row else None
+    return venue.poster_url(settings) if venue else None

@@ -35,6 +35,7 @@ from khaibao.policies import policies
 from khaibao.policies.decisions import Place
 from khaibao.policies.policy_input import parse_policy
 from khaibao.tables import Region, Venue
+from khaibao.tables.venues import BY_TYPED
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 START_WIDTH, LENGTH_WIDTH = 6, 4
@@ -160,7 +161,7 @@ JOIN venue v ON v.id = c.venue
 JOIN region r ON r.id = v.region
 JOIN region p ON p.code = r.code || '-V' || CAST(c.venue AS TEXT)
 JOIN region w ON w.parent = p.id AND w.kind = 'point'
-WHERE c.person = {} AND c.ends_at > {}
+WHERE c.person = {} AND c.ends_at > {} AND c.by_kind <> {}
 ORDER BY c.checked_in_at, c.id, w.id
 """
 
@@ -168,10 +169,12 @@ ORDER BY c.checked_in_at, c.id, w.id
 async def places_from_checkins(person_id: int, since: datetime) -> list[Place]:
     """The person's stays (ending after ``since``) that overlap the exposure window of a
     venue point, as places for ``decisions.decide``: the window's region path, ``at`` = the
-    stay's check-in. Stays at venues without point windows give nothing. One indexed read
+    stay's check-in. Stays at venues without point windows give nothing, nor do stays venue
+    staff made from a typed ID number (``typed``: nobody showed a QR or a card, so such a
+    stay must not put a measure on a person). One indexed read
     (check_in by person, region by code and by parent)."""
     places = []
-    for row in await db.fetch(_STAYS_IN_WINDOWS, person_id, since):
+    for row in await db.fetch(_STAYS_IN_WINDOWS, person_id, since, BY_TYPED):
         window = window_of(row["code"])
         if window is None:
             continue

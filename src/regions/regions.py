@@ -307,10 +307,32 @@ _SEARCH_SQL = (
 async def search(text: str, *, within: str | None = None, kinds: tuple[str, ...] | None = None,
                  limit: int = 20) -> list[RegionView]:
     """Regions whose name contains ``text``, ignoring case and diacritics: whole words first,
-    then word prefixes, then other substrings; shallower regions before deeper ones."""
-    q = " ".join(re.sub(r"[%_\\]", " ", fold_diacritics(text)).split())
+    then word prefixes, then other substrings; shallower regions before deeper ones. When no
+    name holds all of it, a name and the place it lies in, either way round ("tổ dân phố 5
+    thủy xuân", "thủy xuân tổ dân phố 5")."""
+    q = " ".join(re.sub(r"[%_\\,.]", " ", fold_diacritics(text)).split())
     if not q:
         return []
+    return (await _search_names(q, within, kinds, limit)
+            or await _search_name_and_place(q.split(), within, kinds, limit))
+
+
+async def _search_name_and_place(words: list[str], within: str | None,
+                                 kinds: tuple[str, ...] | None, limit: int) -> list[RegionView]:
+    """The longest run of words at either end that names regions, kept where the other words
+    name a place they lie in."""
+    for size in range(len(words) - 1, 0, -1):
+        for name, place in ((words[:size], words[size:]), (words[-size:], words[:-size])):
+            place_words = " ".join(place)
+            found = [view for view in await _search_names(" ".join(name), within, kinds, 500)
+                     if place_words in fold_diacritics(" ".join(view.ancestor_names))]
+            if found:
+                return found[:limit]
+    return []
+
+
+async def _search_names(q: str, within: str | None, kinds: tuple[str, ...] | None,
+                        limit: int) -> list[RegionView]:
     sql, args = _SEARCH_SQL, [q, f"{q} %", f"% {q}", f"% {q} %", f"{q}%", f"% {q}%", f"%{q}%"]
     if within is not None:
         sql += " AND path LIKE ((SELECT path FROM region WHERE code = {}) || '%') AND code <> {}"

@@ -19,6 +19,7 @@ from khaibao.core import i18n
 from khaibao.core.db_errors import DatabaseUnavailable, StorageFull
 from khaibao.core.i18n import gettext as _
 from khaibao.core.web import render
+from khaibao.officers.lookups import LookupRefused
 
 log = logging.getLogger("khaibao.errors")
 
@@ -90,6 +91,14 @@ def database_unavailable_handler(request: HTMXRequest, exc: DatabaseUnavailable)
             "trước đó không bị mất. Hãy thử lại sau ít phút."))
     log.error("database unavailable: %s", exc)
     return error_response(request, 503)
+
+
+def lookup_refused_handler(request: HTMXRequest, exc: LookupRefused) -> Response:
+    """The officer's lookup budget is spent: 429 with how long to wait, nobody shown."""
+    i18n.current_language.set(i18n.language_for(request))
+    response = error_response(request, 429, exc.error.message(i18n.current_language.get()))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def internal_error_handler(request: HTMXRequest, exc: Exception) -> Response:

@@ -8,6 +8,11 @@ from khaibao.tables.citizens import Account, Person
 from khaibao.tables.officers import Officer
 from khaibao.tables.regions import Region
 
+# How a stay was made (check_in.by_kind): the citizen scanned the venue's poster; staff scanned
+# the person's QR or chip card; staff typed an ID number (nobody showed anything: tracing marks
+# the stay as unverified and venue point policies ignore it).
+BY_SELF, BY_STAFF, BY_TYPED = "self", "staff", "typed"
+
 
 class Venue(Table, tablename="venue"):
     """A place people check in to. ``code_reference`` is the random part of its poster code
@@ -51,5 +56,5 @@ class CheckIn(Table, tablename="check_in"):
     checked_in_at = Timestamptz(index=True)
     checked_out_at = Timestamptz(null=True, default=None)
     ends_at = Timestamptz(index=True)
-    by_kind = Varchar(length=8, default="self")  # self | staff
+    by_kind = Varchar(length=8, default=BY_SELF)  # BY_SELF | BY_STAFF | BY_TYPED
     officer_id = Integer(null=True, default=None)

@@ -13,9 +13,9 @@ from typing import Any
 from khaibao.core import clock, db
 from khaibao.core.db import aware
 from khaibao.tables import CheckIn
+from khaibao.tables.venues import BY_SELF
 
 REPEAT_WINDOW = timedelta(minutes=30)
-BY_SELF, BY_STAFF = "self", "staff"
 
 
 @dataclass(frozen=True)

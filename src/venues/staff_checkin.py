@@ -15,10 +15,16 @@ same every screen shows), decided at the scan. The stay is recorded whatever the
   found (a chip card of someone who never declared) yellow "Chưa có khai báo", no check-in.
 
 Every scan is audited (``venue.scan``) with a keyed fingerprint of the text, never the text.
+A typed ID number is an officer lookup (``officers.lookups``: the officer budget and the lower
+venue-staff cap, ``check.lookup``; a chip-card text, which can be typed as easily, draws from
+the officer budget), and the stay a typed ID number makes is stored as ``typed``: nobody showed
+a QR or a card, so tracing shows it as unverified and venue point policies ignore it. Staff see
+only what admitting needs: the given name, the masked ID and the colour with its advice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,8 +35,11 @@ from khaibao.core import audit, clock
 from khaibao.core.errors import error_maker
 from khaibao.core.i18n import N_, current_language
 from khaibao.core.i18n import gettext as _
+from khaibao.officers import lookups
+from khaibao.officers.officers import OfficerView
 from khaibao.qr.scans import ScanKind, classify_scan
 from khaibao.qr.tokens import TokenError
+from khaibao.tables.venues import BY_STAFF, BY_TYPED
 from khaibao.venues import checkins
 from khaibao.venues.checkins import CheckInView
 from khaibao.venues.venues import VenueView
@@ -77,20 +86,40 @@ def _now(now: datetime | None) -> datetime:
     return now or clock.now()
 
 
-async def _person(text: str, settings
+async def _looked_up(via: str, find: Callable[[], Awaitable[PersonView | None]], text: str,
+                     venue: VenueView, officer: OfficerView, settings, now: datetime
+                     ) -> PersonView | None:
+    """``find()`` as an officer lookup: drawn from the budget first (LookupRefused: nothing
+    is read), then audited with who was found."""
+    drawn = await lookups.draw(officer, via, settings, place=venue.name, now=now)
+    person = await find()
+    await drawn.record(person.id if person else None, {
+        "venue": venue.id, "ref": audit.fingerprint(text, settings.secret_key)})
+    return person
+
+
+async def _person(text: str, venue: VenueView, officer: OfficerView, settings, now: datetime
                   ) -> tuple[str, PersonView | None, str | None, ScanResult | None]:
-    """(scan kind, person or None, chip name, or a final result when nothing can be found)."""
+    """(scan kind, person or None, chip name, or a final result when nothing can be found).
+    A typed ID number or a chip-card text (which can be typed as easily) is an officer lookup
+    (LookupRefused beyond the budget); a personal QR is shown by its holder."""
     scan = classify_scan(text, settings.secret_key)
     kind = scan.kind.value
     if scan.kind is ScanKind.PERSON_TOKEN:
         return kind, await people.find_by_token(text, settings), None, None
     if scan.kind is ScanKind.ID_NUMBER:
         assert isinstance(scan.payload, ParsedId)
-        return kind, await people.find_by_id_number(scan.payload.number, settings), None, None
+        number = scan.payload.number
+        person = await _looked_up(lookups.VENUE_TYPED_ID,
+                                  lambda: people.find_by_id_number(number, settings), text,
+                                  venue, officer, settings, now)
+        return kind, person, None, None
     if scan.kind is ScanKind.CHIP_CCCD:
         card = scan.payload
         assert isinstance(card, ChipCard)
-        return kind, await person_of_card(card, settings), card.full_name, None
+        person = await _looked_up(lookups.VENUE_CARD, lambda: person_of_card(card, settings),
+                                  text, venue, officer, settings, now)
+        return kind, person, card.full_name, None
     if scan.kind is ScanKind.LIVE_TOKEN:  # the live QR of the installed app
         try:
             return kind, await people.find_by_live_token(text, settings), None, None
@@ -106,25 +135,27 @@ async def _person(text: str, settings
                                         _("Mã không đọc được hoặc không hợp lệ."))
 
 
-async def scan(venue: VenueView, text: str | None, officer_id: int, settings, *,
+async def scan(venue: VenueView, text: str | None, officer: OfficerView, settings, *,
                now: datetime | None = None) -> ScanResult:
     """Check the scanned person in at ``venue``. Raises InputError for empty input and
-    VenueInactive when the venue is inactive (neither is audited: nothing was read)."""
+    VenueInactive when the venue is inactive (neither is audited: nothing was read), and
+    LookupRefused for a typed ID number beyond the officer's budget."""
     now = _now(now)
     text = (text or "").strip()[:MAX_INPUT_LENGTH]
     if not text:
         raise error("staff_checkin.empty")
     if not venue.active:
         raise VenueInactive(venue.id)
-    kind, person, chip_name, result = await _person(text, settings)
+    kind, person, chip_name, result = await _person(text, venue, officer, settings, now)
     if result is None and person is None:
         result = ScanResult(YELLOW, kind, _("Chưa có khai báo"),
                             _("Không tìm thấy người này. Hãy hướng dẫn khai báo y tế rồi "
                               "quét lại."), chip_name=chip_name)
     if result is None:
         assert person is not None
-        (checkin,) = await checkins.check_in(venue.id, [person.id], settings, by_kind="staff",
-                                             officer_id=officer_id, now=now)
+        by_kind = BY_TYPED if kind == ScanKind.ID_NUMBER.value else BY_STAFF
+        (checkin,) = await checkins.check_in(venue.id, [person.id], settings, by_kind=by_kind,
+                                             officer_id=officer.id, now=now)
         names_differ = bool(chip_name) and not same_name(chip_name or "", person.full_name)
         verdict = await verdicts.verdict_of(person.id, settings, at=now,
                                             names_differ=names_differ, chip_name=chip_name)
@@ -143,7 +174,7 @@ async def scan(venue: VenueView, text: str | None, officer_id: int, settings, *,
             detail = _("Cần lưu ý: hãy đề nghị người này liên hệ y tế.")
         result = ScanResult(verdict.colour, kind, headline, detail, person=person,
                             checkin=checkin, chip_name=chip_name, names_differ=names_differ)
-    await _audit(venue, officer_id, text, result, settings, now)
+    await _audit(venue, officer.id, text, result, settings, now)
     return result
 
 

@@ -17,7 +17,8 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import N_
 
-__all__ = ["PhoneError", "mask_phone", "national_format", "normalize_mobile"]
+__all__ = ["PhoneError", "mask_phone", "national_format", "normalize_contact",
+           "normalize_mobile"]
 
 REGION = "VN"
 COUNTRY_CODE = 84
@@ -92,6 +93,32 @@ def normalize_mobile(raw: str) -> str:
         # Valid mobile per metadata but outside the 0[35789] plan: treat as unusable.
         raise _invalid()
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def normalize_contact(raw: str) -> str:
+    """Return any phone number that can be called — a Vietnamese landline or mobile, or a
+    foreign number written with its ``+`` country code — as E.164. For a contact number,
+    which receives no OTP. Raises :class:`PhoneError` (``phone.required`` or
+    ``phone.invalid``)."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    if not text:
+        raise _required()
+    digits = _SEPARATORS.sub("", text)
+    try:
+        if len(text) > _MAX_INPUT or not _ALLOWED.match(text):
+            raise phonenumbers.NumberParseException(0, "not a phone number")
+        number = phonenumbers.parse(digits, REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise _invalid_contact() from exc
+    if not phonenumbers.is_valid_number(number):
+        raise _invalid_contact()
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _invalid_contact() -> PhoneError:
+    return PhoneError("phone.invalid", N_(
+        "Số điện thoại không hợp lệ. Ví dụ: 0234 3822 123 (cố định), 0905 123 456 (di động) "
+        "hoặc số nước ngoài có mã nước như +82 10 1234 5678."))
 
 
 def _national_digits(e164: str) -> str:

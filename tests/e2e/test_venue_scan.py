@@ -1,7 +1,9 @@
 """The venue's scanner in Chromium: venue staff scan a citizen's QR with the (fake) camera and
-see a green result with the name; a chip-CCCD text typed into the field + Enter (as a USB
-reader does) checks the person in too. The officer, venue and persons are made directly in
-the live server's database (a separate process, so this test's own database stays bound)."""
+see a green result with the given name; a chip-CCCD text typed into the field + Enter (as a
+USB reader does) checks the person in too; a typed ID number shows only the given name and the
+masked ID, its stay is marked as typed, and typing too many is refused with a clear message.
+The officer, venue and persons are made directly in the live server's database (a separate
+process, so this test's own database stays bound)."""
 
 from __future__ import annotations
 
@@ -31,13 +33,14 @@ async def main(settings):
     await venues.set_staff(venue.id, {officer.id})
     made = {}
     for key, name, number in (("camera", "Nguyễn Văn An", "046090001234"),
-                              ("chip", "Trần Thị Bình", "046191005678")):
+                              ("chip", "Trần Thị Bình", "046191005678"),
+                              ("typed", "Lê Văn Cường", "046085004321")):
         account, pid = await make_person(
             settings, name, number, phone=f"+8490{uuid.uuid4().int % 10**7:07d}",
             birth_year="19" + number[4:6], sex="male" if number[3] == "0" else "female",
             declared=True)
         made[key] = {"id": pid, "token": (await people.get_person(account, pid, settings)).token,
-                     "number": number, "name": name}
+                     "number": number, "name": name, "given": name.split()[-1]}
     return {"cookie": raw, "venue": venue.id, "persons": made}
 """
 
@@ -79,7 +82,9 @@ def test_camera_scan_and_typed_chip_cccd_check_people_in(scanner_page, live_serv
 
     page.get_by_role("button", name="Bật camera để quét").click()
     result = page.locator("#ket-qua")
-    result.get_by_text(camera["name"]).wait_for(timeout=15_000)
+    result.locator(".venue-result-name").get_by_text(camera["given"], exact=True).wait_for(
+        timeout=15_000)
+    assert camera["name"] not in result.inner_text()  # the given name only
     assert result.get_attribute("data-colour") == "green"
     assert "Đã check-in" in result.inner_text()
     assert "046090001234" not in result.inner_text()  # masked ID only
@@ -92,7 +97,8 @@ def test_camera_scan_and_typed_chip_cccd_check_people_in(scanner_page, live_serv
     assert field.input_value() == ""
     field.fill(f"{chip['number']}||{chip['name']}|01011991|Nữ|Phường Thuận Hóa, Huế|01012021")
     field.press("Enter")
-    result.get_by_text(chip["name"]).wait_for(timeout=10_000)
+    result.locator(".venue-result-name").get_by_text(chip["given"], exact=True).wait_for(
+        timeout=10_000)
     assert result.get_attribute("data-colour") == "green"
     assert checkins_of(live_server, chip["id"]) == [(venue_id, "staff")]
     # the field is cleared and focused again for the next person
@@ -108,4 +114,32 @@ def test_camera_scan_and_typed_chip_cccd_check_people_in(scanner_page, live_serv
     assert page.locator("#hom-nay").inner_text() == "2"
     assert page.get_by_role("cell", name=chip["name"]).count() == 1
     assert page.locator("svg[role=img]").count() == 2
+    assert page.csp_errors == []
+
+
+def test_a_typed_id_number_is_marked_shows_no_birth_year_and_is_capped(scanner_page, live_server,
+                                                                       setup):
+    page = scanner_page
+    venue_id, typed = setup["venue"], setup["persons"]["typed"]
+    page.goto(f"/diem-den/{venue_id}/quet")
+    field = page.get_by_label("Mã QR cá nhân, mã trên thẻ CCCD hoặc số giấy tờ")
+    field.fill(typed["number"])
+    field.press("Enter")
+    result = page.locator("#ket-qua")
+    result.locator(".venue-result-name").get_by_text(typed["given"], exact=True).wait_for(
+        timeout=10_000)
+    shown = result.inner_text()
+    assert "Đã check-in" in shown and typed["name"] not in shown
+    assert "1985" not in shown and "Năm sinh" not in shown and typed["number"] not in shown
+    assert checkins_of(live_server, typed["id"]) == [(venue_id, "typed")]
+    # ten typed numbers a minute (one spent above): the eleventh is refused, visibly
+    for n in range(9):
+        field.fill(f"04619000{n:04d}")
+        field.press("Enter")
+        page.wait_for_function("() => document.querySelector('#q').value === ''")
+    field.fill("046190009999")
+    field.press("Enter")
+    refusal = page.locator("#q-loi")
+    refusal.get_by_text("nhập số giấy tờ quá nhiều lần trong một phút").wait_for(timeout=10_000)
+    assert "quét mã QR" in refusal.inner_text()
     assert page.csp_errors == []

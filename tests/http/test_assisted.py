@@ -159,8 +159,9 @@ async def test_card_shows_the_qr_and_masked_id_only(client, settings):
     assert "Võ Thị Thẻ" in card.text and person.id_masked in card.text and "1972" in card.text
     assert number not in card.text
     assert "paper_card.css" in card.text
-    assert await AuditEntry.exists().where((AuditEntry.action == "card.print")
-                                           & (AuditEntry.person == person.id))
+    assert await AuditEntry.exists().where((AuditEntry.action == "check.lookup")
+                                           & (AuditEntry.person == person.id)
+                                           & AuditEntry.detail.like('%"via": "card"%'))
 
 
 def test_paper_card_css_prints_on_a6():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from khaibao.core import i18n
 from tests.helpers import csrf_from
 from tests.http.test_citizen import person_form, sign_in
 
@@ -25,3 +26,15 @@ async def test_a_child_without_id_is_labelled_on_every_form(client, outbox_path)
         line = re.search(r"<strong>Nguyễn Minh Khang</strong>(.*?)\n", html).group(1)
         assert line.split("·")[1].strip() == "Chưa có giấy tờ", (path, line)
         assert line.split("·")[2].strip() == "2019"
+
+
+async def test_the_same_vietnamese_words_read_right_in_english(client, outbox_path):
+    """"Người khai báo" heads the people of a declaration on the form, but means who made a
+    declaration on the check page: each has its own English."""
+    await sign_in(client, outbox_path)
+    client.cookies.set("lang", "en")
+    form = (await client.get("/kbyt/khai-bao")).text
+    assert "People in this declaration" in form
+    assert "Declarants" not in form
+    assert i18n.pgettext_in("en", "declared by", "Người khai báo") == "Declared by"
+    assert i18n.pgettext_in("vi", "declared by", "Người khai báo") == "Người khai báo"

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from khaibao.core.security import CONTENT_SECURITY_POLICY
+from khaibao.core.settings import Settings
 
 
 async def test_home_is_vietnamese_by_default(client):
@@ -172,6 +173,25 @@ async def test_healthz_checks_the_database(client):
 async def test_other_hosts_are_refused(client):
     response = await client.get("/", headers={"Host": "evil.example"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "[::1]:8000"])
+async def test_a_local_base_urls_loopback_forms_lead_to_the_base_url(client, host):
+    """The address hypercorn prints for a local run (127.0.0.1) is the one a newcomer clicks:
+    it leads to the base URL (where cookies and passkeys live), it is not refused."""
+    response = await client.get("/kbyt?tiep=/v/abc", headers={"Host": host})
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://localhost:8000/kbyt?tiep=/v/abc"
+    # Another port on the loopback address is another server: refused as before.
+    other = await client.get("/", headers={"Host": "127.0.0.1:8001"})
+    assert other.status_code == 400
+
+
+async def test_only_a_local_base_url_has_loopback_forms():
+    public = Settings(database_url="sqlite:///x", base_url="https://khaibao.example.vn")
+    assert public.loopback_netlocs == ()
+    local = Settings(database_url="sqlite:///x", base_url="http://127.0.0.1:8123")
+    assert set(local.loopback_netlocs) == {"localhost:8123", "[::1]:8123"}
 
 
 async def test_oversized_body_is_refused(client):

@@ -29,7 +29,8 @@ async def enroll(client, role: str = "admin", name: str = "Trần Thị Bình"):
 
 
 async def passkey_sign_in(client, device, next_path: str = ""):
-    page = await client.get("/can-bo/dang-nhap")
+    # Signed in already (just enrolled): the sign-in page sends on to a page with the token.
+    page = await client.get("/can-bo/dang-nhap", follow_redirects=True)
     headers = {**csrf_headers(page.text), "content-type": "application/json"}
     options = await client.post("/can-bo/dang-nhap/tuy-chon", headers=headers)
     assert options.status_code == 200
@@ -239,3 +240,16 @@ async def test_passkey_ceremonies_per_address_are_capped(client, monkeypatch):
     assert answers[-1].json()["error"] == "Quá nhiều lần thử đăng nhập. Hãy đợi vài phút."
     assert int(answers[-1].headers["retry-after"]) > 0
     assert await WebAuthnChallenge.count() == before + 3
+
+
+async def test_a_signed_in_officer_opening_the_sign_in_page_goes_on(client):
+    """An officer already signed in (a bookmark, the back button) is not left on the sign-in
+    page: on to where they were going, or to their own start page."""
+    await sign_in_officer(client, role="checkpoint")
+    page = await client.get("/can-bo/dang-nhap")
+    assert page.status_code in (302, 303)
+    assert page.headers["location"] == "/kiemtra"
+    onward = await client.get("/can-bo/dang-nhap?tiep=/kiemtra/quet")
+    assert onward.headers["location"] == "/kiemtra/quet"
+    client.cookies.clear()
+    assert (await client.get("/can-bo/dang-nhap")).status_code == 200

@@ -188,6 +188,25 @@ def test_parse_trip_other_fields():
     assert errors_of(form(contact_phone="12345"))["contact_phone"].startswith("phone.")
 
 
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("0234 3822 123", "+842343822123"),  # a landline in Huế: no OTP is sent to it
+    ("(024) 3825 1234", "+842438251234"),
+    ("0912 345 678", "+84912345678"),
+    ("+82 10 1234 5678", "+821012345678"),  # a foreign visitor's own phone
+])
+def test_the_contact_phone_is_any_phone_that_can_be_called(typed, stored):
+    data = trips.parse_trip(form(contact_phone=typed), province_code=HUE, today=TODAY)
+    assert data.contact_phone == stored
+
+
+def test_a_wrong_contact_phone_says_nothing_of_otp():
+    with pytest.raises(FormErrors) as caught:
+        trips.parse_trip(form(contact_phone="0234 38"), province_code=HUE, today=TODAY)
+    error = caught.value.errors["contact_phone"]
+    assert error.code == "phone.invalid"
+    assert "OTP" not in error.message("vi") and "cố định" in error.message("vi")
+
+
 def test_parse_trip_reports_every_error_with_both_languages():
     with pytest.raises(FormErrors) as caught:
         trips.parse_trip(form(origin_region="", departure_date="x", arrival_at="",

@@ -15,6 +15,7 @@ from khaibao.citizens import declarations, people
 from khaibao.citizens.declarations import DeclarationView, HealthData
 from khaibao.core.errors import InputError
 from khaibao.officers import officers
+from khaibao.officers.lookups import LookupRefused
 from khaibao.policies import policies
 from khaibao.policies.decisions import Decision
 from khaibao.policies.policy_input import PolicyInput
@@ -173,7 +174,7 @@ async def test_check_audits_without_raw_values_and_caps_rate(database, person):
         assert '"input"' in row["detail"] and '"ref"' in row["detail"]
     assert '"result": "not_found"' in lookups[2]["detail"]
     for _ in range(3):
-        with pytest.raises(checks.RateLimited) as caught:
+        with pytest.raises(LookupRefused) as caught:
             await checks.check(view.token, officer, settings)
         assert caught.value.retry_after >= 1
     limited = await AuditEntry.count().where((AuditEntry.actor_id == officer.id)

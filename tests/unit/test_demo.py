@@ -17,12 +17,19 @@ def _demo(tmp_path) -> str:
 def test_demo_data_is_added_once_with_a_fresh_admin_link(tmp_path):
     first = _demo(tmp_path)
     assert "3 new demo families" in first
-    link = first.strip().splitlines()[-1]
+    # What to open comes last: the URL, after the demo phones, a poster and the admin link.
+    lines = first.strip().splitlines()
+    assert lines[-1] == "Khai Báo: http://localhost:8000"
+    link = next(line.strip() for line in lines if "/can-bo/dang-ky/" in line)
     assert link.startswith("http://localhost:8000/can-bo/dang-ky/")
+    assert "0905000001, 0935000002, 0772000003" in first
+    poster = next(line.split()[-1] for line in lines if "venue poster" in line)
+    assert poster.startswith("http://localhost:8000/v/")
+    assert len(lines) <= 12  # a newcomer reads all of it
 
     second = _demo(tmp_path)
     assert "0 new demo families" in second
-    assert second.strip().splitlines()[-1] != link  # a new link at every start
+    assert link not in second  # a new link at every start
 
     database = sqlite3.connect(tmp_path / "demo.sqlite3")
     count = lambda sql: database.execute(sql).fetchone()[0]  # noqa: E731

@@ -106,18 +106,20 @@ async def test_only_the_newest_keys_of_a_person_stay_valid(database, owner):
 
 
 async def test_the_venue_scanner_checks_in_a_live_qr_and_refuses_a_stale_one(database, owner):
+    from khaibao.officers import officers
     from khaibao.venues import staff_checkin, venues
 
     account_id, person_id = owner
+    staff = await officers.create("Nhân viên Siêu thị", "venue")
     new = await devices.register(account_id, person_id, database)
     venue = await venues.create(venues.parse_venue({"name": "Siêu thị Co.op", "kind": "shop"}),
                                 database)
     now = datetime.now(UTC)
     fresh = issue_live_token(new.reference, raw_key(new), live_step(now.timestamp()))
-    result = await staff_checkin.scan(venue, fresh, 1, database, now=now)
+    result = await staff_checkin.scan(venue, fresh, staff, database, now=now)
     assert result.checked_in and result.person.id == person_id
     stale = issue_live_token(new.reference, raw_key(new),
                              live_step((now - timedelta(seconds=45)).timestamp()))
-    refused = await staff_checkin.scan(venue, stale, 1, database, now=now)
+    refused = await staff_checkin.scan(venue, stale, staff, database, now=now)
     assert not refused.checked_in and refused.colour == "red"
     assert "hết hạn" in refused.headline

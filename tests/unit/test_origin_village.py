@@ -11,6 +11,7 @@ import pytest
 from citizen_factories import account, person_fields
 
 from khaibao.arrivals import arrivals, trips
+from khaibao.arrivals.trip_form import ORIGIN_LEVELS, trip_pickers
 from khaibao.arrivals.trips import TripData
 from khaibao.citizens import person_input
 from khaibao.core.clock import LOCAL_TIMEZONE
@@ -18,7 +19,6 @@ from khaibao.core.errors import FormErrors
 from khaibao.policies import decisions, policies
 from khaibao.policies.policy_input import PolicyInput
 from khaibao.regions import region_picker, regions
-from khaibao.routes.arrivals.declaration import ORIGIN_LEVELS, trip_pickers
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace
 
 HUE = "VN-46"

@@ -217,3 +217,18 @@ async def test_picker_village_level_only_when_the_ward_has_villages(vietnam, tmp
     village = state.levels[2]
     assert village.kind == "village" and not village.required and state.complete
     assert "Thôn Đông" in [v.name for v in village.options]
+
+
+@pytest.mark.parametrize("text", ["to dan pho 5 thuy xuan", "Tổ dân phố 5, Thủy Xuân",
+                                  "thuy xuan to dan pho 5"])
+async def test_search_takes_the_ward_after_or_before_the_village(vietnam, tmp_path, text):
+    """What people type: the village and its ward together ("tổ dân phố 5 thủy xuân"). Many
+    wards have a "Tổ dân phố 5"; the ward's words say which."""
+    await regions.import_villages_csv(write_csv(
+        tmp_path, "ward_code,name,kind\n19813,Tổ dân phố 5,residential_group\n"
+        "19900,Tổ dân phố 5,residential_group\n"))
+    results = await regions.search(text)
+    assert results, text
+    assert results[0].name == "Tổ dân phố 5"
+    assert results[0].label.startswith("Tổ dân phố 5, Phường Thủy Xuân"), results[0].label
+    assert all("Thủy Xuân" in v.label for v in results)

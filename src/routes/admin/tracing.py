@@ -24,6 +24,7 @@ from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, format_time, redirect, render
+from khaibao.officers import lookups
 from khaibao.policies import policies, tracing_points
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -33,7 +34,7 @@ BASE = "/quan-tri/truy-vet"
 VENUE_FIELDS = ("venue", "tu", "den", "ly_do")
 PERSON_FIELDS = ("nguoi", "tu_ngay", "den_ngay", "ly_do")
 CSV_HEADER = ("Họ và tên", "Giấy tờ (che một phần)", "Số điện thoại", "Điểm đến", "Vào lúc",
-              "Ra lúc", "Số phút trùng")
+              "Ra lúc", "Số phút trùng", "Ghi nhận")
 PERSON_CSV_HEADER = ("Lượt của người được truy vết (vào lúc)", *CSV_HEADER)
 
 
@@ -62,7 +63,8 @@ def _ended(stay: tracing.Stay) -> str:
 
 def _csv_row(stay: tracing.Stay) -> list[Any]:
     return [stay.person_name, stay.id_masked, stay.phone, stay.venue_name,
-            format_time(stay.checked_in_at), _ended(stay), stay.overlap_minutes]
+            format_time(stay.checked_in_at), _ended(stay), stay.overlap_minutes,
+            _("nhân viên nhập số giấy tờ, chưa xác thực") if stay.typed_id else ""]
 
 
 def _messages(errors: dict[str, Any]) -> dict[str, str]:
@@ -129,13 +131,19 @@ class TracingController(Controller):
                                                   errors=_messages(caught.errors))
         return query, venue, None
 
-    async def _person_query(self, form: Any, settings: Settings):
+    async def _person_query(self, officer: CurrentOfficer, form: Any, settings: Settings):
+        """The person and the query; a typed or scanned person is drawn from the officer's
+        lookup budget (LookupRefused) and audited, found or not."""
         errors: dict[str, Any] = {}
         person, parsed = None, None
+        drawn = (await lookups.draw(officer, "trace", settings)
+                 if str(form.get("nguoi") or "").strip() else None)
         try:
             person = await tracing.find_person(form.get("nguoi"), settings)
         except InputError as caught:
             errors["nguoi"] = caught
+        if drawn is not None:
+            await drawn.record(person.id if person else None)
         try:
             parsed = tracing.parse_person_range(form)
         except FormErrors as caught:
@@ -176,7 +184,7 @@ class TracingController(Controller):
         form = await request.form()
         values = _values(form, PERSON_FIELDS)
         try:
-            person, query = await self._person_query(form, settings)
+            person, query = await self._person_query(officer, form, settings)
         except FormErrors as caught:
             return await self._render(request, officer, values=values, mode="person",
                                       status_code=422,
@@ -222,7 +230,7 @@ class TracingController(Controller):
         """The person result as CSV: one line per contact, with the stay it overlaps."""
         form = await request.form()
         try:
-            person, query = await self._person_query(form, settings)
+            person, query = await self._person_query(officer, form, settings)
         except FormErrors as caught:
             return await self._render(request, officer, values=_values(form, PERSON_FIELDS),
                                       mode="person", status_code=422,

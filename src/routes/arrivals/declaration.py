@@ -2,65 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Controller, Response, get, post
-from litestar.datastructures import FormMultiDict
 from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
-from khaibao.arrivals import arrivals, trips
+from khaibao.arrivals import arrivals
+from khaibao.arrivals.trip_form import TripFields, arrival_form, trip_pickers
 from khaibao.arrivals.trips import TRANSPORTS
 from khaibao.checks import checks
-from khaibao.citizens import people
+from khaibao.citizens import declaration_forms, people
+from khaibao.citizens.declaration_forms import PersonBlock
 from khaibao.core import clock
-from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, redirect, render
-from khaibao.regions import region_picker
 from khaibao.routes.citizens.auth import citizen_session, require_citizen, safe_next
-from khaibao.routes.citizens.person_form import (
-    assign_errors,
-    message,
-    persons_context,
-    read_persons,
-)
+from khaibao.routes.citizens.person_form import form_context, persons_context
 from khaibao.verdicts import verdicts
-
-PASSED_PICKERS = 3
-ORIGIN_LEVELS = ("province", "ward", "village")
-TRIP_FIELDS = ("origin_country", "origin_detail", "departure_date", "arrival_at", "transport",
-               "vehicle_number", "checkpoint", "destination_detail", "purpose", "contact_phone")
-
-
-async def trip_pickers(settings, form: FormMultiDict | None) -> dict[str, Any]:
-    """The region pickers of the trip: origin, places passed through, destination. The origin
-    and the destination go down to the village or residential group (thôn / tổ dân phố)
-    where the ward has them: quarantine policies may target a single village."""
-    async def read(name: str, **options: Any):
-        if form is None:
-            return await region_picker.picker(**options)
-        return await region_picker.picker_from_form(form, name, **options)
-
-    origin = {"levels": ORIGIN_LEVELS}
-    destination = {"root_code": settings.province_code, "levels": ("ward", "village")}
-    return {
-        "origin": await read("origin_region", **origin),
-        "passed": [await read(f"passed{i}_region") for i in range(PASSED_PICKERS)],
-        "destination": await read("destination_region", **destination),
-    }
-
-
-def read_trip_fields(form: FormMultiDict, pickers: dict[str, Any]) -> dict[str, Any]:
-    fields: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in TRIP_FIELDS}
-    chosen = pickers["origin"].selected if pickers["origin"] else None
-    fields["origin_region"] = chosen.code if chosen else ""
-    fields["passed_regions"] = [p.selected.code for p in pickers["passed"] if p and p.selected]
-    chosen = pickers["destination"].selected if pickers["destination"] else None
-    fields["destination_region"] = chosen.code if chosen else ""
-    return fields
 
 
 class ArrivalController(Controller):
@@ -92,45 +51,24 @@ class ArrivalController(Controller):
     async def submit(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Validate everything; save nothing unless the whole submission is valid."""
         account_id = await require_citizen(request, settings)
-        form = await request.form()
-        selected, blocks, parsed = await read_persons(form)
-        pickers = await trip_pickers(settings, form)
-        fields = read_trip_fields(form, pickers)
-        client_ref = str(form.get("client_ref", ""))
-        errors: dict[str, str] = {}
-        trip = None
-        try:
-            trip = trips.parse_trip(fields, province_code=settings.province_code,
-                                       today=clock.today())
-        except FormErrors as caught:
-            errors.update({key: message(error) for key, error in caught.errors.items()})
-        if trip and not errors and not any(block["errors"] for block in blocks):
-            try:
-                submission = await arrivals.submit(
-                    account_id, person_ids=selected, new_persons=parsed, trip=trip,
-                    client_ref=client_ref, settings=settings,
-                    province_code=settings.province_code, province_name=settings.province_name,
-                )
-            except FormErrors as caught:
-                errors.update(assign_errors(blocks, caught.errors))
-            else:
-                return redirect(request, f"/khaibao/tra-cuu?ref={submission.client_ref}")
-        return await self._render(request, account_id, settings, selected=selected, blocks=blocks,
-                                  errors=errors, trip=fields, pickers=pickers,
-                                  client_ref=client_ref, status_code=422)
+        form, submission = await declaration_forms.declare(
+            await request.form(), arrival_form(settings), account_id, settings=settings)
+        if submission is not None:
+            return redirect(request, f"/khaibao/tra-cuu?ref={submission.client_ref}")
+        return await self._render(request, account_id, settings, **form_context(form),
+                                  trip=form.fields, status_code=422)
 
     async def _render(self, request: HTMXRequest, account_id: int, settings: Settings, *,
                       selected: list[int] | None = None,
-                      blocks: list[dict[str, Any]] | None = None,
-                      errors: dict[str, str] | None = None, trip: dict[str, Any] | None = None,
-                      pickers: dict[str, Any] | None = None, client_ref: str = "",
-                      status_code: int = 200) -> Response:
+                      blocks: list[PersonBlock] | None = None,
+                      errors: dict[str, str] | None = None, trip: TripFields | None = None,
+                      client_ref: str = "", status_code: int = 200) -> Response:
         persons = await persons_context(account_id, settings, selected=selected, blocks=blocks,
                                         client_ref=client_ref)
         return render(request, "arrival.html", {
             **persons,
-            "errors": errors or {}, "trip": trip or {"origin_country": "VN"},
-            "pickers": pickers or await trip_pickers(settings, None),
+            "errors": errors or {}, "trip": trip or TripFields(),
+            "pickers": trip.pickers if trip else await trip_pickers(settings, None),
             "transports": [(code, _(label)) for code, label in TRANSPORTS],
             "checkpoints": [(str(c.id), c.name) for c in await arrivals.checkpoints()],
         }, block="form", status_code=status_code)

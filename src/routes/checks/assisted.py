@@ -16,6 +16,8 @@ from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, redirect, render
+from khaibao.officers import lookups
+from khaibao.officers.officers import OfficerView
 from khaibao.qr import qr
 from khaibao.routes.checks import declaration_form
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
@@ -34,8 +36,13 @@ def _kind_title(kind: str, settings) -> str:
     return _("Khai báo về %(province)s", province=settings.province_name)
 
 
-async def _person(person_id: int, settings: Settings) -> people.PersonView:
+async def _person(person_id: int, settings: Settings, officer: OfficerView,
+                  via: str) -> people.PersonView:
+    """The person by row id, drawn from the officer's lookup budget and audited (a row id that
+    does not exist too: probing ids is a lookup)."""
+    drawn = await lookups.draw(officer, via, settings)
     found = await people.persons_by_ids([person_id], settings)
+    await drawn.record(found[0].id if found else None)
     if not found:
         raise NotFoundException()
     return found[0]
@@ -77,11 +84,10 @@ class AssistedController(Controller):
             return render(request, "assisted.html", {
                 "step": "lookup", "id_number": "",
                 "lookup_error": _("Nhập số CCCD/CMND/hộ chiếu để tìm.")}, status_code=422)
+        drawn = await lookups.draw(officer, "assisted", settings)
         person = await people.find_by_id_number(number, settings)
-        await audit.record("assisted.lookup", actor_kind="officer", actor_id=officer.id,
-                           person_id=person.id if person else None, place=officer.place,
-                           detail={"found": person is not None,
-                                   "id": audit.fingerprint(number, settings.secret_key)})
+        await drawn.record(person.id if person else None, {
+            "found": person is not None, "id": audit.fingerprint(number, settings.secret_key)})
         if person is None:
             ctx = await declaration_form.context(
                 settings, kind, new_person={"id_number": number, "id_type": "cccd",
@@ -99,7 +105,7 @@ class AssistedController(Controller):
                    nguoi: FromQuery[int | None] = None) -> Response:
         """The declaration form, for a new person or (``nguoi``) an existing one."""
         kind = declaration_form.kind_or_default(loai)
-        persons = [await _person(nguoi, settings)] if nguoi else []
+        persons = [await _person(nguoi, settings, officer, "form")] if nguoi else []
         ctx = await declaration_form.context(settings, kind, persons=persons)
         return self._form(request, settings, kind, ctx)
 
@@ -143,7 +149,7 @@ class AssistedController(Controller):
     async def done(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                    person_id: FromPath[int], ref: FromQuery[str | None] = None) -> Response:
         """After saving: the person's QR and the button to print it as a paper card."""
-        person = await _person(person_id, settings)
+        person = await _person(person_id, settings, officer, "person_page")
         return render(request, "assisted.html", {
             "step": "done", "saved": bool(ref), **card_context(person)})
 
@@ -151,8 +157,6 @@ class AssistedController(Controller):
     async def card(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                    person_id: FromPath[int]) -> Response:
         """The A6 paper QR card of any person (officers with "assist")."""
-        person = await _person(person_id, settings)
-        await audit.record("card.print", actor_kind="officer", actor_id=officer.id,
-                           person_id=person.id, place=officer.place)
+        person = await _person(person_id, settings, officer, "card")
         return render(request, "paper_card.html", {**card_context(person),
                                                    "back": f"/kiemtra/nhap-ho/nguoi/{person_id}"})

@@ -17,6 +17,7 @@ from khaibao.checks import checks
 from khaibao.core import i18n
 from khaibao.core.errors import InputError
 from khaibao.core.web import AppSettings, render
+from khaibao.officers import lookups
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
 
 # What a lookup swaps (check.html): the result, and the field for its error.
@@ -64,7 +65,7 @@ class CheckController(Controller):
         text = str(form.get("q", ""))
         try:
             result = await checks.check(text, officer, settings)
-        except checks.RateLimited as limited:
+        except lookups.LookupRefused as limited:
             context["limit_error"] = _message(limited.error)
             return render(request, template, context, block=LOOKUP_BLOCKS, status_code=429,
                           headers={"Retry-After": str(limited.retry_after)})

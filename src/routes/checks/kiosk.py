@@ -18,6 +18,7 @@ from litestar.response import Redirect
 from khaibao.arrivals import arrivals
 from khaibao.checks import checks, kiosk
 from khaibao.citizens import otp, people
+from khaibao.citizens.declaration_forms import person_block
 from khaibao.core import audit, clock, i18n, sessions
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import N_
@@ -28,7 +29,6 @@ from khaibao.officers import passkeys
 from khaibao.routes.checks import declaration_form
 from khaibao.routes.checks.assisted import card_context, qr_markup
 from khaibao.routes.citizens.auth import code_cookie_name, remember_code_browser
-from khaibao.routes.citizens.person_form import person_block
 from khaibao.routes.officers.passkeys import over_ceremony_limit, passkey_error, passkey_json
 from khaibao.routes.officers.session import (
     OFFICER_DEPENDENCY,

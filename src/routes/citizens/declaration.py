@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -12,9 +13,15 @@ from litestar.response import Redirect
 from markupsafe import Markup
 
 from khaibao.checks import checks
-from khaibao.citizens import declarations, insurance, people
+from khaibao.citizens import declaration_forms, declarations, insurance, people
+from khaibao.citizens.declaration_forms import (
+    HealthFields,
+    PersonBlock,
+    PersonFields,
+    person_block,
+)
 from khaibao.core import audit, clock, rate_limits
-from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.errors import InputError
 from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
@@ -22,14 +29,11 @@ from khaibao.core.web import AppSettings, redirect, render
 from khaibao.qr import devices, qr
 from khaibao.routes.citizens.auth import DEVICE_COOKIE, citizen_session, require_citizen, safe_next
 from khaibao.routes.citizens.person_form import (
-    assign_errors,
     fill_index,
-    message,
-    new_person_values,
-    person_block,
+    form_context,
     person_choices,
     persons_context,
-    read_persons,
+    shown,
 )
 from khaibao.verdicts import verdicts
 from khaibao.vn.identity import looks_like_chip_cccd, parse_chip_cccd
@@ -84,47 +88,26 @@ class CitizenController(Controller):
     async def declare(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Validate the whole submission; save nothing unless all of it is valid."""
         account_id = await require_citizen(request, settings)
-        form = await request.form()
-        selected, blocks, parsed = await read_persons(form)
-        health_fields: dict[str, str | list[str]] = {
-            "places_visited": str(form.get("places_visited", "")),
-            "symptoms": form.getall("symptoms", []),
-            "exposures": form.getall("exposures", []),
-            "pledge": str(form.get("pledge", ""))}
-        client_ref = str(form.get("client_ref", ""))
-        tiep = _continue_to(str(form.get("tiep", "")))
-        errors: dict[str, str] = {}
-        health = None
-        try:
-            health = declarations.parse_health(health_fields)
-        except FormErrors as caught:
-            errors.update({k: message(v) for k, v in caught.errors.items()})
-        if health and not errors and not any(b["errors"] for b in blocks):
-            try:
-                submission = await declarations.submit(
-                    account_id, person_ids=selected, new_persons=parsed, health=health,
-                    client_ref=client_ref, settings=settings,
-                )
-            except FormErrors as caught:
-                errors.update(assign_errors(blocks, caught.errors))
-            else:
-                return redirect(request, tiep or f"/qr?ref={submission.client_ref}")
-        return await self._render_form(
-            request, account_id, settings, selected=selected, blocks=blocks, errors=errors,
-            health=health_fields, client_ref=client_ref, status_code=422, tiep=tiep,
-        )
+        fields = await request.form()
+        tiep = _continue_to(str(fields.get("tiep", "")))
+        form, submission = await declaration_forms.declare(
+            fields, declaration_forms.HEALTH_FORM, account_id, settings=settings)
+        if submission is not None:
+            return redirect(request, tiep or f"/qr?ref={submission.client_ref}")
+        return await self._render_form(request, account_id, settings, **form_context(form),
+                                       health=form.fields, status_code=422, tiep=tiep)
 
     async def _render_form(self, request: HTMXRequest, account_id: int, settings: Settings, *,
                            selected: list[int] | None = None,
-                           blocks: list[dict[str, Any]] | None = None,
+                           blocks: list[PersonBlock] | None = None,
                            errors: dict[str, str] | None = None,
-                           health: dict[str, Any] | None = None, client_ref: str = "",
+                           health: HealthFields | None = None, client_ref: str = "",
                            status_code: int = 200, tiep: str = "") -> Response:
         persons = await persons_context(account_id, settings,
                                         selected=selected, blocks=blocks, client_ref=client_ref)
         return render(request, "declare.html", {
             **persons,
-            "errors": errors or {}, "health": health or {"symptoms": [], "exposures": []},
+            "errors": errors or {}, "health": health or HealthFields(),
             "tiep": tiep,
             "symptom_choices": [(c, _(label)) for c, label in declarations.SYMPTOMS],
             "exposure_choices": [(c, _(label)) for c, label in declarations.EXPOSURES],
@@ -139,7 +122,8 @@ class CitizenController(Controller):
             return _to_form(request)
         index = min(max(i, 0), 99)
         return render(request, "declare.html",
-                      {"pb": await person_block(index), **person_choices()}, block="new_person")
+                      {"pb": shown(await person_block(index)), **person_choices()},
+                      block="new_person")
 
     @post("/kbyt/bhyt", name="citizen.bhyt_fill")
     async def bhyt_fill(self, request: HTMXRequest, settings: AppSettings) -> Response:
@@ -149,28 +133,28 @@ class CitizenController(Controller):
             return _to_form(request)
         form = await request.form()
         index = fill_index(form)
-        block = await person_block(index, new_person_values(form, index), form=form)
+        block = await person_block(index, PersonFields.of(form, index), fields=form)
         hit = await rate_limits.hit(f"bhyt-fill:{account_id}", BHYT_FILLS_PER_HOUR, 3600)
         if not hit.allowed:
-            block["errors"]["bhyt"] = _("Bạn đã tra cứu thẻ BHYT quá nhiều lần. "
-                                        "Hãy nhập thông tin bằng tay.")
+            block.errors["bhyt"] = InputError("bhyt.too_many_lookups", N_(
+                "Bạn đã tra cứu thẻ BHYT quá nhiều lần. Hãy nhập thông tin bằng tay."))
         else:
             try:
-                match = await insurance.lookup(block["values"]["bhyt"], settings)
+                match = await insurance.lookup(block.values.bhyt, settings)
             except InputError as error:
-                block["errors"]["bhyt"] = message(error)
+                block.errors["bhyt"] = error
             else:
                 await audit.record("insurance.lookup", actor_kind="citizen", actor_id=account_id,
                                    detail={"found": match is not None})
                 if match is None:
-                    block["errors"]["bhyt"] = _("Không tìm thấy thẻ BHYT này. "
-                                                "Hãy nhập thông tin bằng tay.")
+                    block.errors["bhyt"] = InputError("bhyt.not_found", N_(
+                        "Không tìm thấy thẻ BHYT này. Hãy nhập thông tin bằng tay."))
                 else:
-                    block["values"].update(full_name=match.full_name,
+                    block.values = replace(block.values, full_name=match.full_name,
                                            birth_year=str(match.birth_year), sex=match.sex)
-                    block["notice"] = _("Đã điền họ tên, năm sinh, giới tính từ thẻ BHYT. "
-                                        "Hãy kiểm tra lại.")
-        return render(request, "declare.html", {"pb": block, **person_choices()},
+                    block.notice = _("Đã điền họ tên, năm sinh, giới tính từ thẻ BHYT. "
+                                     "Hãy kiểm tra lại.")
+        return render(request, "declare.html", {"pb": shown(block), **person_choices()},
                       block="person")
 
     @post("/kbyt/cccd", name="citizen.chip_fill")
@@ -181,7 +165,7 @@ class CitizenController(Controller):
             return _to_form(request)
         form = await request.form()
         index = fill_index(form)
-        block = await person_block(index, new_person_values(form, index), form=form)
+        block = await person_block(index, PersonFields.of(form, index), fields=form)
         text = str(form.get(f"p{index}_chip_text", ""))
         try:
             if not looks_like_chip_cccd(text):
@@ -189,16 +173,16 @@ class CitizenController(Controller):
                                  N_("Mã vừa quét không phải mã QR trên thẻ CCCD gắn chip."))
             card = parse_chip_cccd(text)
         except InputError as error:
-            block["errors"]["id_number"] = message(error)
+            block.errors["id_number"] = error
         else:
-            block["values"].update(
-                full_name=card.full_name, id_type="cccd", id_number=card.cccd,
+            block.values = replace(
+                block.values, full_name=card.full_name, id_type="cccd", id_number=card.cccd,
                 birth_year=str(card.birth_date.year), sex=str(card.sex),
                 address_detail=card.address[:200],
             )
-            block["notice"] = _("Đã điền thông tin từ thẻ CCCD. Hãy kiểm tra lại và chọn "
-                                "địa bàn nơi ở.")
-        return render(request, "declare.html", {"pb": block, **person_choices()},
+            block.notice = _("Đã điền thông tin từ thẻ CCCD. Hãy kiểm tra lại và chọn "
+                             "địa bàn nơi ở.")
+        return render(request, "declare.html", {"pb": shown(block), **person_choices()},
                       block="person")
 
     @get("/qr", name="citizen.my_qr")

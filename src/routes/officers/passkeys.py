@@ -29,6 +29,7 @@ from khaibao.routes.officers.session import (
     SIGN_IN_PATH,
     CurrentOfficer,
     clear_officer_cookie,
+    current_officer,
     officer_cookie_name,
     officer_guard,
     set_officer_cookie,
@@ -110,6 +111,8 @@ class OfficerAuthController(Controller):
     @get("/dang-nhap", name="officer_auth.sign_in")
     async def sign_in_page(self, request: HTMXRequest, tiep: FromQuery[str | None] = None
                            ) -> Response:
+        if officer := await current_officer(request):  # already signed in: go on
+            return redirect(request, local_path(tiep) or await landing_path(officer))
         return render(request, "officer_sign_in.html", {"next": local_path(tiep) or ""})
 
     @post("/dang-nhap/tuy-chon", name="officer_auth.sign_in_options")

@@ -22,7 +22,7 @@ from khaibao.core import clock
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, redirect, render
-from khaibao.officers import officers
+from khaibao.officers import lookups, officers
 from khaibao.officers.officers import OfficerView
 from khaibao.regions import region_picker
 from khaibao.routes.citizens.person_form import message
@@ -238,11 +238,15 @@ class VenueStaffController(Controller):
         status = 200
         try:
             context["result"] = await staff_checkin.scan(
-                venue, str(form.get("q", "")), officer.id, settings)
+                venue, str(form.get("q", "")), officer, settings)
         except InputError as error:
             context["field_error"] = message(error)
             status = 422
         except staff_checkin.VenueInactive:
             context["field_error"] = message(staff_checkin.error("staff_checkin.inactive"))
             status = 409
+        except lookups.LookupRefused as refused:  # typed ID numbers beyond the cap
+            context["field_error"] = message(refused.error)
+            return render(request, "venue_scan.html", context, block="scan", status_code=429,
+                          headers={"Retry-After": str(refused.retry_after)})
         return render(request, "venue_scan.html", context, block="scan", status_code=status)

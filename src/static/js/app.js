@@ -26,6 +26,37 @@
     if (area) area.innerHTML = "";
   });
 
+  // A date (or date and time) field says back the day chosen in the page's language (_fields.html): a phone set
+  // to English shows the field itself as mm/dd/yyyy, where 05/08 is not the 5th of August.
+  function echoDate(input) {
+    var out = document.getElementById(input.id + "-ngay-chon");
+    if (!out) return;
+    var match = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/.exec(input.value || "");
+    var text = "";
+    if (match) {
+      var moment = new Date(Date.UTC(+match[1], +match[2] - 1, +match[3],
+        +(match[4] || 0), +(match[5] || 0)));
+      var style = { dateStyle: "full", timeZone: "UTC" };
+      if (match[4]) style.timeStyle = "short";
+      var words = new Intl.DateTimeFormat(document.documentElement.lang || "vi", style)
+        .format(moment);
+      text = (out.getAttribute("data-msg-chosen") || "{date}").replace("{date}", words);
+    }
+    out.textContent = text;
+  }
+  function echoDates(root) {
+    var fields = (root || document).querySelectorAll("input[type=date], input[type=datetime-local]");
+    for (var i = 0; i < fields.length; i++) echoDate(fields[i]);
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var kind = event.target && event.target.type;
+      if (kind === "date" || kind === "datetime-local") echoDate(event.target);
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () { echoDates(document); });
+  document.addEventListener("htmx:load", function (event) { echoDates(event.target); });
+
   // Move focus to the first field with an error after a swap, for keyboard and screen readers.
   document.addEventListener("htmx:afterSwap", function (event) {
     var invalid = event.detail.target && event.detail.target.querySelector("[aria-invalid=true]");

@@ -1,0 +1,42 @@
+"""What a citizen sees first on a phone (touch, vi-VN, 360×640 and 390×844): right after
+declaring, the first QR is whole on the screen without scrolling — at the door the phone is
+held out the moment the page opens."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.e2e.conftest import save_failure_screenshot, watch_csp
+from tests.e2e.test_citizen_journey import declare_one
+
+pytestmark = pytest.mark.e2e
+
+PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
+
+
+@pytest.fixture(params=PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
+def phone(browser, live_server, request):
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
+                                  viewport=request.param, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = watch_csp(context.new_page())
+    yield page
+    save_failure_screenshot(request, page)
+    context.close()
+
+
+def test_the_first_qr_is_whole_on_screen_right_after_declaring(phone, live_server):
+    declare_one(phone, live_server, name="Phan Thị Hoa", id_type="Chứng minh nhân dân (CMND)",
+                id_number=f"19{random.randrange(10**7):07d}", birth_year="1990", sex="Nữ")
+    assert phone.get_by_text("Khai báo thành công").is_visible()
+    qr = phone.locator(".qr-card .qr-image svg").first.bounding_box()
+    height = phone.viewport_size["height"]
+    assert qr["y"] >= 0 and qr["y"] + qr["height"] <= height, (qr, height)
+    # Whose QR it is, above it: a family's phone holds several.
+    name = phone.locator(".qr-card .qr-name").first
+    assert name.inner_text() == "Phan Thị Hoa"
+    assert 0 <= name.bounding_box()["y"] < qr["y"]
+    # Nothing runs off the side.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= phone.viewport_size["width"]
