@@ -346,12 +346,13 @@ async def venue_batches(query: VenueQuery) -> AsyncIterator[list[Stay]]:
 
 
 async def trace_person(person: people.PersonView, query: PersonQuery) -> PersonTrace:
-    """The person's stays that overlap the date range and, under each, every other person
-    whose stay at the same venue overlaps it. Two queries: the person's stays, then one
-    query whose condition is the OR of "same venue and overlapping" for each stay (in chunks
-    of 50 stays)."""
+    """The person's stays (from every phone that declared their ID number) that overlap the
+    date range and, under each, every other person whose stay at the same venue overlaps it.
+    Two queries: the person's stays, then one query whose condition is the OR of "same venue
+    and overlapping" for each stay (in chunks of 50 stays)."""
+    same_person = await people.same_id_person_ids(person.id)  # every phone's row of the ID
     own_rows = await CheckIn.select(*_COLUMNS).where(
-        (CheckIn.person == person.id) & (CheckIn.checked_in_at < query.end)
+        CheckIn.person.is_in(same_person) & (CheckIn.checked_in_at < query.end)
         & (CheckIn.ends_at > query.start)
     ).order_by(CheckIn.checked_in_at, CheckIn.id).limit(MAX_OWN_STAYS + 1)
     stays = [StayContacts(_stay(row)) for row in own_rows[:MAX_OWN_STAYS]]
@@ -361,7 +362,7 @@ async def trace_person(person: people.PersonView, query: PersonQuery) -> PersonT
             _overlapping(item.stay.venue_id, item.stay.checked_in_at, item.stay.ends_at)
             for item in chunk])
         rows = await CheckIn.select(*_COLUMNS).where(
-            (CheckIn.person != person.id) & condition
+            CheckIn.person.not_in(same_person) & condition
         ).order_by(CheckIn.checked_in_at, CheckIn.id)
         for row in rows:
             other = _stay(row)

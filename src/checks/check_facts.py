@@ -7,6 +7,11 @@ arrival's full view (its places and labels) is only read when there is one. View
 built by the same constructors as everywhere else (people.person_view,
 declarations.declaration_view, checkins.checkin_view).
 
+Several phones may declare one ID number (people.py): the rows sharing the person's
+``id_hash`` are one person here. Their latest declarations (one per row, newest first) and
+how many phones made them come from a second read, only when there is more than one row;
+``declaration`` is then the newest of them all.
+
 Region labels ("Phường Thuận An, Thành phố Huế") come from people.region_labels (kept in
 process for a few minutes).
 """
@@ -26,7 +31,8 @@ from khaibao.venues.checkins import CheckInView
 _FACTS = """
 SELECT p.id, p.account, p.is_owner, p.full_name, p.id_type, p.id_masked, p.birth_year,
        p.sex, p.nationality, p.address_detail, p.bhyt_masked, p.qr_reference, p.channel,
-       p.qr_issued_at, r.code AS region_code, r.path AS region_path,
+       p.qr_issued_at, r.code AS region_code, r.path AS region_path, p.id_hash,
+       (SELECT COUNT(*) FROM person q WHERE q.id_hash = p.id_hash) AS same_id_rows,
        d.id AS d_id, d.submitted_at AS d_submitted_at, d.has_symptoms AS d_has_symptoms,
        d.symptoms AS d_symptoms, d.exposures AS d_exposures, d.channel AS d_channel,
        d.places_visited AS d_places_visited,
@@ -47,14 +53,38 @@ LEFT JOIN venue v ON v.id = c.venue
 WHERE """
 _BY_REFERENCE = _FACTS + "p.qr_reference = {}"
 _BY_ID = _FACTS + "p.id = {}"
+# Every row of one ID number (one per phone that declared it, and officers' entries), each
+# with its latest health declaration.
+_SAME_ID = """
+SELECT p.id AS person, p.account, p.full_name,
+       d.id, d.submitted_at, d.has_symptoms, d.symptoms, d.exposures, d.channel,
+       d.places_visited
+FROM person p
+LEFT JOIN health_declaration d ON d.id = (
+    SELECT h.id FROM health_declaration h WHERE h.person = p.id
+    ORDER BY h.submitted_at DESC, h.id DESC LIMIT 1)
+WHERE p.id_hash = {}"""
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One row's latest declaration of an ID number: the name it gave, and whether a phone
+    (not an officer or kiosk without one) made it."""
+
+    full_name: str
+    from_phone: bool
+    declaration: DeclarationView
 
 
 @dataclass(frozen=True)
 class Facts:
     person: PersonView
-    declaration: DeclarationView | None
+    declaration: DeclarationView | None  # the newest across every row of the ID
     arrival_id: int | None
     checkin: CheckInView | None
+    same_id: tuple[int, ...] = ()  # the person ids of the ID (this one alone when no other)
+    declared: tuple[Declared, ...] = ()  # each row's latest declaration, newest first
+    phones: int = 0  # how many phones declared this ID
 
 
 async def _region_label(path: str | None) -> str:
@@ -75,7 +105,20 @@ async def _facts(row: dict[str, Any], settings) -> Facts:
     checkin = (checkins.checkin_view({**_prefixed(row, "c_"), "person": row["id"],
                                       "person_name": row["full_name"]})
                if row["c_id"] is not None else None)
-    return Facts(person, declaration, row["arrival_id"], checkin)
+    if (row["same_id_rows"] or 0) <= 1:
+        declared: tuple[Declared, ...] = (
+            (Declared(person.full_name, person.account_id is not None, declaration),)
+            if declaration is not None else ())
+        return Facts(person, declaration, row["arrival_id"], checkin, (person.id,), declared,
+                     1 if person.account_id is not None else 0)
+    rows = await db.fetch(_SAME_ID, row["id_hash"])
+    declared = tuple(sorted(
+        (Declared(r["full_name"], r["account"] is not None, declarations.declaration_view(r))
+         for r in rows if r["id"] is not None),
+        key=lambda d: (d.declaration.submitted_at, d.declaration.id), reverse=True))
+    return Facts(person, declared[0].declaration if declared else None, row["arrival_id"],
+                 checkin, tuple(sorted(r["person"] for r in rows)), declared,
+                 len({r["account"] for r in rows if r["account"] is not None}))
 
 
 async def by_reference(reference: str, settings) -> Facts | None:

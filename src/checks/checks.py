@@ -95,20 +95,33 @@ class CheckResult:
     decision: Decision | None = None
     checkin: CheckInView | None = None
     checked_at: datetime | None = None
+    # Every phone that declared the person's ID number: each one's latest declaration, newest
+    # first, and how many phones.
+    declared: tuple[check_facts.Declared, ...] = ()
+    phones: int = 0
     facts: check_facts.Facts | None = field(default=None, repr=False)  # read with the person
 
     @property
     def found(self) -> bool:
         return self.person is not None
 
+    @property
+    def declared_names_differ(self) -> bool:
+        """The phones that declared this ID number gave different names: check the papers."""
+        return len({name_key(d.full_name) for d in self.declared}) > 1
+
 
 def _now(now: datetime | None) -> datetime:
     return now or clock.now()
 
 
+def name_key(name: str) -> str:
+    """A name ignoring case, diacritics and spacing ("NGUYEN VAN AN" = "Nguyễn Văn An")."""
+    return " ".join(fold_diacritics(name).split())
+
+
 def same_name(a: str, b: str) -> bool:
-    """Names match ignoring case, diacritics and spacing ("NGUYEN VAN AN" = "Nguyễn Văn An")."""
-    return " ".join(fold_diacritics(a).split()) == " ".join(fold_diacritics(b).split())
+    return name_key(a) == name_key(b)
 
 
 # --- lookup ------------------------------------------------------------------------------------
@@ -180,6 +193,8 @@ async def lookup(text: str | None, settings, *, now: datetime | None = None) -> 
         result.decision, result.declaration_recent = verdict.decision, verdict.declaration_recent
         result.checkin = (facts.checkin if facts is not None
                           else await checkins.last_checkin(result.person.id))
+        if facts is not None:
+            result.declared, result.phones = facts.declared, facts.phones
     return result
 
 
@@ -271,12 +286,27 @@ class CheckSeen:
     place: str
 
 
+# The lookups a phone is told about: of the QR codes it holds. A lookup by ID number (typed,
+# or a chip card) is not of its QR: the phone may not even be the holder's.
+_QR_INPUTS = (ScanKind.PERSON_TOKEN.value, ScanKind.LIVE_TOKEN.value)
+
+
+def _of_own_qr(entries: list[audit.AuditView]) -> list[audit.AuditView]:
+    """The lookups of a QR code, and the passes recorded after one (the same officer and
+    person, within a pass reference's lifetime); ``entries`` newest first."""
+    scans = [e for e in entries if e.action == "check.lookup"
+             and (e.detail or {}).get("input") in _QR_INPUTS]
+    return [e for e in entries if e in scans or (e.action == "check.pass" and any(
+        s.actor_id == e.actor_id and s.person_id == e.person_id
+        and timedelta(0) <= aware(e.at) - aware(s.at) <= PASS_REF_LIFETIME for s in scans))]
+
+
 async def recent_checks(person_ids: list[int], *, limit: int = 50
                         ) -> dict[int, list[CheckSeen]]:
-    """The latest officer checks (lookups and recorded passes) of these persons, newest first,
-    by person id."""
-    entries = [e for e in await audit.for_persons(person_ids, limit=limit)
-               if e.action in ACTION_LABELS]
+    """The latest officer checks of these persons' QR codes (lookups of a QR, and passes
+    recorded after one), newest first, by person id."""
+    entries = _of_own_qr([e for e in await audit.for_persons(
+        person_ids, actions=tuple(ACTION_LABELS), limit=limit)])
     officer_ids = {e.actor_id for e in entries if e.actor_id is not None}
     roles = {r["id"]: r["role"] for r in await Officer.select(Officer.id, Officer.role).where(
         Officer.id.is_in(sorted(officer_ids)))} if officer_ids else {}

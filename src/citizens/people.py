@@ -2,8 +2,11 @@
 
 ID numbers are never stored in clear: ``id_hash`` (keyed hash) finds them, ``id_masked``
 shows them, ``id_encrypted`` recovers them for health officials; the same for BHYT numbers.
-One ID number belongs to one phone: declaring it from another phone is refused, never
-merged. Children without any ID are recognised on the same phone by a keyed hash of
+Any number of phones may declare the same ID number (the holder's own, their children's):
+each phone has its own row, its own QR and sees only what it declared, and no answer tells
+it whether another phone declared the ID. The rows sharing an ``id_hash`` are one person for
+officers (``find_by_id_number``, ``checks.check_facts``) and for their verdict.
+Children without any ID are recognised on the same phone by a keyed hash of
 name + birth year + account (``no_id_key``), so declaring them again reuses the person.
 Callers (routes) write the audit log; this module never sees a request.
 """
@@ -108,17 +111,22 @@ async def _region_id(code: str | None) -> int | None:
     return row["id"]
 
 
+async def _same_id_here(account_id: int | None, id_hash: str | None) -> int | None:
+    """This account's person with this ID (without an account: the one entered by an officer
+    or a kiosk), if any. Other phones' persons with the ID are never looked at here."""
+    if id_hash is None:
+        return None
+    here = Person.account.is_null() if account_id is None else Person.account == account_id
+    row = await Person.select(Person.id).where(here & (Person.id_hash == id_hash)).first()
+    return row["id"] if row is not None else None
+
+
 async def _conflicts(account_id: int | None, values: dict[str, Any], person_id: int | None = None
                      ) -> dict[str, InputError]:
-    if values["id_hash"] is None:
+    found = await _same_id_here(account_id, values["id_hash"])
+    if found is None or found == person_id:
         return {}
-    row = await Person.select(Person.id, Person.account).where(
-        Person.id_hash == values["id_hash"]).first()
-    if row is None or row["id"] == person_id:
-        return {}
-    same = account_id is not None and row["account"] == account_id
-    return {"id_number": error("person.already_listed" if same
-                               else "person.id_registered_elsewhere")}
+    return {"id_number": error("person.already_listed")}
 
 
 async def _checked_region(data: PersonData, errors: dict[str, InputError]) -> int | None:
@@ -139,10 +147,13 @@ async def create_person(account_id: int | None, data: PersonData, settings, *, i
 
     ``account_id=None``: a person entered by an officer or at a kiosk, with no phone account.
     A child without ID already on this account is reused (never across persons without an
-    account: two children of the same name and year there are not known to be one).
-    Raises :class:`FormErrors` (``id_number``: already listed / registered elsewhere;
-    ``region``: unknown)."""
+    account: two children of the same name and year there are not known to be one), and so
+    is, without an account, the person an officer or a kiosk entered with the same ID.
+    Another phone having declared the ID changes nothing. Raises :class:`FormErrors`
+    (``id_number``: already listed on this phone; ``region``: unknown)."""
     values = _stored(data, account_id, settings.secret_key)
+    if account_id is None and (entered := await _same_id_here(None, values["id_hash"])):
+        return entered
     if values["no_id_key"] is not None and account_id is not None:
         same_child = await Person.select(Person.id).where(
             (Person.account == account_id) & (Person.no_id_key == values["no_id_key"])).first()
@@ -310,13 +321,24 @@ async def find_by_live_token(token: str, settings, *, now: datetime | None = Non
 
 
 async def find_by_id_number(number: str, settings) -> PersonView | None:
-    """The person with this ID number (CCCD, CMND or passport), by its keyed hash."""
+    """The person with this ID number (CCCD, CMND or passport), by its keyed hash: of the
+    phones (and officers) that declared it, the one that declared last."""
     compact = _compact(number)
     if not compact or set(compact) == {"0"}:
         return None
     views = await _views("p.id_hash = {}", keyed_hash(compact, settings.secret_key, "id"),
                          settings=settings)
-    return views[0] if views else None
+    return max(views, key=lambda v: (v.last_declared_at.timestamp() if v.last_declared_at
+                                     else 0.0, v.id), default=None)
+
+
+async def same_id_person_ids(person_id: int) -> list[int]:
+    """The ids of every row of this person's ID number (one per phone that declared it, and
+    an officer's or kiosk's entry), this one included; just this one without an ID."""
+    rows = await db.fetch(
+        "SELECT q.id FROM person p JOIN person q ON q.id = p.id OR q.id_hash = p.id_hash "
+        "WHERE p.id = {} ORDER BY q.id", person_id)
+    return [r["id"] for r in rows] or [person_id]
 
 
 # --- changing --------------------------------------------------------------------------------

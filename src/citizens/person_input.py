@@ -37,9 +37,6 @@ _ERRORS = {
     "address.too_long": N_("Địa chỉ chi tiết dài tối đa 200 ký tự."),
     "region.invalid": N_("Địa bàn không hợp lệ. Hãy chọn lại từ danh sách."),
     "region.unknown": N_("Không tìm thấy địa bàn đã chọn. Hãy chọn lại từ danh sách."),
-    "person.id_registered_elsewhere": N_(
-        "Số giấy tờ này đã được khai báo từ một số điện thoại khác. Hãy khai báo từ số điện "
-        "thoại đó, hoặc liên hệ cán bộ y tế để được hỗ trợ chuyển số điện thoại."),
     "person.already_listed": N_("Người này đã có trong danh sách của bạn — hãy chọn ở phần trên."),
 }
 

@@ -3,6 +3,9 @@ nothing, and is idempotent. Row *n* of a submission is stored with ``client_ref`
 ``{ref}:{n}``, so a double tap or an offline replay finds the first submission instead of
 adding one.
 
+Each phone may send ``settings.declarations_per_hour`` submissions an hour (the shared
+rate-limit store, so across processes); a replay never counts.
+
 A submission without an account (``account_id=None``) comes from an officer (assisted or
 paper entry, ``officer_id`` set) or a kiosk without a phone (``officer_id`` None): it may name
 any existing person, and its replay is found by the officer instead of the account."""
@@ -20,7 +23,7 @@ from piccolo.table import Table
 
 from khaibao.citizens import people
 from khaibao.citizens.person_input import PersonData
-from khaibao.core import clock, db
+from khaibao.core import clock, db, rate_limits
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import N_
 
@@ -33,6 +36,9 @@ _ERRORS = {
     "person_unknown": N_("Có người được chọn không thuộc danh sách của bạn. Hãy tải lại trang."),
     "client_ref_invalid": N_("Biểu mẫu không hợp lệ. Hãy tải lại trang rồi gửi lại."),
 }
+DECLARATIONS_WINDOW_SECONDS = 3600
+_TOO_MANY = N_("Số điện thoại này đã gửi quá nhiều khai báo trong một giờ. Hãy gửi lại sau "
+               "%(minutes)d phút; những gì bạn đã nhập vẫn được giữ.")
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,8 @@ async def submit(kind: Kind, account_id: int | None, *, person_ids: Sequence[int
                  check: Check | None = None, one_transaction: bool = True) -> Any:
     """Declare for the chosen persons of the account and the new ones, all or nothing.
 
-    Raises :class:`FormErrors`: ``client_ref`` (malformed, or another account's),
+    Raises :class:`FormErrors`: ``client_ref`` (malformed, another account's, or the phone
+    sent ``settings.declarations_per_hour`` submissions this hour),
     ``persons`` (none chosen, or one not of this account), what ``check`` finds,
     ``new{i}.{field}`` (a new person's ID is on this or another phone, unknown region).
     Submitting the same ``client_ref`` again returns the first submission with
@@ -201,6 +208,7 @@ async def submit(kind: Kind, account_id: int | None, *, person_ids: Sequence[int
     replay = await _replay(kind, account_id, client_ref, settings, officer_id)
     if replay is not None:
         return replay
+    await _count_for_phone(kind, account_id, settings)
     moment = now or clock.now()
 
     async def attempt():
@@ -218,6 +226,18 @@ async def submit(kind: Kind, account_id: int | None, *, person_ids: Sequence[int
     row_ids, declared = result
     views = await person_views(account_id, declared, settings)
     return kind.make(client_ref, moment, row_ids, [views[p] for p in declared], False)
+
+
+async def _count_for_phone(kind: Kind, account_id: int | None, settings) -> None:
+    """Count one submission of the phone; FormErrors ``client_ref`` beyond the hourly cap."""
+    if account_id is None:
+        return
+    hit = await rate_limits.hit(f"declare:{account_id}", settings.declarations_per_hour,
+                                DECLARATIONS_WINDOW_SECONDS)
+    if not hit.allowed:
+        minutes = max(1, -(-hit.retry_after // 60))
+        raise FormErrors({"client_ref": InputError(f"{kind.name}.rate_limited", _TOO_MANY,
+                                                   minutes=minutes)})
 
 
 async def _submit_once(kind: Kind, account_id: int | None, person_ids: list[int],

@@ -44,6 +44,7 @@ class AuditView:
     place: str
     person_id: int | None
     actor_id: int | None = None
+    detail: dict[str, Any] | None = None
 
 
 def fingerprint(value: str, secret_key: bytes) -> str:
@@ -88,16 +89,28 @@ async def record(action: str, *, actor_kind: str, actor_id: int | None = None,
                      person_id, place[:200], text)
 
 
+def _detail(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 async def for_persons(person_ids: Sequence[int], *, actor_kinds: Sequence[str] = ("officer",),
-                      limit: int = 50) -> list[AuditView]:
-    """The latest entries about these persons by these kinds of actors, newest first."""
+                      actions: Sequence[str] | None = None, limit: int = 50
+                      ) -> list[AuditView]:
+    """The latest entries about these persons by these kinds of actors (of these actions,
+    when given), newest first, with their details."""
     ids = list(dict.fromkeys(person_ids))
-    if not ids or not actor_kinds:
+    if not ids or not actor_kinds or (actions is not None and not actions):
         return []
+    where = AuditEntry.person.is_in(ids) & AuditEntry.actor_kind.is_in(list(actor_kinds))
+    if actions is not None:
+        where &= AuditEntry.action.is_in(list(actions))
     rows = await AuditEntry.select(
         AuditEntry.at, AuditEntry.action, AuditEntry.actor_kind, AuditEntry.place,
-        AuditEntry.person, AuditEntry.actor_id,
-    ).where(AuditEntry.person.is_in(ids) & AuditEntry.actor_kind.is_in(list(actor_kinds))
-            ).order_by(AuditEntry.at, AuditEntry.id, ascending=False).limit(limit)
+        AuditEntry.person, AuditEntry.actor_id, AuditEntry.detail,
+    ).where(where).order_by(AuditEntry.at, AuditEntry.id, ascending=False).limit(limit)
     return [AuditView(r["at"], r["action"], r["actor_kind"], r["place"], r["person"],
-                      r["actor_id"]) for r in rows]
+                      r["actor_id"], _detail(r["detail"])) for r in rows]

@@ -86,6 +86,11 @@ class Settings:
     the officer budget above; a scanned QR is not a lookup)
     (``KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE``)."""
 
+    declarations_per_hour: int = 30
+    """How many declarations (health or arrival; one may cover the whole family) one phone
+    may send per hour; more is refused with a message by the submit button
+    (``KHAIBAO_DECLARATIONS_PER_HOUR``)."""
+
     health_hotline: str = "1900 9095"
     """The health hotline the citizen is told to call after declaring symptoms or an exposure,
     and when their verdict is not green (``KHAIBAO_HEALTH_HOTLINE``; default the national
@@ -160,6 +165,7 @@ class Settings:
                 env, "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE", 60),
             venue_typed_ids_per_minute=_positive_int(
                 env, "KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE", 10),
+            declarations_per_hour=_positive_int(env, "KHAIBAO_DECLARATIONS_PER_HOUR", 30),
             health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
             forwarded_allow=_networks(env.get("KHAIBAO_FORWARDED_ALLOW", "")),
             proxy_hops=_positive_int(env, "KHAIBAO_PROXY_HOPS", 1),

@@ -18,11 +18,15 @@ class Account(Table, tablename="account"):
 
 
 class Person(Table, tablename="person"):
-    """Someone declared from a phone: its owner or a relative.
+    """Someone as declared from one phone: its owner or a relative (or, without an account,
+    as entered by an officer or a kiosk).
 
     The ID number is never stored in clear: ``id_hash`` (HMAC with the secret key) finds it,
     ``id_masked`` shows it, ``id_encrypted`` (AES-GCM) recovers it for health officials.
-    ``qr_reference`` is the random part of the person's QR token; re-issuing replaces it.
+    Several phones may declare the same ID (the holder's, their children's): one row per
+    phone, each with its own QR, and ``id_hash`` ties them into one person for the officer's
+    check and the verdict (a unique index on account + id_hash: once per phone).
+    ``qr_reference`` is the random part of this row's QR token; re-issuing replaces it.
     """
 
     id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
@@ -31,7 +35,7 @@ class Person(Table, tablename="person"):
     is_owner = Boolean(default=False)
     full_name = Varchar(length=100)
     id_type = Varchar(length=10)  # cccd | cmnd | passport | none
-    id_hash = Varchar(length=64, null=True, unique=True, index=True)
+    id_hash = Varchar(length=64, null=True, index=True)
     id_masked = Varchar(length=20, default="")
     id_encrypted = Text(null=True)
     no_id_key = Varchar(length=64, null=True, index=True)  # child without ID: name+year+phone

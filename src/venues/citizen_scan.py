@@ -54,6 +54,15 @@ def origin_of(url: str) -> str | None:
     return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
+async def venue_of_path(path: str, settings) -> venues.VenueView | None:
+    """The venue whose check-in page ``path`` is (``/v/{code}``): the pages a poster's
+    check-in passes through first (the phone step, the first declaration) name it."""
+    parts = urlsplit(path or "").path.split("/")
+    if len(parts) != 3 or parts[1] != "v" or not parts[2]:
+        return None
+    return await venues.by_code(parts[2], settings)
+
+
 async def resolve(text: str | None, settings) -> Outcome:
     """Where a citizen's scan leads: a local path, or the reason it leads nowhere."""
     ours = origin_of(settings.base_url)

@@ -217,6 +217,30 @@ async def test_no_person_yet_declares_first_then_comes_back(client, outbox_path,
     assert "Phan Văn Đức" in page.text and "Check-in" in page.text
 
 
+async def test_the_poster_journey_says_where_it_is_going(client, outbox_path, database):
+    """At the supermarket door, signed out or with nobody declared: each page names the venue
+    and says that this is a check-in, and what comes first."""
+    venue = await make_venue(database, name="Siêu thị Co.op Huế")
+    code = venue.code(database.secret_key)
+    phone_page = (await client.get(f"/v/{code}", follow_redirects=True)).text
+    heading = re.search(r"<h1>(.*?)</h1>", phone_page).group(1)
+    assert heading == f"Check-in tại {venue.name}"
+    assert "Tiếp tục để check-in" in phone_page
+    assert ">Tra cứu<" not in phone_page  # one way on: the check-in
+    assert f"<title>Check-in tại {venue.name}" in phone_page
+
+    await sign_in(client, outbox_path)  # a new phone: nobody declared yet
+    form = (await client.get(f"/v/{code}", follow_redirects=True)).text
+    assert (f"Để check-in tại {venue.name}, hãy khai báo y tế trước cho bạn (và người "
+            "thân nếu đi cùng). Gửi xong, bạn được đưa về trang check-in.") in form
+    # Any other page that is not a venue's: the usual page.
+    plain = (await client.get("/kbyt/khai-bao?tiep=/qr")).text
+    assert "Để check-in tại" not in plain
+    client.cookies.clear()
+    assert re.search(r"<h1>(.*?)</h1>", (await client.get("/kbyt?tiep=/v/nothing")).text
+                     ).group(1) == "Khai báo y tế"
+
+
 async def test_declare_ignores_a_foreign_tiep(client, outbox_path, database):
     await sign_in(client, outbox_path)
     form = await client.get("/kbyt/khai-bao?tiep=//evil.example/x")

@@ -15,7 +15,7 @@ from tests.soft_authenticator import SoftAuthenticator
 
 async def _options(client) -> tuple[dict, dict]:
     client.cookies.delete(COOKIE)
-    page = await client.get("/can-bo/dang-nhap")
+    page = await client.get("/can-bo/dang-nhap", follow_redirects=True)  # signed in: on
     headers = {**csrf_headers(page.text), "content-type": "application/json"}
     options = await client.post("/can-bo/dang-nhap/tuy-chon", headers=headers)
     assert options.status_code == 200
@@ -53,7 +53,7 @@ async def test_replayed_registration_is_refused(client):
     assert first.status_code == 200
     page = await client.get(f"/can-bo/dang-ky/{token}")
     assert page.status_code in (200, 404, 410)
-    sign_in_page = (await client.get("/can-bo/dang-nhap")).text
+    sign_in_page = (await client.get("/can-bo/dang-nhap", follow_redirects=True)).text
     replay = await client.post(f"/can-bo/dang-ky/{token}/xac-minh",
                                headers={"content-type": "application/json",
                                         **csrf_headers(sign_in_page)},

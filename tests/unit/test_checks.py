@@ -201,6 +201,12 @@ async def test_record_pass_and_citizen_view(database, person):
                                   now=NOW - timedelta(hours=1))
     with pytest.raises(InputError):
         await checks.record_pass(officer, view.id, stale, settings)
+    # The citizen is told of passes recorded after a look at their QR, not by ID number.
+    await checks.check(_number, officer, settings)
+    unseen = await checks.record_pass(officer, view.id, ref, settings)
+    assert view.id not in await checks.recent_checks([view.id])
+    await CheckPass.delete().where(CheckPass.id == unseen.id)
+    await checks.check(view.token, officer, settings)
     record = await checks.record_pass(officer, view.id, ref, settings)
     assert (record.colour, record.person_name) == ("green", "Lê Thị Thu")
     row = await CheckPass.select().where(CheckPass.id == record.id).first()

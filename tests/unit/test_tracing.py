@@ -60,14 +60,16 @@ async def scene(database, settings):
     at the shop: Em 10:00–11:00 (same time, other venue)."""
     t = base_time()
     market, shop = await new_venue(settings), await new_venue(settings, "Cửa hàng Hoa")
-    ids = {name: await person(settings, name) for name in ("An", "Bình", "Cúc", "Dũng", "Em")}
+    an_fields = make.person_fields(full_name="An")
+    ids = {"An": await make.add_person(await make.account(), settings, an_fields, is_owner=True)}
+    ids |= {name: await person(settings, name) for name in ("Bình", "Cúc", "Dũng", "Em")}
     await stay(settings, market.id, ids["An"], t, t + timedelta(hours=1))
     await stay(settings, market.id, ids["Bình"], t + timedelta(hours=1), t + timedelta(hours=2))
     await stay(settings, market.id, ids["Cúc"], t - timedelta(minutes=30))
     await stay(settings, market.id, ids["Dũng"], t + timedelta(minutes=15),
                t + timedelta(minutes=30))
     await stay(settings, shop.id, ids["Em"], t, t + timedelta(hours=1))
-    return {"t": t, "market": market, "shop": shop, "ids": ids}
+    return {"t": t, "market": market, "shop": shop, "ids": ids, "an_fields": an_fields}
 
 
 def names(rows) -> dict[str, int]:
@@ -107,6 +109,24 @@ async def test_a_person_sees_whom_they_met_and_never_themselves(scene, settings)
     assert cuc.auto_ended and cuc.ends_at == t + timedelta(minutes=90)
     assert cuc.phone.startswith("09") and cuc.id_masked
     assert trace.rows == 2 and set(trace.person_ids) == {ids["Cúc"], ids["Dũng"]}
+
+
+async def test_a_person_declared_from_two_phones_is_traced_from_both(scene, settings):
+    """The same ID number on a second phone: the stays checked in from either phone are the
+    person's own (never their own contacts), whichever phone's QR the tracing starts from."""
+    t, ids, shop = scene["t"], scene["ids"], scene["shop"]
+    (an,) = await people.persons_by_ids([ids["An"]], settings)
+    second = await make.add_person(await make.account(), settings, scene["an_fields"],
+                                   is_owner=True)
+    assert an.id != second
+    await stay(settings, shop.id, second, t + timedelta(minutes=90), t + timedelta(hours=2))
+    query = tracing.PersonQuery(an.id, (t - timedelta(days=1)).date(),
+                                (t + timedelta(days=1)).date(), REASON)
+    for start in (an, (await people.persons_by_ids([second], settings))[0]):
+        trace = await tracing.trace_person(start, query)
+        assert [item.stay.person_id for item in trace.stays] == [ids["An"], second]
+        assert all(c.person_id not in (ids["An"], second)
+                   for item in trace.stays for c in item.contacts)
 
 
 async def test_a_date_range_without_stays_gives_nothing(scene, settings):

@@ -35,6 +35,7 @@ from khaibao.routes.citizens.person_form import (
     persons_context,
     shown,
 )
+from khaibao.venues import citizen_scan
 from khaibao.verdicts import verdicts
 from khaibao.vn.identity import looks_like_chip_cccd, parse_chip_cccd
 
@@ -68,14 +69,22 @@ class CitizenController(Controller):
         """Khai báo y tế: verify the phone first (or go straight on when signed in)."""
         if await citizen_session(request, settings):
             return Redirect(path=safe_next(tiep), status_code=303)
+        step = {"phone": "", "error": None, "sent": None, "next": safe_next(tiep),
+                "back": "/kbyt"}
+        if venue := await citizen_scan.venue_of_path(safe_next(tiep), settings):
+            # A poster scanned while signed out: the page says where the person is going.
+            return render(request, "verify_phone.html", {
+                **step, "heading": _("Check-in tại %(venue)s", venue=venue.name),
+                "intro": _("Xác thực số điện thoại để check-in cho bạn và người thân. Lần đầu "
+                           "dùng trên điện thoại này, bạn khai báo y tế một lần rồi được đưa "
+                           "về trang check-in."),
+                "actions": [(safe_next(tiep), _("Tiếp tục để check-in"), True)]})
         return render(request, "verify_phone.html", {
-            "heading": _("Khai báo y tế"),
+            **step, "heading": _("Khai báo y tế"),
             "intro": _("Khai báo y tế toàn dân cho bạn và người thân. Mỗi người nhận một mã "
                        "QR để xuất trình khi được kiểm tra."),
             "actions": [(safe_next(tiep), _("Khai báo y tế"), True),
-                        ("/qr", _("Tra cứu"), False)],
-            "phone": "", "error": None, "sent": None, "next": safe_next(tiep), "back": "/kbyt",
-        })
+                        ("/qr", _("Tra cứu"), False)]})
 
     @get("/kbyt/khai-bao", name="citizen.declare_form")
     async def declare_form(self, request: HTMXRequest, settings: AppSettings,
@@ -108,7 +117,7 @@ class CitizenController(Controller):
         return render(request, "declare.html", {
             **persons,
             "errors": errors or {}, "health": health or HealthFields(),
-            "tiep": tiep,
+            "tiep": tiep, "checking_in_at": await citizen_scan.venue_of_path(tiep, settings),
             "symptom_choices": [(c, _(label)) for c, label in declarations.SYMPTOMS],
             "exposure_choices": [(c, _(label)) for c, label in declarations.EXPOSURES],
         }, block="form", status_code=status_code)

@@ -114,7 +114,7 @@ class VenueCheckinController(Controller):
         # What the door may let in: each checked-in person's verdict (the stay is recorded for
         # contact tracing whatever it says; the screen never shows a held person a green tick).
         now = clock.now()
-        verdict_of = {p.id: await verdicts.verdict_of(p.id, settings, at=now) for p in here}
+        verdict_of = await verdicts.verdicts_of([p.id for p in here], settings, at=now)
         worst = max((v.colour for v in verdict_of.values()), default=GREEN,
                     key=COLOURS.index)
         return render(request, "venue_checkin.html", {
