@@ -175,7 +175,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
                                           sync_to_thread=False)},
         csrf_config=CSRFConfig(
             secret=settings.secret_key.decode(),
-            cookie_name="csrftoken",
+            # On https the __Host- prefix pins it to this origin (no sibling subdomain can
+            # plant a token of its choosing), path / and Secure, as the session cookies.
+            cookie_name="__Host-csrftoken" if settings.is_https else "csrftoken",
             header_name="x-csrftoken",
             cookie_secure=settings.is_https,
             cookie_httponly=True,

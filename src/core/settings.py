@@ -5,6 +5,7 @@ A bad value stops the program at start with one line that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -95,6 +96,15 @@ class Settings:
     and when their verdict is not green (``KHAIBAO_HEALTH_HOTLINE``; default the national
     COVID-19 hotline)."""
 
+    forwarded_allow: tuple[str, ...] = ()
+    """The reverse proxies (addresses or networks, ``KHAIBAO_FORWARDED_ALLOW``, comma
+    separated) whose ``X-Forwarded-For``/``-Proto``/``-Host`` name the client; from any other
+    peer those headers are ignored. Empty: the peer itself is the client."""
+
+    proxy_hops: int = 1
+    """How many trusted proxies each request passes through (``KHAIBAO_PROXY_HOPS``): the
+    client is the address the outermost of them added."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
@@ -157,6 +167,8 @@ class Settings:
                 env, "KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE", 10),
             declarations_per_hour=_positive_int(env, "KHAIBAO_DECLARATIONS_PER_HOUR", 30),
             health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
+            forwarded_allow=_networks(env.get("KHAIBAO_FORWARDED_ALLOW", "")),
+            proxy_hops=_positive_int(env, "KHAIBAO_PROXY_HOPS", 1),
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
         return cls(**{**settings.__dict__, "secret_key": key})
@@ -232,6 +244,18 @@ def _province_code(value: str) -> str:
             f"KHAIBAO_PROVINCE_CODE: expected a region code like VN-46, got {value!r}"
         )
     return value
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    networks = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                "KHAIBAO_FORWARDED_ALLOW: expected proxy addresses or networks like "
+                f"127.0.0.1,10.0.0.0/8, got {part!r}") from None
+    return tuple(networks)
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

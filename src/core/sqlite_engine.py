@@ -155,6 +155,7 @@ class PersistentSQLiteEngine(SQLiteEngine):
     def fast_reader(self) -> sqlite3.Connection:
         """A synchronous read connection for :func:`fetch` (used in the loop's thread)."""
         if self._fast is None:
+            self._private_file()
             kwargs = {k: v for k, v in self.connection_kwargs.items() if k != "timeout"}
             connection = sqlite3.connect(**kwargs, timeout=BUSY_TIMEOUT_MS / 1000,
                                          check_same_thread=False)
@@ -166,8 +167,21 @@ class PersistentSQLiteEngine(SQLiteEngine):
             self._fast = connection
         return self._fast
 
-    async def _open(self) -> aiosqlite.Connection:
+    def _private_file(self) -> None:
+        """Create the database file 0600 before SQLite does (its WAL and shared-memory files
+        take the database file's mode), or tighten one an older version made 0644."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # Only a file that does not exist yet is opened (and closed) here: closing any
+        # descriptor of the database would drop this process's SQLite locks on it.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(self.path + suffix).st_mode & 0o077:
+                    os.chmod(self.path + suffix, 0o600)
+
+    async def _open(self) -> aiosqlite.Connection:
+        self._private_file()
         try:
             connection = await aiosqlite.connect(**self.connection_kwargs)
             # aiosqlite types row_factory as a class; sqlite3 takes any (cursor, row) callable.
