@@ -23,6 +23,7 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
+from khaibao.core import db_errors
 from khaibao.core.db_errors import DatabaseUnavailable, StorageFull
 
 BUSY_TIMEOUT_MS = 10_000
@@ -124,18 +125,25 @@ class _PersistentTransaction(SQLiteTransaction):
             elif not self._committed:
                 try:
                     await self.commit()
-                except sqlite3.Error as error:
-                    await self.rollback()
-                    if _full(error):
+                except BaseException as error:
+                    # A COMMIT refused for lack of space has already been rolled back by
+                    # SQLite: a second ROLLBACK would raise and hide the full disk.
+                    await self._rollback_if_open()
+                    if isinstance(error, sqlite3.Error) and _full(error):
                         raise StorageFull(str(error)) from error
                     raise
-                except BaseException:
-                    await self.rollback()
-                    raise
+                db_errors.write_succeeded()
         finally:
             engine.current_transaction.reset(self.context)
             await self._owned.__aexit__(None, None, None)
         return exception is None
+
+    async def _rollback_if_open(self) -> None:
+        if self.connection.in_transaction:
+            try:
+                await self.rollback()
+            except sqlite3.Error:
+                pass  # the connection is closing or SQLite already ended it
 
 
 class PersistentSQLiteEngine(SQLiteEngine):
@@ -273,6 +281,7 @@ class PersistentSQLiteEngine(SQLiteEngine):
                 continue
             if failure is None:
                 future.set_result(list(rows))
+                db_errors.write_succeeded()
             elif isinstance(failure, sqlite3.Error) and _full(failure):
                 future.set_exception(StorageFull(str(failure)))
             else:
