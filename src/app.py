@@ -86,6 +86,34 @@ def language_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+class _Draining:
+    """Set once this process has begun to shut down (``begin_draining``)."""
+
+    now = False
+
+
+def begin_draining() -> None:
+    """From now on every answer closes its connection (``Connection: close``): a keep-alive
+    client sends its next request to a process that is not shutting down."""
+    _Draining.now = True
+
+
+def close_connections_when_draining(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+
+        async def send_closing(message):
+            if message["type"] == "http.response.start" and _Draining.now:
+                message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        await app(scope, receive, send_closing)
+
+    return middleware
+
+
 def _htmx(handler: Callable[[HTMXRequest, Any], Response]
           ) -> Callable[[Request, Any], Response]:
     """Litestar types exception handlers with its base Request; this app's requests are
@@ -193,6 +221,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             allowed_hosts=[settings.netloc, *settings.loopback_netlocs]),
         before_send=[security_headers(settings.is_https)],
         middleware=[
+            close_connections_when_draining,
             *([loopback_to_base_url(settings.loopback_netlocs, settings.base_url)]
               if settings.loopback_netlocs else []),
             reject_nul_bytes,

@@ -95,6 +95,10 @@ class Settings:
     and when their verdict is not green (``KHAIBAO_HEALTH_HOTLINE``; default the national
     COVID-19 hotline)."""
 
+    shutdown_grace_seconds: int = 10
+    """On SIGTERM or SIGINT each server process stops taking connections and lets requests
+    already received finish for at most this long (``KHAIBAO_SHUTDOWN_GRACE_SECONDS``)."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
@@ -157,6 +161,7 @@ class Settings:
                 env, "KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE", 10),
             declarations_per_hour=_positive_int(env, "KHAIBAO_DECLARATIONS_PER_HOUR", 30),
             health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
+            shutdown_grace_seconds=_positive_int(env, "KHAIBAO_SHUTDOWN_GRACE_SECONDS", 10),
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
         return cls(**{**settings.__dict__, "secret_key": key})
@@ -211,6 +216,11 @@ def _sms_backend(env: Mapping[str, str]) -> str:
         if not env.get("KHAIBAO_SMS_HTTP_URL", "").strip().startswith(("http://", "https://")):
             raise SettingsError(
                 "KHAIBAO_SMS_HTTP_URL: the http SMS backend needs the gateway URL"
+            )
+        if not env.get("KHAIBAO_SMS_HTTP_TOKEN", "").strip():
+            raise SettingsError(
+                "KHAIBAO_SMS_HTTP_TOKEN: the http SMS backend needs the gateway's token "
+                "(every send would be refused without it)"
             )
         return value
     raise SettingsError(

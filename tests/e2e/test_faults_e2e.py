@@ -22,6 +22,7 @@ import pytest
 
 from tests.e2e.conftest import KHAIBAO, LiveServer, free_port, start_server, stop_server
 from tests.e2e.load_helpers import WriteLoad, declaration, signed_in_client
+from tests.e2e.test_two_processes import _listening_sockets
 from tests.helpers import random_mobile
 
 PG_URL = os.environ.get("KHAIBAO_TEST_DATABASE_URL", "")
@@ -169,6 +170,39 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path, engine_env):
             if ref in stored:
                 assert declaration(load.client, ref, persons=2).status_code == 303
         assert _stored(server) == stored  # nothing doubled by the resends
+        assert all(count == 2 for count in stored.values()), "a half-written declaration"
+    finally:
+        stop_server(server)
+
+
+def test_sigterm_to_the_process_group_drains_every_worker(tmp_path, engine_env):
+    """systemd and Procfile platforms send SIGTERM to every process of the service at once.
+    Each of the 2 workers must then drain as the parent does: every request sent gets its
+    answer (a request never sent — connection refused once all have stopped — is fine), every
+    answered write is stored, and the server exits 0 within the grace period."""
+    server = start_server(tmp_path, {**engine_env, "KHAIBAO_SHUTDOWN_GRACE_SECONDS": "15"},
+                          args=("--workers", "2"), own_group=True)
+    try:
+        deadline = time.monotonic() + 20  # both workers listen
+        port = int(server.url.rsplit(":", 1)[1])
+        while len(_listening_sockets(port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        loads = [WriteLoad(signed_in_client(server), persons=2).start() for _ in range(6)]
+        for load in loads:
+            _wait_acked(load, 3)
+        os.killpg(server.process.pid, signal.SIGTERM)
+        code = server.process.wait(timeout=30)
+        for load in loads:
+            load.stop()
+        log = (server.directory / "server.log").read_text()
+        assert code == 0, log[-2000:]
+        unanswered = [f for load in loads for f in load.failed if "ConnectError" not in f]
+        assert unanswered == [], (unanswered[:10], log[-2000:])
+        acked = [ref for load in loads for ref in load.acked]
+        _restart(server)
+        _integrity_ok(server)
+        stored = _stored(server)
+        assert [ref for ref in acked if ref not in stored] == []
         assert all(count == 2 for count in stored.values()), "a half-written declaration"
     finally:
         stop_server(server)
