@@ -21,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from khaibao.admin import retention
-from khaibao.core import db, db_in_use, i18n, rate_limits
+from khaibao.core import db, db_in_use, i18n, rate_limits, sms
 from khaibao.core.db_errors import DatabaseUnavailable
 from khaibao.core.security import loopback_to_base_url, reject_nul_bytes, security_headers
 from khaibao.core.settings import Settings
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
                         await purging
         finally:
             await rate_limits.close()
+            await sms.close()
             await db.disconnect()
 
     static_router = create_static_files_router(
