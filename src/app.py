@@ -21,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from khaibao.admin import retention
-from khaibao.core import db, db_in_use, i18n, rate_limits, sms
+from khaibao.core import db, db_in_use, i18n, key_fingerprint, rate_limits, sms
 from khaibao.core.db_errors import DatabaseUnavailable
 from khaibao.core.security import loopback_to_base_url, reject_nul_bytes, security_headers
 from khaibao.core.settings import Settings
@@ -124,6 +124,13 @@ def _htmx(handler: Callable[[HTMXRequest, Any], Response]
     return handle
 
 
+async def check_ready_to_serve(settings: Settings) -> None:
+    """Refuse to serve a database that is behind the code, or with another secret key than
+    the one it was first started with (raise ``NotMigrated`` / ``SecretKeyChanged``)."""
+    await db.require_migrated()
+    await key_fingerprint.require_same_secret_key(settings)
+
+
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
     settings = settings or Settings.from_env()
     db.configure(settings)
@@ -137,7 +144,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             # held until shutdown: `khaibao restore` refuses while a server uses the database
             async with db_in_use.held_by_server(settings):
                 if check_migrations:
-                    await db.require_migrated()
+                    await check_ready_to_serve(settings)
                 if settings.purge_daily:
                     purging = asyncio.create_task(retention.run_daily(settings, stop=stop))
                 try:

@@ -40,9 +40,12 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from khaibao.app import check_ready_to_serve
+    from khaibao.core.key_fingerprint import SecretKeyChanged
+
     try:
-        asyncio.run(_with_database(settings, db.require_migrated))
-    except NotMigrated as error:
+        asyncio.run(_with_database(settings, lambda: check_ready_to_serve(settings)))
+    except (NotMigrated, SecretKeyChanged) as error:
         return _fail(str(error))
     return _serve(settings, args.host, args.port, args.workers)
 

@@ -264,12 +264,28 @@ def _secret_key(value: str, settings: Settings) -> bytes:
         return value.encode()
     key_file = _key_file_for(settings)
     if key_file.exists():
-        stored = key_file.read_text().strip()
+        try:
+            stored = key_file.read_text().strip()
+        except OSError as error:
+            raise SettingsError(
+                f"KHAIBAO_SECRET_KEY: cannot read the key file {key_file} "
+                f"({error.strerror or error})") from None
         if len(stored) < 32:
             raise SettingsError(
                 f"KHAIBAO_SECRET_KEY: the key file {key_file} is damaged (too short)"
             )
         return stored.encode()
+    try:
+        return _new_key_file(key_file)
+    except OSError as error:
+        raise SettingsError(
+            f"KHAIBAO_SECRET_KEY: unset, and no key file can be written at {key_file} "
+            f"({error.strerror or error}): set KHAIBAO_SECRET_KEY or make that directory "
+            "writable"
+        ) from None
+
+
+def _new_key_file(key_file: Path) -> bytes:
     key_file.parent.mkdir(parents=True, exist_ok=True)
     # Write a temporary file, then link it into place: a second worker starting at the
     # same moment either wins the link or reads the complete key, never a half-written one.

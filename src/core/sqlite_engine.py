@@ -175,8 +175,12 @@ class PersistentSQLiteEngine(SQLiteEngine):
         return self._fast
 
     async def _open(self) -> aiosqlite.Connection:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        connection = None
         try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Opened here first: a file that cannot be opened (a directory, no permission)
+            # fails now, before aiosqlite starts a thread that would outlive the failure.
+            sqlite3.connect(**self.connection_kwargs).close()
             connection = await aiosqlite.connect(**self.connection_kwargs)
             # aiosqlite types row_factory as a class; sqlite3 takes any (cursor, row) callable.
             connection.row_factory = dict_factory  # type: ignore[assignment]
@@ -186,7 +190,9 @@ class PersistentSQLiteEngine(SQLiteEngine):
             await connection.execute("PRAGMA foreign_keys = ON")
             for pragma in _READ_PRAGMAS:
                 await connection.execute(pragma)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
+            if connection is not None:  # its thread must not outlive the failure
+                await connection.close()
             raise DatabaseUnavailable(f"SQLite file {self.path}: {error}") from error
         return connection
 
