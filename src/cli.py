@@ -40,6 +40,8 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if bool(args.certfile) != bool(args.keyfile):
+        return _fail("serve: give both --certfile and --keyfile, or neither", 2)
     from khaibao.app import check_ready_to_serve
     from khaibao.core.key_fingerprint import SecretKeyChanged
 
@@ -47,7 +49,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(_with_database(settings, lambda: check_ready_to_serve(settings)))
     except (NotMigrated, SecretKeyChanged) as error:
         return _fail(str(error))
-    return _serve(settings, args.host, args.port, args.workers)
+    return _serve(settings, args.host, args.port, args.workers, tls=(args.certfile, args.keyfile))
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -207,7 +209,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int, *,
-           ready_message: str = "") -> int:
+           tls: tuple[str | None, str | None] = (None, None), ready_message: str = "") -> int:
     from hypercorn.config import Config
 
     config = Config()
@@ -216,6 +218,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, *,
         _print_when_listening(host, port, ready_message)
     config.application_path = "khaibao.asgi:app"
     config.bind = [f"{host}:{port}"]
+    config.certfile, config.keyfile = tls  # both set: TLS (HTTP/2 negotiated by ALPN)
     config.workers = 0 if workers <= 1 else workers
     config.graceful_timeout = float(settings.shutdown_grace_seconds)
     config.keep_alive_timeout = 30.0
@@ -347,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the app with hypercorn")
     add_serve_options(serve)
+    serve.add_argument("--certfile", help="TLS certificate (PEM), with --keyfile")
+    serve.add_argument("--keyfile", help="TLS private key (PEM), with --certfile")
     serve.set_defaults(handler=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
