@@ -1,7 +1,8 @@
-"""The secret key's fingerprint, kept in the database from the first start (table ``instance_fact``), so a server
-started with another key refuses to start instead of running on with every stored secret
-broken: QR codes already issued would be reported as forged, sessions and sign-in links
-would end, and the hashed ID numbers (looking up a person) would no longer match.
+"""The secret key's fingerprint, kept in the database (``instance_fact``) from the first
+start, so a server started with another key refuses to start instead of running on with
+every stored secret broken: QR codes already issued would be reported as forged, sessions
+and sign-in links would end, and the hashed ID numbers (looking up a person) would no longer
+match.
 
 The fingerprint is an HMAC of a fixed label under the key: it tells keys apart and reveals
 nothing of the key.
