@@ -6,6 +6,7 @@ backend that was terminated, redis-py's for a Redis that does not answer."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
@@ -65,6 +66,10 @@ async def test_a_terminated_backend_is_recognised_as_an_outage():
 
     victim = await asyncpg.connect(TEST_DATABASE_URL)
     await db.fetch("SELECT pg_terminate_backend({})", victim.get_server_pid())
+    for _ in range(100):  # until the client has read the server's goodbye
+        if victim.is_closed():
+            break
+        await asyncio.sleep(0.05)
     with pytest.raises(Exception) as raised:
         await victim.fetch("SELECT 1")
     await victim.close()
