@@ -5,7 +5,7 @@ code), valid ``CODE_TTL``, single use, burned after ``MAX_TRIES`` wrong tries. O
 code of a phone and purpose counts. A new row starts ``pending`` and becomes ``active`` (voiding
 the older active ones) only once the SMS was handed over; if sending fails it is deleted, so a
 failed send neither voids the code the citizen already has, nor counts toward the phone's
-limit, nor makes the citizen wait before trying again.
+or the address's limits, nor makes the citizen wait before trying again.
 
 Limits, in ``rate_limits`` so every process shares them (keys):
     ``otp:ip:<client key>``           SENDS_PER_IP_PER_HOUR requests for a code
@@ -138,8 +138,9 @@ async def request_code(
         await sms.sender_for(settings).send(phone, text)
     except sms.SmsError as error:
         await OtpCode.delete().where(OtpCode.id == row.id).run()
-        await rate_limits.release(phone_key)
-        await rate_limits.reset(resend_key)  # nothing was sent: no need to wait
+        await rate_limits.release(phone_key)  # nothing was sent: nothing counts,
+        await rate_limits.release(_ip_key(client_ip))  # neither for the phone nor the address
+        await rate_limits.reset(resend_key)  # and no need to wait
         log.warning("OTP (%s) for %s not sent: %s", purpose, mask_phone(phone), error)
         raise _error("otp.send_failed") from error
     async with db.write_transaction():

@@ -224,7 +224,8 @@ async def test_tries_count_only_with_the_browser_key_of_the_send(database, outbo
     await send(other, database, outbox_path, t0)
     other_key = _browser_keys[(e164(other), "login")]
     code_id, _dot, mac = key.partition(".")
-    for wrong_key in (None, "", "garbage", f"{code_id}.{mac[:-1]}0", other_key,
+    damaged = mac[:-1] + ("1" if mac.endswith("0") else "0")  # never the key itself
+    for wrong_key in (None, "", "garbage", f"{code_id}.{damaged}", other_key,
                       f"{int(code_id) + 1}.{mac}", f"{'9' * 40}.{mac}"):
         for typed in (other_than(code), code):
             error = await error_of(otp.verify_code(phone, "login", typed, database,
@@ -390,6 +391,20 @@ async def test_failed_send_removes_the_code_and_does_not_count(database, outbox_
     error = await error_of(request(phone, "login", ip, database, now=at(t0, 900)))
     assert error.code == "otp.too_many_phone"
     assert len(messages(outbox_path, phone)) == otp.SENDS_PER_PHONE_PER_HOUR
+
+
+async def test_failed_sends_spend_nothing_of_the_address_budget(database, outbox_path):
+    """The gateway is down: every request fails clearly, and none of them counts toward the
+    address's hourly sends, so the address is not locked out once the gateway is back."""
+    broken = dataclasses.replace(
+        database, sms_backend="http", sms_http_url=f"http://127.0.0.1:{closed_port()}/sms",
+        sms_http_token="tok")
+    ip, t0 = new_ip(), start()
+    for n in range(otp.SENDS_PER_IP_PER_HOUR + 3):
+        error = await error_of(otp.request_code(new_phone(), "login", ip, broken,
+                                                now=at(t0, n)))
+        assert error.code == "otp.send_failed", n
+    await send(new_phone(), database, outbox_path, at(t0, 60), ip=ip)  # the gateway is back
 
 
 # --- concurrency and retention ----------------------------------------------------------------

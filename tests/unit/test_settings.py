@@ -106,3 +106,12 @@ def test_cli_reports_bad_setting_in_one_line(tmp_path, monkeypatch, capsys):
     assert main(["migrate"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "khaibao: KHAIBAO_RETENTION_DAYS: must be at least 1, got -5"
+
+
+def test_http_sms_backend_needs_a_token(tmp_path):
+    """Without one every send would be refused by the gateway ("Bearer "): refuse to start."""
+    with pytest.raises(SettingsError, match=r"^KHAIBAO_SMS_HTTP_TOKEN:") as raised:
+        Settings.from_env(env(tmp_path, KHAIBAO_SMS_BACKEND="http",
+                              KHAIBAO_SMS_HTTP_URL="https://sms.example.vn/send",
+                              KHAIBAO_SMS_HTTP_TOKEN="  "))
+    assert "\n" not in str(raised.value)
