@@ -157,6 +157,6 @@ async def test_no_route_answers_malformed_input_with_a_500(app, outbox_path):
     assert failures == []
     assert silent == []  # a refusal always says why
     # Not vacuous: every route swept answered past its guard (not 401/403) at least once
-    # (133 of 133 when written); a route never reached is listed.
+    # (all of them when written); a route never reached is listed.
     missed = sorted({(m, p) for m, p, _w, _u, _f, _q in cases} - reached)
     assert len(reached) >= len(routes) - 3, missed
