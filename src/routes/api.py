@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -26,7 +28,7 @@ from khaibao.admin.api_keys import KeyView
 from khaibao.citizens import people
 from khaibao.core import audit, clock, i18n, rate_limits
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings
+from khaibao.core.web import AppSettings, RowIdQuery, refused_parameters
 from khaibao.regions import regions
 from khaibao.verdicts import verdicts
 
@@ -60,8 +62,10 @@ class ApiRefused(HTTPException):
 
 
 def _error_handler(_request: Request, exc: HTTPException) -> Response:
-    code = getattr(exc, "code", "http_error")
-    return Response({"error": code, "message": exc.detail}, status_code=exc.status_code,
+    code, message = getattr(exc, "code", "http_error"), exc.detail
+    if names := refused_parameters(exc):
+        code, message = "bad_parameter", f"Not a valid value: {', '.join(names)}."
+    return Response({"error": code, "message": message}, status_code=exc.status_code,
                     headers={"Cache-Control": "no-store", **(exc.headers or {})})
 
 
@@ -139,7 +143,7 @@ class DecisionOut:
     person_ref: str
 
 
-async def _key(request: HTMXRequest) -> KeyView:
+async def _key(request: ASGIConnection) -> KeyView:
     header = request.headers.get("authorization", "")
     scheme, _sp, raw = header.partition(" ")
     key = await api_keys.authenticate(raw.strip() if scheme.lower() == "bearer" else None)
@@ -151,6 +155,12 @@ async def _key(request: HTMXRequest) -> KeyView:
         raise ApiRefused(429, "rate_limited", "Too many requests for this key.",
                          {"Retry-After": str(hit.retry_after)})
     return key
+
+
+async def _key_guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """The key, checked before the body is read: a caller without one learns nothing of
+    how the body is validated (401, never 400)."""
+    connection.state.api_key = await _key(connection)
 
 
 async def _window(key: KeyView, region: str | None, since: str | None) -> feeds.Window:
@@ -172,6 +182,12 @@ async def _window(key: KeyView, region: str | None, since: str | None) -> feeds.
     return feeds.Window(path=path, since=moment)
 
 
+def _audited(cursor: int) -> int | str:
+    """The cursor as the audit keeps it: a row id of nine digits or more would look like an
+    ID number there (and be refused), so it is kept as how many digits it has."""
+    return cursor if cursor < audit.PLAIN_NUMBER_LIMIT else f"{len(str(cursor))} digits"
+
+
 def _limit(limit: int | None) -> int:
     return max(1, min(limit or 100, MAX_LIMIT))
 
@@ -190,13 +206,13 @@ class ApiController(Controller):
                                  cursor=max(cursor or 0, 0), limit=_limit(limit))
         await audit.record("api.read", actor_kind="api", actor_id=key.id, place=key.name,
                            detail={"kind": kind, "region": region or "*", "since": since or "",
-                                   "cursor": cursor or 0, "rows": len(found.items)})
+                                   "cursor": _audited(cursor or 0), "rows": len(found.items)})
         return found
 
     @get("/health-declarations", name="api.health_declarations")
     async def health_declarations(
             self, request: HTMXRequest, settings: AppSettings, since: FromQuery[str | None] = None,
-            cursor: FromQuery[int | None] = None, limit: FromQuery[int | None] = None,
+            cursor: RowIdQuery = None, limit: FromQuery[int | None] = None,
             region: FromQuery[str | None] = None) -> HealthDeclarationPage:
         """Health declarations submitted since ``since`` (ISO-8601), in id order after
         ``cursor``; ``region`` narrows to a subtree inside the key's region."""
@@ -209,7 +225,7 @@ class ApiController(Controller):
     @get("/arrivals", name="api.arrivals")
     async def arrivals(
             self, request: HTMXRequest, settings: AppSettings, since: FromQuery[str | None] = None,
-            cursor: FromQuery[int | None] = None, limit: FromQuery[int | None] = None,
+            cursor: RowIdQuery = None, limit: FromQuery[int | None] = None,
             region: FromQuery[str | None] = None) -> ArrivalPage:
         """Arrival declarations submitted since ``since``, in id order after ``cursor``
         (region = the destination)."""
@@ -219,12 +235,12 @@ class ApiController(Controller):
             found.next_cursor)
 
     @post("/decisions", name="api.decision", status_code=200,
-          opt={"exclude_from_csrf": True})
+          opt={"exclude_from_csrf": True}, guards=[_key_guard])
     async def decision(self, request: HTMXRequest, settings: AppSettings,
                        data: JSONBody[DecisionRequest]) -> DecisionOut:
         """The check decision (colour, quarantine measure, reasons) for a person now. The
         person token goes in the body, never in the URL (URLs end up in logs)."""
-        key = await _key(request)
+        key = request.state.api_key
         person = await people.find_by_token(data.person_token.strip(), settings)
         if person is None:
             raise ApiRefused(404, "person_unknown", "No person with this token.")
