@@ -62,7 +62,7 @@ def shows_error(page, field_id: str) -> None:
     error.wait_for()
     error.scroll_into_view_if_needed()
     assert error.is_visible()
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     assert page.csp_errors == [], field_id
 
 
