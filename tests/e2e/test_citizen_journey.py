@@ -43,7 +43,7 @@ def fill_person(fieldset, *, name, id_type, id_number, birth_year, sex, ward=Non
         # The ward list was just swapped in: let htmx finish settling it, or the change
         # event can fire before htmx listens to the new select.
         fieldset.page.wait_for_function(
-            "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+            "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
         ward_select.select_option(label=ward)
         fieldset.get_by_text(f"Đã chọn: {ward}").wait_for()
 
