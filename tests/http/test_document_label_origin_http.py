@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, sign_in_officer
 from tests.http.test_citizen import person_form, sign_in
 
 
@@ -52,3 +52,18 @@ async def test_english_labels(client, outbox_path):
     assert sent.status_code == 422
     assert id_label(sent.text) == "Passport number"
     assert id_label(page.text) == "ID number (CCCD/CMND)"
+
+
+async def test_the_assisted_arrival_form_hides_the_origin_picker_for_a_trip_from_abroad(client):
+    """The officer's form (shared with the kiosk) renders the same, and loads citizen.js."""
+    await sign_in_officer(client, "checkpoint")
+    page = await client.get("/kiemtra/nhap-ho/khai-bao?loai=khaibao")
+    assert not origin_picker_hidden(page.text)
+    assert "js/citizen" in page.text
+    sent = await client.post("/kiemtra/nhap-ho/khai-bao", data={
+        "_csrf_token": csrf_from(page.text), "loai": "khaibao", "channel": "paper",
+        "client_ref": uuid.uuid4().hex, "origin_country": "KR",
+        **person_form(0, full_name="", id_type="passport", id_number="M12345678")})
+    assert sent.status_code == 422
+    assert origin_picker_hidden(sent.text)
+    assert id_label(sent.text) == "Số hộ chiếu"
