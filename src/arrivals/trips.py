@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from khaibao.core import i18n
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.forms import all_values
@@ -102,9 +103,9 @@ class TripData:
 
 
 def country_name(code: str) -> str:
-    """The country's Vietnamese name ("Nhật Bản" for JP; also for a code no longer offered);
-    the code when unknown."""
-    return countries.name(code)
+    """The country's name in the page's language ("Nhật Bản" / "Japan" for JP; also for a
+    code no longer offered); the code when unknown."""
+    return countries.name(code, i18n.current_language.get())
 
 
 def _text(raw: str) -> str:

@@ -37,9 +37,10 @@ from typing import Any
 
 from khaibao.core import clock, db, lazy, rate_limits, sms
 from khaibao.core.errors import InputError
-from khaibao.core.i18n import N_
+from khaibao.core.i18n import N_, gettext_in
 from khaibao.core.lazy import Lazy
 from khaibao.core.settings import Settings
+from khaibao.core.text import strip_diacritics
 from khaibao.tables import OtpCode
 from khaibao.vn.phones import mask_phone, normalize_mobile
 
@@ -56,10 +57,11 @@ KEEP_FOR = timedelta(days=1)
 
 HOUR = 3600
 DAY = 86400
-SMS_TEXT = (
-    "Ma OTP Khai Bao cua ban la {code}. Ma co hieu luc {minutes} phut. "
-    "Khong chia se ma nay cho bat ky ai."
-)
+# In the language of the page that asked. Vietnamese goes without diacritics on purpose:
+# accented letters force UCS-2 (70 characters a part) where GSM-7 carries 160, and some old
+# phones show them as boxes. English is GSM-7 as written.
+SMS_TEXT = N_("Mã OTP Khai Báo của bạn là %(code)s. Mã có hiệu lực %(minutes)d phút. "
+              "Không chia sẻ mã này cho bất kỳ ai.")
 PENDING, ACTIVE, USED, VOIDED, BURNED = "pending", "active", "used", "voided", "burned"
 
 _PURPOSE = re.compile(r"[a-z][a-z0-9_]{0,19}")
@@ -91,9 +93,11 @@ class CodeSent:
 
 
 async def request_code(
-    phone_raw: str, purpose: str, client_ip: str, settings: Settings, *, now: datetime | None = None
+    phone_raw: str, purpose: str, client_ip: str, settings: Settings, *,
+    now: datetime | None = None, language: str = "vi",
 ) -> CodeSent:
-    """Send a new code to the phone, if the limits allow. Raises ``PhoneError`` or
+    """Send a new code to the phone (the SMS in ``language``, the asking page's), if the
+    limits allow. Raises ``PhoneError`` or
     ``OtpError`` (``otp.too_many_ip``, ``otp.daily_limit``, ``otp.too_many_phone``,
     ``otp.resend_too_soon``, ``otp.send_failed``)."""
     phone = normalize_mobile(phone_raw)
@@ -133,7 +137,7 @@ async def request_code(
         state=PENDING,
     )
     await row.save().run()
-    text = SMS_TEXT.format(code=code, minutes=int(CODE_TTL.total_seconds()) // 60)
+    text = sms_text(code, language)
     try:
         await sms.sender_for(settings).send(phone, text)
     except sms.SmsError as error:
@@ -151,6 +155,12 @@ async def request_code(
     log.info("OTP (%s) sent to %s", purpose, mask_phone(phone))
     return CodeSent(phone=phone, expires_at=row.expires_at, resend_at=now + RESEND_AFTER,
                     browser_key=_browser_key(settings, phone, purpose, row.id))
+
+
+def sms_text(code: str, language: str) -> str:
+    """The OTP message in ``language``, GSM-7 only (see ``SMS_TEXT``)."""
+    return strip_diacritics(gettext_in(language, SMS_TEXT, code=code,
+                                       minutes=int(CODE_TTL.total_seconds()) // 60))
 
 
 async def resend_wait(phone: str, purpose: str, *, now: datetime | None = None) -> int:

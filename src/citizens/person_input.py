@@ -18,6 +18,7 @@ from khaibao.vn.identity import (
     IdType,
     Sex,
     check_cccd,
+    check_no_id_age,
     normalize_full_name,
     parse_bhyt,
     parse_id_number,
@@ -115,6 +116,8 @@ def parse_person(fields: Mapping[str, str], *, today: date | None = None) -> Per
     parsed = attempt("id_number", parse_id_number, get("id_number"), id_type) if id_type else None
     if parsed and parsed.id_type is IdType.CCCD and birth_year and sex:
         attempt("id_number", check_cccd, parsed.number, birth_year, sex)
+    if parsed and parsed.id_type is IdType.NONE and birth_year:
+        attempt("id_number", check_no_id_age, birth_year, today)
     nationality = attempt("nationality", _nationality, get("nationality"))
     region_code = attempt("region", _region_code, get("region"))
     address = attempt("address_detail", _address, get("address_detail"))

@@ -121,6 +121,16 @@ def _compact(raw: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", raw or "").split()).upper()
 
 
+# What people put between the groups of an ID number's digits: spaces, dashes, dots.
+_ID_SEPARATORS = re.compile(r"[\s.\-‐‑–—]")
+
+
+def _compact_id(raw: str | None) -> str:
+    """An ID number as typed, without its separators: "046 090-001.234" → "046090001234".
+    The same for every document type (a CMND with spaces, a CCCD with dashes)."""
+    return _ID_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or "")).upper()
+
+
 _VN_PASSPORT = re.compile(r"[A-Z][0-9]{7}")
 _ALNUM = re.compile(r"[A-Z0-9]+")
 
@@ -134,10 +144,11 @@ def _foreign_passport(n: str, strict: bool) -> bool:
 def parse_id_number(raw: str | None, id_type: IdType | str | None = None) -> ParsedId:
     """Parse an ID number, detecting its type when ``id_type`` is None.
 
-    Spaces are ignored and letters uppercased. "000000000" always means "no ID"
-    (``IdType.NONE``). A CCCD is also checked for a valid province code and digit 4.
+    Spaces, dashes and dots between the digits are ignored and letters uppercased.
+    "000000000" always means "no ID" (``IdType.NONE``). A CCCD is also checked for a valid
+    province code and digit 4.
     """
-    n = _compact(raw)
+    n = _compact_id(raw)
     wanted = IdType(id_type) if id_type is not None else None
     if n == NO_ID_NUMBER or (wanted is IdType.NONE and n == ""):
         return ParsedId(IdType.NONE, NO_ID_NUMBER)
@@ -232,6 +243,24 @@ def check_cccd(number: str, birth_year: int, sex: Sex | str) -> CccdInfo:
     if info.sex is not want_sex:
         raise IdentityError("cccd.sex_mismatch", _SEX_MISMATCH[want_sex], digit=n[3])
     return info
+
+
+# CCCD cards are issued from the age of 14 (Luật Căn cước công dân 2014, Điều 19), so only a
+# younger child may declare "no ID document".
+ID_CARD_AGE = 14
+
+
+def check_no_id_age(birth_year: int, today: date | None = None) -> None:
+    """Refuse "no ID document" (``000000000``) for a person of 14 or more. Only the birth year
+    is known: a person born in year Y may still be 13 through year Y + 14, so "no ID" is
+    refused from year Y + 15 on, when they are 14 whatever their birthday."""
+    current = (today or clock.today()).year
+    if current - birth_year > ID_CARD_AGE:
+        raise IdentityError(
+            "id.none_too_old",
+            N_("Chỉ trẻ em dưới 14 tuổi mới khai “Chưa có giấy tờ” (000000000). Người sinh năm "
+               "%(year)d đã đủ 14 tuổi: hãy chọn CCCD, CMND hoặc hộ chiếu và nhập số giấy tờ."),
+            year=birth_year)
 
 
 def validate_birth_year(year: int | str, today: date | None = None) -> int:

@@ -46,8 +46,10 @@ def _invalid() -> PhoneError:
 
 
 def _not_vietnamese() -> PhoneError:
-    return PhoneError("phone.not_vietnamese",
-                      N_("Chỉ nhận số di động Việt Nam (+84). Ví dụ: 0905 123 456."))
+    """A foreign number: no OTP can reach it, so say who can declare for the person."""
+    return PhoneError("phone.not_vietnamese", N_(
+        "Mã OTP chỉ gửi được đến số di động Việt Nam (+84), ví dụ 0905 123 456. Không có số "
+        "Việt Nam? Cán bộ tại chốt kiểm soát hoặc máy khai báo (kiosk) sẽ khai báo giúp bạn."))
 
 
 def _not_mobile(number_type: int) -> PhoneError:
@@ -80,9 +82,8 @@ def normalize_mobile(raw: str) -> str:
     except phonenumbers.NumberParseException as exc:
         raise _invalid() from exc
     if number.country_code != COUNTRY_CODE:
-        if phonenumbers.is_valid_number(number):
-            raise _not_vietnamese()
-        raise _invalid()
+        # Valid or mistyped, a foreign number cannot get an OTP: say where to go instead.
+        raise _not_vietnamese()
     if not phonenumbers.is_valid_number(number):
         raise _invalid()
     number_type = phonenumbers.number_type(number)

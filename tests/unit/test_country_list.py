@@ -9,6 +9,7 @@ import pytest
 
 from khaibao.arrivals import trips
 from khaibao.citizens import person_input
+from khaibao.core import i18n
 from khaibao.core.errors import FormErrors
 from khaibao.routes.citizens import person_form
 from khaibao.vn import collation, countries
@@ -120,3 +121,13 @@ def test_stored_codes_keep_their_names():
     assert trips.country_name("AQ") == "Nam Cực"
     assert countries.name("DG", "en") == "Diego Garcia"
     assert trips.country_name("Q9") == "Q9"
+
+
+def test_stored_origins_are_named_in_the_page_language():
+    """An English page shows "South Korea", not "Hàn Quốc"."""
+    token = i18n.current_language.set("en")
+    try:
+        assert trips.country_name("KR") == "South Korea"
+    finally:
+        i18n.current_language.reset(token)
+    assert trips.country_name("KR") == "Hàn Quốc"

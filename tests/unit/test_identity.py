@@ -20,6 +20,7 @@ from khaibao.vn.identity import (
     ParsedId,
     Sex,
     check_cccd,
+    check_no_id_age,
     decode_cccd,
     looks_like_chip_cccd,
     mask_id,
@@ -70,7 +71,7 @@ def test_parse_id_number_detects_type(raw: str, expected: ParsedId) -> None:
         ("", "id.required"),
         ("   ", "id.required"),
         (None, "id.required"),
-        ("0460-9000-1234", "id.invalid"),
+        ("0460_9000_1234", "id.invalid"),
         ("Nguyễn", "id.invalid"),
         ("12345", "id.length"),
         ("1234567890", "id.length"),
@@ -545,3 +546,33 @@ def test_cccd_decodes_to_what_check_accepts(province: str, digit: int, yy: int, 
     other = Sex.MALE if info.sex is Sex.FEMALE else Sex.FEMALE
     assert err(check_cccd, number, info.birth_year, other).code == "cccd.sex_mismatch"
     assert err(check_cccd, number, info.birth_year + 1, info.sex).code == "cccd.birth_year_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("046 090 001 234", ParsedId(IdType.CCCD, "046090001234")),
+        ("046-090-001-234", ParsedId(IdType.CCCD, "046090001234")),
+        ("046.090.001.234", ParsedId(IdType.CCCD, "046090001234")),
+        ("046–090–001–234", ParsedId(IdType.CCCD, "046090001234")),  # en dash of a phone keyboard
+        ("191 234 567", ParsedId(IdType.CMND, "191234567")),
+        ("191-234-567", ParsedId(IdType.CMND, "191234567")),
+        ("191.234.567", ParsedId(IdType.CMND, "191234567")),
+        ("000-000-000", ParsedId(IdType.NONE, NO_ID_NUMBER)),
+    ],
+)
+def test_id_numbers_accept_the_same_separators_for_every_document(raw, expected) -> None:
+    """A CMND with spaces and a CCCD with dashes are read alike, guessed or chosen."""
+    assert parse_id_number(raw) == expected
+    assert parse_id_number(raw, expected.id_type) == expected
+
+
+def test_no_id_is_only_for_children_under_14() -> None:
+    today = date(2026, 6, 1)
+    check_no_id_age(2019, today)
+    check_no_id_age(2012, today)  # 13 or 14 this year: the birthday is not known
+    for year in (2011, 1990, 1960):
+        e = err(check_no_id_age, year, today)
+        assert e.code == "id.none_too_old"
+        assert "14" in e.message("vi") and str(year) in e.message("vi")
+        assert "under 14" in e.message("en")

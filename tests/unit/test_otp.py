@@ -119,6 +119,22 @@ async def test_request_sends_one_sms_with_the_code(database, outbox_path):
     assert (row["state"], row["attempts"], row["purpose"]) == ("active", 0, "login")
 
 
+async def test_the_sms_speaks_the_language_of_the_page_that_asked(database, outbox_path):
+    phone = new_phone()
+    await otp.request_code(phone, "login", new_ip(), database, now=start(), language="en")
+    [text] = messages(outbox_path, phone)
+    code = last_code(outbox_path, phone)
+    assert text == (f"Your Khai Bao OTP is {code}. It is valid for 5 minutes. "
+                    "Do not share this code with anyone.")
+    assert text.isascii()  # GSM-7 as written
+
+
+def test_vietnamese_sms_drops_diacritics_for_gsm_7():
+    assert otp.sms_text("123456", "vi") == (
+        "Ma OTP Khai Bao cua ban la 123456. Ma co hieu luc 5 phut. "
+        "Khong chia se ma nay cho bat ky ai.")
+
+
 async def test_codes_come_from_secrets_and_keep_leading_zeros(database, outbox_path, monkeypatch):
     monkeypatch.setattr(otp.secrets, "randbelow", lambda n: 42 if n == 1_000_000 else 0)
     phone = new_phone()

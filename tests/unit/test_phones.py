@@ -115,9 +115,21 @@ def test_empty_is_required(raw: str | None) -> None:
     assert code_of(raw) == "phone.required"
 
 
-@pytest.mark.parametrize("raw", ["+1 650 253 0000", "+44 7400 123456", "+65 8123 4567"])
+@pytest.mark.parametrize("raw", ["+1 650 253 0000", "+44 7400 123456", "+65 8123 4567",
+                                 "+1 555 123 4567", "+82 10 1234 56", "0082 10 1234 5678"])
 def test_foreign_number_is_rejected(raw: str) -> None:
+    """Valid or mistyped, a number with a foreign country code cannot get an OTP."""
     assert code_of(raw) == "phone.not_vietnamese"
+
+
+def test_foreign_number_is_told_who_can_declare_for_them() -> None:
+    with pytest.raises(PhoneError) as info:
+        normalize_mobile("+82 10 1234 5678")
+    vi, en = info.value.message("vi"), info.value.message("en")
+    assert "chỉ gửi được đến số di động Việt Nam" in vi
+    assert "chốt kiểm soát" in vi and "kiosk" in vi
+    assert "only be sent to a Vietnamese mobile" in en
+    assert "checkpoint" in en and "kiosk" in en
 
 
 def test_error_carries_code_and_both_languages() -> None:

@@ -179,7 +179,7 @@ class KioskController(Controller):
         raw_phone = str(form.get("phone", ""))
         try:
             sent = await otp.request_code(raw_phone, OTP_PURPOSE, client_key(request),
-                                          settings)
+                                          settings, language=i18n.current_language.get())
         except InputError as error:
             if error.code == "otp.resend_too_soon":
                 # Asked again within the minute (a second tap, the page reopened): the code

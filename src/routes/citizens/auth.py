@@ -156,7 +156,8 @@ class CitizenAuthController(Controller):
         raw_phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
         try:
-            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client_key(request), settings)
+            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client_key(request), settings,
+                                          language=i18n.current_language.get())
         except otp.OtpError as error:
             phone = normalize_mobile(raw_phone)
             if error.code == "otp.resend_too_soon":

@@ -1,5 +1,6 @@
 /* Khai Báo — citizen pages: fill a person from a chip-CCCD scan (loading the camera scanner
- * when its box is opened), remove an added person, and enable "Gửi lại mã" when the server
+ * when its box is opened), remove an added person, keep the ID number's label and the
+ * arrival's origin picker in step with their selects, and enable "Gửi lại mã" when the server
  * allows a new code. No inline script (strict CSP). */
 (function () {
   "use strict";
@@ -37,6 +38,43 @@
     if (fieldset) fieldset.remove();
   });
 
+  // The ID number's label follows the chosen document ("Số hộ chiếu" for a passport); the
+  // texts come from the server (data-msg-*). The server renders the same label.
+  function syncIdNumberLabel(fieldset) {
+    var type = fieldset.querySelector("select[name$='_id_type']");
+    var input = fieldset.querySelector("[data-id-number]");
+    var label = input && document.querySelector("label[for='" + input.id + "']");
+    if (!type || !label || !label.firstChild) return;
+    label.firstChild.nodeValue = (input.getAttribute("data-msg-" + type.value) ||
+                                  input.getAttribute("data-msg-default")) + " ";
+  }
+
+  // A trip from abroad has no Vietnamese origin to pick: the picker shows only for Việt Nam
+  // (the server asks for it only then).
+  function syncOriginPicker(form) {
+    var country = form.querySelector("select[name='origin_country']");
+    var picker = form.querySelector("[data-origin-vietnam]");
+    if (country && picker) picker.hidden = country.value !== "VN";
+  }
+
+  function syncAll(root) {
+    root.querySelectorAll("fieldset.person").forEach(syncIdNumberLabel);
+    if (root.matches && root.matches("fieldset.person")) syncIdNumberLabel(root);
+    syncOriginPicker(root.closest ? (root.closest("form") || root) : root);
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("select[name$='_id_type']")) {
+      var fieldset = target.closest("fieldset.person");
+      if (fieldset) syncIdNumberLabel(fieldset);
+    } else if (target.matches("select[name='origin_country']") && target.form) {
+      syncOriginPicker(target.form);
+    }
+  });
+  // A draft put back sets the selects without change events (form_draft.js).
+  document.addEventListener("form-draft-restored", function (event) { syncAll(event.target); });
+
   // Seconds left, not a moment: a phone's clock may be off.
   function enableResendButtons(root) {
     (root || document).querySelectorAll("[data-wait-seconds]").forEach(function (button) {
@@ -58,6 +96,12 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { enableResendButtons(); });
-  document.addEventListener("htmx:load", function (event) { enableResendButtons(event.target); });
+  document.addEventListener("DOMContentLoaded", function () {
+    enableResendButtons();
+    syncAll(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    enableResendButtons(event.target);
+    syncAll(event.target);
+  });
 })();

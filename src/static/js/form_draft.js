@@ -179,6 +179,8 @@
             !Array.prototype.some.call(el.options, function (o) { return o.value === value; })) return;
         el.value = value;
       });
+      // Set without change events: labels that follow a select catch up (citizen.js).
+      form.dispatchEvent(new CustomEvent("form-draft-restored", { bubbles: true }));
       return pickPlaces(form, values);
     });
   }
