@@ -331,6 +331,19 @@ async def test_dashboard_shows_todays_checkins_and_charts(client, database, at_v
     assert '<td class="venue-number">1</td>' in row
 
 
+async def test_dashboard_says_how_each_stay_was_made(client, database, at_venue):
+    """A stay made from a typed ID number is not called "Tự quét áp phích" (the words the
+    exports use too)."""
+    venue, _officer = at_venue
+    scanned, _n = await make_person(database, name="Tô Văn Quét")
+    typed, number = await make_person(database, name="Tô Văn Nhập")
+    await scan(client, venue.id, scanned.token)
+    await scan(client, venue.id, number)
+    table = (await client.get(f"/diem-den/{venue.id}")).text.split("venue-today")[1]
+    assert "<td>Nhân viên quét</td>" in table and "<td>Nhân viên nhập số giấy tờ</td>" in table
+    assert "Tự quét áp phích" not in table
+
+
 @pytest.mark.parametrize(("health", "colour"), [
     (HealthData("", ("cough",), (), True), "red"),
     (HealthData("", (), ("confirmed_case",), True), "red"),
