@@ -140,17 +140,24 @@ async def _person(text: str, venue: VenueView, officer: OfficerView, settings, n
                                         _("Mã không đọc được hoặc không hợp lệ."))
 
 
+def _text(text: str | None, venue: VenueView) -> str:
+    """The scanned text to read; InputError when empty, VenueInactive at an inactive venue
+    (neither is audited: nothing was read)."""
+    text = (text or "").strip()[:MAX_INPUT_LENGTH]
+    if not text:
+        raise error("staff_checkin.empty")
+    if not venue.active:
+        raise VenueInactive(venue.id)
+    return text
+
+
 async def scan(venue: VenueView, text: str | None, officer: OfficerView, settings, *,
                now: datetime | None = None) -> ScanResult:
     """Check the scanned person in at ``venue``. Raises InputError for empty input and
     VenueInactive when the venue is inactive (neither is audited: nothing was read), and
     LookupRefused for a typed ID number beyond the officer's budget."""
     now = _now(now)
-    text = (text or "").strip()[:MAX_INPUT_LENGTH]
-    if not text:
-        raise error("staff_checkin.empty")
-    if not venue.active:
-        raise VenueInactive(venue.id)
+    text = _text(text, venue)
     kind, person, chip_name, result = await _person(text, venue, officer, settings, now)
     if result is None and person is None:
         result = ScanResult(YELLOW, kind, _("Chưa có khai báo"),
@@ -188,11 +195,7 @@ async def scan_out(venue: VenueView, text: str | None, officer: OfficerView, set
     """Check the scanned person out of ``venue`` (a paper-card visitor has no phone to do it).
     Raises like :func:`scan`; audited as ``venue.checkout``."""
     now = _now(now)
-    text = (text or "").strip()[:MAX_INPUT_LENGTH]
-    if not text:
-        raise error("staff_checkin.empty")
-    if not venue.active:
-        raise VenueInactive(venue.id)
+    text = _text(text, venue)
     kind, person, chip_name, result = await _person(text, venue, officer, settings, now)
     ended = 0
     if result is None and person is None:
