@@ -21,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from khaibao.admin import retention
-from khaibao.core import db, db_in_use, i18n, rate_limits
+from khaibao.core import db, db_in_use, i18n, key_fingerprint, rate_limits, sms
 from khaibao.core.db_errors import DatabaseUnavailable
 from khaibao.core.security import loopback_to_base_url, reject_nul_bytes, security_headers
 from khaibao.core.settings import Settings
@@ -86,6 +86,34 @@ def language_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+class _Draining:
+    """Set once this process has begun to shut down (``begin_draining``)."""
+
+    now = False
+
+
+def begin_draining() -> None:
+    """From now on every answer closes its connection (``Connection: close``): a keep-alive
+    client sends its next request to a process that is not shutting down."""
+    _Draining.now = True
+
+
+def close_connections_when_draining(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+
+        async def send_closing(message):
+            if message["type"] == "http.response.start" and _Draining.now:
+                message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        await app(scope, receive, send_closing)
+
+    return middleware
+
+
 def _htmx(handler: Callable[[HTMXRequest, Any], Response]
           ) -> Callable[[Request, Any], Response]:
     """Litestar types exception handlers with its base Request; this app's requests are
@@ -94,6 +122,13 @@ def _htmx(handler: Callable[[HTMXRequest, Any], Response]
         assert isinstance(request, HTMXRequest)
         return handler(request, exc)
     return handle
+
+
+async def check_ready_to_serve(settings: Settings) -> None:
+    """Refuse to serve a database that is behind the code, or with another secret key than
+    the one it was first started with (raise ``NotMigrated`` / ``SecretKeyChanged``)."""
+    await db.require_migrated()
+    await key_fingerprint.require_same_secret_key(settings)
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> Litestar:
@@ -109,7 +144,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             # held until shutdown: `khaibao restore` refuses while a server uses the database
             async with db_in_use.held_by_server(settings):
                 if check_migrations:
-                    await db.require_migrated()
+                    await check_ready_to_serve(settings)
                 if settings.purge_daily:
                     purging = asyncio.create_task(retention.run_daily(settings, stop=stop))
                 try:
@@ -120,6 +155,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
                         await purging
         finally:
             await rate_limits.close()
+            await sms.close()
             await db.disconnect()
 
     static_router = create_static_files_router(
@@ -175,7 +211,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
                                           sync_to_thread=False)},
         csrf_config=CSRFConfig(
             secret=settings.secret_key.decode(),
-            cookie_name="csrftoken",
+            # On https the __Host- prefix pins it to this origin (no sibling subdomain can
+            # plant a token of its choosing), path / and Secure, as the session cookies.
+            cookie_name="__Host-csrftoken" if settings.is_https else "csrftoken",
             header_name="x-csrftoken",
             cookie_secure=settings.is_https,
             cookie_httponly=True,
@@ -193,6 +231,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             allowed_hosts=[settings.netloc, *settings.loopback_netlocs]),
         before_send=[security_headers(settings.is_https)],
         middleware=[
+            close_connections_when_draining,
             *([loopback_to_base_url(settings.loopback_netlocs, settings.base_url)]
               if settings.loopback_netlocs else []),
             reject_nul_bytes,

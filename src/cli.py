@@ -40,11 +40,16 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if bool(args.certfile) != bool(args.keyfile):
+        return _fail("serve: give both --certfile and --keyfile, or neither", 2)
+    from khaibao.app import check_ready_to_serve
+    from khaibao.core.key_fingerprint import SecretKeyChanged
+
     try:
-        asyncio.run(_with_database(settings, db.require_migrated))
-    except NotMigrated as error:
+        asyncio.run(_with_database(settings, lambda: check_ready_to_serve(settings)))
+    except (NotMigrated, SecretKeyChanged) as error:
         return _fail(str(error))
-    return _serve(args.host, args.port, args.workers)
+    return _serve(settings, args.host, args.port, args.workers, tls=(args.certfile, args.keyfile))
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -61,7 +66,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     # What to open comes last, once the server is listening (its own start-up lines are
     # quieted so that nothing follows it).
-    return _serve(args.host, args.port, args.workers, ready_message=summary)
+    return _serve(settings, args.host, args.port, args.workers, ready_message=summary)
 
 
 def cmd_import_regions(settings: Settings, args: argparse.Namespace) -> int:
@@ -203,9 +208,9 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(host: str, port: int, workers: int, *, ready_message: str = "") -> int:
+def _serve(settings: Settings, host: str, port: int, workers: int, *,
+           tls: tuple[str | None, str | None] = (None, None), ready_message: str = "") -> int:
     from hypercorn.config import Config
-    from hypercorn.run import run
 
     config = Config()
     if ready_message:
@@ -213,13 +218,15 @@ def _serve(host: str, port: int, workers: int, *, ready_message: str = "") -> in
         _print_when_listening(host, port, ready_message)
     config.application_path = "khaibao.asgi:app"
     config.bind = [f"{host}:{port}"]
+    config.certfile, config.keyfile = tls  # both set: TLS (HTTP/2 negotiated by ALPN)
     config.workers = 0 if workers <= 1 else workers
-    config.graceful_timeout = 10.0
+    config.graceful_timeout = float(settings.shutdown_grace_seconds)
     config.keep_alive_timeout = 30.0
     config.accesslog = os.environ.get("KHAIBAO_ACCESS_LOG") or None
     config.errorlog = "-"
     if workers <= 1:
-        return run(config)
+        _serve_worker(config, None)
+        return 0
     return _serve_processes(config)
 
 
@@ -247,7 +254,8 @@ def _serve_processes(config) -> int:
     """``config.workers`` server processes, each listening on its own socket of the same port
     (SO_REUSEPORT), so the kernel spreads connections evenly. Hypercorn's own workers share
     one socket, and one of them could end up holding most keep-alive connections: half the
-    throughput of a 2-core box. SIGINT/SIGTERM stop every worker gracefully; a worker that
+    throughput of a 2-core box. SIGINT/SIGTERM to the parent, to any worker or to the whole
+    process group (systemd, Procfile platforms, Ctrl-C) drain every worker; a worker that
     dies stops the others (the service manager restarts the whole)."""
     import multiprocessing
     import multiprocessing.connection
@@ -255,8 +263,7 @@ def _serve_processes(config) -> int:
 
     context = multiprocessing.get_context("spawn")
     shutdown = context.Event()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited: the parent decides
-    processes = [context.Process(target=_reuse_port_worker, args=(config, shutdown))
+    processes = [context.Process(target=_serve_worker, args=(config, shutdown))
                  for _ in range(config.workers)]
     for process in processes:
         process.start()
@@ -269,11 +276,66 @@ def _serve_processes(config) -> int:
     return next((abs(p.exitcode) for p in processes if p.exitcode), 0)
 
 
-def _reuse_port_worker(config, shutdown) -> None:
-    from hypercorn.asyncio.run import asyncio_worker
+def _serve_worker(config, shutdown) -> None:
+    """One server process, until SIGTERM or SIGINT reaches it (or ``shutdown``, the other
+    workers' event, is set): then it stops accepting, answers what it has received within
+    the grace period, and closes keep-alive connections after their current answer."""
+    from hypercorn.utils import load_application
 
+    from khaibao import app as app_module
+
+    app = load_application(config.application_path, config.wsgi_max_body_size)
     # With workers > 1, create_sockets() binds a new SO_REUSEPORT socket: this process's own.
-    asyncio_worker(config, config.create_sockets(), shutdown)
+    sockets = config.create_sockets()
+    asyncio.run(_serve_until_signalled(app, config, sockets, shutdown, app_module))
+
+
+async def _serve_until_signalled(app, config, sockets, shutdown, app_module) -> None:
+    import contextlib
+    import signal
+
+    from hypercorn.asyncio import run as hypercorn_run
+
+    loop = asyncio.get_running_loop()
+    signalled = asyncio.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, signalled.set)
+
+    async def until_shutdown() -> None:
+        while not signalled.is_set() and not (shutdown is not None and shutdown.is_set()):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(signalled.wait(), 0.1)
+        app_module.begin_draining()
+        if shutdown is not None:
+            shutdown.set()  # the other workers drain too, whoever got the signal
+
+    hypercorn_run.TCPServer = _lingering_tcp_server()  # type: ignore[misc]
+    await hypercorn_run.worker_serve(app, config, sockets=sockets,
+                                     shutdown_trigger=until_shutdown)
+
+
+def _lingering_tcp_server():
+    from hypercorn.asyncio.tcp_server import TCPServer
+
+    class LingeringTCPServer(TCPServer):
+        """At shutdown hypercorn closes idle keep-alive connections at once, dropping a
+        request the client has just sent on one unread. Here an idle connection stays open
+        for ``LINGER_SECONDS`` first: a request arriving then is served (its answer says
+        ``Connection: close``, see app.begin_draining); only then is the connection closed."""
+
+        LINGER_SECONDS = 1.0
+
+        async def _idle_timeout(self) -> None:
+            try:
+                await asyncio.wait_for(self.context.terminated.wait(),
+                                       self.config.keep_alive_timeout)
+            except TimeoutError:
+                pass
+            else:  # shutting down: a request arriving now cancels this task and is served
+                await asyncio.sleep(min(self.LINGER_SECONDS, self.config.graceful_timeout))
+            await asyncio.shield(self._initiate_server_close())
+
+    return LingeringTCPServer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -288,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the app with hypercorn")
     add_serve_options(serve)
+    serve.add_argument("--certfile", help="TLS certificate (PEM), with --keyfile")
+    serve.add_argument("--keyfile", help="TLS private key (PEM), with --certfile")
     serve.set_defaults(handler=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")

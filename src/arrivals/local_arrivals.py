@@ -1,19 +1,22 @@
 """Arrivals into an area for local officials (người đến địa bàn): who arrived between two
 dates (Vietnam time), from where, and what they must do.
 
-Each arrival's decision is the one for the moment it arrived (``decisions.decide`` at
-``arrival_at``), so a row does not change its colour when a policy ends later. Arrivals are
+Each row shows the person's current requirement: their one verdict at the moment of viewing
+(``verdicts.verdicts_of``, which this package sits below: the caller passes it in as
+``current_of``), the same colour, measure and reasons as at the checkpoint. The measure the
+trip called for when it arrived (``decisions.decide`` at ``arrival_at``) is kept beside it,
+shown when it differs. The counts and the filter follow the current requirement. Arrivals are
 read newest first in keyset-paged batches: a page shows at most ``MAX_ROWS`` of them, an
 export streams every one. Per batch: the arrivals, their places, the region names, the
-candidate policy versions of every decision and each distinct winning version.
+decisions at arrival, and the verdicts of their persons (a few reads for the whole batch).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from khaibao.arrivals.trips import TRANSPORT_LABELS, country_name
 from khaibao.citizens import people
@@ -22,8 +25,8 @@ from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError, error_maker
 from khaibao.core.i18n import N_
 from khaibao.policies import decisions
-from khaibao.policies.decisions import Decision, Place
-from khaibao.policies.policies import required_datetime
+from khaibao.policies.decisions import Decision
+from khaibao.policies.policies import describe_measure, required_datetime
 from khaibao.policies.policy_input import DEFAULT_LOOKBACK_DAYS, SEVERITY
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace
 
@@ -47,6 +50,7 @@ DECISION_FILTERS: tuple[tuple[str, str], ...] = (
 FILTER_VALUES = frozenset(value for value, _label in DECISION_FILTERS)
 # Measures from the most to the least severe, for the counts.
 MEASURE_ORDER = tuple(reversed(SEVERITY))
+COLOUR_ORDER = ("red", "yellow", "green")  # the verdict's colours, for the counts
 
 _ERRORS = {
     "date.invalid": N_("Ngày không hợp lệ (dd/mm/yyyy)."),
@@ -72,11 +76,33 @@ class ArrivalFilter:
                 "to": self.date_to.isoformat(), "decision": self.decision or "all"}
 
 
+class Requirement(Protocol):
+    """What applies to a person now: a ``verdicts.Verdict`` (colour, reasons, and the
+    decision giving the measure; None when the person has nothing to decide)."""
+
+    colour: str
+    reasons: list[str]
+    decision: Decision | None
+
+
+# The current requirement of each of these persons (``verdicts.verdicts_of`` at one moment).
+CurrentOf = Callable[[list[int]], Awaitable[Mapping[int, Requirement]]]
+
+
+def _measure_key(decision: Decision | None) -> tuple[str, int | None, str]:
+    if decision is None or decision.measure == "none":
+        return "none", None, ""
+    return decision.measure, decision.days, decision.custom_text
+
+
 @dataclass
 class LocalArrival:
-    """``transport_label`` is marked with ``N_``: translate it where it is shown."""
+    """``transport_label`` is marked with ``N_``: translate it where it is shown.
+    ``current``: the person's requirement now; ``at_arrival``: the trip's decision when it
+    arrived."""
 
     id: int
+    person_id: int
     person_name: str
     id_masked: str
     origin_label: str
@@ -90,7 +116,22 @@ class LocalArrival:
     vehicle_number: str
     checkpoint_name: str
     purpose: str
-    decision: Decision
+    current: Requirement
+    at_arrival: Decision
+
+    @property
+    def measure(self) -> str:
+        """The measure that applies now ("none" when none does)."""
+        return _measure_key(self.current.decision)[0]
+
+    def describe_now(self, lang: str) -> str:
+        """The measure that applies now, in words ("Không áp dụng biện pháp" for none)."""
+        return describe_measure(*_measure_key(self.current.decision), lang)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the measure at arrival differs from the one now (then both are shown)."""
+        return _measure_key(self.current.decision) != _measure_key(self.at_arrival)
 
 
 @dataclass
@@ -98,6 +139,7 @@ class Overview:
     rows: list[LocalArrival]
     total: int  # arrivals in the area and dates, whatever their decision
     counts: dict[str, int] = field(default_factory=dict)  # measure → arrivals (of those scanned)
+    colours: dict[str, int] = field(default_factory=dict)  # colour now → arrivals (scanned)
     matching: int = 0  # of those scanned, how many pass the decision filter
     scanned: int = 0
 
@@ -181,7 +223,7 @@ _COLUMNS = (
     ArrivalDeclaration.departure_date, ArrivalDeclaration.arrival_at,
     ArrivalDeclaration.transport, ArrivalDeclaration.vehicle_number,
     ArrivalDeclaration.destination_path, ArrivalDeclaration.destination_detail,
-    ArrivalDeclaration.purpose,
+    ArrivalDeclaration.purpose, ArrivalDeclaration.person,
     ArrivalDeclaration.person.full_name.as_alias("person_name"),
     ArrivalDeclaration.person.id_masked.as_alias("id_masked"),
     ArrivalDeclaration.origin_region.path.as_alias("origin_path"),
@@ -200,31 +242,9 @@ async def count(query: ArrivalFilter) -> int:
     return await ArrivalDeclaration.count().where(_where(query))
 
 
-async def _places(rows: Sequence[Mapping[str, Any]]) -> dict[int, list[tuple[Place, bool]]]:
-    """Every arrival's places (origin + passed), as ``decisions.places_of_arrival`` builds
-    them, for a whole batch in one query."""
-    by_id = {r["id"]: r for r in rows}
-    places: dict[int, list[tuple[Place, bool]]] = {}
-    for p in await ArrivalPlace.select(
-            ArrivalPlace.arrival, ArrivalPlace.path, ArrivalPlace.is_origin,
-            ArrivalPlace.region.code.as_alias("code"), ArrivalPlace.region.name.as_alias("name"),
-            ArrivalPlace.region._.parent._.name.as_alias("parent_name"),
-            ArrivalPlace.region._.parent._.kind.as_alias("parent_kind"),
-    ).where(ArrivalPlace.arrival.is_in(list(by_id))).order_by(ArrivalPlace.id):
-        row = by_id[p["arrival"]]
-        arrival_at = required_datetime(row["arrival_at"])
-        when = (decisions.departure_moment(row["departure_date"], arrival_at) if p["is_origin"]
-                else arrival_at)
-        names = [p["name"]]
-        if p["parent_name"] and p["parent_kind"] != "country":
-            names.append(p["parent_name"])
-        place = Place(p["path"], p["code"], ", ".join(n for n in names if n), when)
-        places.setdefault(p["arrival"], []).append((place, bool(p["is_origin"])))
-    return places
-
-
-async def _build(rows: Sequence[Mapping[str, Any]]) -> list[LocalArrival]:
-    places = await _places(rows)
+async def _build(rows: Sequence[Mapping[str, Any]], current_of: CurrentOf
+                 ) -> list[LocalArrival]:
+    places = await decisions.places_of_arrivals([r["id"] for r in rows])
     paths = {r["destination_path"] for r in rows} | {r["origin_path"] for r in rows
                                                      if r["origin_path"]}
     paths |= {place.region_path for ps in places.values() for place, _o in ps}
@@ -232,6 +252,7 @@ async def _build(rows: Sequence[Mapping[str, Any]]) -> list[LocalArrival]:
     decided = await decisions.decide_many(
         [([p for p, _o in places.get(r["id"], [])], required_datetime(r["arrival_at"]))
          for r in rows])
+    current = await current_of(list(dict.fromkeys(r["person"] for r in rows)))
     built = []
     for r, decision in zip(rows, decided, strict=True):
         arrival_at = required_datetime(r["arrival_at"])
@@ -241,8 +262,8 @@ async def _build(rows: Sequence[Mapping[str, Any]]) -> list[LocalArrival]:
         if r["origin_detail"]:
             origin = f"{r['origin_detail']}, {origin}" if origin else r["origin_detail"]
         built.append(LocalArrival(
-            id=r["id"], person_name=r["person_name"] or "", id_masked=r["id_masked"] or "",
-            origin_label=origin,
+            id=r["id"], person_id=r["person"], person_name=r["person_name"] or "",
+            id_masked=r["id_masked"] or "", origin_label=origin,
             passed_labels=[labels.get(p.region_path, "") for p, is_origin in own
                            if not is_origin],
             departure_date=r["departure_date"], arrival_at=arrival_at,
@@ -250,11 +271,11 @@ async def _build(rows: Sequence[Mapping[str, Any]]) -> list[LocalArrival]:
             destination_detail=r["destination_detail"] or "", transport=r["transport"],
             transport_label=TRANSPORT_LABELS.get(r["transport"], r["transport"]),
             vehicle_number=r["vehicle_number"] or "", checkpoint_name=r["checkpoint_name"] or "",
-            purpose=r["purpose"] or "", decision=decision))
+            purpose=r["purpose"] or "", current=current[r["person"]], at_arrival=decision))
     return built
 
 
-async def _all_batches(query: ArrivalFilter, size: int = BATCH
+async def _all_batches(query: ArrivalFilter, current_of: CurrentOf, size: int = BATCH
                        ) -> AsyncIterator[list[LocalArrival]]:
     """Every arrival of the area and dates, newest first, ``size`` at a time (keyset paging on
     (arrival_at, id), so a long export costs the same per batch from start to end)."""
@@ -270,30 +291,36 @@ async def _all_batches(query: ArrivalFilter, size: int = BATCH
             ArrivalDeclaration.arrival_at, ArrivalDeclaration.id, ascending=False).limit(size)
         if not rows:
             return
-        yield await _build(rows)
+        yield await _build(rows, current_of)
         if len(rows) < size:
             return
         last = (required_datetime(rows[-1]["arrival_at"]), rows[-1]["id"])
 
 
-async def batches(query: ArrivalFilter, size: int = BATCH) -> AsyncIterator[list[LocalArrival]]:
-    """The arrivals that pass the decision filter, newest first, in batches (for exports)."""
-    async for batch in _all_batches(query, size):
-        kept = [a for a in batch if matches(query.decision, a.decision.measure)]
+async def batches(query: ArrivalFilter, current_of: CurrentOf, size: int = BATCH
+                  ) -> AsyncIterator[list[LocalArrival]]:
+    """The arrivals whose current measure passes the decision filter, newest first, in
+    batches (for exports)."""
+    async for batch in _all_batches(query, current_of, size):
+        kept = [a for a in batch if matches(query.decision, a.measure)]
         if kept:
             yield kept
 
 
-async def overview(query: ArrivalFilter, *, limit: int = MAX_ROWS,
+async def overview(query: ArrivalFilter, current_of: CurrentOf, *, limit: int = MAX_ROWS,
                    scan_limit: int = MAX_SCAN) -> Overview:
-    """The page: counts by decision and the newest ``limit`` arrivals passing the filter."""
+    """The page: counts by current measure and colour, and the newest ``limit`` arrivals
+    passing the filter."""
     result = Overview(rows=[], total=await count(query),
-                      counts=dict.fromkeys(MEASURE_ORDER, 0))
-    async for batch in _all_batches(query):
+                      counts=dict.fromkeys(MEASURE_ORDER, 0),
+                      colours=dict.fromkeys(COLOUR_ORDER, 0))
+    async for batch in _all_batches(query, current_of):
         for arrival in batch:
             result.scanned += 1
-            measure = arrival.decision.measure
+            measure = arrival.measure
             result.counts[measure] = result.counts.get(measure, 0) + 1
+            colour = arrival.current.colour
+            result.colours[colour] = result.colours.get(colour, 0) + 1
             if matches(query.decision, measure):
                 result.matching += 1
                 if len(result.rows) < limit:

@@ -173,6 +173,26 @@ async def last_declaration(person_id: int) -> DeclarationView | None:
     return declaration_view(row) if row is not None else None
 
 
+async def last_declarations(person_ids: Sequence[int]) -> dict[int, DeclarationView]:
+    """:func:`last_declaration` of each person that has one, in one read (the latest
+    per person is found by the person index, not by reading every declaration)."""
+    if not person_ids:
+        return {}
+    ids = list(dict.fromkeys(person_ids))
+    rows = await db.fetch(_LAST_DECLARATIONS.format(
+        persons=", ".join("{}" for _id in ids)), *ids)
+    return {row["person"]: declaration_view(row) for row in rows}
+
+
+# The latest declaration of each person: none of theirs is later (submitted_at, then id).
+_LAST_DECLARATIONS = """
+SELECT h.* FROM health_declaration h
+WHERE h.person IN ({persons}) AND NOT EXISTS (
+  SELECT 1 FROM health_declaration n WHERE n.person = h.person
+  AND (n.submitted_at > h.submitted_at OR (n.submitted_at = h.submitted_at AND n.id > h.id)))
+"""
+
+
 async def any_needs_care(declaration_ids: Sequence[int]) -> bool:
     """Whether any of these declarations (one submission's) declared symptoms or an
     exposure."""

@@ -5,28 +5,33 @@ code), valid ``CODE_TTL``, single use, burned after ``MAX_TRIES`` wrong tries. O
 code of a phone and purpose counts. A new row starts ``pending`` and becomes ``active`` (voiding
 the older active ones) only once the SMS was handed over; if sending fails it is deleted, so a
 failed send neither voids the code the citizen already has, nor counts toward the phone's
-limit, nor makes the citizen wait before trying again.
+or the address's limits, nor makes the citizen wait before trying again.
 
 Limits, in ``rate_limits`` so every process shares them (keys):
-    ``otp:ip:<IP, or IPv6 /64>``      SENDS_PER_IP_PER_HOUR requests for a code
+    ``otp:ip:<client key>``           SENDS_PER_IP_PER_HOUR requests for a code
     ``otp:phone:<E.164>``             SENDS_PER_PHONE_PER_HOUR codes sent
     ``otp:resend:<purpose>:<E.164>``  one code per RESEND_AFTER
     ``otp:fail:<E.164>``              FAILURES_PER_PHONE_PER_DAY wrong tries
 Accounts are never consulted: a known and an unknown phone get exactly the same answers.
 Logs show masked phones and never a code.
+
+A code is bound to the browser that asked for it: the send returns a ``browser_key`` (the
+code's row, MAC'd with the secret key, kept in a cookie), and a try counts only with it.
+Without it (another browser, anyone typing a number) every try gets the same refusal, counts
+against nothing and reveals nothing: not whether a code is live, nor its tries left, nor
+when it was sent — so nobody but the person who asked can burn a phone's code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import math
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,6 +81,8 @@ class CodeSent:
     phone: str  # E.164
     expires_at: datetime
     resend_at: datetime
+    browser_key: str = field(default="", compare=False, repr=False)
+    """For the asking browser only (a cookie): tries of this code count with it alone."""
 
     @property
     def sent_at(self) -> datetime:
@@ -131,8 +138,9 @@ async def request_code(
         await sms.sender_for(settings).send(phone, text)
     except sms.SmsError as error:
         await OtpCode.delete().where(OtpCode.id == row.id).run()
-        await rate_limits.release(phone_key)
-        await rate_limits.reset(resend_key)  # nothing was sent: no need to wait
+        await rate_limits.release(phone_key)  # nothing was sent: nothing counts,
+        await rate_limits.release(_ip_key(client_ip))  # neither for the phone nor the address
+        await rate_limits.reset(resend_key)  # and no need to wait
         log.warning("OTP (%s) for %s not sent: %s", purpose, mask_phone(phone), error)
         raise _error("otp.send_failed") from error
     async with db.write_transaction():
@@ -141,7 +149,8 @@ async def request_code(
         ).run()
         await OtpCode.update({OtpCode.state: ACTIVE}).where(OtpCode.id == row.id).run()
     log.info("OTP (%s) sent to %s", purpose, mask_phone(phone))
-    return CodeSent(phone=phone, expires_at=row.expires_at, resend_at=now + RESEND_AFTER)
+    return CodeSent(phone=phone, expires_at=row.expires_at, resend_at=now + RESEND_AFTER,
+                    browser_key=_browser_key(settings, phone, purpose, row.id))
 
 
 async def resend_wait(phone: str, purpose: str, *, now: datetime | None = None) -> int:
@@ -155,15 +164,20 @@ async def resend_wait(phone: str, purpose: str, *, now: datetime | None = None) 
 
 
 async def verify_code(
-    phone: str, purpose: str, code: str, settings: Settings, *, now: datetime | None = None
+    phone: str, purpose: str, code: str, settings: Settings, *, browser_key: str | None,
+    now: datetime | None = None
 ) -> None:
-    """Accept the newest code of this phone and purpose once, or raise ``OtpError``
-    (``otp.format``, ``otp.daily_limit``, ``otp.no_code``, ``otp.expired``, ``otp.wrong``,
-    ``otp.burned``)."""
+    """Accept the newest code of this phone and purpose once, tried from the browser it was
+    sent to (``browser_key`` of its ``CodeSent``), or raise ``OtpError`` (``otp.format``,
+    ``otp.not_here`` — nothing looked at, nothing counted —, ``otp.daily_limit``,
+    ``otp.no_code``, ``otp.expired``, ``otp.wrong``, ``otp.burned``)."""
     phone = normalize_mobile(phone)
     _check_purpose(purpose)
     code = _clean_code(code)
     now = _now(now)
+    code_id = _bound_code(settings, phone, purpose, browser_key)
+    if code_id is None:
+        raise _error("otp.not_here")
     # Reserve a failure before looking, so concurrent tries can never pass the daily cap;
     # give it back unless this try turns out to be a wrong code.
     fail_key = _fail_key(phone)
@@ -172,7 +186,7 @@ async def verify_code(
         raise _error("otp.daily_limit", reserved.retry_after)
     outcome, tries_left = "error", 0
     try:
-        outcome, tries_left = await _check(phone, purpose, code, settings, now)
+        outcome, tries_left = await _check(phone, purpose, code, code_id, settings, now)
     finally:
         if outcome not in ("wrong", "burned_now"):
             await rate_limits.release(fail_key)
@@ -192,10 +206,11 @@ async def verify_code(
 
 
 async def _check(
-    phone: str, purpose: str, code: str, settings: Settings, now: datetime
+    phone: str, purpose: str, code: str, code_id: int, settings: Settings, now: datetime
 ) -> tuple[str, int]:
-    """Judge the try against the newest code under a row lock; the try count is committed
-    before any error is raised (raising inside the transaction would roll it back)."""
+    """Judge the try against the newest code under a row lock, if it is the code this
+    browser asked for (a newer one voided it otherwise); the try count is committed before
+    any error is raised (raising inside the transaction would roll it back)."""
     async with db.write_transaction():
         query = (
             OtpCode.select(OtpCode.id, OtpCode.code_hash, OtpCode.expires_at, OtpCode.attempts,
@@ -209,7 +224,7 @@ async def _check(
             .order_by(OtpCode.id, ascending=False)
         )
         row = await db.for_update(query).first().run()
-        if row is None or row["state"] in (USED, VOIDED):
+        if row is None or row["id"] != code_id or row["state"] in (USED, VOIDED):
             return "no_code", 0
         if row["state"] == BURNED:
             return "burned", 0
@@ -245,6 +260,22 @@ def _hash(settings: Settings, phone: str, purpose: str, code: str) -> str:
     return hmac.new(settings.secret_key, message, hashlib.sha256).hexdigest()
 
 
+def _browser_key(settings: Settings, phone: str, purpose: str, code_id: int) -> str:
+    message = f"khaibao-otp-browser-v1\n{phone}\n{purpose}\n{code_id}".encode()
+    mac = hmac.new(settings.secret_key, message, hashlib.sha256).hexdigest()[:32]
+    return f"{code_id}.{mac}"
+
+
+def _bound_code(settings: Settings, phone: str, purpose: str, key: str | None) -> int | None:
+    """The id of the code the browser holding ``key`` asked for, if ``key`` is for this
+    phone and purpose; None for a missing, damaged or foreign key."""
+    code_id, _dot, _mac = (key or "").partition(".")
+    if not code_id.isdigit() or len(code_id) > 18:
+        return None
+    expected = _browser_key(settings, phone, purpose, int(code_id))
+    return int(code_id) if hmac.compare_digest(expected, key or "") else None
+
+
 def _clean_code(raw: str) -> str:
     """Accept what people type: full-width digits, spaces or a dash inside (``123 456``)."""
     text = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", raw or ""))
@@ -267,17 +298,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _ip_key(client_ip: str) -> str:
-    """IPv6 clients get a whole /64 (one subscriber's usual allocation) per bucket."""
-    text = (client_ip or "").strip()
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return "otp:ip:" + (text[:64] or "unknown")
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if address.version == 6:
-        return f"otp:ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
-    return f"otp:ip:{address}"
+    return "otp:ip:" + rate_limits.client_key(client_ip)
 
 
 def _phone_key(phone: str) -> str:
@@ -297,10 +318,14 @@ _ERRORS = {  # code: message; %(wait)s is the waiting time in words, from retry_
     "otp.too_many_ip": N_("Có quá nhiều yêu cầu gửi mã từ mạng của bạn. Hãy thử lại sau "
                           "%(wait)s."),
     "otp.too_many_phone": N_("Đã gửi quá nhiều mã OTP tới số điện thoại này. Hãy thử lại sau "
-                             "%(wait)s."),
+                             "%(wait)s, hoặc khai báo tại kiosk ở chốt kiểm soát hay nhờ cán "
+                             "bộ khai báo hộ (không cần số điện thoại)."),
     "otp.resend_too_soon": N_("Mã vừa được gửi. Hãy đợi %(wait)s rồi bấm Gửi lại mã."),
     "otp.daily_limit": N_("Số điện thoại này đã nhập sai mã quá nhiều lần hôm nay. Hãy thử lại "
-                          "sau %(wait)s."),
+                          "sau %(wait)s, hoặc khai báo tại kiosk ở chốt kiểm soát hay nhờ cán "
+                          "bộ khai báo hộ (không cần số điện thoại)."),
+    "otp.not_here": N_("Mã OTP không đúng hoặc không còn dùng được trên trình duyệt này. Hãy "
+                       "bấm Gửi lại mã để nhận mã mới."),
     "otp.send_failed": N_("Không gửi được tin nhắn. Hãy thử lại sau ít phút."),
     "otp.no_code": N_("Mã OTP đã hết hạn hoặc chưa được gửi. Hãy bấm Gửi lại mã."),
     "otp.expired": N_("Mã OTP đã hết hạn. Hãy bấm Gửi lại mã để nhận mã mới."),

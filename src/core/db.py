@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -48,7 +49,11 @@ _engine: Engine | None = None
 def create_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         return PersistentSQLiteEngine(str(settings.sqlite_path))
-    return PostgresEngine(config={"dsn": settings.database_url})
+    # Piccolo asks the server's version here and warns when it cannot connect; connecting
+    # (``connect``) then says so in one line of ours.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return PostgresEngine(config={"dsn": settings.database_url})
 
 
 def all_tables() -> list[type[Table]]:

@@ -12,6 +12,7 @@ from any number of processes are never lost), or in Redis when ``KHAIBAO_REDIS_U
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from khaibao.core import clock, db
 from khaibao.core.settings import Settings
 from khaibao.tables import RateCounter
 
-__all__ = ["Hit", "close", "configure", "hit", "peek", "release", "reset"]
+__all__ = ["Hit", "client_key", "close", "configure", "hit", "peek", "release", "reset"]
 
 MAX_KEY_LENGTH = 200  # rate_counter.key is a VARCHAR(200)
 
@@ -185,6 +186,22 @@ async def release(key: str) -> None:
 async def reset(key: str) -> None:
     """Forget the counter entirely."""
     await _backend.reset(key)
+
+
+def client_key(address: str | None) -> str:
+    """The part of a per-address limit's key that names the client: an IPv4 address as it
+    is, an IPv6 address as its /64 (one subscriber's usual allocation, inside which a client
+    may pick any address), anything else (a missing or odd peer) cut short."""
+    text = (address or "").strip()
+    try:
+        parsed = ipaddress.ip_address(text)
+    except ValueError:
+        return text[:64] or "unknown"
+    if parsed.version == 6 and parsed.ipv4_mapped:
+        parsed = parsed.ipv4_mapped
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def _check(key: str, window_seconds: int, now: datetime | None) -> tuple[datetime, timedelta]:

@@ -5,6 +5,7 @@ A bad value stops the program at start with one line that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -95,6 +96,19 @@ class Settings:
     and when their verdict is not green (``KHAIBAO_HEALTH_HOTLINE``; default the national
     COVID-19 hotline)."""
 
+    forwarded_allow: tuple[str, ...] = ()
+    """The reverse proxies (addresses or networks, ``KHAIBAO_FORWARDED_ALLOW``, comma
+    separated) whose ``X-Forwarded-For``/``-Proto``/``-Host`` name the client; from any other
+    peer those headers are ignored. Empty: the peer itself is the client."""
+
+    proxy_hops: int = 1
+    """How many trusted proxies each request passes through (``KHAIBAO_PROXY_HOPS``): the
+    client is the address the outermost of them added."""
+
+    shutdown_grace_seconds: int = 10
+    """On SIGTERM or SIGINT each server process stops taking connections and lets requests
+    already received finish for at most this long (``KHAIBAO_SHUTDOWN_GRACE_SECONDS``)."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
@@ -157,6 +171,9 @@ class Settings:
                 env, "KHAIBAO_VENUE_TYPED_IDS_PER_MINUTE", 10),
             declarations_per_hour=_positive_int(env, "KHAIBAO_DECLARATIONS_PER_HOUR", 30),
             health_hotline=env.get("KHAIBAO_HEALTH_HOTLINE", "").strip() or cls.health_hotline,
+            forwarded_allow=_networks(env.get("KHAIBAO_FORWARDED_ALLOW", "")),
+            proxy_hops=_positive_int(env, "KHAIBAO_PROXY_HOPS", 1),
+            shutdown_grace_seconds=_positive_int(env, "KHAIBAO_SHUTDOWN_GRACE_SECONDS", 10),
         )
         key = _secret_key(env.get("KHAIBAO_SECRET_KEY", "").strip(), settings)
         return cls(**{**settings.__dict__, "secret_key": key})
@@ -212,6 +229,11 @@ def _sms_backend(env: Mapping[str, str]) -> str:
             raise SettingsError(
                 "KHAIBAO_SMS_HTTP_URL: the http SMS backend needs the gateway URL"
             )
+        if not env.get("KHAIBAO_SMS_HTTP_TOKEN", "").strip():
+            raise SettingsError(
+                "KHAIBAO_SMS_HTTP_TOKEN: the http SMS backend needs the gateway's token "
+                "(every send would be refused without it)"
+            )
         return value
     raise SettingsError(
         f"KHAIBAO_SMS_BACKEND: expected console, file:PATH or http, got {value!r}"
@@ -234,6 +256,18 @@ def _province_code(value: str) -> str:
     return value
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    networks = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                "KHAIBAO_FORWARDED_ALLOW: expected proxy addresses or networks like "
+                f"127.0.0.1,10.0.0.0/8, got {part!r}") from None
+    return tuple(networks)
+
+
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
@@ -254,12 +288,28 @@ def _secret_key(value: str, settings: Settings) -> bytes:
         return value.encode()
     key_file = _key_file_for(settings)
     if key_file.exists():
-        stored = key_file.read_text().strip()
+        try:
+            stored = key_file.read_text().strip()
+        except OSError as error:
+            raise SettingsError(
+                f"KHAIBAO_SECRET_KEY: cannot read the key file {key_file} "
+                f"({error.strerror or error})") from None
         if len(stored) < 32:
             raise SettingsError(
                 f"KHAIBAO_SECRET_KEY: the key file {key_file} is damaged (too short)"
             )
         return stored.encode()
+    try:
+        return _new_key_file(key_file)
+    except OSError as error:
+        raise SettingsError(
+            f"KHAIBAO_SECRET_KEY: unset, and no key file can be written at {key_file} "
+            f"({error.strerror or error}): set KHAIBAO_SECRET_KEY or make that directory "
+            "writable"
+        ) from None
+
+
+def _new_key_file(key_file: Path) -> bytes:
     key_file.parent.mkdir(parents=True, exist_ok=True)
     # Write a temporary file, then link it into place: a second worker starting at the
     # same moment either wins the link or reads the complete key, never a half-written one.

@@ -29,6 +29,7 @@ __all__ = [
     "HttpSender",
     "SmsError",
     "SmsSender",
+    "close",
     "sender_for",
 ]
 
@@ -87,7 +88,8 @@ class HttpSender:
 
     ``timeout`` bounds the whole exchange, not each phase. A timeout raises ``SmsError``
     even though the gateway may have sent the message: we cannot know, and a resend is
-    cheaper than a citizen waiting for a code that was never sent.
+    cheaper than a citizen waiting for a code that was never sent. One HTTP client (its TLS
+    context, its kept-alive connections) serves every send of the process's event loop.
     """
 
     def __init__(self, url: str, token: str, sender_name: str, timeout: float = 5.0) -> None:
@@ -95,14 +97,22 @@ class HttpSender:
         self.token = token
         self.sender_name = sender_name
         self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop or self._client.is_closed:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+            self._client_loop = loop
+        return self._client
 
     async def send(self, to: str, text: str) -> None:
         payload = {"to": to, "text": text, "sender": self.sender_name}
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             async with asyncio.timeout(self.timeout):
-                async with httpx.AsyncClient(timeout=self.timeout) as client:
-                    response = await client.post(self.url, json=payload, headers=headers)
+                response = await self._http().post(self.url, json=payload, headers=headers)
         except (TimeoutError, httpx.TimeoutException) as error:
             raise SmsError(f"SMS gateway did not answer within {self.timeout:g} s") from error
         except httpx.HTTPError as error:
@@ -110,14 +120,31 @@ class HttpSender:
         if not response.is_success:
             raise SmsError(f"SMS gateway answered HTTP {response.status_code}")
 
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+
+_http_senders: dict[tuple[str, str, str], HttpSender] = {}
+
 
 def sender_for(settings: Settings) -> SmsSender:
-    """The sender configured by ``settings.sms_backend``."""
+    """The sender configured by ``settings.sms_backend`` (the gateway's is built once)."""
     backend = settings.sms_backend
     if backend == "console":
         return ConsoleSender()
     if backend.startswith("file:") and len(backend) > len("file:"):
         return FileSender(backend.removeprefix("file:"))
     if backend == "http":
-        return HttpSender(settings.sms_http_url, settings.sms_http_token, settings.sms_sender)
+        key = (settings.sms_http_url, settings.sms_http_token, settings.sms_sender)
+        if key not in _http_senders:
+            _http_senders[key] = HttpSender(*key)
+        return _http_senders[key]
     raise ValueError(f"unknown SMS backend {backend!r}")
+
+
+async def close() -> None:
+    """Close the gateway's HTTP client (at shutdown)."""
+    for sender in _http_senders.values():
+        await sender.close()

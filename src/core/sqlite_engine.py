@@ -23,6 +23,7 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
+from khaibao.core import db_errors
 from khaibao.core.db_errors import DatabaseUnavailable, StorageFull
 
 BUSY_TIMEOUT_MS = 10_000
@@ -124,18 +125,25 @@ class _PersistentTransaction(SQLiteTransaction):
             elif not self._committed:
                 try:
                     await self.commit()
-                except sqlite3.Error as error:
-                    await self.rollback()
-                    if _full(error):
+                except BaseException as error:
+                    # A COMMIT refused for lack of space has already been rolled back by
+                    # SQLite: a second ROLLBACK would raise and hide the full disk.
+                    await self._rollback_if_open()
+                    if isinstance(error, sqlite3.Error) and _full(error):
                         raise StorageFull(str(error)) from error
                     raise
-                except BaseException:
-                    await self.rollback()
-                    raise
+                db_errors.write_succeeded()
         finally:
             engine.current_transaction.reset(self.context)
             await self._owned.__aexit__(None, None, None)
         return exception is None
+
+    async def _rollback_if_open(self) -> None:
+        if self.connection.in_transaction:
+            try:
+                await self.rollback()
+            except sqlite3.Error:
+                pass  # the connection is closing or SQLite already ended it
 
 
 class PersistentSQLiteEngine(SQLiteEngine):
@@ -155,6 +163,7 @@ class PersistentSQLiteEngine(SQLiteEngine):
     def fast_reader(self) -> sqlite3.Connection:
         """A synchronous read connection for :func:`fetch` (used in the loop's thread)."""
         if self._fast is None:
+            self._private_file()
             kwargs = {k: v for k, v in self.connection_kwargs.items() if k != "timeout"}
             connection = sqlite3.connect(**kwargs, timeout=BUSY_TIMEOUT_MS / 1000,
                                          check_same_thread=False)
@@ -166,9 +175,26 @@ class PersistentSQLiteEngine(SQLiteEngine):
             self._fast = connection
         return self._fast
 
-    async def _open(self) -> aiosqlite.Connection:
+    def _private_file(self) -> None:
+        """Create the database file 0600 before SQLite does (its WAL and shared-memory files
+        take the database file's mode), or tighten one an older version made 0644."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # Only a file that does not exist yet is opened (and closed) here: closing any
+        # descriptor of the database would drop this process's SQLite locks on it.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(self.path + suffix).st_mode & 0o077:
+                    os.chmod(self.path + suffix, 0o600)
+
+    async def _open(self) -> aiosqlite.Connection:
+        self._private_file()
+        connection = None
         try:
+            # Opened here first: a file that cannot be opened (a directory, no permission)
+            # fails now, before aiosqlite starts a thread that would outlive the failure.
+            sqlite3.connect(**self.connection_kwargs).close()
             connection = await aiosqlite.connect(**self.connection_kwargs)
             # aiosqlite types row_factory as a class; sqlite3 takes any (cursor, row) callable.
             connection.row_factory = dict_factory  # type: ignore[assignment]
@@ -178,7 +204,9 @@ class PersistentSQLiteEngine(SQLiteEngine):
             await connection.execute("PRAGMA foreign_keys = ON")
             for pragma in _READ_PRAGMAS:
                 await connection.execute(pragma)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
+            if connection is not None:  # its thread must not outlive the failure
+                await connection.close()
             raise DatabaseUnavailable(f"SQLite file {self.path}: {error}") from error
         return connection
 
@@ -273,6 +301,7 @@ class PersistentSQLiteEngine(SQLiteEngine):
                 continue
             if failure is None:
                 future.set_result(list(rows))
+                db_errors.write_succeeded()
             elif isinstance(failure, sqlite3.Error) and _full(failure):
                 future.set_exception(StorageFull(str(failure)))
             else:

@@ -31,7 +31,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 from litestar.utils.scope.state import ScopeState
 
-from khaibao.core import clock, i18n
+from khaibao.core import clock, i18n, rate_limits
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.settings import Settings
 from khaibao.core.template_language import PreTranslate
@@ -136,6 +136,13 @@ def settings_of(connection: ASGIConnection) -> Settings:
     """The app's settings where dependency injection does not reach: code that has only the
     connection (the officer guard's session lookup). Handlers take ``settings: AppSettings``."""
     return connection.app.state.settings
+
+
+def client_key(connection: ASGIConnection) -> str:
+    """The client as per-address limits count it (``rate_limits.client_key``: an IPv6 /64
+    is one client). The peer is the client, or the address a trusted proxy forwarded
+    (``core.proxies``, applied before the app sees the request)."""
+    return rate_limits.client_key(connection.client.host if connection.client else None)
 
 
 def local_path(value: str | None) -> str | None:

@@ -46,7 +46,9 @@ from khaibao.tables import Passkey, WebAuthnChallenge
 RP_NAME = "Khai Báo"
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 TIMEOUT_MS = 120_000
-REGISTER, SIGN_IN = "register", "sign_in"
+# What a challenge is for: a response to one never completes another. CONFIRM is an officer
+# confirming an act on a device that is not signed in (ending a kiosk): no session follows.
+REGISTER, SIGN_IN, CONFIRM = "register", "sign_in", "confirm"
 
 _ERRORS = {
     "passkey.expired": N_("Yêu cầu đã hết hạn, hãy thử lại."),
@@ -253,10 +255,12 @@ async def complete_enrollment(settings, raw_token: str, credential: dict[str, An
 
 # --- sign-in -----------------------------------------------------------------------------------
 
-async def authentication_options(settings, *, now: datetime | None = None) -> str:
-    """Options JSON for navigator.credentials.get(): no allow list (the authenticator offers
-    its discoverable credentials, so nobody types a name), user verification required."""
-    challenge = await _new_challenge(SIGN_IN, now=now)
+async def authentication_options(settings, *, purpose: str = SIGN_IN,
+                                 now: datetime | None = None) -> str:
+    """Options JSON for navigator.credentials.get() (``SIGN_IN`` or ``CONFIRM``): no allow
+    list (the authenticator offers its discoverable credentials, so nobody types a name),
+    user verification required."""
+    challenge = await _new_challenge(purpose, now=now)
     options = generate_authentication_options(
         rp_id=rp_id(settings), challenge=challenge, timeout=TIMEOUT_MS,
         user_verification=UserVerificationRequirement.REQUIRED,
@@ -274,7 +278,26 @@ async def finish_sign_in(settings, credential: dict[str, Any], *,
                          now: datetime | None = None) -> OfficerView:
     """Verify a sign-in response; the officer it belongs to, or InputError."""
     now = _now(now)
-    challenge = await take_challenge(credential, SIGN_IN, now=now)
+    officer, passkey_id = await _asserting_officer(settings, credential, SIGN_IN, now)
+    await officers.record_sign_in(officer.id, now=now)
+    await audit.record("officer.sign_in", actor_kind="officer", actor_id=officer.id,
+                       detail={"passkey": passkey_id}, now=now)
+    return officer
+
+
+async def confirm_officer(settings, credential: dict[str, Any], *,
+                          now: datetime | None = None) -> OfficerView:
+    """Verify a ``CONFIRM`` response (an officer present at a device that is not theirs);
+    the officer, or InputError. No session is started: the caller audits the act."""
+    officer, _passkey_id = await _asserting_officer(settings, credential, CONFIRM, _now(now))
+    return officer
+
+
+async def _asserting_officer(settings, credential: dict[str, Any], purpose: str,
+                             now: datetime) -> tuple[OfficerView, int]:
+    """The active officer whose passkey signed this answer to a ``purpose`` challenge, and
+    that passkey's id; its counter moves on (a clone is refused and audited)."""
+    challenge = await take_challenge(credential, purpose, now=now)
     credential_id = credential.get("rawId") or credential.get("id")
     if not isinstance(credential_id, str) or len(credential_id) > 1400:
         raise error("passkey.malformed")
@@ -311,7 +334,4 @@ async def finish_sign_in(settings, credential: dict[str, Any], *,
         raise error("passkey.clone")
     await Passkey.update({Passkey.sign_count: verified.new_sign_count,
                           Passkey.last_used_at: now}).where(Passkey.id == row["id"])
-    await officers.record_sign_in(officer.id, now=now)
-    await audit.record("officer.sign_in", actor_kind="officer", actor_id=officer.id,
-                       detail={"passkey": row["id"]}, now=now)
-    return officer
+    return officer, row["id"]

@@ -197,15 +197,24 @@ def departure_moment(departure: Any, arrival_at: datetime) -> datetime:
 
 async def places_of_arrival(arrival_id: int) -> list[Place]:
     """An arrival's places (origin + on the way) with times, from one query."""
+    return [place for place, _origin in (await places_of_arrivals([arrival_id])).get(
+        arrival_id, [])]
+
+
+async def places_of_arrivals(arrival_ids: Sequence[int]) -> dict[int, list[tuple[Place, bool]]]:
+    """Each arrival's places (origin + on the way, in the order declared) with times, and
+    whether each is the origin, for many arrivals in one query."""
+    if not arrival_ids:
+        return {}
     rows = await ArrivalPlace.select(
-        ArrivalPlace.path, ArrivalPlace.is_origin,
+        ArrivalPlace.arrival, ArrivalPlace.path, ArrivalPlace.is_origin,
         ArrivalPlace.region.code.as_alias("code"), ArrivalPlace.region.name.as_alias("name"),
         ArrivalPlace.region._.parent._.name.as_alias("parent_name"),
         ArrivalPlace.region._.parent._.kind.as_alias("parent_kind"),
         ArrivalPlace.arrival.departure_date.as_alias("departure_date"),
         ArrivalPlace.arrival.arrival_at.as_alias("arrival_at"),
-    ).where(ArrivalPlace.arrival == arrival_id).order_by(ArrivalPlace.id)
-    places = []
+    ).where(ArrivalPlace.arrival.is_in(list(arrival_ids))).order_by(ArrivalPlace.id)
+    places: dict[int, list[tuple[Place, bool]]] = {}
     for row in rows:
         arrival_at = required_datetime(row["arrival_at"])
         when = (departure_moment(row["departure_date"], arrival_at) if row["is_origin"]
@@ -213,7 +222,8 @@ async def places_of_arrival(arrival_id: int) -> list[Place]:
         names = [row["name"]]
         if row["parent_name"] and row["parent_kind"] != "country":
             names.append(row["parent_name"])
-        places.append(Place(row["path"], row["code"], ", ".join(n for n in names if n), when))
+        place = Place(row["path"], row["code"], ", ".join(n for n in names if n), when)
+        places.setdefault(row["arrival"], []).append((place, bool(row["is_origin"])))
     return places
 
 

@@ -20,7 +20,7 @@ them to the person's other places makes ``decisions.decide`` apply the policy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -152,16 +152,16 @@ async def create_point_policy(venue_id: int, start: datetime, end: datetime,
     return PointPolicy(view, code, venue_id, start, end)
 
 
-# The person's stays joined to the exposure windows of their venues' points, in one read:
+# The persons' stays joined to the exposure windows of their venues' points, in one read:
 # venue → its region → the venue's point (code "{region code}-V{venue id}") → its windows.
 _STAYS_IN_WINDOWS = """
-SELECT c.checked_in_at, c.ends_at, v.name AS venue_name, w.code, w.path, w.name
+SELECT c.person, c.checked_in_at, c.ends_at, v.name AS venue_name, w.code, w.path, w.name
 FROM check_in c
 JOIN venue v ON v.id = c.venue
 JOIN region r ON r.id = v.region
 JOIN region p ON p.code = r.code || '-V' || CAST(c.venue AS TEXT)
 JOIN region w ON w.parent = p.id AND w.kind = 'point'
-WHERE c.person = {} AND c.ends_at > {} AND c.by_kind <> {}
+WHERE c.person IN ({persons}) AND c.ends_at > {{}} AND c.by_kind <> {{}}
 ORDER BY c.checked_in_at, c.id, w.id
 """
 
@@ -173,14 +173,24 @@ async def places_from_checkins(person_id: int, since: datetime) -> list[Place]:
     staff made from a typed ID number (``typed``: nobody showed a QR or a card, so such a
     stay must not put a measure on a person). One indexed read
     (check_in by person, region by code and by parent)."""
-    places = []
-    for row in await db.fetch(_STAYS_IN_WINDOWS, person_id, since, BY_TYPED):
+    return (await places_from_checkins_of([person_id], since)).get(person_id, [])
+
+
+async def places_from_checkins_of(person_ids: Sequence[int], since: datetime
+                                  ) -> dict[int, list[Place]]:
+    """:func:`places_from_checkins` for many persons in one read (a list of arrivals)."""
+    if not person_ids:
+        return {}
+    ids = list(dict.fromkeys(person_ids))
+    sql = _STAYS_IN_WINDOWS.format(persons=", ".join("{}" for _id in ids))
+    places: dict[int, list[Place]] = {}
+    for row in await db.fetch(sql, *ids, since, BY_TYPED):
         window = window_of(row["code"])
         if window is None:
             continue
         start, end = window
         checked_in, ends = aware(row["checked_in_at"]), aware(row["ends_at"])
         if checked_in < end and start < ends:
-            places.append(Place(row["path"], row["code"],
-                                f"{row['venue_name']} ({row['name']})", checked_in))
+            places.setdefault(row["person"], []).append(Place(
+                row["path"], row["code"], f"{row['venue_name']} ({row['name']})", checked_in))
     return places

@@ -15,7 +15,7 @@ from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.plugins.htmx import HTMXRequest
 
-from khaibao.core import i18n
+from khaibao.core import db_errors, i18n
 from khaibao.core.db_errors import DatabaseUnavailable, StorageFull
 from khaibao.core.i18n import gettext as _
 from khaibao.core.web import render
@@ -83,13 +83,14 @@ def http_exception_handler(request: HTMXRequest, exc: HTTPException) -> Response
 
 
 def database_unavailable_handler(request: HTMXRequest, exc: DatabaseUnavailable) -> Response:
+    """507 for a full disk, 503 for an outage; both say that saved data is safe. Logged once
+    per incident (db_errors.report), not once per request."""
+    db_errors.report(exc)
+    i18n.current_language.set(i18n.language_for(request))
     if isinstance(exc, StorageFull):
-        log.critical("storage full, a write was refused: %s", exc)
-        i18n.current_language.set(i18n.language_for(request))
         return error_response(request, 507, _(
             "Máy chủ đã hết chỗ lưu trữ nên chưa lưu được nội dung vừa gửi. Dữ liệu đã lưu "
             "trước đó không bị mất. Hãy thử lại sau ít phút."))
-    log.error("database unavailable: %s", exc)
     return error_response(request, 503)
 
 
@@ -102,5 +103,8 @@ def lookup_refused_handler(request: HTMXRequest, exc: LookupRefused) -> Response
 
 
 def internal_error_handler(request: HTMXRequest, exc: Exception) -> Response:
+    outage = db_errors.recognise(exc)
+    if outage is not None:  # a driver's error (asyncpg, sqlite3, redis) for a known outage
+        return database_unavailable_handler(request, outage)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500)

@@ -10,8 +10,7 @@ from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect
 
-from khaibao.core import db, i18n
-from khaibao.core.db_errors import DatabaseUnavailable
+from khaibao.core import db, db_errors, i18n, rate_limits
 from khaibao.core.i18n import N_
 from khaibao.core.web import AppSettings, render, url_for
 
@@ -71,9 +70,18 @@ class PagesController(Controller):
 
     @get("/healthz", name="healthz", cache=False)
     async def healthz(self) -> Response[dict[str, str]]:
-        """200 when the database answers, 503 otherwise (for load balancers and monitors)."""
+        """Readiness, for load balancers and monitors: 200 while writes can succeed; 503 while
+        the database or the rate-limit store (Redis) does not answer, or a write was just
+        refused for lack of space. Liveness (the process answers) is ``/ping``."""
         try:
             await db.ping()
-        except DatabaseUnavailable:
+            await rate_limits.peek("healthz", 1, 60)  # reaches Redis when that is the store
+        except Exception as error:
+            outage = db_errors.recognise(error)
+            if outage is None:
+                raise
+            db_errors.report(outage)
             return Response({"status": "error", "database": "unavailable"}, status_code=503)
+        if db_errors.writes_refused_for_space():
+            return Response({"status": "error", "database": "storage full"}, status_code=503)
         return Response({"status": "ok", "database": "ok"})

@@ -6,7 +6,7 @@ from khaibao.tables.arrivals import ArrivalDeclaration, ArrivalPlace, Checkpoint
 from khaibao.tables.audit import AuditEntry
 from khaibao.tables.citizens import Account, HealthDeclaration, InsuranceRecord, OtpCode, Person
 from khaibao.tables.devices import DeviceKey
-from khaibao.tables.infra import DailyCount, PurgeRun, RateCounter, WebSession
+from khaibao.tables.infra import DailyCount, InstanceFact, PurgeRun, RateCounter, WebSession
 from khaibao.tables.officers import CheckPass, EnrollmentLink, Officer, Passkey, WebAuthnChallenge
 from khaibao.tables.regions import Region
 from khaibao.tables.venues import CheckIn, OfficerVenue, Venue
@@ -16,6 +16,7 @@ ALL_TABLES = [
     RateCounter,
     PurgeRun,
     DailyCount,
+    InstanceFact,
     Region,
     Account,
     Person,
@@ -53,6 +54,7 @@ __all__ = [
     "Venue",
     "CheckPass",
     "DailyCount",
+    "InstanceFact",
     "DeviceKey",
     "EnrollmentLink",
     "Officer",

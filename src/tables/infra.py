@@ -1,6 +1,7 @@
-"""Infrastructure tables shared by every domain: sessions and rate counters.
+"""Infrastructure tables shared by every domain: sessions, rate counters, purge runs, daily
+counts and facts about the installation.
 
-Both live in the database (not in process memory) so several server processes behave as one.
+They live in the database (not in process memory) so several server processes behave as one.
 """
 
 from piccolo.columns import Integer, Serial, Text, Timestamptz, Varchar
@@ -60,3 +61,13 @@ class DailyCount(Table, tablename="daily_count"):
     region_path = Varchar(length=400, default="", index=True)
     flagged = Integer(default=0)
     n = Integer(default=0)
+
+
+class InstanceFact(Table, tablename="instance_fact"):
+    """What this installation must remember about itself across restarts, by name: the
+    secret key's fingerprint (``core.key_fingerprint``)."""
+
+    id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
+
+    name = Varchar(length=40, unique=True)
+    value = Text()

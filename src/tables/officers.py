@@ -69,7 +69,7 @@ class WebAuthnChallenge(Table, tablename="webauthn_challenge"):
     id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
     challenge_hash = Varchar(length=64, unique=True, index=True)
-    purpose = Varchar(length=12)  # register | sign_in
+    purpose = Varchar(length=12)  # register | sign_in | confirm
     officer_id = Integer(null=True)
     enrollment_link_id = Integer(null=True)
     expires_at = Timestamptz(index=True)

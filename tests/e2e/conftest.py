@@ -115,7 +115,9 @@ class LiveServer:
 
 
 def start_server(directory: Path, extra_env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = ()) -> LiveServer:
+                 args: tuple[str, ...] = (), *, own_group: bool = False) -> LiveServer:
+    """``own_group``: the server leads its own process group (a test can signal the group,
+    as systemd does, without signalling itself)."""
     port = free_port()
     outbox = directory / "sms-outbox.jsonl"
     env = {
@@ -132,7 +134,7 @@ def start_server(directory: Path, extra_env: dict[str, str] | None = None,
     log = (directory / "server.log").open("w")
     process = subprocess.Popen(
         [KHAIBAO, "serve", "--port", str(port), *args], env=env, cwd=directory,
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=own_group,
     )
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + 30

@@ -22,6 +22,7 @@ import pytest
 
 from tests.e2e.conftest import KHAIBAO, LiveServer, free_port, start_server, stop_server
 from tests.e2e.load_helpers import WriteLoad, declaration, signed_in_client
+from tests.e2e.test_two_processes import _listening_sockets
 from tests.helpers import random_mobile
 
 PG_URL = os.environ.get("KHAIBAO_TEST_DATABASE_URL", "")
@@ -174,6 +175,41 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path, engine_env):
         stop_server(server)
 
 
+def test_sigterm_to_the_process_group_drains_every_worker(tmp_path, engine_env):
+    """systemd and Procfile platforms send SIGTERM to every process of the service at once.
+    Each of the 2 workers must then drain as the parent does: every request sent gets its
+    answer (a request never sent — connection refused once all have stopped — is fine), every
+    answered write is stored, and the server exits 0 within the grace period."""
+    server = start_server(tmp_path, {**engine_env, "KHAIBAO_SHUTDOWN_GRACE_SECONDS": "15"},
+                          args=("--workers", "2"), own_group=True)
+    try:
+        deadline = time.monotonic() + 20  # both workers listen
+        port = int(server.url.rsplit(":", 1)[1])
+        while len(_listening_sockets(port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # each phone stays under its hourly declaration cap (30): every answer must be a 303
+        loads = [WriteLoad(signed_in_client(server), persons=2, limit=28).start()
+                 for _ in range(6)]
+        for load in loads:
+            _wait_acked(load, 3)
+        os.killpg(server.process.pid, signal.SIGTERM)
+        code = server.process.wait(timeout=30)
+        for load in loads:
+            load.stop()
+        log = (server.directory / "server.log").read_text()
+        assert code == 0, log[-2000:]
+        unanswered = [f for load in loads for f in load.failed if "ConnectError" not in f]
+        assert unanswered == [], (unanswered[:10], log[-2000:])
+        acked = [ref for load in loads for ref in load.acked]
+        _restart(server)
+        _integrity_ok(server)
+        stored = _stored(server)
+        assert [ref for ref in acked if ref not in stored] == []
+        assert all(count == 2 for count in stored.values()), "a half-written declaration"
+    finally:
+        stop_server(server)
+
+
 class _TwoSecondGateway(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
         self.rfile.read(int(self.headers.get("content-length", "0")))
@@ -300,6 +336,10 @@ class _Proxy:
                 return
             outbound = socket.create_connection(("127.0.0.1", self.target_port))
             with self._lock:
+                if self._listener is not listener:  # cut meanwhile: this one is cut too
+                    inbound.close()
+                    outbound.close()
+                    return
                 self._sockets += [inbound, outbound]
             for a, b in ((inbound, outbound), (outbound, inbound)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
@@ -319,10 +359,10 @@ class _Proxy:
                     pass
 
     def cut(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
             for s in self._sockets:
                 try:
                     s.shutdown(socket.SHUT_RDWR)
@@ -345,16 +385,18 @@ def test_database_unavailable_then_back_without_restart(tmp_path):
     try:
         client = httpx.Client(base_url=server.url, timeout=15)
         assert client.get("/healthz").status_code == 200
+        token = re.search(r'name="_csrf_token" value="([^"]+)"',
+                          client.get("/kbyt").text).group(1)
         proxy.cut()
         began = time.monotonic()
         health = client.get("/healthz")
         assert health.status_code == 503
-        page = client.get("/khaibao/tra-cuu")
+        asked = client.post("/xac-thuc/gui-ma", data={  # needs the database (rate limits)
+            "phone": random_mobile(), "next": "/qr", "_csrf_token": token})
         assert time.monotonic() - began < 20
-        if page.status_code == 503:
-            assert "Hệ thống tạm thời gián đoạn" in page.text
-        token_page = client.get("/kbyt")
-        assert token_page.status_code in (200, 503)
+        assert asked.status_code == 503, asked.status_code
+        assert "Dữ liệu đã lưu không bị mất" in asked.text
+        assert client.get("/ping").status_code == 200  # liveness is not readiness
         proxy.start()  # the database is back: no restart of the server
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and client.get("/healthz").status_code != 200:
@@ -386,3 +428,109 @@ def test_server_log_holds_no_personal_data(tmp_path):
     assert text.strip(), "the server wrote no log: the test would prove nothing"
     for secret in phones | {"0" + p[3:] for p in phones} | codes:
         assert secret not in text, secret
+
+
+# --- configuration failures: one line, a non-zero exit, nothing left running ------------------
+
+HYPERCORN = str(Path(KHAIBAO).parent / "hypercorn")
+
+
+def _refused(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int, list[str]]:
+    """Run a start-up that must fail; (exit status, its stderr lines). The timeout proves
+    it ends by itself: a thread left running would keep the process alive."""
+    began = time.monotonic()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - began < 30, "the failed start took too long to end"
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return done.returncode, lines
+
+
+def _config_env(tmp_path: Path, engine_env: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {**os.environ, "KHAIBAO_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+           "KHAIBAO_SMS_BACKEND": "console", **engine_env, **extra}
+    env.pop("KHAIBAO_TEST_DATABASE_URL", None)
+    return env
+
+
+def _starts(env: dict[str, str], cwd: Path) -> list[list[str]]:
+    """The ways to start a server: the project's command and hypercorn on the ASGI entry."""
+    port = str(free_port())
+    return [[KHAIBAO, "serve", "--port", port],
+            [HYPERCORN, "khaibao.asgi:app", "--workers", "0", "--bind", f"127.0.0.1:{port}"]]
+
+
+def _one_line(code: int, lines: list[str], *words: str) -> None:
+    assert code != 0, lines
+    assert len(lines) == 1 and lines[0].startswith("khaibao: "), lines
+    for word in words:
+        assert word in lines[0], lines
+
+
+def test_another_secret_key_refuses_to_start_with_one_line(tmp_path, engine_env):
+    first_key, other_key = "k" * 40, "o" * 40
+    env = _config_env(tmp_path, engine_env, KHAIBAO_SECRET_KEY=first_key)
+    subprocess.run([KHAIBAO, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    server = start_server(tmp_path, {**engine_env, "KHAIBAO_SECRET_KEY": first_key})
+    stop_server(server)  # the first start stored the key's fingerprint
+    other = {**server.env, "KHAIBAO_SECRET_KEY": other_key}
+    for command in _starts(other, tmp_path):
+        code, lines = _refused(command, other, tmp_path)
+        _one_line(code, lines, "KHAIBAO_SECRET_KEY", "QR", "ID")
+    _restart(server)  # the original key still starts
+    stop_server(server)
+
+
+def test_an_unmigrated_database_refuses_to_start_with_one_line(tmp_path, engine_env):
+    env = _config_env(tmp_path, engine_env)
+    for command in _starts(env, tmp_path):
+        code, lines = _refused(command, env, tmp_path)
+        _one_line(code, lines, "khaibao migrate")
+    # hypercorn's own worker processes (the default --workers 1): one line as well, and the
+    # process ends (hypercorn 0.18's parent then exits 0 whatever its worker said)
+    _, lines = _refused([HYPERCORN, "khaibao.asgi:app", "--bind", f"127.0.0.1:{free_port()}"],
+                        env, tmp_path)
+    assert len([line for line in lines if "Traceback" in line]) == 0, lines
+    assert [line for line in lines if line.startswith("khaibao: ")], lines
+
+
+def test_an_unusable_database_path_refuses_to_start_with_one_line(tmp_path):
+    directory = tmp_path / "a-directory.sqlite3"
+    directory.mkdir()
+    env = _config_env(tmp_path, {}, KHAIBAO_DATABASE_URL=f"sqlite:///{directory}",
+                      KHAIBAO_SECRET_KEY="k" * 40)
+    for command in _starts(env, tmp_path):
+        code, lines = _refused(command, env, tmp_path)
+        _one_line(code, lines, str(directory))
+    # no key given and none can be written beside the database (its "directory" is a file)
+    (tmp_path / "a-file").write_text("")
+    env = _config_env(tmp_path, {}, KHAIBAO_DATABASE_URL=f"sqlite:///{tmp_path}/a-file/x.db")
+    for command in _starts(env, tmp_path):
+        code, lines = _refused(command, env, tmp_path)
+        _one_line(code, lines, "KHAIBAO_SECRET_KEY")
+
+
+def test_postgresql_unreachable_refuses_to_start_with_one_line(tmp_path):
+    env = _config_env(tmp_path, {}, KHAIBAO_SECRET_KEY="k" * 40, KHAIBAO_DATABASE_URL=(
+        f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"))
+    for command in _starts(env, tmp_path):
+        code, lines = _refused(command, env, tmp_path)
+        _one_line(code, lines, "unavailable" if command[0] == KHAIBAO else "PostgreSQL")
+
+
+def _can_mount_read_only() -> bool:
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount --bind /tmp /tmp && "
+                            "mount -o remount,ro,bind /tmp"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_read_only(), reason="needs unshare -m and mount (root)")
+def test_a_database_on_a_read_only_filesystem_refuses_to_start_with_one_line(tmp_path):
+    place = tmp_path / "ro"
+    place.mkdir()
+    env = _config_env(tmp_path, {}, KHAIBAO_DATABASE_URL=f"sqlite:///{place / 'db.sqlite3'}")
+    subprocess.run([KHAIBAO, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    for command in _starts(env, tmp_path):
+        shell = (f"mount --bind {place} {place} && mount -o remount,ro,bind {place} && "
+                 + " ".join(command))
+        code, lines = _refused(["unshare", "-m", "sh", "-c", shell], env, tmp_path)
+        _one_line(code, lines, "db.sqlite3")

@@ -81,11 +81,8 @@ def drafts(page) -> list[str]:
         "Object.keys(sessionStorage).filter(k => k.startsWith('khaibao-draft:'))")
 
 
-def test_health_declaration_comes_back_after_signing_in_again(context, live_server):
-    page = watch_csp(context.new_page())
-    cccd = "046188" + digits(6)  # a woman born in 1988
-    phone = sign_in(page, live_server)
-    page.wait_for_url("**/kbyt/khai-bao")
+def fill_mother_and_child(page, cccd: str) -> None:
+    """A mother (with her ward and street) and her child without papers, places and a cough."""
     fill_person(page.locator("#nguoi-moi-0"), name="Hoàng Thị Lan",
                 id_type="Căn cước công dân (CCCD)", id_number=cccd,
                 birth_year="1988", sex="Nữ", ward="Phường Thuận An")
@@ -97,6 +94,14 @@ def test_health_declaration_comes_back_after_signing_in_again(context, live_serv
                 id_number="000000000", birth_year="2019", sex="Nam")
     page.get_by_label("Trong 14 ngày qua, bạn đã đến những tỉnh/thành phố").fill(PLACES)
     page.get_by_label("Ho", exact=True).check()
+
+
+def test_health_declaration_comes_back_after_signing_in_again(context, live_server):
+    page = watch_csp(context.new_page())
+    cccd = "046188" + digits(6)  # a woman born in 1988
+    phone = sign_in(page, live_server)
+    page.wait_for_url("**/kbyt/khai-bao")
+    fill_mother_and_child(page, cccd)
     page.get_by_label(PLEDGE).check()
 
     sign_out_elsewhere(context)
@@ -318,16 +323,7 @@ def test_a_reload_mid_form_keeps_what_was_typed(context, live_server):
     cccd = "046188" + digits(6)
     sign_in(page, live_server)
     page.wait_for_url("**/kbyt/khai-bao")
-    fill_person(page.locator("#nguoi-moi-0"), name="Hoàng Thị Lan",
-                id_type="Căn cước công dân (CCCD)", id_number=cccd,
-                birth_year="1988", sex="Nữ", ward="Phường Thuận An")
-    page.get_by_role("button", name="+ Khai hộ người thân").click()
-    child = page.locator("#nguoi-moi-1")
-    child.wait_for()
-    fill_person(child, name="Trần Minh Khôi", id_type="Chưa có giấy tờ (trẻ em)",
-                id_number="000000000", birth_year="2019", sex="Nam")
-    page.get_by_label("Trong 14 ngày qua, bạn đã đến những tỉnh/thành phố").fill(PLACES)
-    page.get_by_label("Ho", exact=True).check()
+    fill_mother_and_child(page, cccd)
     page.wait_for_timeout(400)  # kept a moment after the last keystroke
     sent = posts_to(page, "/kbyt/khai-bao")
 

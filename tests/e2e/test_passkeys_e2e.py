@@ -8,6 +8,8 @@ import sqlite3
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import run_setup
+
 AUTHENTICATOR = {
     "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
     "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
@@ -148,3 +150,49 @@ def test_cloned_credential_is_refused_and_audited(page, live_server):
     assert page.goto("/can-bo/passkey").status == 401
     rows = audit_actions(live_server, "passkey.clone_suspected")
     assert rows, "no audit entry for the suspected clone"
+
+
+CHECKPOINT = r"""
+from khaibao.arrivals import arrivals
+
+async def main(settings):
+    name = "Chốt Thoát Kiosk %d" % random.randrange(10**6)
+    return {"id": await arrivals.add_checkpoint(name), "name": name}
+"""
+
+
+def test_only_an_officers_passkey_ends_kiosk_mode(page, live_server):
+    """"Thoát kiosk (cán bộ)" asks for a passkey: a visitor's tap (no verified officer)
+    leaves the kiosk running; the officer's passkey ends it, audited under their name."""
+    without_autofill(page)
+    cdp, authenticator = virtual_authenticator(page)
+    enroll(page, live_server, "Lê Văn Thoát")
+    checkpoint = run_setup(live_server, CHECKPOINT)
+    page.goto("/kiemtra/kiosk")
+    page.get_by_label("Chốt kiểm soát của kiosk").select_option(str(checkpoint["id"]))
+    page.get_by_role("button", name="Bật chế độ kiosk trên thiết bị này").click()
+    page.wait_for_url(re.compile(r"/kiosk$"))
+    assert "khaibao_officer" not in {c["name"] for c in page.context.cookies()}
+
+    cdp.send("WebAuthn.setUserVerified", {"authenticatorId": authenticator,
+                                          "isUserVerified": False})
+    page.get_by_role("button", name="Thoát kiosk (cán bộ)").click()
+    expect(page.get_by_role("alert")).to_contain_text("Thao tác passkey đã bị huỷ")
+    page.reload()
+    expect(page.get_by_role("heading", name="Xin chào! Mời bạn khai báo")).to_be_visible()
+    assert "khaibao_kiosk" in {c["name"] for c in page.context.cookies()}
+
+    cdp.send("WebAuthn.setUserVerified", {"authenticatorId": authenticator,
+                                          "isUserVerified": True})
+    page.get_by_role("button", name="Thoát kiosk (cán bộ)").click()
+    page.wait_for_url(re.compile(r"/can-bo/dang-nhap$"))
+    assert "khaibao_kiosk" not in {c["name"] for c in page.context.cookies()}
+    assert page.goto("/kiosk").status == 403
+    with sqlite3.connect(live_server.directory / "e2e.sqlite3") as connection:
+        [(kind, actor, place)] = connection.execute(
+            "SELECT actor_kind, actor_id, place FROM audit_entry WHERE action = 'kiosk.end'"
+        ).fetchall()
+        [(admin_id,)] = connection.execute(
+            "SELECT id FROM officer WHERE name = 'Lê Văn Thoát'").fetchall()
+    assert (kind, actor, place) == ("officer", admin_id, checkpoint["name"])
+    assert not page.csp_errors

@@ -48,6 +48,11 @@ def test_wrong_code_tries_are_counted_across_processes(two_servers):
     phone = random_phone()
     sent = first.post("/xac-thuc/gui-ma", {"phone": phone, "next": "/qr"})
     assert sent.status_code == 200
+    # One browser on two processes: the code's cookie (cookies are not bound to ports) goes
+    # to both; without it no try would count (the code is bound to the browser that asked).
+    for cookie in first.client.cookies.jar:
+        if cookie.name == "khaibao_otp":
+            second.client.cookies.jar.set_cookie(cookie)
     e164 = "+84" + phone[1:]
     code = two_servers[0].last_otp(e164)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"

@@ -134,3 +134,14 @@ async def test_admin_makes_and_revokes_a_key(client, database):
 async def test_local_official_cannot_manage_keys(client, database):
     await sign_in_officer(client, "local", region_code="VN-46")
     assert (await client.get("/quan-tri/api")).status_code == 403
+
+
+async def test_decisions_without_a_key_is_401_before_the_body_is_read(client, database):
+    """No key: 401 whatever the body (malformed, missing, wrong type), never a 400 that
+    tells an anonymous caller how the endpoint validates."""
+    for body in ({"content": b"{not json"}, {"json": {}}, {"json": {"person_token": 7}},
+                 {"content": b""}):
+        answer = await client.post("/api/v1/decisions", **body,
+                                   headers={"content-type": "application/json"})
+        assert answer.status_code == 401, (body, answer.text)
+        assert answer.headers["www-authenticate"].startswith("Bearer")

@@ -98,3 +98,16 @@ async def test_lookup_shows_what_the_policy_in_force_requires_now(client, outbox
     assert "Cách ly tập trung 14 ngày" not in after.text
     # no health declaration yet: yellow, as at the checkpoint
     assert "Yêu cầu hiện tại: Cần lưu ý" in after.text and "Chưa khai báo y tế." in after.text
+
+
+async def test_lookup_names_the_places_passed_through(client, outbox_path):
+    """The trip on /khaibao/tra-cuu says where it passed, as the ward official's list does."""
+    await sign_in(client, outbox_path)
+    passed = next(ward for ward in await regions.children("VN-48")  # Đà Nẵng, on the way
+                  if ward.name.startswith("Phường"))
+    data = await trip_form(client, client_ref="arrival-passed-00001",
+                           passed0_region=passed.code)
+    submitted = await client.post("/khaibao/khai-bao", data=data, follow_redirects=False)
+    assert submitted.status_code == 303, submitted.text
+    lookup = (await client.get(submitted.headers["location"])).text
+    assert f"Qua: {passed.name}, Thành phố Đà Nẵng" in lookup

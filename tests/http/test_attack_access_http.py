@@ -45,8 +45,9 @@ CITIZEN = {
 }
 # Kiosk pages: only on a device an officer turned into a kiosk.
 KIOSK_PREFIX = "/kiosk"
-# Ending a visit / kiosk mode only clears this device's own cookies: harmless without a kiosk.
-KIOSK_ENDINGS = {"/kiosk/xong", "/kiosk/thoat"}
+# Ending a visit only clears this device's own cookies: harmless without a kiosk. (Ending
+# kiosk mode needs a kiosk and an officer's passkey: refused like the other kiosk routes.)
+KIOSK_ENDINGS = {"/kiosk/xong"}
 # JSON API: only with an API key.
 API_PREFIX = "/api/v1/"
 

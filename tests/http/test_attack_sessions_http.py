@@ -154,7 +154,9 @@ async def test_cookies_are_secure_on_https(database, outbox_path):
     async with httpx.AsyncClient(transport=transport,
                                  base_url="https://khaibao.example.vn") as client:
         page = await client.get("/kbyt")
-        assert "Secure" in _set_cookie(page, "csrftoken")
+        # the CSRF cookie too carries the __Host- prefix: no sibling subdomain can plant it
+        csrf = _set_cookie(page, "__Host-csrftoken")
+        assert "Secure" in csrf and "Domain" not in csrf and "Path=/" in csrf
         token = csrf_from(page.text)
         phone = "0905" + re.sub(r"\D", "", str(id(client)))[-6:]
         e164 = "+84" + phone[1:]

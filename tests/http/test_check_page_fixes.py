@@ -115,11 +115,15 @@ async def test_arrivals_list_follows_the_page_and_the_csv_its_vietnamese_headers
     assert export.status_code == 200
     rows = list(csv.reader(io.StringIO(export.text.lstrip("\ufeff"))))
     header, *body = rows
-    assert header[-2:] == ["Kết quả", "Lý do"] and header[8] == "Phương tiện"
+    assert header[12:] == ["Yêu cầu hiện tại", "Biện pháp hiện tại", "Lý do",
+                           "Biện pháp khi đến", "Lý do khi đến"]
+    assert header[8] == "Phương tiện"
     row = next(r for r in body if r[0] == arrived["name"])
-    assert row[-2] == MEASURE_VI
-    assert row[-1].startswith(f"Áp dụng: {MEASURE_VI} — chính sách cho")
-    assert "Căn cứ: Công văn 7/SYT." in row[-1] and "Applies" not in row[-1]
+    cell = dict(zip(header, row, strict=True))
+    assert cell["Biện pháp hiện tại"] == cell["Biện pháp khi đến"] == MEASURE_VI
+    for reasons in (cell["Lý do"], cell["Lý do khi đến"]):  # the verdict's, in Vietnamese
+        assert f"Áp dụng: {MEASURE_VI} — chính sách cho" in reasons
+        assert "Căn cứ: Công văn 7/SYT." in reasons and "Applies" not in reasons
     assert row[8] == "Xe khách"  # the transport too, not "Bus"
 
 

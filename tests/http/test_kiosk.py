@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
+import httpx
 import pytest
 
 from khaibao.arrivals import arrivals
 from khaibao.tables import AuditEntry, HealthDeclaration, Person, WebSession
-from tests.helpers import csrf_from, random_mobile, sign_in_officer
+from tests.helpers import csrf_from, csrf_headers, random_mobile, sign_in_officer
 from tests.http.test_citizen import last_otp, person_form
+from tests.http.test_officer_auth import enroll
 
 
 async def start_kiosk(client, role: str = "checkpoint") -> tuple[int, str]:
@@ -182,14 +185,63 @@ async def test_declaring_with_a_phone_lists_its_persons_and_leaves_no_citizen_se
     assert "Chủ Máy Kiosk" not in again.text  # the reset forgot the phone
 
 
-async def test_exit_ends_kiosk_mode(client):
+async def _enrolled(client, role: str):
+    """An officer of ``role`` with a passkey on a device of their own (another browser)."""
+    async with httpx.AsyncClient(transport=client._transport,
+                                 base_url=str(client.base_url)) as elsewhere:
+        officer, _token, device, result = await enroll(elsewhere, role,
+                                                       name=f"Cán Bộ {role.title()}")
+    assert result.status_code == 200, result.text
+    return officer, device
+
+
+async def _exit_with(client, device) -> httpx.Response:
+    """"Thoát kiosk (cán bộ)" answered with ``device``'s passkey."""
+    headers = {**csrf_headers((await client.get("/kiosk/kbyt")).text),
+               "content-type": "application/json"}
+    options = await client.post("/kiosk/thoat/tuy-chon", headers=headers)
+    assert options.status_code == 200, options.text
+    return await client.post("/kiosk/thoat", headers=headers,
+                             content=json.dumps(device.get(options.json())))
+
+
+async def test_exit_needs_an_officers_passkey(client):
+    """A visitor cannot end kiosk mode; an officer may, with their passkey, if their role
+    may run a kiosk; the end is audited under that officer's name."""
     await start_kiosk(client)
     welcome = await client.get("/kiosk")
-    out = await client.post("/kiosk/thoat", data={"_csrf_token": csrf_from(welcome.text)},
-                            follow_redirects=False)
-    assert out.status_code == 303 and out.headers["location"] == "/can-bo/dang-nhap"
-    assert "khaibao_kiosk" not in client.cookies
+    assert "Thoát kiosk (cán bộ)" in welcome.text and "data-passkey-sign-in" in welcome.text
+    token = csrf_from((await client.get("/kiosk/kbyt")).text)
+    plain = await client.post("/kiosk/thoat", data={"_csrf_token": token},
+                              follow_redirects=False)
+    assert plain.status_code == 400 and "khaibao_kiosk" in client.cookies
+    assert (await client.get("/kiosk")).status_code == 200
+    # a sign-in's challenge does not end a kiosk (nor the other way round)
+    _admin, admin_device = await _enrolled(client, "admin")
+    headers = {"x-csrftoken": token, "content-type": "application/json"}
+    sign_in = await client.post("/can-bo/dang-nhap/tuy-chon", headers=headers)
+    mixed = await client.post("/kiosk/thoat", headers=headers,
+                              content=json.dumps(admin_device.get(sign_in.json())))
+    assert mixed.status_code == 400 and "khaibao_kiosk" in client.cookies
+    _venue, venue_device = await _enrolled(client, "venue")
+    refused = await _exit_with(client, venue_device)
+    assert refused.status_code == 403 and refused.json()["error"]
+    assert "khaibao_kiosk" in client.cookies and (await client.get("/kiosk")).status_code == 200
+    officer, device = await _enrolled(client, "checkpoint")
+    out = await _exit_with(client, device)
+    assert out.status_code == 200 and out.json()["redirect"] == "/can-bo/dang-nhap"
+    assert "khaibao_kiosk" not in client.cookies and "khaibao_officer" not in client.cookies
     assert (await client.get("/kiosk")).status_code == 403
+    entry = await AuditEntry.select().where(AuditEntry.action == "kiosk.end").order_by(
+        AuditEntry.id, ascending=False).first()
+    assert (entry["actor_kind"], entry["actor_id"]) == ("officer", officer.id)
+
+
+async def test_exit_options_need_a_kiosk(client):
+    page = await client.get("/kbyt")
+    answer = await client.post("/kiosk/thoat/tuy-chon", headers={
+        **csrf_headers(page.text), "content-type": "application/json"})
+    assert answer.status_code == 403
 
 
 async def test_asking_again_within_the_minute_brings_back_the_code_field(client, outbox_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from khaibao.citizens import otp
@@ -289,3 +290,58 @@ async def test_a_wrong_code_tells_nothing_of_when_the_phone_last_asked(client, o
         assert probe.status_code == 422 and hhmm is None and wait == 0
         answers.append(probe.text.replace(phones.mask_phone(e164), "PHONE").replace(e164, "E164"))
     assert answers[0] == answers[1]
+
+
+GENERIC = "Mã OTP không đúng hoặc không còn dùng được"
+
+
+async def test_a_code_counts_only_in_the_browser_that_asked_for_it(client, app, outbox_path):
+    """Anyone may post codes for any number, but only the browser the code was sent from
+    (the signed cookie of the send) has its tries counted: another browser gets one generic
+    refusal — no tries left, no time, no wait, the same whether a live code exists — and
+    cannot burn the code; the owner signs in with it afterwards."""
+    national, e164 = _phone()
+    owner = await Phone(client).open()
+    await owner.ask(national, "/qr")
+    code = last_otp(outbox_path, e164)
+    _never_national, never = _phone()
+    async with httpx.AsyncClient(transport=client._transport,
+                                 base_url=str(client.base_url)) as elsewhere:
+        stranger = await Phone(elsewhere).open()
+        answers = {}
+        for target in (e164, never):
+            texts = []
+            for n in range(otp.MAX_TRIES + 2):
+                probe = await stranger.verify(target, f"{(int(code) + n + 1) % 10**6:06d}",
+                                              "/qr")
+                assert probe.status_code == 422
+                assert GENERIC in probe.text and "lần thử" not in probe.text
+                masked, hhmm, wait = code_step(probe.text)
+                assert hhmm is None and wait == 0
+                texts.append(probe.text.replace(phones.mask_phone(target), "PHONE")
+                             .replace(target, "E164"))
+            assert len(set(texts)) == 1
+            answers[target] = texts[0]
+        assert answers[e164] == answers[never]
+        # even the right code does not sign a stranger in
+        stolen = await stranger.verify(e164, code, "/qr")
+        assert stolen.status_code == 422 and GENERIC in stolen.text
+    [row] = await OtpCode.select(OtpCode.state, OtpCode.attempts).where(OtpCode.phone == e164)
+    assert (row["state"], row["attempts"]) == ("active", 0)
+    assert not await RateCounter.exists().where(RateCounter.key == f"otp:fail:{e164}")
+    wrong = await owner.verify(e164, f"{(int(code) + 1) % 10**6:06d}", "/qr")
+    assert wrong.status_code == 422 and "Bạn còn 4 lần thử" in wrong.text
+    done = await owner.verify(e164, code, "/qr")
+    assert done.headers["hx-redirect"] == "/qr"
+
+
+async def test_the_phones_limit_points_to_the_kiosk_or_an_officer(client, outbox_path,
+                                                                   monkeypatch):
+    monkeypatch.setattr(otp, "SENDS_PER_PHONE_PER_HOUR", 1)
+    national, e164 = _phone()
+    tab = await Phone(client).open()
+    await tab.ask(national, "/qr")
+    await age_last_send(e164, 61)
+    refused = await tab.ask(e164, "/qr")
+    assert refused.status_code == 422 and "Đã gửi quá nhiều mã OTP" in refused.text
+    assert "kiosk" in refused.text and "cán bộ" in refused.text

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from khaibao.checks import checks
 from khaibao.citizens import declarations
 from khaibao.citizens.declarations import HealthData
-from khaibao.core.clock import LOCAL_TIMEZONE
-from khaibao.policies import policies, tracing_points
+from khaibao.policies import policies
 from tests.helpers import csrf_from
 from tests.http.test_arrival import trip_form
 from tests.http.test_citizen import person_form, sign_in
 from tests.http.test_venue_checkin import account_persons, signed_in_with_two
-from tests.unit.test_tracing import base_time, new_venue, stay
+from tests.unit.test_tracing import stayed_under_point_policy
 
 RED = checks.COLOUR_LABELS["red"]
 YELLOW = checks.COLOUR_LABELS["yellow"]
@@ -86,16 +84,7 @@ async def test_lookup_and_qr_show_a_venue_point_policy_without_any_arrival(
         **person_form()})
     assert done.status_code == 303, done.text
     (person,) = await account_persons(client, settings)
-    t = base_time()
-    venue = await new_venue(settings, "Chợ Bến Ngự")
-    await stay(settings, venue.id, person.id, t + timedelta(minutes=15))
-    now = datetime.now(UTC)
-    made = await tracing_points.create_point_policy(
-        venue.id, t, t + timedelta(hours=1),
-        {"measure": "home", "days": "14", "legal_reference": "QĐ 8/SYT",
-         "effective_from": (now - timedelta(minutes=5)).astimezone(LOCAL_TIMEZONE).strftime(
-             "%Y-%m-%dT%H:%M")},
-        created_by=None, now=now)
+    made = await stayed_under_point_policy(settings, person.id, "Chợ Bến Ngự", "QĐ 8/SYT")
     try:
         at_checkpoint = await checkpoint_says(person, settings)
         assert at_checkpoint.colour == "red" and at_checkpoint.arrival is None

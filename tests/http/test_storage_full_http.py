@@ -2,6 +2,7 @@
 Vietnamese), is rolled back whole, and nothing saved before is lost. SQLite's
 ``max_page_count`` stands in for a full disk: it fails writes with the same SQLITE_FULL."""
 
+import sqlite3
 import uuid
 
 import pytest
@@ -39,3 +40,32 @@ async def test_a_full_disk_refuses_the_write_clearly_and_loses_nothing(client, o
     assert await HealthDeclaration.count() == before + saved
     after = await declare(client, uuid.uuid4().hex)  # and writing works again once there is room
     assert after.status_code == 303
+
+
+async def test_a_commit_refused_for_lack_of_space_gives_the_507_page(client, outbox_path,
+                                                                     monkeypatch):
+    """On a really full disk SQLite fails the COMMIT itself (the WAL cannot grow) and has
+    already rolled the transaction back, so a second ROLLBACK raises: that must not hide
+    the full disk behind a 500. A declaration that adds a person runs in a transaction."""
+    from khaibao.core import sqlite_engine
+
+    await sign_in(client, outbox_path)
+    before = await HealthDeclaration.count()
+
+    async def commit_on_a_full_disk(transaction):
+        await transaction.connection.execute("ROLLBACK")  # what SQLite itself does
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorcode = sqlite3.SQLITE_FULL
+        raise error
+
+    monkeypatch.setattr(sqlite_engine._PersistentTransaction, "commit", commit_on_a_full_disk)
+    answer = await declare(client, uuid.uuid4().hex)
+    monkeypatch.undo()
+    assert answer.status_code == 507, answer.text[-500:]
+    assert "Máy chủ đã hết chỗ lưu trữ" in answer.text
+    assert await HealthDeclaration.count() == before
+    # readiness says no while writes are refused; liveness is another question
+    assert (await client.get("/healthz")).status_code == 503
+    assert (await client.get("/ping")).status_code == 200
+    assert (await declare(client, uuid.uuid4().hex)).status_code == 303
+    assert (await client.get("/healthz")).status_code == 200  # a write succeeded: ready again

@@ -247,3 +247,39 @@ async def test_statistics_of_small_tables_are_forgotten_when_the_writer_opens(tm
     rows = await writer.execute_fetchall("SELECT tbl, stat FROM sqlite_stat1")
     assert [(r["tbl"], r["stat"]) for r in rows] == [("large", "250000 3")]
     await engine.close()
+
+
+async def test_sqlite_files_are_private(tmp_path):
+    """The database, its WAL and shared-memory files and the writer lock are created 0600
+    (like the secret key beside them), whatever the umask; a file made 0644 by an older
+    version is tightened when it is opened."""
+    import os
+    import stat
+
+    from khaibao.core.sqlite_engine import PersistentSQLiteEngine
+
+    old_mask = os.umask(0o022)
+    try:
+        engine = PersistentSQLiteEngine(str(tmp_path / "private.sqlite3"))
+        writer = await engine.writer()
+        await writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        await writer.execute("INSERT INTO t DEFAULT VALUES")
+        await writer.commit()
+        await engine.reader()
+        engine.fast_reader().execute("SELECT * FROM t").fetchall()
+        await engine.file_lock.acquire()
+        engine.file_lock.release()
+        names = ["private.sqlite3", "private.sqlite3-wal", "private.sqlite3-shm",
+                 "private.sqlite3-writer.lock"]
+        modes = {name: stat.S_IMODE(os.stat(tmp_path / name).st_mode) for name in names}
+        assert modes == dict.fromkeys(names, 0o600)
+        await engine.close()
+        legacy = tmp_path / "legacy.sqlite3"
+        legacy.touch(mode=0o644)
+        os.chmod(legacy, 0o644)
+        engine = PersistentSQLiteEngine(str(legacy))
+        await engine.writer()
+        assert stat.S_IMODE(os.stat(legacy).st_mode) == 0o600
+        await engine.close()
+    finally:
+        os.umask(old_mask)

@@ -18,6 +18,7 @@ from khaibao.core.errors import FormErrors
 from khaibao.policies import decisions, policies
 from khaibao.policies.policy_input import PolicyInput
 from khaibao.regions import regions
+from khaibao.verdicts import verdicts
 
 HUE = "VN-46"
 VN = LOCAL_TIMEZONE
@@ -57,20 +58,38 @@ def query(region: regions.RegionView, start: date, end: date, decision: str = ""
     return ArrivalFilter(region.code, region.path, start, end, decision)
 
 
-async def rows(q: ArrivalFilter) -> list[local_arrivals.LocalArrival]:
-    return [a async for batch in local_arrivals.batches(q) for a in batch]
+def current_at(area, at: datetime) -> local_arrivals.CurrentOf:
+    """The persons' verdicts at ``at``, as at the checkpoint (the route passes the moment of
+    viewing)."""
+    async def of(person_ids):
+        return await verdicts.verdicts_of(person_ids, area["settings"], at=at,
+                                          own_phone_only=False)
+    return of
+
+
+def noon_of(area) -> datetime:
+    return at_local(area["day"], 12)
+
+
+async def rows(q: ArrivalFilter, area) -> list[local_arrivals.LocalArrival]:
+    return [a async for batch in local_arrivals.batches(q, current_at(area, noon_of(area)))
+            for a in batch]
+
+
+async def overview_of(q: ArrivalFilter, area, **limits) -> local_arrivals.Overview:
+    return await local_arrivals.overview(q, current_at(area, noon_of(area)), **limits)
 
 
 async def test_only_the_asked_subtree(area):
     day = area["day"]
     in_a = await arrive(area, area["a"], at_local(day, 10))
     in_b = await arrive(area, area["b"], at_local(day, 11))
-    assert [r.id for r in await rows(query(area["a"], day, day))] == [in_a]
-    assert [r.id for r in await rows(query(area["b"], day, day))] == [in_b]
+    assert [r.id for r in await rows(query(area["a"], day, day), area)] == [in_a]
+    assert [r.id for r in await rows(query(area["b"], day, day), area)] == [in_b]
     province = await regions.get(HUE)
-    ids = {r.id for r in await rows(query(province, day, day))}
+    ids = {r.id for r in await rows(query(province, day, day), area)}
     assert {in_a, in_b} <= ids
-    overview = await local_arrivals.overview(query(area["a"], day, day))
+    overview = await overview_of(query(area["a"], day, day), area)
     assert overview.total == 1 and [r.id for r in overview.rows] == [in_a]
     row = overview.rows[0]
     assert row.person_name == "Lê Văn Tám" and row.id_masked and "*" in row.id_masked
@@ -84,10 +103,11 @@ async def test_dates_are_days_in_vietnam_time(area):
     early_next = await arrive(area, area["a"], at_local(day + timedelta(days=1), 0, 30))
     # 00:30 in Huế is still the previous day in UTC: it must count for the next day.
     assert at_local(day + timedelta(days=1), 0, 30).astimezone(UTC).date() == day
-    assert [r.id for r in await rows(query(area["a"], day, day))] == [late]
+    assert [r.id for r in await rows(query(area["a"], day, day), area)] == [late]
     next_day = day + timedelta(days=1)
-    assert [r.id for r in await rows(query(area["a"], next_day, next_day))] == [early_next]
-    both = await rows(query(area["a"], day, next_day))
+    assert [r.id for r in await rows(query(area["a"], next_day, next_day),
+                                     area)] == [early_next]
+    both = await rows(query(area["a"], day, next_day), area)
     assert [r.id for r in both] == [early_next, late]  # newest first
 
 
@@ -99,21 +119,25 @@ async def test_decision_filter_counts_and_the_decision_engine_agree(area, made):
     made.append(view.policy_key)
     quarantined = await arrive(area, area["a"], at_local(day, 9))
     free = await arrive(area, area["a"], at_local(day, 8), origin=area["hanoi_b"])
-    overview = await local_arrivals.overview(query(area["a"], day, day))
+    overview = await overview_of(query(area["a"], day, day), area)
     assert overview.total == 2 and overview.matching == 2
     assert overview.counts["centralised"] == 1 and overview.counts["none"] == 1
     by_id = {r.id: r for r in overview.rows}
-    assert by_id[quarantined].decision.describe() == "Cách ly tập trung 14 ngày"
-    assert "QĐ 1/UBND" in " ".join(by_id[quarantined].decision.reasons)
-    for row in overview.rows:  # batched places give the same decision as the engine's own
+    assert by_id[quarantined].describe_now("vi") == "Cách ly tập trung 14 ngày"
+    assert "QĐ 1/UBND" in " ".join(by_id[quarantined].current.reasons)
+    assert not by_id[quarantined].changed  # the same policy then and now
+    assert overview.colours["red"] == 1 and overview.colours["yellow"] == 1  # no declaration
+    for row in overview.rows:  # batched reads give the same answers as the one-person ones
         expected = await decisions.decide_for_arrival(row.id, at=row.arrival_at)
-        assert (row.decision.measure, row.decision.reasons) == (expected.measure,
-                                                                 expected.reasons)
+        assert (row.at_arrival.measure, row.at_arrival.reasons) == (expected.measure,
+                                                                     expected.reasons)
+        now = await verdicts.verdict_of(row.person_id, area["settings"], at=noon_of(area))
+        assert (row.current.colour, row.current.reasons) == (now.colour, now.reasons)
     for decision, expected in (("quarantine", [quarantined]), ("centralised", [quarantined]),
                                ("none", [free]), ("test", []), ("", [quarantined, free])):
         q = query(area["a"], day, day, decision)
-        assert [r.id for r in await rows(q)] == expected, decision
-        page = await local_arrivals.overview(q)
+        assert [r.id for r in await rows(q, area)] == expected, decision
+        page = await overview_of(q, area)
         assert [r.id for r in page.rows] == expected and page.total == 2
 
 
@@ -122,11 +146,12 @@ async def test_batches_page_through_everything_and_the_page_caps(area):
     ids = [await arrive(area, area["b"], at_local(day, 6) + timedelta(minutes=i))
            for i in range(5)]
     q = query(area["b"], day, day)
-    seen = [a.id async for batch in local_arrivals.batches(q, size=2) for a in batch]
+    now = current_at(area, noon_of(area))
+    seen = [a.id async for batch in local_arrivals.batches(q, now, size=2) for a in batch]
     assert seen == list(reversed(ids))
-    page = await local_arrivals.overview(q, limit=3)
+    page = await overview_of(q, area, limit=3)
     assert len(page.rows) == 3 and page.truncated and page.matching == 5
-    partial = await local_arrivals.overview(q, limit=3, scan_limit=2)
+    partial = await overview_of(q, area, limit=3, scan_limit=2)
     assert partial.partial or partial.scanned >= 2
 
 

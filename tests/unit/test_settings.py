@@ -51,6 +51,8 @@ def test_secret_key_from_environment(tmp_path):
         ("KHAIBAO_REDIS_URL", "localhost:6379"),
         ("KHAIBAO_RETENTION_DAYS", "three weeks"),
         ("KHAIBAO_RETENTION_DAYS", "0"),
+        ("KHAIBAO_FORWARDED_ALLOW", "127.0.0.1,nginx"),
+        ("KHAIBAO_PROXY_HOPS", "0"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, name, value):
@@ -66,6 +68,14 @@ def test_health_hotline_from_environment(tmp_path):
     assert settings.health_hotline == "0234 3822 123"
     blank = Settings.from_env(env(tmp_path, KHAIBAO_HEALTH_HOTLINE="  "))
     assert blank.health_hotline == "1900 9095"
+
+
+def test_trusted_proxies_from_environment(tmp_path):
+    assert Settings.from_env(env(tmp_path)).forwarded_allow == ()
+    settings = Settings.from_env(env(tmp_path, KHAIBAO_FORWARDED_ALLOW=" 127.0.0.1, 10.1.2.3/8,::1",
+                                     KHAIBAO_PROXY_HOPS="2"))
+    assert settings.forwarded_allow == ("127.0.0.1/32", "10.0.0.0/8", "::1/128")
+    assert settings.proxy_hops == 2
 
 
 def test_http_sms_backend_needs_gateway_url(tmp_path):
@@ -96,3 +106,12 @@ def test_cli_reports_bad_setting_in_one_line(tmp_path, monkeypatch, capsys):
     assert main(["migrate"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "khaibao: KHAIBAO_RETENTION_DAYS: must be at least 1, got -5"
+
+
+def test_http_sms_backend_needs_a_token(tmp_path):
+    """Without one every send would be refused by the gateway ("Bearer "): refuse to start."""
+    with pytest.raises(SettingsError, match=r"^KHAIBAO_SMS_HTTP_TOKEN:") as raised:
+        Settings.from_env(env(tmp_path, KHAIBAO_SMS_BACKEND="http",
+                              KHAIBAO_SMS_HTTP_URL="https://sms.example.vn/send",
+                              KHAIBAO_SMS_HTTP_TOKEN="  "))
+    assert "\n" not in str(raised.value)

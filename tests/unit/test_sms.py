@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
 import pytest
 
 from khaibao.core import sms
@@ -213,3 +214,22 @@ def test_senders_satisfy_the_protocol():
         sender("http://127.0.0.1:9/"),
     ]
     assert all(callable(s.send) for s in senders)
+
+
+async def test_one_http_client_is_shared_by_every_send(gateway, monkeypatch):
+    """Building an HTTP client (and its TLS context) per SMS cost ~100 ms of the event loop
+    under load: the gateway's sender is built once and keeps one client."""
+    built = []
+    original = httpx.AsyncClient.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", counting_init)
+    settings = Settings(sms_backend="http", sms_http_url=gateway.url, sms_http_token="tok")
+    for n in range(5):
+        await sms.sender_for(settings).send(f"+8490000000{n}", "Ma OTP")
+    assert len(gateway.requests) == 5
+    assert len(built) == 1
+    await sms.close()

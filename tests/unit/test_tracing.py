@@ -11,6 +11,7 @@ import pytest
 
 from khaibao.admin import tracing
 from khaibao.citizens import people
+from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.policies import decisions, policies, tracing_points
 from khaibao.tables import AuditEntry, Region
@@ -51,6 +52,23 @@ async def stay(settings, venue_id: int, person_id: int, start: datetime,
     await checkins.check_in(venue_id, [person_id], settings, now=start)
     if end is not None:
         await checkins.check_out(venue_id, [person_id], now=end)
+
+
+async def stayed_under_point_policy(settings, person_id: int, venue_name: str, reference: str,
+                                    *, measure: str = "home", days: str = "14"):
+    """``person_id`` stayed 15 minutes into the exposure window (``base_time()``, one hour) at
+    a new venue, under a point policy in force since five minutes ago. The caller deletes
+    the returned policy (``made.policy.policy_key``)."""
+    t = base_time()
+    venue = await new_venue(settings, venue_name)
+    await stay(settings, venue.id, person_id, t + timedelta(minutes=15))
+    now = datetime.now(UTC)
+    return await tracing_points.create_point_policy(
+        venue.id, t, t + timedelta(hours=1),
+        {"measure": measure, "days": days, "legal_reference": reference,
+         "effective_from": (now - timedelta(minutes=5)).astimezone(LOCAL_TIMEZONE).strftime(
+             "%Y-%m-%dT%H:%M")},
+        created_by=None, now=now)
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ import pytest
 from khaibao.checks import checks
 from khaibao.citizens import declarations, people
 from khaibao.citizens.declarations import HealthData
-from khaibao.core.clock import LOCAL_TIMEZONE
-from khaibao.policies import decisions, policies, tracing_points
+from khaibao.policies import decisions, policies
 from khaibao.policies.policy_input import PolicyInput
 from khaibao.regions import regions
 from khaibao.verdicts import verdicts
 from tests.unit import citizen_factories as make
-from tests.unit.test_tracing import base_time, new_venue, stay
+from tests.unit.test_tracing import stayed_under_point_policy
 
 
 async def declared(settings, *, exposures: tuple[str, ...] = (), symptoms: tuple[str, ...] = (),
@@ -83,16 +82,7 @@ async def test_at_equal_kind_the_longer_measure_wins_and_the_other_also_applies(
 async def test_a_point_policy_names_the_venue_and_window_without_any_arrival(database):
     settings = database
     view, _number, _account = await declared(settings)
-    t = base_time()
-    venue = await new_venue(settings, "Chợ Bến Ngự")
-    await stay(settings, venue.id, view.id, t + timedelta(minutes=15))
-    now = datetime.now(UTC)
-    made = await tracing_points.create_point_policy(
-        venue.id, t, t + timedelta(hours=1),
-        {"measure": "home", "days": "14", "legal_reference": "QĐ 7/SYT",
-         "effective_from": (now - timedelta(minutes=5)).astimezone(LOCAL_TIMEZONE).strftime(
-             "%Y-%m-%dT%H:%M")},
-        created_by=None, now=now)
+    made = await stayed_under_point_policy(settings, view.id, "Chợ Bến Ngự", "QĐ 7/SYT")
     try:
         result = await checks.lookup(view.token, settings)
         assert result.arrival is None and result.colour == "red"

@@ -1,6 +1,8 @@
 """Người đến địa bàn (/quan-tri/nguoi-den): arrivals into an officer's area, and their CSV.
 
-A local official sees only their own subtree: asking for another area is refused (403) with
+Each row's requirement is the person's verdict now (``verdicts``, as at the checkpoint); the
+measure at arrival is shown beside it when it differs. A local official sees only their own
+subtree: asking for another area is refused (403) with
 a message, never silently widened. Admins choose any area with the region picker (default:
 the province). Every view and every export is written to the audit log.
 """
@@ -16,9 +18,11 @@ from litestar.response import Stream
 
 from khaibao.arrivals import local_arrivals
 from khaibao.arrivals.local_arrivals import ArrivalFilter
-from khaibao.core import audit, exports
+from khaibao.checks.checks import COLOUR_LABELS
+from khaibao.core import audit, clock, exports
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors
+from khaibao.core.i18n import current_language, gettext_in
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, render
@@ -26,14 +30,33 @@ from khaibao.officers.officers import OfficerView
 from khaibao.regions import region_picker, regions
 from khaibao.routes.citizens.person_form import message
 from khaibao.routes.officers.session import OFFICER_DEPENDENCY, CurrentOfficer, officer_guard
+from khaibao.verdicts import verdicts
 
 PICKER_LEVELS = ("province", "ward", "village")
 CSV_HEADER = (
     "Họ và tên", "Giấy tờ (che một phần)", "Nơi đi", "Nơi đã đi qua", "Ngày khởi hành",
     "Thời gian đến", "Nơi đến (phường/xã, thôn)", "Địa chỉ nơi đến", "Phương tiện",
-    "Biển số / số hiệu", "Chốt kiểm soát", "Mục đích", "Kết quả", "Lý do",
+    "Biển số / số hiệu", "Chốt kiểm soát", "Mục đích", "Yêu cầu hiện tại", "Biện pháp hiện tại",
+    "Lý do", "Biện pháp khi đến", "Lý do khi đến",
 )
 CSV_LANGUAGE = "vi"  # the language of CSV_HEADER, and so of every cell under it
+
+
+def current_of(settings: Settings, language: str | None = None) -> local_arrivals.CurrentOf:
+    """The persons' verdicts at this moment, as at the checkpoint (from every phone that
+    declared their ID number), one moment for the whole page or file; their reasons in
+    ``language`` (default: the page's)."""
+    now = clock.now()
+
+    async def of(person_ids: list[int]) -> dict[int, verdicts.Verdict]:
+        token = current_language.set(language or current_language.get())
+        try:
+            return await verdicts.verdicts_of(person_ids, settings, at=now,
+                                              own_phone_only=False)
+        finally:
+            current_language.reset(token)
+
+    return of
 
 
 class ScopeRefused(Exception):
@@ -107,7 +130,7 @@ class LocalArrivalsController(Controller):
         query, context, status = await self._filter(request, settings, officer, region, tu, den,
                                                     ket_qua)
         if query is not None:
-            overview = await local_arrivals.overview(query)
+            overview = await local_arrivals.overview(query, current_of(settings))
             context.update(overview=overview, query=query,
                            export_params={"region": query.region_code,
                                           "tu": query.date_from.isoformat(),
@@ -115,7 +138,8 @@ class LocalArrivalsController(Controller):
                                           "ket_qua": query.decision},
                            max_rows=local_arrivals.MAX_ROWS,
                            measures=local_arrivals.MEASURE_ORDER,
-                           measure_names=dict(local_arrivals.DECISION_FILTERS))
+                           measure_names=dict(local_arrivals.DECISION_FILTERS),
+                           colours=local_arrivals.COLOUR_ORDER, colour_labels=COLOUR_LABELS)
             await audit.record("arrivals.view", actor_kind="officer", actor_id=officer.id,
                                place=officer.place, detail={**query.audit_detail(),
                                                             "rows": len(overview.rows)})
@@ -136,7 +160,8 @@ class LocalArrivalsController(Controller):
         async def rows():
             exported, complete = 0, False
             try:
-                async for batch in local_arrivals.batches(query):
+                async for batch in local_arrivals.batches(query, current_of(settings,
+                                                                            CSV_LANGUAGE)):
                     exported += len(batch)
                     yield [_csv_row(arrival) for arrival in batch]
                 complete = True
@@ -155,7 +180,7 @@ class LocalArrivalsController(Controller):
 def _csv_row(arrival: local_arrivals.LocalArrival) -> list[str]:
     """One arrival, in the language of ``CSV_HEADER`` (Vietnamese, as every export is,
     whatever the language of the page it was asked from)."""
-    decision = arrival.decision
+    now, then = arrival.current, arrival.at_arrival
     return [
         arrival.person_name, arrival.id_masked, arrival.origin_label,
         "; ".join(label for label in arrival.passed_labels if label),
@@ -163,6 +188,7 @@ def _csv_row(arrival: local_arrivals.LocalArrival) -> list[str]:
         arrival.arrival_at.astimezone(LOCAL_TIMEZONE).strftime("%d/%m/%Y %H:%M"),
         arrival.destination_label, arrival.destination_detail, arrival.transport_label,
         arrival.vehicle_number, arrival.checkpoint_name, arrival.purpose,
-        decision.describe(CSV_LANGUAGE),
-        " ".join(decision.reasons_in(CSV_LANGUAGE)),
+        gettext_in(CSV_LANGUAGE, COLOUR_LABELS[now.colour]),
+        arrival.describe_now(CSV_LANGUAGE), " ".join(now.reasons),
+        then.describe(CSV_LANGUAGE), " ".join(then.reasons_in(CSV_LANGUAGE)),
     ]

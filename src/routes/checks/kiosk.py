@@ -21,11 +21,15 @@ from khaibao.citizens import otp, people
 from khaibao.citizens.declaration_forms import person_block
 from khaibao.core import audit, clock, i18n, sessions
 from khaibao.core.errors import InputError
+from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings, render
+from khaibao.core.web import AppSettings, client_key, render
+from khaibao.officers import passkeys
 from khaibao.routes.checks import declaration_form
 from khaibao.routes.checks.assisted import card_context, qr_markup
+from khaibao.routes.citizens.auth import code_cookie_name, remember_code_browser
+from khaibao.routes.officers.passkeys import over_ceremony_limit, passkey_error, passkey_json
 from khaibao.routes.officers.session import (
     OFFICER_DEPENDENCY,
     SIGN_IN_PATH,
@@ -41,6 +45,9 @@ OTP_PURPOSE = "kiosk"
 # Where a kiosk visitor declares their health (the kiosk's own form, never the citizen's).
 KIOSK_DECLARE = "/kiosk/kbyt"
 NO_STORE = {"Cache-Control": "no-store"}
+_NOT_A_KIOSK = InputError("kiosk.none", N_("Thiết bị này không ở chế độ kiosk."))
+_MAY_NOT_END = InputError("kiosk.may_not_end", N_(
+    "Chỉ cán bộ chốt kiểm soát hoặc quản trị viên mới thoát được kiosk."))
 
 
 def kiosk_cookie(settings: Settings) -> str:
@@ -138,6 +145,7 @@ class KioskController(Controller):
         await kiosk.end_visit(request.cookies.get(visit_cookie(settings)))
         response = self._page(request, where, "welcome")
         response.delete_cookie(visit_cookie(settings), path="/")
+        response.delete_cookie(code_cookie_name(settings), path="/")
         return response
 
     @get(["/kbyt", "/khaibao"], name="kiosk.phone")
@@ -167,9 +175,9 @@ class KioskController(Controller):
         form = await request.form()
         kind = declaration_form.kind_or_default(str(form.get("loai", "")))
         raw_phone = str(form.get("phone", ""))
-        client = request.client.host if request.client else "unknown"
         try:
-            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client, settings)
+            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client_key(request),
+                                          settings)
         except InputError as error:
             if error.code == "otp.resend_too_soon":
                 # Asked again within the minute (a second tap, the page reopened): the code
@@ -179,7 +187,9 @@ class KioskController(Controller):
             return self._phone_page(request, settings, where, kind, phone=raw_phone,
                                     status_code=422,
                                     error=error.message(i18n.current_language.get()))
-        return self._phone_page(request, settings, where, kind, phone=sent.phone, sent=True)
+        response = self._phone_page(request, settings, where, kind, phone=sent.phone, sent=True)
+        remember_code_browser(response, sent, settings)
+        return response
 
     @post("/ma", name="kiosk.verify_code")
     async def verify_code(self, request: HTMXRequest, settings: AppSettings) -> Response:
@@ -192,7 +202,8 @@ class KioskController(Controller):
         phone = str(form.get("phone", ""))
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(),
-                                  settings)
+                                  settings,
+                                  browser_key=request.cookies.get(code_cookie_name(settings)))
         except InputError as error:
             return self._phone_page(request, settings, where, kind, phone=phone, sent=True,
                                     status_code=422,
@@ -201,6 +212,7 @@ class KioskController(Controller):
         raw = await kiosk.start_visit(where, old=request.cookies.get(visit_cookie(settings)),
                                       account_id=account_id, phone=phone)
         response = _go(f"/kiosk/{kind}/khai-bao")
+        response.delete_cookie(code_cookie_name(settings), path="/")
         _set_cookie(settings, response, visit_cookie(settings), raw)
         return response
 
@@ -307,15 +319,38 @@ class KioskController(Controller):
         response.delete_cookie(visit_cookie(settings), path="/")
         return response
 
+    @post("/thoat/tuy-chon", name="kiosk.exit_options")
+    async def exit_options(self, request: HTMXRequest, settings: AppSettings) -> Response:
+        """"Thoát kiosk (cán bộ)": a passkey challenge for an officer at this kiosk."""
+        if await self._kiosk(request, settings) is None:
+            return passkey_error(_NOT_A_KIOSK, status_code=403)
+        if limited := await over_ceremony_limit(request):
+            return limited
+        return passkey_json(await passkeys.authentication_options(settings,
+                                                                  purpose=passkeys.CONFIRM))
+
     @post("/thoat", name="kiosk.exit")
     async def exit(self, request: HTMXRequest, settings: AppSettings) -> Response:
-        """End kiosk mode on this device; an officer signs in again to use it."""
+        """End kiosk mode on this device, confirmed by the passkey of an officer whose role
+        may run a kiosk (a visitor cannot); they sign in again to use the device."""
         where = await self._kiosk(request, settings)
+        if where is None:
+            return passkey_error(_NOT_A_KIOSK, status_code=403)
+        if limited := await over_ceremony_limit(request):
+            return limited
+        try:
+            officer = await passkeys.confirm_officer(
+                settings, passkeys.parse_credential(await request.body()))
+        except InputError as exc:
+            return passkey_error(exc)
+        if not officer.may("kiosk"):
+            return passkey_error(_MAY_NOT_END, status_code=403)
         await kiosk.end_visit(request.cookies.get(visit_cookie(settings)))
         await kiosk.end(request.cookies.get(kiosk_cookie(settings)))
-        if where is not None:
-            await audit.record("kiosk.end", actor_kind="system", place=where.checkpoint_name)
-        response = _go(SIGN_IN_PATH)
+        await audit.record("kiosk.end", actor_kind="officer", actor_id=officer.id,
+                           place=where.checkpoint_name)
+        response = passkey_json({"redirect": SIGN_IN_PATH})
         response.delete_cookie(visit_cookie(settings), path="/")
         response.delete_cookie(kiosk_cookie(settings), path="/")
+        response.delete_cookie(code_cookie_name(settings), path="/")
         return response

@@ -15,7 +15,7 @@ from khaibao.core import i18n, sessions
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import InputError
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings, local_path, redirect, render
+from khaibao.core.web import AppSettings, client_key, local_path, redirect, render
 from khaibao.qr import devices
 from khaibao.vn.phones import mask_phone, normalize_mobile
 
@@ -31,6 +31,18 @@ class CitizenSignInRequired(NotAuthorizedException):
 def session_cookie_name(settings: Settings) -> str:
     # On https the __Host- prefix pins the cookie to this origin, path /, Secure.
     return "__Host-khaibao" if settings.is_https else "khaibao_session"
+
+
+def code_cookie_name(settings: Settings) -> str:
+    """The cookie binding a sent code to the browser that asked (``otp.CodeSent.browser_key``);
+    the kiosk's phone step uses it too."""
+    return "__Host-khaibao-otp" if settings.is_https else "khaibao_otp"
+
+
+def remember_code_browser(response: Response, sent: otp.CodeSent, settings: Settings) -> None:
+    response.set_cookie(code_cookie_name(settings), sent.browser_key, path="/",
+                        max_age=int(otp.CODE_TTL.total_seconds()), httponly=True,
+                        secure=settings.is_https, samesite="strict")
 
 
 def safe_next(value: str | None) -> str:
@@ -101,10 +113,6 @@ def _masked(raw_phone: str) -> str:
         return ""
 
 
-def _client_ip(request: HTMXRequest) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def _resend_wait(phone: str) -> int:
     try:
         return await otp.resend_wait(normalize_mobile(phone), OTP_PURPOSE)
@@ -148,7 +156,7 @@ class CitizenAuthController(Controller):
         raw_phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
         try:
-            sent = await otp.request_code(raw_phone, OTP_PURPOSE, _client_ip(request), settings)
+            sent = await otp.request_code(raw_phone, OTP_PURPOSE, client_key(request), settings)
         except otp.OtpError as error:
             phone = normalize_mobile(raw_phone)
             if error.code == "otp.resend_too_soon":
@@ -162,8 +170,10 @@ class CitizenAuthController(Controller):
             return _phone_step_error(request, raw_phone, next_path, error)
         except InputError as error:
             return _phone_step_error(request, raw_phone, next_path, error)
-        return _code_step(request, sent.phone, next_path, sent=sent,
-                          wait=int(otp.RESEND_AFTER.total_seconds()))
+        response = _code_step(request, sent.phone, next_path, sent=sent,
+                              wait=int(otp.RESEND_AFTER.total_seconds()))
+        remember_code_browser(response, sent, settings)
+        return response
 
     @post("/ma", name="auth.verify_code")
     async def verify_code(self, request: HTMXRequest, settings: AppSettings) -> Response:
@@ -172,17 +182,20 @@ class CitizenAuthController(Controller):
         phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
         try:
-            await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings)
+            await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings,
+                                  browser_key=request.cookies.get(code_cookie_name(settings)))
         except InputError as error:
-            # The wait before "Gửi lại mã" goes on: the resend limit's own.
-            return _code_step(request, phone, next_path, status_code=422,
-                              wait=await _resend_wait(phone),
+            # The wait before "Gửi lại mã" goes on: the resend limit's own — told only to the
+            # browser that asked for the code (from elsewhere it would say when that was).
+            wait = 0 if error.code == "otp.not_here" else await _resend_wait(phone)
+            return _code_step(request, phone, next_path, status_code=422, wait=wait,
                               error=error.message(i18n.current_language.get()))
         account_id = await people.account_for_phone(phone)
         cookie = session_cookie_name(settings)
         await sessions.end(request.cookies.get(cookie))
         raw = await sessions.start("citizen", account_id)
         response = redirect(request, next_path)
+        response.delete_cookie(code_cookie_name(settings), path="/")
         response.set_cookie(
             cookie, raw, max_age=int(sessions.CITIZEN_LIFETIME.total_seconds()), path="/",
             httponly=True, secure=settings.is_https, samesite="lax",

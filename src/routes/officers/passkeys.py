@@ -20,7 +20,7 @@ from khaibao.core import i18n, rate_limits, sessions
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import N_
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings, local_path, redirect, render
+from khaibao.core.web import AppSettings, client_key, local_path, redirect, render
 from khaibao.officers import enrollments, officer_passkeys, officers, passkeys
 from khaibao.officers.officers import OfficerView
 from khaibao.routes.officers.home import landing_path
@@ -43,17 +43,19 @@ CEREMONY_LIMIT, CEREMONY_WINDOW = 120, 600
 _TOO_MANY = InputError("passkey.too_many", N_("Quá nhiều lần thử đăng nhập. Hãy đợi vài phút."))
 
 
-def _json(content: str | dict[str, Any], status_code: int = 200) -> Response:
+def passkey_json(content: str | dict[str, Any], status_code: int = 200) -> Response:
     return Response(content=content, status_code=status_code, media_type=MediaType.JSON,
                     headers={"Cache-Control": "no-store"})
 
 
-def _json_error(exc: InputError, field: str | None = None) -> Response:
-    """400 with the message; ``field`` names the form field it belongs beside."""
+def passkey_error(exc: InputError, field: str | None = None, *,
+                  status_code: int = 400) -> Response:
+    """The JSON error passkeys.js shows (400 unless told); ``field`` names the form field it
+    belongs beside."""
     content = {"error": exc.message(i18n.current_language.get()), "code": exc.code}
     if field:
         content["field"] = field
-    return _json(content, 400)
+    return passkey_json(content, status_code)
 
 
 async def _name_refused(request: HTMXRequest, officer_id: int) -> Response | None:
@@ -67,17 +69,17 @@ async def _name_refused(request: HTMXRequest, officer_id: int) -> Response | Non
     try:
         await officer_passkeys.check_new_name(officer_id, name if isinstance(name, str) else None)
     except InputError as exc:
-        return _json_error(exc, field="name")
+        return passkey_error(exc, field="name")
     return None
 
 
-async def _over_limit(request: HTMXRequest) -> Response | None:
+async def over_ceremony_limit(request: HTMXRequest) -> Response | None:
     """429 with a message once this address made too many passkey ceremonies."""
-    address = request.client.host if request.client else "unknown"
-    hit = await rate_limits.hit(f"passkey-ceremony:{address}", CEREMONY_LIMIT, CEREMONY_WINDOW)
+    hit = await rate_limits.hit(f"passkey-ceremony:{client_key(request)}", CEREMONY_LIMIT,
+                                CEREMONY_WINDOW)
     if hit.allowed:
         return None
-    response = _json_error(_TOO_MANY)
+    response = passkey_error(_TOO_MANY)
     response.status_code = 429
     response.headers["Retry-After"] = str(hit.retry_after)
     return response
@@ -95,7 +97,7 @@ async def _start_session(request: HTMXRequest, officer: OfficerView, target: str
     """A brand-new session id: any session the browser already had is ended (no fixation)."""
     await sessions.end(request.cookies.get(officer_cookie_name(settings)))
     raw = await officers.start_session(officer.id)
-    response = _json({"redirect": target})
+    response = passkey_json({"redirect": target})
     set_officer_cookie(response, raw, settings)
     return response
 
@@ -115,20 +117,20 @@ class OfficerAuthController(Controller):
 
     @post("/dang-nhap/tuy-chon", name="officer_auth.sign_in_options")
     async def sign_in_options(self, request: HTMXRequest, settings: AppSettings) -> Response:
-        if limited := await _over_limit(request):
+        if limited := await over_ceremony_limit(request):
             return limited
-        return _json(await passkeys.authentication_options(settings))
+        return passkey_json(await passkeys.authentication_options(settings))
 
     @post("/dang-nhap/xac-minh", name="officer_auth.sign_in_verify")
     async def sign_in_verify(self, request: HTMXRequest, settings: AppSettings,
                              tiep: FromQuery[str | None] = None) -> Response:
-        if limited := await _over_limit(request):
+        if limited := await over_ceremony_limit(request):
             return limited
         try:
             credential, _name = await _credential(request)
             officer = await passkeys.finish_sign_in(settings, credential)
         except InputError as exc:
-            return _json_error(exc)
+            return passkey_error(exc)
         return await _start_session(request, officer,
                                     local_path(tiep) or await landing_path(officer), settings)
 
@@ -155,14 +157,14 @@ class OfficerAuthController(Controller):
     @post("/dang-ky/{token:str}/tuy-chon", name="officer_auth.enroll_options")
     async def enroll_options(self, request: HTMXRequest, settings: AppSettings,
                              token: FromPath[str]) -> Response:
-        if limited := await _over_limit(request):
+        if limited := await over_ceremony_limit(request):
             return limited
         enrollment = await enrollments.find_enrollment(token)
         if enrollment is None:
-            return _json_error(passkeys.error("passkey.link_invalid"))
+            return passkey_error(passkeys.error("passkey.link_invalid"))
         if refused := await _name_refused(request, enrollment.officer.id):
             return refused
-        return _json(await passkeys.registration_options(
+        return passkey_json(await passkeys.registration_options(
             settings, enrollment.officer, enrollment_link_id=enrollment.link_id))
 
     @post("/dang-ky/{token:str}/xac-minh", name="officer_auth.enroll_verify")
@@ -172,7 +174,7 @@ class OfficerAuthController(Controller):
             credential, name = await _credential(request)
             officer = await passkeys.complete_enrollment(settings, token, credential, name=name)
         except InputError as exc:
-            return _json_error(exc)
+            return passkey_error(exc)
         return await _start_session(request, officer, await landing_path(officer), settings)
 
     # --- my passkeys -------------------------------------------------------------------------
@@ -196,7 +198,7 @@ class OfficerAuthController(Controller):
                           settings: AppSettings) -> Response:
         if refused := await _name_refused(request, officer.id):
             return refused
-        return _json(await passkeys.registration_options(settings, officer))
+        return passkey_json(await passkeys.registration_options(settings, officer))
 
     @post("/passkey/them/xac-minh", name="officer_auth.add_verify", guards=[officer_guard],
           opt=SELF)
@@ -206,8 +208,8 @@ class OfficerAuthController(Controller):
             credential, name = await _credential(request)
             await passkeys.finish_registration(settings, officer, credential, name=name)
         except InputError as exc:
-            return _json_error(exc)
-        return _json({"redirect": MY_PASSKEYS})
+            return passkey_error(exc)
+        return passkey_json({"redirect": MY_PASSKEYS})
 
     @post("/passkey/{passkey_id:int}/doi-ten", name="officer_auth.rename", guards=[officer_guard],
           opt=SELF)

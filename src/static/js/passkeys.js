@@ -1,6 +1,7 @@
 /* Passkeys (WebAuthn) for officers: enrollment, adding a passkey, sign-in (button and
-   autofill / conditional mediation). Options come from the server as py_webauthn's JSON;
-   the browser's own JSON methods are used when present, with a small base64url fallback.
+   autofill / conditional mediation), and confirming the kiosk's exit (button only).
+   Options come from the server as py_webauthn's JSON; the browser's own JSON methods are
+   used when present, with a small base64url fallback.
    Every POST carries the CSRF header. Messages shown to people come from data-msg-*
    attributes (translated on the server). */
 (function () {
@@ -209,6 +210,8 @@
     }
 
     function startAutofill() {
+      // A confirmation (the kiosk's exit) asks only when its button is pressed.
+      if (root.hasAttribute("data-passkey-button-only")) return;
       if (!window.PublicKeyCredential || !PublicKeyCredential.isConditionalMediationAvailable) {
         return;
       }
