@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from khaibao.citizens import people
-from khaibao.core import audit, clock, db, lazy
+from khaibao.core import audit, clock, db, forms, lazy
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.db import aware
 from khaibao.core.errors import FormErrors, InputError, error_maker
@@ -85,7 +85,7 @@ def parse_reason(raw: Any) -> str:
 def _moment(raw: str, code: str) -> datetime:
     """A ``datetime-local`` value ("2026-11-26T08:00"), read as Vietnam time, in UTC."""
     try:
-        value = datetime.fromisoformat(raw.replace(" ", "T", 1))
+        value = forms.in_calendar(datetime.fromisoformat(raw.replace(" ", "T", 1)))
     except ValueError:
         raise error(code) from None
     return (value if value.tzinfo else value.replace(tzinfo=LOCAL_TIMEZONE)).astimezone(UTC)
@@ -94,8 +94,8 @@ def _moment(raw: str, code: str) -> datetime:
 def _day(raw: str, code: str) -> date:
     try:
         if "/" in raw:
-            return datetime.strptime(raw, "%d/%m/%Y").date()
-        return date.fromisoformat(raw)
+            return forms.in_calendar(datetime.strptime(raw, "%d/%m/%Y").date())
+        return forms.in_calendar(date.fromisoformat(raw))
     except ValueError:
         raise error(code) from None
 
@@ -166,7 +166,7 @@ def parse_venue_query(form: Mapping[str, Any]) -> VenueQuery:
     raw_venue = _text(form.get("venue"))
     if not raw_venue:
         errors["venue"] = error("venue.required")
-    elif not raw_venue.isdigit():
+    elif forms.row_id(raw_venue) is None:
         errors["venue"] = error("venue.unknown")
     start = _collect(errors, "tu", _moment, _text(form.get("tu")), "start.invalid")
     end = _collect(errors, "den", _moment, _text(form.get("den")), "end.invalid")

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from khaibao.arrivals.trips import TRANSPORT_LABELS, country_name
 from khaibao.citizens import people
-from khaibao.core import clock
+from khaibao.core import clock, forms
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError, error_maker
 from khaibao.core.i18n import N_
@@ -173,11 +173,11 @@ def default_range(today: date) -> tuple[date, date]:
 
 def _date(raw: str) -> date:
     try:
-        return date.fromisoformat(raw)
+        return forms.in_calendar(date.fromisoformat(raw))
     except ValueError:
         pass
     try:  # typed by hand where the browser has no date picker
-        return datetime.strptime(raw, "%d/%m/%Y").date()
+        return forms.in_calendar(datetime.strptime(raw, "%d/%m/%Y").date())
     except ValueError:
         raise error("date.invalid") from None
 

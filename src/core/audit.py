@@ -20,6 +20,8 @@ from khaibao.tables import AuditEntry
 
 ACTOR_KINDS = ("citizen", "officer", "system", "api")
 MAX_DETAIL_LENGTH = 4000
+# A number in ``detail`` from here up looks like an ID or phone number and is refused.
+PLAIN_NUMBER_LIMIT = 10**8
 # A run of 9+ digits not inside a hex string (ID numbers, phones, BHYT social-insurance ids),
 # a 15-character BHYT card number, or a Khai Báo token.
 _RAW_VALUE = re.compile(
@@ -65,7 +67,8 @@ def refuse_raw_values(value: Any) -> None:
     elif isinstance(value, list | tuple):
         for item in value:
             refuse_raw_values(item)
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**8:
+    elif (isinstance(value, int) and not isinstance(value, bool)
+          and abs(value) >= PLAIN_NUMBER_LIMIT):
         raise ValueError("audit detail must not contain raw ID or phone numbers")
     elif isinstance(value, str) and _RAW_VALUE.search(value):
         raise ValueError("audit detail must not contain raw ID numbers, phone numbers or "

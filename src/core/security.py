@@ -8,6 +8,8 @@ from __future__ import annotations
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
+from khaibao.core.forms import MAX_ROW_ID
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -53,9 +55,6 @@ def security_headers(https: bool):
 
 _NUL_MARKERS = (b"%00", b"\\u0000", b"\x00")
 _TEXT_BODIES = (b"application/x-www-form-urlencoded", b"application/json", b"text/")
-
-
-MAX_ROW_ID = 2**31 - 1  # ids are 32-bit serials
 
 
 def _not_found(send):

@@ -28,7 +28,7 @@ from khaibao.admin.api_keys import KeyView
 from khaibao.citizens import people
 from khaibao.core import audit, clock, i18n, rate_limits
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings
+from khaibao.core.web import AppSettings, RowIdQuery, refused_parameters
 from khaibao.regions import regions
 from khaibao.verdicts import verdicts
 
@@ -62,8 +62,10 @@ class ApiRefused(HTTPException):
 
 
 def _error_handler(_request: Request, exc: HTTPException) -> Response:
-    code = getattr(exc, "code", "http_error")
-    return Response({"error": code, "message": exc.detail}, status_code=exc.status_code,
+    code, message = getattr(exc, "code", "http_error"), exc.detail
+    if names := refused_parameters(exc):
+        code, message = "bad_parameter", f"Not a valid value: {', '.join(names)}."
+    return Response({"error": code, "message": message}, status_code=exc.status_code,
                     headers={"Cache-Control": "no-store", **(exc.headers or {})})
 
 
@@ -180,6 +182,12 @@ async def _window(key: KeyView, region: str | None, since: str | None) -> feeds.
     return feeds.Window(path=path, since=moment)
 
 
+def _audited(cursor: int) -> int | str:
+    """The cursor as the audit keeps it: a row id of nine digits or more would look like an
+    ID number there (and be refused), so it is kept as how many digits it has."""
+    return cursor if cursor < audit.PLAIN_NUMBER_LIMIT else f"{len(str(cursor))} digits"
+
+
 def _limit(limit: int | None) -> int:
     return max(1, min(limit or 100, MAX_LIMIT))
 
@@ -198,13 +206,13 @@ class ApiController(Controller):
                                  cursor=max(cursor or 0, 0), limit=_limit(limit))
         await audit.record("api.read", actor_kind="api", actor_id=key.id, place=key.name,
                            detail={"kind": kind, "region": region or "*", "since": since or "",
-                                   "cursor": cursor or 0, "rows": len(found.items)})
+                                   "cursor": _audited(cursor or 0), "rows": len(found.items)})
         return found
 
     @get("/health-declarations", name="api.health_declarations")
     async def health_declarations(
             self, request: HTMXRequest, settings: AppSettings, since: FromQuery[str | None] = None,
-            cursor: FromQuery[int | None] = None, limit: FromQuery[int | None] = None,
+            cursor: RowIdQuery = None, limit: FromQuery[int | None] = None,
             region: FromQuery[str | None] = None) -> HealthDeclarationPage:
         """Health declarations submitted since ``since`` (ISO-8601), in id order after
         ``cursor``; ``region`` narrows to a subtree inside the key's region."""
@@ -217,7 +225,7 @@ class ApiController(Controller):
     @get("/arrivals", name="api.arrivals")
     async def arrivals(
             self, request: HTMXRequest, settings: AppSettings, since: FromQuery[str | None] = None,
-            cursor: FromQuery[int | None] = None, limit: FromQuery[int | None] = None,
+            cursor: RowIdQuery = None, limit: FromQuery[int | None] = None,
             region: FromQuery[str | None] = None) -> ArrivalPage:
         """Arrival declarations submitted since ``since``, in id order after ``cursor``
         (region = the destination)."""

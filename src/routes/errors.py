@@ -18,7 +18,7 @@ from litestar.plugins.htmx import HTMXRequest
 from khaibao.core import db_errors, i18n
 from khaibao.core.db_errors import DatabaseUnavailable, StorageFull
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import render
+from khaibao.core.web import refused_parameters, render
 from khaibao.officers.lookups import LookupRefused
 
 log = logging.getLogger("khaibao.errors")
@@ -79,6 +79,9 @@ def http_exception_handler(request: HTMXRequest, exc: HTTPException) -> Response
         detail = _("Phiên biểu mẫu đã hết hạn. Hãy tải lại trang rồi gửi lại.")
     elif isinstance(exc, NotAuthorizedException | PermissionDeniedException):
         detail = None
+    elif names := refused_parameters(exc):
+        detail = _("Giá trị không hợp lệ hoặc quá lớn: %(names)s. Hãy kiểm tra lại đường dẫn.",
+                   names=", ".join(names))
     return error_response(request, status, detail)
 
 

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from tests.e2e.conftest import save_failure_screenshot, watch_csp
-from tests.e2e.test_citizen_journey import declare_one
+from tests.e2e.test_citizen_journey import declare_one, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -40,3 +40,20 @@ def test_the_first_qr_is_whole_on_screen_right_after_declaring(phone, live_serve
     assert 0 <= name.bounding_box()["y"] < qr["y"]
     # Nothing runs off the side.
     assert phone.evaluate("document.documentElement.scrollWidth") <= phone.viewport_size["width"]
+
+
+def test_the_chip_scanner_loads_when_its_box_is_opened(phone, live_server):
+    """The declaration form's first load leaves the camera scanner out (mobile data); opening
+    "Quét CCCD gắn chip để điền nhanh" loads it and its camera button works."""
+    sign_in(phone, live_server)
+    phone.wait_for_url("**/kbyt/khai-bao")
+    loaded = ("() => performance.getEntriesByType('resource')"
+              ".some(r => r.name.includes('/js/scanner.js'))")
+    assert not phone.evaluate(loaded)
+    phone.get_by_text("Quét CCCD gắn chip để điền nhanh").first.click()
+    phone.wait_for_function("() => !!window.KhaiBaoScanner")
+    bound = phone.evaluate("() => !!window.KhaiBaoScanner.get("
+                           "document.querySelector('[data-chip-scan]'))")
+    assert bound
+    assert phone.get_by_role("button", name="Bật camera, quét mã QR trên thẻ CCCD").is_visible()
+    assert phone.csp_errors == []

@@ -91,7 +91,7 @@ def test_citizen_checks_in_two_and_checks_out_one(page, poster_png, live_server,
     code = url.rsplit("/", 1)[1]
     page.goto(url)
     page.wait_for_url(re.compile(rf".*/kbyt\?tiep=/v/{code}$"))
-    sign_in(page, live_server, start=page.url)
+    sign_in(page, live_server, button="Tiếp tục để check-in", start=page.url)
     # nobody declared on this phone yet: declare first, then back to the venue
     page.wait_for_url(re.compile(rf".*/kbyt/khai-bao\?tiep=/v/{code}$"))
     fill_person(page.locator("#nguoi-moi-0"), name="Hoàng Thị Lan",

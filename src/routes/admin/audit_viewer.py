@@ -10,6 +10,7 @@ from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.admin import audit_viewer
 from khaibao.arrivals import local_arrivals
+from khaibao.core import forms
 from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
@@ -24,8 +25,7 @@ FILTER_FIELDS = ("can_bo", "hanh_dong", "nguoi", "tu", "den")
 
 
 def _int(raw: str | None) -> int | None:
-    raw = (raw or "").strip().lstrip("#")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return forms.row_id((raw or "").strip().lstrip("#"))
 
 
 def _internal_id(raw: str) -> int | None:

@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.arrivals import arrivals
+from khaibao.core import forms
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
@@ -46,7 +47,7 @@ def read_fields(form: FormMultiDict, picker) -> dict[str, Any]:
     fields["region"] = picker.selected.code if picker and picker.selected else ""
     raw = fields["checkpoint"]
     # A value that is not an id cannot name a checkpoint: let the service say so.
-    fields["checkpoint_id"] = (int(raw) if raw.isdigit() else -1) if raw else None
+    fields["checkpoint_id"] = (forms.row_id(raw) or -1) if raw else None
     return fields
 
 

@@ -17,7 +17,7 @@ from khaibao.core import audit, clock, i18n
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import gettext as _
-from khaibao.core.web import redirect, render
+from khaibao.core.web import RowIdQuery, redirect, render
 from khaibao.officers import officers
 from khaibao.policies import decisions, policies, policy_input
 from khaibao.policies.policies import PolicyView
@@ -87,7 +87,7 @@ class PolicyAdminController(Controller):
 
     @get("/", name="policies.list")
     async def list_page(self, request: HTMXRequest, officer: CurrentOfficer,
-                        moi: FromQuery[int | None] = None) -> Response:
+                        moi: RowIdQuery = None) -> Response:
         """Policies in force, upcoming and ended, each with whom it affects today."""
         now = clock.now()
         names = {o.id: o.name for o in await officers.list_all()}

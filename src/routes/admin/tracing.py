@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Stream
 
@@ -23,7 +22,7 @@ from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings, format_time, redirect, render
+from khaibao.core.web import AppSettings, RowIdQuery, format_time, redirect, render
 from khaibao.officers import lookups
 from khaibao.policies import policies, tracing_points
 from khaibao.routes.citizens.person_form import message
@@ -105,9 +104,8 @@ class TracingController(Controller):
         except FormErrors as caught:
             errors = dict(caught.errors)
         venue = None
-        raw = str(form.get("venue") or "").strip()
-        if raw.isdigit():
-            venue = await venues.get(int(raw))
+        if query is not None:  # its venue id is one the database can hold (forms.row_id)
+            venue = await venues.get(query.venue_id)
             if venue is None:
                 errors.setdefault("venue", tracing.error("venue.unknown"))
             elif not officer.covers(venue.region_path):
@@ -155,7 +153,7 @@ class TracingController(Controller):
 
     @get("/", name="tracing.page")
     async def page(self, request: HTMXRequest, officer: CurrentOfficer,
-                   chinh_sach: FromQuery[int | None] = None) -> Response:
+                   chinh_sach: RowIdQuery = None) -> Response:
         """The two tracing forms; after a point policy was made, its summary."""
         created = None
         if chinh_sach is not None:

@@ -10,12 +10,12 @@ from litestar.plugins.htmx import HTMXRequest
 from markupsafe import Markup
 
 from khaibao.citizens import people
-from khaibao.core import audit, clock
+from khaibao.core import audit, clock, forms
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
-from khaibao.core.web import AppSettings, redirect, render
+from khaibao.core.web import AppSettings, RowIdQuery, redirect, render
 from khaibao.officers import lookups
 from khaibao.officers.officers import OfficerView
 from khaibao.qr import qr
@@ -102,7 +102,7 @@ class AssistedController(Controller):
     @get("/nhap-ho/khai-bao", name="assisted.form")
     async def form(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                    loai: FromQuery[str | None] = None,
-                   nguoi: FromQuery[int | None] = None) -> Response:
+                   nguoi: RowIdQuery = None) -> Response:
         """The declaration form, for a new person or (``nguoi``) an existing one."""
         kind = declaration_form.kind_or_default(loai)
         persons = [await _person(nguoi, settings, officer, "form")] if nguoi else []
@@ -116,7 +116,7 @@ class AssistedController(Controller):
         form = await request.form()
         kind = declaration_form.kind_or_default(str(form.get("loai", "")))
         channel = str(form.get("channel", ""))
-        selected = [int(v) for v in form.getall("persons", []) if str(v).isdigit()]
+        selected = forms.row_ids(form, "persons")
         persons = await people.persons_by_ids(selected, settings)
         refused = {} if channel in dict(CHANNELS) else {"channel": _("Chọn cách nhập khai báo.")}
         result = await declaration_form.submit(

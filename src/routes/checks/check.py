@@ -14,7 +14,7 @@ from litestar import Controller, Response, get, post
 from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.checks import checks
-from khaibao.core import i18n
+from khaibao.core import forms, i18n
 from khaibao.core.errors import InputError
 from khaibao.core.web import AppSettings, render
 from khaibao.officers import lookups
@@ -86,9 +86,10 @@ class CheckController(Controller):
         form, template, context = await _posted(request)
         person = str(form.get("person", ""))
         try:
-            if not person.isdigit() or len(person) > 18:
+            person_id = forms.row_id(person)
+            if person_id is None:
                 raise checks.error("check.pass_invalid")
-            record = await checks.record_pass(officer, int(person), str(form.get("ref", "")),
+            record = await checks.record_pass(officer, person_id, str(form.get("ref", "")),
                                               settings)
         except InputError as error:
             context["pass_error"] = _message(error)

@@ -19,7 +19,7 @@ from khaibao.arrivals import arrivals
 from khaibao.checks import checks, kiosk
 from khaibao.citizens import otp, people
 from khaibao.citizens.declaration_forms import person_block
-from khaibao.core import audit, clock, i18n, sessions
+from khaibao.core import audit, clock, forms, i18n, sessions
 from khaibao.core.errors import InputError
 from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
@@ -99,7 +99,7 @@ class KioskStartController(Controller):
         """Start the kiosk session and end the officer's own session on this device."""
         form = await request.form()
         value = str(form.get("checkpoint", ""))
-        checkpoint_id = int(value) if value.isdigit() else None
+        checkpoint_id = forms.row_id(value)
         name = await kiosk.checkpoint_name(checkpoint_id) if checkpoint_id else None
         if checkpoint_id is None or name is None:
             return await self._page(request, officer, checkpoint_id,
@@ -199,7 +199,13 @@ class KioskController(Controller):
             return self._no_kiosk(request)
         form = await request.form()
         kind = declaration_form.kind_or_default(str(form.get("loai", "")))
-        phone = str(form.get("phone", ""))
+        raw_phone = str(form.get("phone", ""))
+        try:  # the +84 form before the code is spent: the account is looked up by it
+            phone = normalize_mobile(raw_phone)
+        except InputError as error:
+            return self._phone_page(request, settings, where, kind, phone=raw_phone,
+                                    status_code=422,
+                                    error=error.message(i18n.current_language.get()))
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(),
                                   settings,

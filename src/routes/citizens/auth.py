@@ -179,8 +179,12 @@ class CitizenAuthController(Controller):
     async def verify_code(self, request: HTMXRequest, settings: AppSettings) -> Response:
         """Step 2: check the code, then start a fresh session (a new id: no fixation)."""
         form = await request.form()
-        phone = str(form.get("phone", ""))
+        raw_phone = str(form.get("phone", ""))
         next_path = safe_next(form.get("next"))
+        try:  # the +84 form before the code is spent: the account is looked up by it
+            phone = normalize_mobile(raw_phone)
+        except InputError as error:
+            return _phone_step_error(request, raw_phone, next_path, error)
         try:
             await otp.verify_code(phone, OTP_PURPOSE, str(form.get("code", "")).strip(), settings,
                                   browser_key=request.cookies.get(code_cookie_name(settings)))

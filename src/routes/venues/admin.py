@@ -18,7 +18,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 
-from khaibao.core import clock
+from khaibao.core import clock, forms
 from khaibao.core.errors import FormErrors, InputError
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, redirect, render
@@ -172,8 +172,7 @@ class VenueAdminController(Controller):
         await venue_for(officer, venue_id)
         form = await request.form()
         allowed = {officer_id for officer_id, _name in await venue_staff_choices()}
-        chosen = {int(v) for v in form.getall("staff", []) if str(v).isdigit()
-                  and len(str(v)) < 12}
+        chosen = set(forms.row_ids(form, "staff"))
         await venues.set_staff(venue_id, chosen & allowed, by=officer.id)
         return await self._done(request, officer, settings, venue_id, "nhan-vien")
 

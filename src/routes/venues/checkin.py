@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 
 from khaibao.citizens import people
-from khaibao.core import clock, i18n
+from khaibao.core import clock, forms, i18n
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
 from khaibao.core.web import AppSettings, redirect, render
@@ -38,9 +38,9 @@ def _selected_ids(form: Any) -> list[int] | None:
     """The ticked person ids, or None when one is not a number."""
     ids = []
     for raw in form.getall("persons", []):
-        if not str(raw).isdigit():
+        if (person_id := forms.row_id(raw)) is None:
             return None
-        ids.append(int(raw))
+        ids.append(person_id)
     return list(dict.fromkeys(ids))
 
 

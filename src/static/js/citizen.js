@@ -1,5 +1,6 @@
-/* Khai Báo — citizen pages: fill a person from a chip-CCCD scan, remove an added person,
- * and enable "Gửi lại mã" when the server allows a new code. No inline script (strict CSP). */
+/* Khai Báo — citizen pages: fill a person from a chip-CCCD scan (loading the camera scanner
+ * when its box is opened), remove an added person, and enable "Gửi lại mã" when the server
+ * allows a new code. No inline script (strict CSP). */
 (function () {
   "use strict";
 
@@ -14,6 +15,20 @@
     input.value = event.detail.text;
     window.htmx.trigger(input, "chip-scanned");
   });
+
+  // The camera scanner of the chip-CCCD box is loaded when such a box is first opened (its
+  // address in meta khaibao-scanner-js): most declarations never use it, and a first visit
+  // on mobile data is lighter without it. scanner.js binds the scanners already on the page.
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("details.chip-scan") || !box.open) return;
+    var meta = document.querySelector('meta[name="khaibao-scanner-js"]');
+    if (!meta || window.KhaiBaoScanner || document.querySelector("script[data-scanner-js]")) return;
+    var script = document.createElement("script");
+    script.src = meta.getAttribute("content");
+    script.setAttribute("data-scanner-js", "");
+    document.head.appendChild(script);
+  }, true);  // toggle does not bubble
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-remove-person]");
