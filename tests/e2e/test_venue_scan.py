@@ -220,6 +220,8 @@ def test_staff_check_a_paper_card_visitor_out(phone_scanner, live_server, setup)
     assert result.get_attribute("data-colour") == "green"
     assert card["given"] in result.inner_text()
     assert all(stay[2] for stay in stays_of(live_server, card["id"]))  # no open stay left
+    headline = result.locator(".venue-result-headline").bounding_box()
+    assert headline["y"] + headline["height"] <= page.phone["height"]  # no scrolling
     assert field.input_value() == ""
     assert page.get_by_label("Check-out (người ra)").is_checked()  # the mode stays
 
