@@ -106,9 +106,15 @@ async function qrPage(request) {
   return response;
 }
 
+/* Offline, the server cannot end the session: the phone has forgotten its QR all the same,
+ * and the address bar moves to the offline page it shows (not the sign-out address). */
 async function signOut(request) {
   await caches.delete(PERSONAL_CACHE);
-  return fetch(request);
+  try {
+    return await fetch(request);
+  } catch (error) {
+    return Response.redirect(new URL("/offline", self.location.origin).href, 303);
+  }
 }
 
 self.addEventListener("fetch", (event) => {

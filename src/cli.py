@@ -92,7 +92,7 @@ def cmd_import_regions(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import_insurance(settings: Settings, args: argparse.Namespace) -> int:
-    """The health-insurance registry from CSV (bhyt,full_name,birth_year,sex)."""
+    """The health-insurance registry from CSV (bhyt,full_name,birth_year,sex[,address,region])."""
     from pathlib import Path
 
     from khaibao.citizens import insurance
@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     regions.set_defaults(handler=cmd_import_regions)
 
     insurance = sub.add_parser("import-insurance", help="load the health-insurance registry")
-    insurance.add_argument("file", help="CSV: bhyt,full_name,birth_year,sex")
+    insurance.add_argument("file", help="CSV: bhyt,full_name,birth_year,sex[,address,region]")
     insurance.set_defaults(handler=cmd_import_insurance)
 
     declarations = sub.add_parser(

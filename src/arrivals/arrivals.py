@@ -5,7 +5,8 @@ A submission covers one or more persons travelling together and, like health dec
 is all-or-nothing (one write transaction) and idempotent: arrival *n* of a submission is
 stored as ``{client_ref}:{n}``, so a double tap or an offline replay returns the first
 submission instead of adding one. Each arrival copies its destination's region path, so
-"arrivals into ward Y" is one prefix range scan.
+"arrivals into ward Y" is one prefix range scan. Until a day after the arrival, the phone
+that declared it may correct its trip or withdraw it (audited).
 """
 
 from __future__ import annotations
@@ -22,15 +23,17 @@ from khaibao.arrivals.trips import (
     WARD_KINDS,
     TripData,
     country_name,
+    origin_inside_province,
     outside_province,
     trip_error,
 )
 from khaibao.citizens import people, submissions
 from khaibao.citizens.people import PersonView
 from khaibao.citizens.person_input import PersonData
-from khaibao.core import clock
+from khaibao.core import audit, clock, db
 from khaibao.core.clock import LOCAL_TIMEZONE
-from khaibao.core.errors import InputError
+from khaibao.core.errors import FormErrors, InputError
+from khaibao.core.i18n import N_
 from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Checkpoint, Region
 from khaibao.vn import collation
 
@@ -98,6 +101,8 @@ async def _trip_regions(trip: TripData, province_code: str, province_name: str,
         origin = rows.get(trip.origin_region_code)
         if origin is None:
             errors["origin_region"] = trip_error("region.unknown")
+        elif f"/{province_code}/" in origin["path"]:
+            errors["origin_region"] = origin_inside_province(province_name)
         elif origin["kind"] not in WARD_KINDS:
             errors["origin_region"] = trip_error("region.too_coarse")
     if any(code not in rows for code in trip.passed_region_codes):
@@ -112,6 +117,29 @@ async def _trip_regions(trip: TripData, province_code: str, province_name: str,
     return rows
 
 
+async def _check_trip(trip: TripData, province_code: str, province_name: str,
+                      errors: dict[str, InputError]) -> dict[str, dict[str, Any]]:
+    """The trip's regions (:func:`_trip_regions`); adds an unknown or closed checkpoint to
+    ``errors``."""
+    regions = await _trip_regions(trip, province_code, province_name, errors)
+    if trip.checkpoint_id is not None and not await Checkpoint.exists().where(
+            (Checkpoint.id == trip.checkpoint_id) & (Checkpoint.active == True)):  # noqa: E712
+        errors["checkpoint"] = trip_error("checkpoint.unknown")
+    return regions
+
+
+async def _add_places(arrival_ids: Sequence[int], trip: TripData,
+                      regions: dict[str, dict[str, Any]]) -> None:
+    """The origin and the places passed through of each arrival (for policy matching)."""
+    origin = regions.get(trip.origin_region_code) if trip.origin_region_code else None
+    places = ([(origin, True)] if origin else []) + [
+        (regions[code], False) for code in trip.passed_region_codes]
+    if places:
+        await ArrivalPlace.insert(*(ArrivalPlace(
+            arrival=arrival_id, region=region["id"], path=region["path"], is_origin=flag,
+        ) for arrival_id in arrival_ids for region, flag in places)).run()
+
+
 async def submit(account_id: int | None, *, person_ids: Sequence[int],
                  new_persons: Sequence[PersonData],
                  trip: TripData, client_ref: str, settings, province_code: str,
@@ -122,7 +150,8 @@ async def submit(account_id: int | None, *, person_ids: Sequence[int],
     (:func:`submissions.submit`: its errors, replays and concurrency).
 
     Also raises :class:`FormErrors` ``origin_region`` / ``passed_regions`` /
-    ``destination_region`` (unknown, not a ward, destination outside the province) and
+    ``destination_region`` (unknown, not a ward, origin inside or destination outside the
+    province) and
     ``checkpoint`` (unknown or closed). ``account_id=None``: officer or kiosk entry, as in
     :func:`declarations.submit`.
     """
@@ -130,11 +159,7 @@ async def submit(account_id: int | None, *, person_ids: Sequence[int],
         raise ValueError("trip.arrival_at must be timezone-aware")
 
     async def check(errors: dict[str, InputError]) -> dict[str, dict[str, Any]]:
-        regions = await _trip_regions(trip, province_code, province_name, errors)
-        if trip.checkpoint_id is not None and not await Checkpoint.exists().where(
-                (Checkpoint.id == trip.checkpoint_id) & (Checkpoint.active == True)):  # noqa: E712
-            errors["checkpoint"] = trip_error("checkpoint.unknown")
-        return regions
+        return await _check_trip(trip, province_code, province_name, errors)
 
     async def write(declared: list[int], persons: dict[int, dict[str, Any]],
                     regions: dict[str, dict[str, Any]], now: datetime) -> list[int]:
@@ -155,18 +180,139 @@ async def submit(account_id: int | None, *, person_ids: Sequence[int],
             ArrivalDeclaration.id, ArrivalDeclaration.client_ref).run()
         by_ref = {r["client_ref"]: r["id"] for r in rows}
         arrival_ids = [by_ref[f"{client_ref}:{n}"] for n in range(len(declared))]
-        places = ([(origin, True)] if origin else []) + [
-            (regions[code], False) for code in trip.passed_region_codes]
-        if places:
-            await ArrivalPlace.insert(*(ArrivalPlace(
-                arrival=arrival_id, region=region["id"], path=region["path"], is_origin=flag,
-            ) for arrival_id in arrival_ids for region, flag in places)).run()
+        await _add_places(arrival_ids, trip, regions)
         return arrival_ids
 
     return await submissions.submit(
         ARRIVAL, account_id, person_ids=person_ids, new_persons=new_persons,
         client_ref=client_ref, settings=settings, channel=channel, officer_id=officer_id,
         now=now, write=write, check=check)
+
+
+# --- a citizen's corrections and withdrawals ---------------------------------------------------
+
+# How long after the (expected) arrival its declarer may still correct or withdraw it: the
+# day of a late bus; after that the checkpoint and the ward have acted on what was declared.
+CHANGEABLE_AFTER_ARRIVAL = timedelta(days=1)
+
+
+def changeable(arrival_at: datetime, now: datetime) -> bool:
+    """May the declarer still correct or withdraw an arrival expected at ``arrival_at``?"""
+    return arrival_at >= now - CHANGEABLE_AFTER_ARRIVAL
+
+
+@dataclass(frozen=True)
+class StoredTrip:
+    """One of the phone's arrivals as declared, to correct it: ``values`` are the keys of
+    :func:`trips.parse_trip` as a form holds them (the arrival time in Vietnam time)."""
+
+    arrival_id: int
+    person_id: int
+    person_name: str
+    arrival_at: datetime
+    values: dict[str, Any]
+
+
+def too_late_to_change() -> InputError:
+    return InputError("arrival.too_late_to_change", N_(
+        "Chuyến đi này đã qua hơn một ngày: không sửa hoặc huỷ khai báo được nữa. Nếu cần, "
+        "hãy khai báo chuyến đi mới."))
+
+
+async def own_arrival(account_id: int, arrival_id: int) -> StoredTrip | None:
+    """The arrival ``arrival_id`` if it is of a person of this phone, else None."""
+    row = await ArrivalDeclaration.select(
+        ArrivalDeclaration.id, ArrivalDeclaration.person, ArrivalDeclaration.origin_country,
+        ArrivalDeclaration.origin_detail, ArrivalDeclaration.departure_date,
+        ArrivalDeclaration.arrival_at, ArrivalDeclaration.transport,
+        ArrivalDeclaration.vehicle_number, ArrivalDeclaration.checkpoint,
+        ArrivalDeclaration.destination_detail, ArrivalDeclaration.purpose,
+        ArrivalDeclaration.contact_phone,
+        ArrivalDeclaration.person.full_name.as_alias("person_name"),
+        ArrivalDeclaration.origin_region.code.as_alias("origin_code"),
+        ArrivalDeclaration.destination_region.code.as_alias("destination_code"),
+    ).where((ArrivalDeclaration.id == arrival_id)
+            & (ArrivalDeclaration.person.account == account_id)).first()
+    if row is None:
+        return None
+    passed = [r["code"] for r in await ArrivalPlace.select(
+        ArrivalPlace.region.code.as_alias("code")).where(
+        (ArrivalPlace.arrival == arrival_id) & (ArrivalPlace.is_origin == False)  # noqa: E712
+    ).order_by(ArrivalPlace.id)]
+    arrival_at = db.aware(row["arrival_at"])
+    return StoredTrip(arrival_id, row["person"], row["person_name"] or "", arrival_at, {
+        "origin_country": row["origin_country"], "origin_region": row["origin_code"] or "",
+        "origin_detail": row["origin_detail"], "passed_regions": tuple(passed),
+        "departure_date": row["departure_date"].isoformat(),
+        "arrival_at": arrival_at.astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%dT%H:%M"),
+        "transport": row["transport"], "vehicle_number": row["vehicle_number"],
+        "checkpoint": str(row["checkpoint"] or ""),
+        "destination_region": row["destination_code"] or "",
+        "destination_detail": row["destination_detail"], "purpose": row["purpose"],
+        "contact_phone": row["contact_phone"],
+    })
+
+
+async def _changeable_own(account_id: int, arrival_id: int, now: datetime) -> StoredTrip:
+    stored = await own_arrival(account_id, arrival_id)
+    if stored is None:
+        raise LookupError(f"no arrival {arrival_id} of this phone")
+    if not changeable(stored.arrival_at, now):
+        raise FormErrors({"arrival": too_late_to_change()})
+    return stored
+
+
+async def correct(account_id: int, arrival_id: int, trip: TripData, *, province_code: str,
+                  province_name: str, now: datetime | None = None) -> None:
+    """Replace the trip of one of the phone's arrivals (the person stays), audited; ward
+    lists and checkpoints then see only the corrected trip. ``LookupError`` for an arrival
+    not of this phone; :class:`FormErrors` as :func:`submit` for the trip, and ``arrival``
+    when it is no longer :func:`changeable`."""
+    if trip.arrival_at.tzinfo is None:
+        raise ValueError("trip.arrival_at must be timezone-aware")
+    now = now or clock.now()
+    stored = await _changeable_own(account_id, arrival_id, now)
+    errors: dict[str, InputError] = {}
+    regions = await _check_trip(trip, province_code, province_name, errors)
+    if errors:
+        raise FormErrors(errors)
+    destination = regions[trip.destination_region_code]
+    origin = regions.get(trip.origin_region_code) if trip.origin_region_code else None
+    async with db.write_transaction():
+        await ArrivalDeclaration.update({
+            ArrivalDeclaration.origin_country: trip.origin_country,
+            ArrivalDeclaration.origin_region: origin["id"] if origin else None,
+            ArrivalDeclaration.origin_detail: trip.origin_detail,
+            ArrivalDeclaration.departure_date: trip.departure_date,
+            ArrivalDeclaration.arrival_at: trip.arrival_at.astimezone(UTC),
+            ArrivalDeclaration.transport: trip.transport,
+            ArrivalDeclaration.vehicle_number: trip.vehicle_number,
+            ArrivalDeclaration.checkpoint: trip.checkpoint_id,
+            ArrivalDeclaration.destination_region: destination["id"],
+            ArrivalDeclaration.destination_path: destination["path"],
+            ArrivalDeclaration.destination_detail: trip.destination_detail,
+            ArrivalDeclaration.purpose: trip.purpose,
+            ArrivalDeclaration.contact_phone: trip.contact_phone,
+        }).where(ArrivalDeclaration.id == arrival_id)
+        await ArrivalPlace.delete().where(ArrivalPlace.arrival == arrival_id)
+        await _add_places([arrival_id], trip, regions)
+        await audit.record("arrival.correct", actor_kind="citizen", actor_id=account_id,
+                           person_id=stored.person_id, detail={"arrival": arrival_id},
+                           now=now)
+
+
+async def withdraw(account_id: int, arrival_id: int, *, now: datetime | None = None) -> None:
+    """Delete one of the phone's arrivals (and its places), audited. ``LookupError`` for an
+    arrival not of this phone; :class:`FormErrors` ``arrival`` when it is no longer
+    :func:`changeable`."""
+    now = now or clock.now()
+    stored = await _changeable_own(account_id, arrival_id, now)
+    async with db.write_transaction():
+        await ArrivalPlace.delete().where(ArrivalPlace.arrival == arrival_id)
+        await ArrivalDeclaration.delete().where(ArrivalDeclaration.id == arrival_id)
+        await audit.record("arrival.withdraw", actor_kind="citizen", actor_id=account_id,
+                           person_id=stored.person_id, detail={"arrival": arrival_id},
+                           now=now)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -61,6 +61,21 @@ class TripFields:
                 if f.name != "pickers"}
 
 
+async def stored_fields(settings, stored: arrivals.StoredTrip) -> TripFields:
+    """The form of an arrival already declared, to correct it: its values and its pickers
+    opened on its regions."""
+    values = stored.values
+    chosen = {"origin_region": values["origin_region"],
+              "destination_region": values["destination_region"],
+              **{f"passed{i}_region": code
+                 for i, code in enumerate(values["passed_regions"][:PASSED_PICKERS])}}
+    return TripFields(**{name: values[name] for name in _TYPED},
+                      origin_region=values["origin_region"],
+                      passed_regions=tuple(values["passed_regions"]),
+                      destination_region=values["destination_region"],
+                      pickers=await trip_pickers(settings, chosen))
+
+
 # The fields typed as text (the regions are read through the pickers).
 _TYPED = ("origin_country", "origin_detail", "departure_date", "arrival_at", "transport",
           "vehicle_number", "checkpoint", "destination_detail", "purpose", "contact_phone")

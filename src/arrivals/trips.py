@@ -70,6 +70,15 @@ def trip_error(code: str) -> InputError:
     return InputError(code, _ERRORS[code])
 
 
+def origin_inside_province(province_name: str) -> InputError:
+    """An arrival comes from outside the province: someone already in it declares their
+    health (and the places they went) with "Khai báo y tế" instead."""
+    return InputError("origin.inside_province", N_(
+        "Nơi đi ở trong %(province)s: khai báo này dành cho người từ ngoài tỉnh vào "
+        "%(province)s. Người đang ở trong tỉnh hãy dùng “Khai báo y tế”."),
+        province=province_name)
+
+
 def outside_province(province_name: str) -> InputError:
     return InputError("destination.outside_province", N_("Nơi đến phải ở trong %(province)s."),
                       province=province_name)

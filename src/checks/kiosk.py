@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from khaibao.core import sessions
-from khaibao.tables import Checkpoint
+from khaibao.tables import AuditEntry, Checkpoint
 
 KIOSK_KIND = "kiosk"
 VISIT_KIND = "kiosk_visit"
@@ -101,3 +101,19 @@ async def load_visit(kiosk: Kiosk, raw: str | None) -> Visit | None:
 
 async def end_visit(raw: str | None) -> None:
     await sessions.end(raw)
+
+
+async def suggested_checkpoint(officer_id: int, own: int | None,
+                               active: list[tuple[int, str]]) -> int | None:
+    """The checkpoint the kiosk start page preselects among the ``active`` (id, name): the
+    officer's own; for an officer without one (an admin), the checkpoint where they last
+    started a kiosk (its audit entry names it; names are unique); else none."""
+    if any(checkpoint_id == own for checkpoint_id, _name in active):
+        return own
+    last = await AuditEntry.select(AuditEntry.place).where(
+        (AuditEntry.action == "kiosk.start") & (AuditEntry.actor_kind == "officer")
+        & (AuditEntry.actor_id == officer_id)).order_by(AuditEntry.id, ascending=False).first()
+    if last is None:
+        return None
+    return next((checkpoint_id for checkpoint_id, name in active if name == last["place"]),
+                None)

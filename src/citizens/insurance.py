@@ -1,5 +1,9 @@
-"""The health-insurance registry: imported from CSV, used to fill name, birth year and sex
-from a BHYT card number.
+"""The health-insurance registry: imported from CSV, used to fill name, birth year, sex and,
+when the registry has them, the address and region from a BHYT card number.
+
+The CSV's columns are ``bhyt,full_name,birth_year,sex`` and, optionally, ``address`` (house,
+street, village: at most 200 characters) and ``region`` (the code of a ward of the loaded
+regions, e.g. ``VN-46-19900``: the person fieldset's region is a ward).
 
 Rows are keyed by the keyed hash of the 10-digit social-insurance number (the last 10
 characters of a 15-character card, or the number printed on cards since 2021), so the
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +23,17 @@ from pathlib import Path
 from khaibao.core import clock, db
 from khaibao.core.crypto import keyed_hash
 from khaibao.core.errors import InputError
-from khaibao.core.i18n import current_language
+from khaibao.core.i18n import N_, current_language
 from khaibao.core.i18n import gettext as _
-from khaibao.tables import InsuranceRecord
+from khaibao.regions.regions import LEVEL_KINDS
+from khaibao.tables import InsuranceRecord, Region
 from khaibao.vn.identity import Sex, normalize_full_name, parse_bhyt, validate_birth_year
 
 COLUMNS = ("bhyt", "full_name", "birth_year", "sex")
+OPTIONAL_COLUMNS = ("address", "region")
+MAX_ADDRESS = 200
+# Where a card holder lives: a ward, the person fieldset's finest region level.
+HOME_KINDS = LEVEL_KINDS["ward"]
 BATCH = 500
 
 
@@ -43,11 +53,31 @@ class InsuranceMatch:
     full_name: str
     birth_year: int
     sex: Sex
+    address_detail: str = ""
+    region_code: str = ""  # a Region.code, "" when the registry has none
 
 
-def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list[tuple[int, str]]]:
-    """Parse and validate the whole file: si_hash → (name, year, sex), and the errors."""
-    rows: dict[str, tuple[str, int, str]] = {}
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    full_name: str
+    birth_year: int
+    sex: str
+    address_detail: str
+    region_code: str
+
+
+def _address(raw: str) -> str:
+    address = " ".join(unicodedata.normalize("NFC", raw).split())
+    if len(address) > MAX_ADDRESS:
+        raise InputError("bhyt.address_too_long",
+                         N_("Địa chỉ dài quá %(max)d ký tự."), max=MAX_ADDRESS)
+    return address
+
+
+def _read(path: Path, key: bytes) -> tuple[dict[str, _Row], list[tuple[int, str]]]:
+    """Parse and validate the whole file: si_hash → row, and the errors."""
+    rows: dict[str, _Row] = {}
     first_line: dict[str, int] = {}
     errors: list[tuple[int, str]] = []
     try:
@@ -61,7 +91,7 @@ def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list
             reader.fieldnames = header
             for record in reader:
                 line = reader.line_num
-                values = {k: (record.get(k) or "").strip() for k in COLUMNS}
+                values = {k: (record.get(k) or "").strip() for k in COLUMNS + OPTIONAL_COLUMNS}
                 if not any(values.values()) and None not in record:
                     continue  # blank line
                 if None in record:  # more cells than columns
@@ -72,6 +102,7 @@ def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list
                     name = normalize_full_name(values["full_name"])
                     year = validate_birth_year(values["birth_year"])
                     sex = Sex.parse(values["sex"])
+                    address = _address(values["address"])
                 except InputError as exc:
                     errors.append((line, exc.message(current_language.get())))
                     continue
@@ -81,7 +112,8 @@ def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list
                                            line=first_line[si_hash])))
                     continue
                 first_line[si_hash] = line
-                rows[si_hash] = (name, year, sex.value)
+                rows[si_hash] = _Row(line, name, year, sex.value, address,
+                                     values["region"])
     except UnicodeDecodeError:
         return {}, [(0, _("Tệp không phải văn bản UTF-8."))]
     except csv.Error as exc:
@@ -89,10 +121,26 @@ def _read(path: Path, key: bytes) -> tuple[dict[str, tuple[str, int, str]], list
     return rows, errors
 
 
+async def _region_errors(rows: dict[str, _Row]) -> list[tuple[int, str]]:
+    """A line whose region is not a ward of the loaded regions."""
+    codes = sorted({row.region_code for row in rows.values() if row.region_code})
+    known: set[str] = set()
+    for start in range(0, len(codes), BATCH):
+        known |= {r["code"] for r in await Region.select(Region.code).where(
+            Region.code.is_in(codes[start: start + BATCH])
+            & Region.kind.is_in(list(HOME_KINDS)))}
+    return [(row.line, _("Không có phường/xã mã %(code)s.",
+                         code=row.region_code))
+            for row in sorted(rows.values(), key=lambda r: r.line)
+            if row.region_code and row.region_code not in known]
+
+
 async def import_csv(path: Path, settings, progress: Callable[[int], None] | None = None
                      ) -> ImportReport:
-    """Import (add or update) registry rows from ``bhyt,full_name,birth_year,sex`` CSV."""
+    """Import (add or update) registry rows from ``bhyt,full_name,birth_year,sex`` CSV, with
+    optional ``address`` and ``region`` columns."""
     rows, errors = await asyncio.to_thread(_read, Path(path), settings.secret_key)
+    errors = sorted(errors + await _region_errors(rows))
     if errors:
         return ImportReport(errors=errors)
     report = ImportReport()
@@ -104,11 +152,13 @@ async def import_csv(path: Path, settings, progress: Callable[[int], None] | Non
             existing = {r["si_hash"] for r in await InsuranceRecord.select(
                 InsuranceRecord.si_hash).where(InsuranceRecord.si_hash.is_in(batch))}
             await InsuranceRecord.insert(*(InsuranceRecord(
-                si_hash=h, full_name=rows[h][0], birth_year=rows[h][1], sex=rows[h][2],
-                imported_at=now) for h in batch)).on_conflict(
+                si_hash=h, full_name=rows[h].full_name, birth_year=rows[h].birth_year,
+                sex=rows[h].sex, address_detail=rows[h].address_detail,
+                region_code=rows[h].region_code, imported_at=now) for h in batch)).on_conflict(
                 target=InsuranceRecord.si_hash, action="DO UPDATE",
                 values=[InsuranceRecord.full_name, InsuranceRecord.birth_year,
-                        InsuranceRecord.sex, InsuranceRecord.imported_at]).run()
+                        InsuranceRecord.sex, InsuranceRecord.address_detail,
+                        InsuranceRecord.region_code, InsuranceRecord.imported_at]).run()
             report.updated += len(existing)
             report.added += len(batch) - len(existing)
             if progress is not None:
@@ -117,13 +167,16 @@ async def import_csv(path: Path, settings, progress: Callable[[int], None] | Non
 
 
 async def lookup(bhyt_raw: str, settings) -> InsuranceMatch | None:
-    """The registry's name, birth year and sex for a BHYT number (15 characters or the
-    10-digit number); None when unknown. A malformed number raises ``InputError``."""
+    """The registry's name, birth year, sex, address and region for a BHYT number (15
+    characters or the 10-digit number); None when unknown. A malformed number raises
+    ``InputError``."""
     card = parse_bhyt(bhyt_raw)
     row = await InsuranceRecord.select(
-        InsuranceRecord.full_name, InsuranceRecord.birth_year, InsuranceRecord.sex
+        InsuranceRecord.full_name, InsuranceRecord.birth_year, InsuranceRecord.sex,
+        InsuranceRecord.address_detail, InsuranceRecord.region_code,
     ).where(InsuranceRecord.si_hash == keyed_hash(
         card.social_insurance_number, settings.secret_key, "bhyt")).first()
     if row is None:
         return None
-    return InsuranceMatch(row["full_name"], row["birth_year"], Sex(row["sex"]))
+    return InsuranceMatch(row["full_name"], row["birth_year"], Sex(row["sex"]),
+                          row["address_detail"] or "", row["region_code"] or "")

@@ -8,12 +8,13 @@ gets a fresh one-time enrollment link at every start (there is no default passwo
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from khaibao.arrivals import arrivals
 from khaibao.arrivals.trips import TripData
-from khaibao.citizens import declarations, people, person_input
+from khaibao.citizens import declarations, insurance, people, person_input
 from khaibao.core import clock
 from khaibao.core.settings import Settings
 from khaibao.demo import demo_bulk
@@ -25,6 +26,9 @@ from khaibao.tables import Account, Officer, Policy, Region, Venue
 from khaibao.venues import venues
 
 VILLAGES_CSV = Path(__file__).parent / "data" / "hue_villages.csv"
+# A small health-insurance registry (fictional cards) so "Điền từ thẻ BHYT" finds someone:
+# a grandmother and a grandfather not declared yet, and the first family's child.
+BHYT_CSV = Path(__file__).parent / "data" / "demo_bhyt.csv"
 DEMO_ADMIN = "Quản trị viên Demo"
 DEMO_CHECKPOINT_OFFICER = "Cán bộ chốt Demo"
 # Provinces the bulk arrivals come from (Hà Nội, Đà Nẵng, TP HCM, Quảng Trị, …).
@@ -149,6 +153,9 @@ async def seed(settings: Settings) -> str:
     """Add the demo data that is not there yet and say what there is to try."""
     await regions.ensure_vietnam_loaded()
     await regions.import_villages_csv(VILLAGES_CSV)
+    registry = await insurance.import_csv(BHYT_CSV, settings)
+    if not registry.ok:
+        raise RuntimeError(f"demo BHYT registry: {registry.errors}")
     now = clock.now()
     await _demo_policies(now)
     if not await arrivals.checkpoints(active_only=False):
@@ -196,6 +203,7 @@ async def seed(settings: Settings) -> str:
         "",
         f"  Citizens (Khai báo y tế):     {base}/kbyt",
         f"      demo phones {phones}; the OTP (Mã OTP) is printed in this console",
+        f"      demo BHYT cards (Điền từ thẻ BHYT): {', '.join(demo_bhyt_cards())}",
         f"  A venue poster to check in:   {poster}" if poster else "",
         "  Officers: add the demo admin's passkey with this one-time link (24 h),",
         f"      then sign in at {base}/can-bo/dang-nhap",
@@ -203,6 +211,12 @@ async def seed(settings: Settings) -> str:
         "",
         f"Khai Báo: {base}",
     ])
+
+
+def demo_bhyt_cards() -> list[str]:
+    """The card numbers of the demo registry, to try "Điền từ thẻ BHYT"."""
+    with BHYT_CSV.open(encoding="utf-8") as handle:
+        return [row["bhyt"] for row in csv.DictReader(handle)]
 
 
 async def _demo_poster_url(settings: Settings) -> str | None:

@@ -30,7 +30,8 @@ class Checkpoint(Table, tablename="checkpoint"):
 
 
 class ArrivalDeclaration(Table, tablename="arrival_declaration"):
-    """One person's declared arrival; append-only. ``destination_path`` copies the
+    """One person's declared arrival; the declaring phone may correct or withdraw it until a
+    day after the arrival (audited), otherwise it is kept as is. ``destination_path`` copies the
     destination region's path so "arrivals into ward Y" is one prefix range scan."""
 
     id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)

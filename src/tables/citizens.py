@@ -90,8 +90,10 @@ class OtpCode(Table, tablename="otp_code"):
 
 
 class InsuranceRecord(Table, tablename="insurance_record"):
-    """The health-insurance registry (imported from CSV): fills name, birth year and sex
-    from a BHYT number. Looked up by the keyed hash of the 10-digit social-insurance id."""
+    """The health-insurance registry (imported from CSV): fills name, birth year, sex and,
+    when the registry has them, the address and the region code of where the card holder
+    lives, from a BHYT number. Looked up by the keyed hash of the 10-digit social-insurance
+    id."""
 
     id: Serial  # Piccolo's implicit primary key: typed here, not declared (no column)
 
@@ -99,5 +101,7 @@ class InsuranceRecord(Table, tablename="insurance_record"):
     full_name = Varchar(length=100)
     birth_year = Integer()
     sex = Varchar(length=6)
+    address_detail = Varchar(length=200, default="")
+    region_code = Varchar(length=40, default="")  # a Region.code ("" when not given)
     imported_at = Timestamptz()
 

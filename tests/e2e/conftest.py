@@ -263,3 +263,19 @@ def phone_page(browser, live_server, request):
     yield page
     save_failure_screenshot(request, page)
     context.close()
+
+
+PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
+
+
+@pytest.fixture(params=PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
+def phone(browser, live_server, request):
+    """A touch phone page (vi-VN), once at 360×640 and once at 390×844, with CSP errors
+    watched and a screenshot kept when the test fails."""
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
+                                  viewport=request.param, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = watch_csp(context.new_page())
+    yield page
+    save_failure_screenshot(request, page)
+    context.close()

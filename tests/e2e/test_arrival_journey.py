@@ -15,6 +15,17 @@ def choose_region(picker, *selections):
         picker.get_by_text(f"Đã chọn: {option}").wait_for()
 
 
+def fill_bus_trip(page, vehicle: str) -> None:
+    """A bus trip that left yesterday, arriving now in Phường Thuận An."""
+    today = datetime.now()
+    page.get_by_label("Ngày khởi hành").fill((today - timedelta(days=1)).strftime("%Y-%m-%d"))
+    page.get_by_label("Dự kiến đến lúc").fill(today.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Phương tiện").select_option(label="Xe khách")
+    page.get_by_label("Biển số xe hoặc số hiệu chuyến bay/tàu").fill(vehicle)
+    choose_region(page.locator("#destination_region-picker"),
+                  ("Phường / xã", "Phường Thuận An"))
+
+
 def test_declare_an_arrival_and_find_it_in_the_lookup(page, live_server):
     page.goto("/khaibao")
     assert page.get_by_role("heading", level=1).inner_text() == "Khai báo về Huế"
@@ -26,13 +37,7 @@ def test_declare_an_arrival_and_find_it_in_the_lookup(page, live_server):
                 birth_year="1995", sex="Nam")
     choose_region(page.locator("#origin_region-picker"),
                   ("Tỉnh / thành phố", "Thành phố Hà Nội"), ("Phường / xã", "Phường Hoàn Kiếm"))
-    today = datetime.now()
-    page.get_by_label("Ngày khởi hành").fill((today - timedelta(days=1)).strftime("%Y-%m-%d"))
-    page.get_by_label("Dự kiến đến lúc").fill(today.strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_label("Phương tiện").select_option(label="Xe khách")
-    page.get_by_label("Biển số xe hoặc số hiệu chuyến bay/tàu").fill("29B-123.45")
-    choose_region(page.locator("#destination_region-picker"),
-                  ("Phường / xã", "Phường Thuận An"))
+    fill_bus_trip(page, "29B-123.45")
     page.get_by_label("Mục đích chuyến đi").fill("Thăm gia đình")
     page.get_by_role("button", name="Gửi khai báo").click()
 

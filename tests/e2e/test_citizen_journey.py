@@ -43,7 +43,7 @@ def fill_person(fieldset, *, name, id_type, id_number, birth_year, sex, ward=Non
         # The ward list was just swapped in: let htmx finish settling it, or the change
         # event can fire before htmx listens to the new select.
         fieldset.page.wait_for_function(
-            "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+            "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
         ward_select.select_option(label=ward)
         fieldset.get_by_text(f"Đã chọn: {ward}").wait_for()
 
@@ -115,6 +115,7 @@ def test_bad_cccd_is_explained_beside_the_field_and_nothing_is_saved(page, live_
     assert owner.get_by_label("Họ và tên").input_value() == "Lê Văn Tâm"  # input kept
     assert owner.get_by_label("Năm sinh").input_value() == "1991"
     assert page.get_by_label("Tôi cam kết những thông tin trên là đúng sự thật").is_checked()
+    assert page.csp_errors == []
     page.goto("/qr")
     assert page.locator(".qr-card").count() == 0  # nothing saved
 

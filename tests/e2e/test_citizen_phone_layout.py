@@ -8,23 +8,9 @@ import random
 
 import pytest
 
-from tests.e2e.conftest import save_failure_screenshot, watch_csp
 from tests.e2e.test_citizen_journey import declare_one, sign_in
 
 pytestmark = pytest.mark.e2e
-
-PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
-
-
-@pytest.fixture(params=PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
-def phone(browser, live_server, request):
-    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
-                                  viewport=request.param, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-    page = watch_csp(context.new_page())
-    yield page
-    save_failure_screenshot(request, page)
-    context.close()
 
 
 def test_the_first_qr_is_whole_on_screen_right_after_declaring(phone, live_server):

@@ -165,10 +165,22 @@ def test_scoped_officer_sees_and_exports_only_their_ward(page, live_server):
     assert "text/csv" not in response.headers["content-type"]
 
 
-def test_guides_show_the_screenshots(page, live_server):
-    for name, path in (("home", "/"), ("kbyt", "/kbyt"), ("arrival", "/khaibao")):
-        page.goto(path)
-        _shot(page, name)
+# The citizen guide is read on a phone: its pictures are phone screens (360×640 at two image
+# pixels per CSS pixel, 720×1280), shown at the width of the guide's column.
+PHONE_SHOT = {"width": 360, "height": 640}
+
+
+def test_guides_show_the_screenshots(page, browser, live_server):
+    phone = browser.new_context(base_url=live_server.url, locale="vi-VN", viewport=PHONE_SHOT,
+                                is_mobile=True, has_touch=True, device_scale_factor=2)
+    try:
+        shot = phone.new_page()
+        GUIDES.mkdir(parents=True, exist_ok=True)
+        for name, path in (("home", "/"), ("kbyt", "/kbyt"), ("arrival", "/khaibao")):
+            shot.goto(path)
+            shot.screenshot(path=str(GUIDES / f"{name}.png"))
+    finally:
+        phone.close()
     page.goto("/huong-dan/nguoi-dan")
     expect(page.get_by_role("heading", name="Hướng dẫn: Người dân")).to_be_visible()
     image = page.locator("img.guide-shot").first

@@ -42,6 +42,7 @@ CITIZEN = {
     "/kbyt/khai-bao", "/kbyt/them-nguoi", "/kbyt/bhyt", "/kbyt/cccd", "/qr",
     "/qr/{person_id:int}/thiet-bi", "/qr/thiet-bi/{device_id:int}/xoa",
     "/qr/{person_id:int}/ma-qr.png", "/qr/{person_id:int}/cap-lai",
+    "/khaibao/tra-cuu/{arrival_id:int}/sua", "/khaibao/tra-cuu/{arrival_id:int}/huy",
 }
 # Kiosk pages: only on a device an officer turned into a kiosk.
 KIOSK_PREFIX = "/kiosk"

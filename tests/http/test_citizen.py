@@ -158,28 +158,49 @@ async def test_another_phone_cannot_reach_my_qr(client, outbox_path):
     assert reissue.status_code == 404
 
 
-async def test_bhyt_fills_name_year_and_sex_and_is_audited(client, outbox_path, settings,
-                                                           tmp_path):
+async def fill_from_registry(client, outbox_path, settings, tmp_path, registry_csv: str,
+                             **typed: str):
+    """Import a one-card registry, sign a new phone in and press "Điền từ thẻ BHYT" on the
+    first person with ``typed`` fields (p0_…); the fieldset as answered."""
     from khaibao.citizens import insurance
 
-    number = "".join(random.choices("0123456789", k=10))
     registry = tmp_path / "bhyt.csv"
-    registry.write_text(f"bhyt,full_name,birth_year,sex\nHS446{number},Phan Thị Mai,2008,Nữ\n",
-                        encoding="utf-8")
+    registry.write_text(registry_csv, encoding="utf-8")
     report = await insurance.import_csv(registry, settings)
     assert report.ok and await InsuranceRecord.count() >= 1
     await sign_in(client, outbox_path)
     page = await client.get("/kbyt/khai-bao")
-    response = await client.post(
-        "/kbyt/bhyt", headers={"HX-Request": "true"},
-        data={"_csrf_token": csrf(page.text), "fill": "0", "p0_bhyt": number,
-              "p0_full_name": ""},
-    )
+    response = await client.post("/kbyt/bhyt", headers={"HX-Request": "true"},
+                                 data={"_csrf_token": csrf(page.text), "fill": "0", **typed})
     assert response.status_code == 200
+    return response
+
+
+async def test_bhyt_fills_name_year_and_sex_and_is_audited(client, outbox_path, settings,
+                                                           tmp_path):
+    number = "".join(random.choices("0123456789", k=10))
+    response = await fill_from_registry(
+        client, outbox_path, settings, tmp_path,
+        f"bhyt,full_name,birth_year,sex\nHS446{number},Phan Thị Mai,2008,Nữ\n",
+        p0_bhyt=number, p0_full_name="")
     assert 'value="Phan Thị Mai"' in response.text
     assert 'value="2008"' in response.text
     assert 'value="female" checked' in response.text
     assert await AuditEntry.exists().where(AuditEntry.action == "insurance.lookup")
+
+
+async def test_bhyt_also_fills_the_address_and_ward_the_registry_has(client, outbox_path,
+                                                                     settings, tmp_path):
+    number = "".join(random.choices("0123456789", k=10))
+    response = await fill_from_registry(
+        client, outbox_path, settings, tmp_path,
+        "bhyt,full_name,birth_year,sex,address,region\n"
+        f"GD446{number},Võ Văn Lành,1958,Nam,7 Chi Lăng,VN-46-19900\n",
+        p0_bhyt=number, p0_address_detail="typed before")
+    assert 'value="Võ Văn Lành"' in response.text
+    assert 'value="7 Chi Lăng"' in response.text and "typed before" not in response.text
+    assert "Đã chọn: Phường Thuận An" in response.text
+    assert "nơi ở từ thẻ BHYT" in response.text
 
 
 async def test_english_error_messages(client):

@@ -14,7 +14,7 @@ from khaibao.citizens import person_input
 from khaibao.core.clock import LOCAL_TIMEZONE
 from khaibao.core.errors import FormErrors
 from khaibao.regions import regions
-from khaibao.tables import ArrivalDeclaration, ArrivalPlace, Person
+from khaibao.tables import ArrivalDeclaration, ArrivalPlace, AuditEntry, Person
 
 HUE = "VN-46"
 HUE_NAME = "Thành phố Huế"
@@ -286,6 +286,8 @@ async def test_submit_is_all_or_nothing(database, places):
     ({"destination_region_code": "VN-46"}, {"destination_region": "region.too_coarse"}),
     ({"destination_region_code": "VN-46-99999"}, {"destination_region": "region.unknown"}),
     ({"origin_region_code": "VN-01"}, {"origin_region": "region.too_coarse"}),
+    # Phường Thuận An, inside the province: "Khai báo y tế" is for people already there.
+    ({"origin_region_code": "VN-46-19900"}, {"origin_region": "origin.inside_province"}),
     ({"origin_region_code": "VN-01-99999", "passed_region_codes": ("VN-77",)},
      {"origin_region": "region.unknown", "passed_regions": "region.unknown"}),
     ({"checkpoint_id": 10**9}, {"checkpoint": "checkpoint.unknown"}),
@@ -459,3 +461,92 @@ async def test_checkpoints(database, places):
     with pytest.raises(FormErrors) as caught:
         await do_submit(account_id, database, places, person_ids=[owner], checkpoint_id=plain)
     assert caught.value.errors["checkpoint"].code == "checkpoint.unknown"
+
+
+# --- origin inside the province; a citizen's corrections and withdrawals ----------------------
+
+
+def test_an_arrival_from_inside_the_province_says_what_to_do_instead():
+    error = trips.origin_inside_province(HUE_NAME)
+    assert error.code == "origin.inside_province"
+    assert "Thành phố Huế" in error.message("vi") and "Khai báo y tế" in error.message("vi")
+    assert "health declaration" in error.message("en").lower()
+
+
+async def declared_one(database, places, **overrides) -> tuple[int, int, int]:
+    """A phone that declared one arrival: (account, person, arrival)."""
+    account_id = await account()
+    owner = await add_person(account_id, database, is_owner=True)
+    submission = await do_submit(account_id, database, places, person_ids=[owner],
+                                 **overrides)
+    return account_id, owner, submission.arrival_ids[0]
+
+
+async def test_the_declarer_corrects_the_trip_and_only_the_corrected_one_is_seen(
+        database, places):
+    account_id, owner, arrival_id = await declared_one(database, places)
+    stored = await arrivals.own_arrival(account_id, arrival_id)
+    assert stored.values["origin_region"] == places["hanoi"]
+    assert stored.values["arrival_at"] == "2026-11-19T21:30"
+    assert stored.values["passed_regions"] == (places["hanoi_b"], "VN-46")
+    await arrivals.correct(
+        account_id, arrival_id,
+        trip(places, destination_region_code=places["hue_b"], passed_region_codes=(),
+             arrival_at=datetime(2026, 11, 20, 8, 0, tzinfo=VN), vehicle_number="VN1545",
+             transport="plane"),
+        province_code=HUE, province_name=HUE_NAME,
+        now=datetime(2026, 11, 19, 12, 0, tzinfo=VN))
+    views = (await arrivals.arrivals_of_account(account_id))[owner]
+    assert len(views) == 1 and views[0].id == arrival_id
+    assert views[0].vehicle_number == "VN1545" and views[0].passed_labels == []
+    into_b = await arrivals.arrivals_into(places["hue_b"], date_from=date(2026, 11, 20),
+                                          date_to=date(2026, 11, 20))
+    assert arrival_id in [v.id for v in into_b]
+    assert arrival_id not in [v.id for v in await arrivals.arrivals_into(
+        places["hue_a"], date_from=date(2026, 11, 19), date_to=date(2026, 11, 20))]
+    # Only the origin is left among its places.
+    assert await ArrivalPlace.count().where(ArrivalPlace.arrival == arrival_id) == 1
+    assert await AuditEntry.exists().where(
+        (AuditEntry.action == "arrival.correct") & (AuditEntry.person == owner))
+
+
+async def test_a_correction_is_checked_like_a_declaration(database, places):
+    account_id, _owner, arrival_id = await declared_one(database, places)
+    with pytest.raises(FormErrors) as caught:
+        await arrivals.correct(account_id, arrival_id,
+                               trip(places, origin_region_code=places["hue_b"]),
+                               province_code=HUE, province_name=HUE_NAME,
+                               now=datetime(2026, 11, 19, 12, 0, tzinfo=VN))
+    assert set(caught.value.errors) == {"origin_region"}
+    assert (await arrivals.own_arrival(account_id, arrival_id)).values["origin_region"] == \
+        places["hanoi"]
+
+
+async def test_the_declarer_withdraws_an_arrival(database, places):
+    account_id, owner, arrival_id = await declared_one(database, places)
+    await arrivals.withdraw(account_id, arrival_id,
+                            now=datetime(2026, 11, 20, 21, 0, tzinfo=VN))
+    assert await arrivals.arrivals_of_account(account_id) == {}
+    assert await ArrivalPlace.count().where(ArrivalPlace.arrival == arrival_id) == 0
+    assert await AuditEntry.exists().where(
+        (AuditEntry.action == "arrival.withdraw") & (AuditEntry.person == owner))
+
+
+async def test_only_the_declaring_phone_and_only_until_a_day_after_the_arrival(database,
+                                                                             places):
+    account_id, _owner, arrival_id = await declared_one(database, places)
+    with pytest.raises(LookupError):
+        await arrivals.withdraw(await account(), arrival_id,
+                                now=datetime(2026, 11, 19, 12, 0, tzinfo=VN))
+    with pytest.raises(LookupError):
+        await arrivals.correct(await account(), arrival_id, trip(places), province_code=HUE,
+                               province_name=HUE_NAME,
+                               now=datetime(2026, 11, 19, 12, 0, tzinfo=VN))
+    # Arrival 19/11 21:30: still changeable at 20/11 21:30, not a minute later.
+    assert arrivals.changeable(datetime(2026, 11, 19, 21, 30, tzinfo=VN),
+                               datetime(2026, 11, 20, 21, 30, tzinfo=VN))
+    with pytest.raises(FormErrors) as caught:
+        await arrivals.withdraw(account_id, arrival_id,
+                                now=datetime(2026, 11, 20, 21, 31, tzinfo=VN))
+    assert caught.value.errors["arrival"].code == "arrival.too_late_to_change"
+    assert await ArrivalDeclaration.exists().where(ArrivalDeclaration.id == arrival_id)

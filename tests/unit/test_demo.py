@@ -23,6 +23,8 @@ def test_demo_data_is_added_once_with_a_fresh_admin_link(tmp_path):
     link = next(line.strip() for line in lines if "/can-bo/dang-ky/" in line)
     assert link.startswith("http://localhost:8000/can-bo/dang-ky/")
     assert "0905000001, 0935000002, 0772000003" in first
+    # Demo BHYT cards to try with "Điền từ thẻ BHYT" (the demo registry).
+    assert "GD4464600000001" in next(line for line in lines if "BHYT" in line)
     poster = next(line.split()[-1] for line in lines if "venue poster" in line)
     assert poster.startswith("http://localhost:8000/v/")
     assert len(lines) <= 12  # a newcomer reads all of it
@@ -34,6 +36,7 @@ def test_demo_data_is_added_once_with_a_fresh_admin_link(tmp_path):
     database = sqlite3.connect(tmp_path / "demo.sqlite3")
     count = lambda sql: database.execute(sql).fetchone()[0]  # noqa: E731
     assert count("SELECT count(*) FROM policy") == 4
+    assert count("SELECT count(*) FROM insurance_record WHERE region_code != ''") == 3
     assert count("SELECT count(*) FROM arrival_declaration "
                  "WHERE client_ref NOT LIKE 'demo-bulk-%'") == 2
     # dashboard data: thousands of declarations over 30 days, added once

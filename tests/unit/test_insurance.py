@@ -101,3 +101,31 @@ async def test_large_import_reports_progress(database, tmp_path):
     report = await insurance.import_csv(write(tmp_path, "\n".join(lines)), settings,
                                         progress=seen.append)
     assert report.added + report.updated == 1200 and seen == [500, 1000, 1200]
+
+
+async def test_address_and_region_columns_are_imported_and_looked_up(database, tmp_path):
+    settings = database
+    a, b = social_insurance_number(), social_insurance_number()
+    path = write(tmp_path, "bhyt,full_name,birth_year,sex,address,region\n"
+                           f"{a},Võ Thị Hoa,1980,Nữ, 12  Nguyễn Huệ ,VN-46-19900\n"
+                           f"{b},Hồ Văn Tư,1975,Nam,,\n")
+    report = await insurance.import_csv(path, settings)
+    assert (report.added, report.errors) == (2, [])
+    assert await insurance.lookup(a, settings) == insurance.InsuranceMatch(
+        "Võ Thị Hoa", 1980, Sex.FEMALE, "12 Nguyễn Huệ", "VN-46-19900")
+    assert await insurance.lookup(b, settings) == insurance.InsuranceMatch(
+        "Hồ Văn Tư", 1975, Sex.MALE, "", "")
+
+
+async def test_bad_address_or_region_is_reported_by_line(database, tmp_path):
+    settings = database
+    a, b, c = (social_insurance_number() for _ in range(3))
+    path = write(tmp_path, "bhyt,full_name,birth_year,sex,address,region\n"
+                           f"{a},Võ Thị Hoa,1980,Nữ,{'x' * 201},\n"
+                           f"{b},Hồ Văn Tư,1975,Nam,,VN-46-99999\n"
+                           f"{c},Lê Văn Năm,1975,Nam,,VN-46\n")  # a province, not a ward
+    report = await insurance.import_csv(path, settings)
+    assert [line for line, _message in report.errors] == [2, 3, 4]
+    assert "200" in report.errors[0][1]
+    assert "VN-46-99999" in report.errors[1][1] and "VN-46" in report.errors[2][1]
+    assert await insurance.lookup(a, settings) is None

@@ -84,7 +84,9 @@ class KioskStartController(Controller):
 
     @get("/", name="kiosk.start_page")
     async def start_page(self, request: HTMXRequest, officer: CurrentOfficer) -> Response:
-        return await self._page(request, officer, officer.checkpoint_id)
+        active = [(c.id, c.name) for c in await arrivals.checkpoints()]
+        chosen = await kiosk.suggested_checkpoint(officer.id, officer.checkpoint_id, active)
+        return await self._page(request, officer, chosen)
 
     async def _page(self, request: HTMXRequest, officer: CurrentOfficer, chosen: int | None,
                     error: str | None = None, status_code: int = 200) -> Response:

@@ -136,7 +136,8 @@ class CitizenController(Controller):
 
     @post("/kbyt/bhyt", name="citizen.bhyt_fill")
     async def bhyt_fill(self, request: HTMXRequest, settings: AppSettings) -> Response:
-        """Fill name, birth year and sex from the health-insurance registry."""
+        """Fill name, birth year, sex and (when the registry has them) address and region
+        from the health-insurance registry."""
         account_id = await require_citizen(request, settings)
         if not request.htmx:
             return _to_form(request)
@@ -159,10 +160,18 @@ class CitizenController(Controller):
                     block.errors["bhyt"] = InputError("bhyt.not_found", N_(
                         "Không tìm thấy thẻ BHYT này. Hãy nhập thông tin bằng tay."))
                 else:
-                    block.values = replace(block.values, full_name=match.full_name,
-                                           birth_year=str(match.birth_year), sex=match.sex)
-                    block.notice = _("Đã điền họ tên, năm sinh, giới tính từ thẻ BHYT. "
-                                     "Hãy kiểm tra lại.")
+                    filled = replace(
+                        block.values, full_name=match.full_name,
+                        birth_year=str(match.birth_year), sex=match.sex,
+                        address_detail=match.address_detail or block.values.address_detail,
+                        region=match.region_code or block.values.region)
+                    # The region picker is rebuilt around the registry's region.
+                    block = await person_block(index, filled)
+                    block.notice = (_("Đã điền họ tên, năm sinh, giới tính và nơi ở từ thẻ "
+                                      "BHYT. Hãy kiểm tra lại.")
+                                    if match.address_detail or match.region_code else
+                                    _("Đã điền họ tên, năm sinh, giới tính từ thẻ BHYT. "
+                                      "Hãy kiểm tra lại."))
         return render(request, "declare.html", {"pb": shown(block), **person_choices()},
                       block="person")
 

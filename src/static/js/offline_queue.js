@@ -220,10 +220,32 @@
   }
 
   // ---- sign-out: forget this device's keys, outbox and kept /qr page ------------------------
+  // Offline, the kept /qr page is the only way this phone shows its QR: ask first, in the
+  // page (the form's .sign-out-confirm panel, its texts rendered by the server).
+  function askBeforeSignOut(form, event) {
+    var ask = form.querySelector(".sign-out-confirm");
+    if (!ask || navigator.onLine !== false) return false;
+    if (event.submitter && event.submitter.hasAttribute("data-sign-out-confirm")) return false;
+    ask.hidden = false;
+    var confirm = ask.querySelector("[data-sign-out-confirm]");
+    if (confirm) confirm.focus();
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("[data-sign-out-cancel]");
+    if (!cancel) return;
+    var ask = cancel.closest(".sign-out-confirm");
+    ask.hidden = true;
+    var again = ask.parentNode.querySelector('button[type="submit"]:not([data-sign-out-confirm])');
+    if (again) again.focus();
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches('form[action="/xac-thuc/dang-xuat"]') || form.__kbCleared) return;
     event.preventDefault();
+    if (askBeforeSignOut(form, event)) return;
     form.__kbCleared = true;
     try { sessionStorage.clear(); } catch (e) { /* this tab's drafts (form_draft.js) */ }
     var done = function () { form.submit(); };
