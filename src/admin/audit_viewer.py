@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -20,12 +21,16 @@ from piccolo.custom_types import Combinable
 
 from khaibao.arrivals import local_arrivals
 from khaibao.checks import checks
+from khaibao.citizens.people import person_ids_of_id_number, region_labels
+from khaibao.core import audit, lazy
 from khaibao.core.clock import LOCAL_TIMEZONE
-from khaibao.core.i18n import N_
+from khaibao.core.i18n import N_, current_language
 from khaibao.core.i18n import gettext as _
+from khaibao.core.lazy import Lazy
 from khaibao.core.text import fold_diacritics
 from khaibao.officers import lookups, officers
-from khaibao.tables import AuditEntry, Officer
+from khaibao.qr.scans import SCAN_KIND_LABELS
+from khaibao.tables import AuditEntry, Officer, Region
 
 PAGE = 100
 
@@ -71,6 +76,7 @@ ACTION_LABELS: dict[str, str] = {
     "venue.reissue_code": N_("Cấp mã QR mới cho điểm đến"),
     "venue.staff": N_("Đổi nhân viên điểm đến"),
     "venue.scan": N_("Nhân viên điểm đến quét mã"),
+    "venue.checkout": N_("Nhân viên điểm đến check-out cho người ra"),
     "region.rename": N_("Đổi tên địa bàn"),
     "region.merge": N_("Gộp địa bàn"),
     "api_key.create": N_("Tạo khoá API"),
@@ -87,7 +93,7 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 # The keys of ``detail``, in words, in the order they are shown.
-DETAIL_LABELS: dict[str, str] = {
+DETAIL_LABELS: dict[str, str | Lazy] = {
     "result": N_("Kết quả"),
     "colour": N_("Kết quả"),
     "found": N_("Tìm thấy"),
@@ -97,8 +103,8 @@ DETAIL_LABELS: dict[str, str] = {
     "input": N_("Dữ liệu nhập"),
     "venue": N_("Mã điểm đến"),
     "checkpoint": N_("Mã chốt kiểm soát"),
-    "region": N_("Mã địa bàn"),
-    "target": N_("Mã địa bàn áp dụng"),
+    "region": lazy.pgettext("audit detail", "Địa bàn"),
+    "target": N_("Địa bàn áp dụng"),
     "from": N_("Từ"),
     "to": N_("Đến"),
     "into": N_("Gộp vào"),
@@ -131,12 +137,15 @@ DETAIL_LABELS: dict[str, str] = {
     "run": N_("Mã lần xoá"),
     "deleted": N_("Số dòng đã xoá"),
     "checked_in": N_("Đã check-in"),
+    "checked_out": N_("Đã check-out"),
     "repeated": N_("Quét lặp lại"),
     "count": N_("Số lần"),
     "pass": N_("Mã lượt ghi nhận"),
     "ref": N_("Mã đã nhập (băm)"),
     "id": N_("Số giấy tờ (băm)"),
 }
+# Keys whose value is a region's code: shown as the area's full label.
+REGION_KEYS = frozenset({"region", "target", "into"})
 # Keys whose value is a row id (shown as "#12").
 ID_KEYS = frozenset({"pass", "venue", "policy_key", "officer", "checkpoint", "passkey",
                      "api_key", "run"})
@@ -157,7 +166,8 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "budget": lookups.BUDGETS,
     "kind": {"health_declaration": N_("Khai báo y tế"), "arrival": N_("Khai báo người đến"),
              "check_in": N_("Lượt check-in điểm đến"), "kbyt": N_("Khai báo y tế"),
-             "khaibao": N_("Khai báo người đến")},
+             "khaibao": N_("Khai báo người đến"), **SCAN_KIND_LABELS},
+    "input": dict(SCAN_KIND_LABELS),  # what a check read (a venue scan keeps a fingerprint)
     "region": _WHOLE,
     "target": _WHOLE,
 }
@@ -192,14 +202,16 @@ def _text(value: str) -> str:
     return value
 
 
-def _value(key: str, value: Any) -> str:
+def _value(key: str, value: Any, places: Mapping[str, str]) -> str:
     if isinstance(value, bool):
         return _("có") if value else _("không")
     if isinstance(value, list | tuple):  # venue staff added or removed: officer ids
-        return ", ".join(f"#{item}" if isinstance(item, int) else _value(key, item)
+        return ", ".join(f"#{item}" if isinstance(item, int) else _value(key, item, places)
                          for item in value)
     if key in ID_KEYS:
         return f"#{value}"
+    if key in REGION_KEYS and isinstance(value, str) and places.get(value):
+        return places[value]
     if isinstance(value, str):
         label = VALUE_LABELS.get(key, {}).get(value)
         return _(label) if label else _text(value)
@@ -209,17 +221,21 @@ def _value(key: str, value: Any) -> str:
 _ORDER = {key: index for index, key in enumerate(DETAIL_LABELS)}
 
 
-def detail_items(detail: dict[str, Any]) -> list[tuple[str, str]]:
+def detail_items(detail: dict[str, Any], places: Mapping[str, str] | None = None
+                 ) -> list[tuple[str, str]]:
     """``detail`` as (label, value) pairs in words, known keys in :data:`DETAIL_LABELS`'
     order, unknown ones (with their own name) after them; empty values (None, "", [], {})
-    are left out."""
+    are left out. ``places``: region code → the area's full label."""
+    places = places or {}
     items = []
     for key in sorted(detail, key=lambda k: (_ORDER.get(k, len(_ORDER)), k)):
         value = detail[key]
         if value is None or value == "" or value == [] or value == {}:
             continue
         label = DETAIL_LABELS.get(key)
-        items.append((_(label) if label else key, _value(key, value)))
+        shown = (label.in_language(current_language.get()) if isinstance(label, Lazy)
+                 else _(label) if label else key)
+        items.append((shown, _value(key, value, places)))
     return items
 
 
@@ -228,6 +244,7 @@ class AuditFilter:
     officer_id: int | None = None
     action: str = ""  # exact, or a prefix ending in "." ("officer." = every officer action)
     person_id: int | None = None
+    person_ids: tuple[int, ...] | None = None  # the rows of one ID number
     since: datetime | None = None
     until: datetime | None = None
     before: int | None = None
@@ -244,6 +261,7 @@ class AuditRow:
     person_id: int | None
     place: str
     detail: dict[str, Any]
+    places: Mapping[str, str] = field(default_factory=dict)  # region code → full label
 
     @property
     def action_label(self) -> str:
@@ -251,7 +269,7 @@ class AuditRow:
 
     @property
     def detail_items(self) -> list[tuple[str, str]]:
-        return detail_items(self.detail)
+        return detail_items(self.detail, self.places)
 
 
 def officer_choices(views: list[officers.OfficerView]) -> list[tuple[str, str]]:
@@ -274,6 +292,8 @@ def _where(query: AuditFilter) -> Combinable:
                       if query.action.endswith(".") else AuditEntry.action == query.action)
     if query.person_id is not None:
         condition &= AuditEntry.person == query.person_id
+    if query.person_ids is not None:
+        condition &= AuditEntry.person.is_in(list(query.person_ids) or [0])
     if query.since is not None:
         condition &= AuditEntry.at >= query.since
     if query.until is not None:
@@ -291,19 +311,40 @@ async def entries(query: AuditFilter, *, limit: int = PAGE) -> list[AuditRow]:
     officer_ids = {r["actor_id"] for r in rows if r["actor_kind"] == "officer" and r["actor_id"]}
     names = {o["id"]: o["name"] for o in await Officer.select(Officer.id, Officer.name).where(
         Officer.id.is_in(list(officer_ids))).run()} if officer_ids else {}
-    result = []
+    details = []
     for r in rows:
         try:
             detail = json.loads(r["detail"] or "{}")
         except ValueError:
             detail = {}
-        if not isinstance(detail, dict):
-            detail = {}
-        result.append(AuditRow(
-            r["id"], r["at"], r["actor_kind"], r["actor_id"],
-            names.get(r["actor_id"], "") if r["actor_kind"] == "officer" else "",
-            r["action"], r["person"], r["place"], detail))
-    return result
+        details.append(detail if isinstance(detail, dict) else {})
+    places = await _places({value for detail in details for key, value in detail.items()
+                            if key in REGION_KEYS and isinstance(value, str)})
+    return [AuditRow(r["id"], r["at"], r["actor_kind"], r["actor_id"],
+                     names.get(r["actor_id"], "") if r["actor_kind"] == "officer" else "",
+                     r["action"], r["person"], r["place"], detail, places)
+            for r, detail in zip(rows, details, strict=True)]
+
+
+async def _places(codes: set[str]) -> dict[str, str]:
+    """Region code → "Phường Thủy Xuân, Thành phố Huế" (codes of no region are left out)."""
+    if not codes:
+        return {}
+    rows = await Region.select(Region.code, Region.path).where(Region.code.is_in(sorted(codes)))
+    labels = await region_labels({row["path"] for row in rows})
+    return {row["code"]: labels[row["path"]] for row in rows if labels.get(row["path"])}
+
+
+async def person_ids_by_id_number(number: str, officer: officers.OfficerView, settings
+                                  ) -> list[int]:
+    """The person rows of an ID number typed into the log's person filter: an officer lookup
+    like the check's (drawn from the budget — LookupRefused beyond it — and audited with the
+    number's fingerprint, never the number)."""
+    drawn = await lookups.draw(officer, lookups.AUDIT_LOG, settings)
+    ids = await person_ids_of_id_number(number, settings)
+    await drawn.record(ids[0] if ids else None,
+                       {"ref": audit.fingerprint(number, settings.secret_key)})
+    return ids
 
 
 async def actions() -> list[str]:

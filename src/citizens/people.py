@@ -338,6 +338,17 @@ async def find_by_id_number(number: str, settings) -> PersonView | None:
                                      else 0.0, v.id), default=None)
 
 
+async def person_ids_of_id_number(number: str, settings) -> list[int]:
+    """Every person row declared with this ID number (one per phone that declared it, and
+    an officer's or kiosk's entry), by its keyed hash; none for an empty number."""
+    compact = _compact(number)
+    if not compact or set(compact) == {"0"}:
+        return []
+    rows = await Person.select(Person.id).where(
+        Person.id_hash == keyed_hash(compact, settings.secret_key, "id")).order_by(Person.id)
+    return [row["id"] for row in rows]
+
+
 async def same_id_person_ids(person_id: int) -> list[int]:
     """The ids of every row of this person's ID number (one per phone that declared it, and
     an officer's or kiosk's entry), this one included; just this one without an ID."""

@@ -6,6 +6,9 @@
   spreadsheet shows as text and never evaluates.
 * Streamed: rows are encoded a batch at a time, so an export of any size never sits in memory
   as a whole file.
+* In words, as on screen: one way of writing dates (``dd/mm/yyyy``, moments in Vietnam's time
+  ``dd/mm/yyyy HH:MM``: :func:`day_text`, :func:`moment_text`) and yes/no in the export's
+  language (:func:`yes_no`); the labels of coded values belong to their features.
 """
 
 from __future__ import annotations
@@ -13,13 +16,39 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core.db import aware
+from khaibao.core.i18n import N_, gettext_in
 
 BOM = "\ufeff"
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPE = "text/csv"  # the response adds "; charset=utf-8" (its encoding) to text/ types
 FLUSH_ROWS = 200  # rows encoded per chunk sent
+DAY_FORMAT = "%d/%m/%Y"
+MOMENT_FORMAT = "%d/%m/%Y %H:%M"
+_YES, _NO = N_("có"), N_("không")
+
+
+def day_text(value: date | str | None) -> str:
+    """``dd/mm/yyyy`` of a day (or of an ISO day as stored), "" for none."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    return day.strftime(DAY_FORMAT)
+
+
+def moment_text(value: datetime | str | None) -> str:
+    """``dd/mm/yyyy HH:MM`` in Vietnam's time of a stored moment (aware, or naive UTC or ISO
+    text as SQLite gives it back), "" for none."""
+    moment = aware(value) if value else None
+    return moment.astimezone(LOCAL_TIMEZONE).strftime(MOMENT_FORMAT) if moment else ""
+
+
+def yes_no(value: Any, language: str) -> str:
+    return gettext_in(language, _YES if value else _NO)
 
 
 def neutralise(value: Any) -> str:

@@ -1,7 +1,7 @@
 """The officer lookup budget: every screen that shows an officer a person — the check (typed,
 USB or camera), the assisted search, the person page, the prefilled declaration form, the
 printed card, tracing by person, the venue scanner fed a typed ID number or a chip-card text
-(which can be typed as easily) — draws one lookup
+(which can be typed as easily), the audit log filtered by an ID number — draws one lookup
 from the same per-officer budget (``settings.officer_lookups_per_minute``) and writes the same
 audit action (``check.lookup``, its ``via`` naming the route). The budget is counted in the
 shared rate-limit store, so it holds across server processes.
@@ -28,6 +28,7 @@ from khaibao.officers.officers import OfficerView
 WINDOW_SECONDS = 60
 VENUE_TYPED_ID = "venue_id"
 VENUE_CARD = "venue_card"
+AUDIT_LOG = "audit_log"
 VIAS = {
     "check": N_("Kiểm tra (quét hoặc nhập)"),
     "assisted": N_("Tìm người để khai báo hộ"),
@@ -37,6 +38,7 @@ VIAS = {
     "trace": N_("Truy vết theo người"),
     VENUE_TYPED_ID: N_("Máy quét điểm đến: nhập số giấy tờ"),
     VENUE_CARD: N_("Máy quét điểm đến: mã trên thẻ CCCD"),
+    AUDIT_LOG: N_("Nhật ký truy cập: lọc theo số giấy tờ"),
 }
 
 BUDGETS = {

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from khaibao.core.crypto import check_key
 from khaibao.core.errors import InputError
+from khaibao.core.i18n import N_
 from khaibao.qr.tokens import (
     HEADERS,
     PREFIX,
@@ -43,6 +44,18 @@ class ScanKind(StrEnum):
     FORGED = "forged"
     GARBAGE = "garbage"
 
+
+# What was read, in words (the audit log shows them; catalog msgids).
+SCAN_KIND_LABELS: dict[str, str] = {
+    ScanKind.PERSON_TOKEN: N_("Mã QR cá nhân"),
+    ScanKind.LIVE_TOKEN: N_("Mã QR động trên ứng dụng"),
+    ScanKind.VENUE_CODE: N_("Mã QR điểm đến"),
+    ScanKind.CHIP_CCCD: N_("Mã QR trên thẻ CCCD"),
+    ScanKind.ID_NUMBER: N_("Số giấy tờ nhập tay"),
+    ScanKind.MISREAD: N_("Đọc lỗi"),
+    ScanKind.FORGED: N_("Mã giả mạo hoặc không hợp lệ"),
+    ScanKind.GARBAGE: N_("Không phải mã của hệ thống"),
+}
 
 _TOKEN_SCAN_KINDS = {TokenKind.PERSON: ScanKind.PERSON_TOKEN, TokenKind.LIVE: ScanKind.LIVE_TOKEN,
                      TokenKind.VENUE: ScanKind.VENUE_CODE}

@@ -12,10 +12,19 @@ from typing import Any
 
 from khaibao.core import clock, db
 from khaibao.core.db import aware
+from khaibao.core.i18n import N_
 from khaibao.tables import CheckIn
-from khaibao.tables.venues import BY_SELF
+from khaibao.tables.venues import BY_SELF, BY_STAFF, BY_TYPED
 
 REPEAT_WINDOW = timedelta(minutes=30)
+
+
+# How a stay was made (check_in.by_kind), in the words the dashboard and the exports show.
+BY_KIND_LABELS = {
+    BY_SELF: N_("Tự quét áp phích"),
+    BY_STAFF: N_("Nhân viên quét"),
+    BY_TYPED: N_("Nhân viên nhập số giấy tờ"),
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,11 @@ class CheckInView:
     ends_at: datetime
     by_kind: str
     repeated: bool = False  # an earlier check-in within the repeat window, returned again
+
+    @property
+    def by_kind_label(self) -> str:
+        """How the stay was made, in words (a catalog msgid)."""
+        return BY_KIND_LABELS.get(self.by_kind, self.by_kind)
 
     def is_open(self, now: datetime) -> bool:
         return self.checked_out_at is None and self.ends_at > now

@@ -14,6 +14,11 @@ same every screen shows), decided at the scan. The stay is recorded whatever the
 * nothing usable read (misread, forged, a venue code…) is red with "scan again", and nobody
   found (a chip card of someone who never declared) yellow "Chưa có khai báo", no check-in.
 
+At the way out, staff switch the scanner to check-out (:func:`scan_out`): the same reading of
+the QR, card or typed number, and the person's open stay at this venue ends now, as when the
+citizen checks out on their own phone — audited as ``venue.checkout``. Nobody with an open stay
+here: nothing is recorded, and the answer says so.
+
 Every scan is audited (``venue.scan``) with a keyed fingerprint of the text, never the text.
 A typed ID number is an officer lookup (``officers.lookups``: the officer budget and the lower
 venue-staff cap, ``check.lookup``; a chip-card text, which can be typed as easily, draws from
@@ -44,7 +49,7 @@ from khaibao.venues import checkins
 from khaibao.venues.checkins import CheckInView
 from khaibao.venues.venues import VenueView
 from khaibao.verdicts import verdicts
-from khaibao.verdicts.verdicts import RED, YELLOW
+from khaibao.verdicts.verdicts import GREEN, RED, YELLOW
 from khaibao.vn.identity import ChipCard, ParsedId
 
 MAX_INPUT_LENGTH = 2000
@@ -135,17 +140,24 @@ async def _person(text: str, venue: VenueView, officer: OfficerView, settings, n
                                         _("Mã không đọc được hoặc không hợp lệ."))
 
 
+def _text(text: str | None, venue: VenueView) -> str:
+    """The scanned text to read; InputError when empty, VenueInactive at an inactive venue
+    (neither is audited: nothing was read)."""
+    text = (text or "").strip()[:MAX_INPUT_LENGTH]
+    if not text:
+        raise error("staff_checkin.empty")
+    if not venue.active:
+        raise VenueInactive(venue.id)
+    return text
+
+
 async def scan(venue: VenueView, text: str | None, officer: OfficerView, settings, *,
                now: datetime | None = None) -> ScanResult:
     """Check the scanned person in at ``venue``. Raises InputError for empty input and
     VenueInactive when the venue is inactive (neither is audited: nothing was read), and
     LookupRefused for a typed ID number beyond the officer's budget."""
     now = _now(now)
-    text = (text or "").strip()[:MAX_INPUT_LENGTH]
-    if not text:
-        raise error("staff_checkin.empty")
-    if not venue.active:
-        raise VenueInactive(venue.id)
+    text = _text(text, venue)
     kind, person, chip_name, result = await _person(text, venue, officer, settings, now)
     if result is None and person is None:
         result = ScanResult(YELLOW, kind, _("Chưa có khai báo"),
@@ -178,6 +190,33 @@ async def scan(venue: VenueView, text: str | None, officer: OfficerView, setting
     return result
 
 
+async def scan_out(venue: VenueView, text: str | None, officer: OfficerView, settings, *,
+                   now: datetime | None = None) -> ScanResult:
+    """Check the scanned person out of ``venue`` (a paper-card visitor has no phone to do it).
+    Raises like :func:`scan`; audited as ``venue.checkout``."""
+    now = _now(now)
+    text = _text(text, venue)
+    kind, person, chip_name, result = await _person(text, venue, officer, settings, now)
+    ended = 0
+    if result is None and person is None:
+        result = ScanResult(YELLOW, kind, _("Chưa có khai báo"),
+                            _("Không tìm thấy người này."), chip_name=chip_name)
+    if result is None:
+        assert person is not None
+        ended = await checkins.check_out(venue.id, [person.id], now=now)
+        if ended:
+            result = ScanResult(GREEN, kind, _("Đã check-out lúc %(time)s", time=_clock(now)),
+                                person=person, chip_name=chip_name)
+        else:
+            result = ScanResult(YELLOW, kind, _("Không có lượt check-in đang mở tại đây"),
+                                _("Người này chưa check-in tại điểm đến này, hoặc đã ra."),
+                                person=person, chip_name=chip_name)
+    detail = {"venue": venue.id, "kind": result.kind, "colour": result.colour,
+              "input": audit.fingerprint(text, settings.secret_key), "checked_out": ended > 0}
+    await _record("venue.checkout", venue, officer.id, result, detail, now)
+    return result
+
+
 def _clock(moment: datetime) -> str:
     from khaibao.core.clock import LOCAL_TIMEZONE
 
@@ -189,10 +228,15 @@ async def _audit(venue: VenueView, officer_id: int, text: str, result: ScanResul
     detail = {"venue": venue.id, "kind": result.kind, "colour": result.colour,
               "input": audit.fingerprint(text, settings.secret_key),
               "checked_in": result.checked_in, "repeated": result.repeated}
+    await _record("venue.scan", venue, officer_id, result, detail, now)
+
+
+async def _record(action: str, venue: VenueView, officer_id: int, result: ScanResult,
+                  detail: dict, now: datetime) -> None:
     person_id = result.person.id if result.person else None
     try:
-        await audit.record("venue.scan", actor_kind="officer", actor_id=officer_id,
+        await audit.record(action, actor_kind="officer", actor_id=officer_id,
                            person_id=person_id, place=venue.name, detail=detail, now=now)
     except ValueError:  # a venue name that looks like a phone number: leave the place out
-        await audit.record("venue.scan", actor_kind="officer", actor_id=officer_id,
+        await audit.record(action, actor_kind="officer", actor_id=officer_id,
                            person_id=person_id, detail=detail, now=now)

@@ -64,6 +64,11 @@ class Sex(StrEnum):
     FEMALE = "female"
 
     @property
+    def label(self) -> str:
+        """The word every screen shows (a catalog msgid: "Nam" / "Nữ", "Male" / "Female")."""
+        return SEX_LABELS[self]
+
+    @property
     def label_vi(self) -> str:
         return "Nam" if self is Sex.MALE else "Nữ"
 
@@ -80,6 +85,9 @@ class Sex(StrEnum):
         if folded in ("female", "nu"):
             return cls.FEMALE
         raise IdentityError("sex.invalid", N_("Giới tính phải là Nam hoặc Nữ."))
+
+
+SEX_LABELS = {Sex.MALE: N_("Nam"), Sex.FEMALE: N_("Nữ")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,7 +159,7 @@ def test_scoped_officer_sees_and_exports_only_their_ward(page, live_server):
     text = Path(download_info.value.path()).read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert len(rows) - 1 == setup["counts"][ward_a]
-    assert {row[3] for row in rows[1:]} == {ward_a}
+    assert {row[3] for row in rows[1:]} == {f"{name_a}, Thành phố Huế"}  # the area in words
     response = page.request.get(f"/quan-tri/xuat-du-lieu/tai-ve?region={ward_b}")
     assert response.status == 403
     assert "text/csv" not in response.headers["content-type"]

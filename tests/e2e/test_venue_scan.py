@@ -34,7 +34,9 @@ async def main(settings):
     made = {}
     for key, name, number in (("camera", "Nguyễn Văn An", "046090001234"),
                               ("chip", "Trần Thị Bình", "046191005678"),
-                              ("typed", "Lê Văn Cường", "046085004321")):
+                              ("typed", "Lê Văn Cường", "046085004321"),
+                              ("card", "Phan Thị Dung", "046188007788"),
+                              ("next", "Võ Văn Em", "046092003344")):
         account, pid = await make_person(
             settings, name, number, phone=f"+8490{uuid.uuid4().int % 10**7:07d}",
             birth_year="19" + number[4:6], sex="male" if number[3] == "0" else "female",
@@ -68,6 +70,14 @@ def scanner_page(playwright_instance, live_server, setup, tmp_path, request):
     save_failure_screenshot(request, page)
     context.close()
     browser.close()
+
+
+def stays_of(live_server, person_id: int) -> list[tuple]:
+    """(venue, by_kind, checked out?) of each stay of the person, oldest first."""
+    with sqlite3.connect(Path(live_server.directory) / "e2e.sqlite3") as connection:
+        return connection.execute(
+            "SELECT venue, by_kind, checked_out_at IS NOT NULL FROM check_in WHERE person = ? "
+            "ORDER BY id", (person_id,)).fetchall()
 
 
 def test_camera_scan_and_typed_chip_cccd_check_people_in(scanner_page, live_server, setup):
@@ -142,4 +152,87 @@ def test_a_typed_id_number_is_marked_shows_no_birth_year_and_is_capped(scanner_p
     refusal = page.locator("#q-loi")
     refusal.get_by_text("nhập số giấy tờ quá nhiều lần trong một phút").wait_for(timeout=10_000)
     assert "quét mã QR" in refusal.inner_text()
+    assert page.csp_errors == []
+
+
+PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
+
+
+@pytest.fixture(params=PHONES, ids=lambda p: f"{p['width']}x{p['height']}")
+def phone_scanner(browser, live_server, setup, request):
+    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
+                                  viewport=request.param, is_mobile=True, has_touch=True)
+    add_officer_cookie(context, live_server, setup["cookie"])
+    page = watch_csp(context.new_page())
+    page.phone = request.param
+    yield page
+    save_failure_screenshot(request, page)
+    context.close()
+
+
+def test_a_usb_reader_s_next_code_typed_while_the_answer_comes_is_kept(phone_scanner,
+                                                                      live_server, setup):
+    """The field is emptied when a code is sent, not when its answer swaps in."""
+    page = phone_scanner
+    card, following = setup["persons"]["card"], setup["persons"]["next"]
+    page.goto(f"/diem-den/{setup['venue']}/quet")
+    page.locator("#q").focus()
+    page.keyboard.type(card["token"])
+    page.keyboard.press("Enter")
+    page.keyboard.type(following["token"], delay=8)
+    page.keyboard.press("Enter")
+    page.locator("#ket-qua .venue-result-name").get_by_text(
+        following["given"], exact=True).wait_for(timeout=15_000)
+    assert page.input_value("#q") == ""
+    assert (setup["venue"], "staff", 0) in stays_of(live_server, following["id"])
+    assert (setup["venue"], "staff", 0) in stays_of(live_server, card["id"])
+    assert page.csp_errors == []
+
+
+def test_staff_check_a_paper_card_visitor_out(phone_scanner, live_server, setup):
+    """Issue 19 item 22: the scanner's check-out mode ends the open stay of the person whose
+    printed QR card is scanned at the way out, the mode and its button on the phone's screen."""
+    page = phone_scanner
+    card = setup["persons"]["card"]
+    venue_id = setup["venue"]
+    page.goto(f"/diem-den/{venue_id}/quet")
+    field = page.get_by_label("Mã QR cá nhân, mã trên thẻ CCCD hoặc số giấy tờ")
+    field.fill(card["token"])  # at the door: checked in
+    field.press("Enter")
+    page.locator("#ket-qua .venue-result-name").get_by_text(card["given"], exact=True).wait_for(
+        timeout=10_000)
+    assert any(stay[:2] == (venue_id, "staff") and not stay[2]
+               for stay in stays_of(live_server, card["id"]))
+
+    out = page.get_by_label("Check-out (người ra)")
+    out.check()
+    button = page.get_by_role("button", name="Check-out")
+    assert button.is_visible() and not page.get_by_role("button", name="Check-in").is_visible()
+    for locator in (out, button, field):
+        box = locator.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= page.phone["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.phone["width"]
+
+    field.fill(card["token"])
+    field.press("Enter")
+    result = page.locator("#ket-qua")
+    result.get_by_text("Đã check-out lúc").wait_for(timeout=10_000)
+    assert result.get_attribute("data-colour") == "green"
+    assert card["given"] in result.inner_text()
+    assert all(stay[2] for stay in stays_of(live_server, card["id"]))  # no open stay left
+    headline = result.locator(".venue-result-headline").bounding_box()
+    assert headline["y"] + headline["height"] <= page.phone["height"]  # no scrolling
+    assert field.input_value() == ""
+    assert page.get_by_label("Check-out (người ra)").is_checked()  # the mode stays
+
+    field.fill(card["token"])  # nobody open any more: nothing recorded, and it says so
+    field.press("Enter")
+    result.get_by_text("Không có lượt check-in đang mở tại đây").wait_for(timeout=10_000)
+    assert result.get_attribute("data-colour") == "yellow"
+
+    page.get_by_label("Check-in (người vào)").check()
+    field.fill(card["token"])
+    field.press("Enter")
+    result.get_by_text("Đã check-in").wait_for(timeout=10_000)
+    assert not stays_of(live_server, card["id"])[-1][2]
     assert page.csp_errors == []

@@ -260,3 +260,22 @@ async def test_checkpoint_add_edit_deactivate(client):
     assert mine == ["checkpoint.create", "checkpoint.update", "checkpoint.disable",
                     "checkpoint.enable"]
     assert (await client.get("/quan-tri/chot/999999")).status_code == 404
+
+
+async def test_create_form_comes_back_clean_after_a_create(client):
+    """Issue 19 item 26: after a create the form shows the default role and an empty name, and
+    the browser is told not to restore the last values; after an error they are kept."""
+    await sign_in_officer(client, "admin")
+    page = await client.get(BASE)
+    created = await client.post(BASE, headers=csrf_headers(page.text, htmx=True), data={
+        "name": "Đoàn Văn Vai Trò", "role": "venue", "checkpoint": ""})
+    assert created.status_code == 201
+    form = created.text[created.text.index('id="create-officer"'):]
+    assert form.split(">", 1)[0].endswith('autocomplete="off"')
+    assert re.search(r'<option value="checkpoint" selected>', form)
+    assert not re.search(r'<option value="venue" selected>', form)
+    assert 'value="Đoàn Văn Vai Trò"' not in form
+    failed = await client.post(BASE, headers=csrf_headers(page.text, htmx=True), data={
+        "name": "", "role": "venue", "checkpoint": ""})
+    assert failed.status_code == 422
+    assert re.search(r'<option value="venue" selected>', failed.text)

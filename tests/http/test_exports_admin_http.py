@@ -6,8 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
+from khaibao.arrivals import trips
+from khaibao.checks import checks
+from khaibao.core import exports, i18n
 from khaibao.tables import AuditEntry, Person
+from khaibao.venues import checkins
+from khaibao.vn import countries
 from tests.helpers import sign_in_officer
 from tests.unit import dashboard_factories
 
@@ -100,3 +106,70 @@ async def test_admin_exports_a_province(client, database):
     response = await client.get(f"/quan-tri/xuat-du-lieu/tai-ve?region={area.province}")
     assert len(response.content.decode("utf-8-sig").strip().splitlines()) == 1 + 14
     assert (await _audit(officer.id, "data.export"))["rows"] == 14
+
+
+RAW_CODES = {"self", "relative", "assisted", "paper", "kiosk", "male", "female", "car",
+             "motorbike", "bus", "train", "plane", "ship", "other", "staff", "typed", "VN",
+             "fever", "cough"}
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+SHOWN_DAY = re.compile(r"\d{2}/\d{2}/\d{4}( \d{2}:\d{2})?")
+
+
+def _csv(response) -> list[dict[str, str]]:
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def _in_words(rows: list[dict[str, str]]) -> None:
+    for row in rows:
+        for column, cell in row.items():
+            assert cell not in RAW_CODES, (column, cell)
+            assert not ISO_DAY.search(cell), (column, cell)
+            parts = [part for part in re.split(r"[;,] ?", cell) if part]
+            assert not any(part.startswith("VN-") or part.startswith("T") and "-" in part
+                           and part.isupper() for part in parts), (column, cell)
+
+
+async def test_exports_say_things_in_words_in_the_export_s_language(client, database):
+    """Issue 19 item 23: the words the screens show (not `self`, `male`, `plane`), each area
+    with its ward and province, one date format — in Vietnamese and in English."""
+    area = await dashboard_factories.area(per_ward=6)
+    await sign_in_officer(client, "local", region_code=area.ward_a)
+    ward = f"Phường A {area.tag}, Tỉnh Thử"
+    base = "/quan-tri/xuat-du-lieu/tai-ve?loai="
+
+    declared = _csv(await client.get(base + "health_declaration"))
+    assert declared and {r["Địa bàn"] for r in declared} == {ward}
+    assert {r["Giới tính"] for r in declared} <= {"Nam", "Nữ"}
+    assert {r["Kênh"] for r in declared} <= set(checks.CHANNEL_LABELS.values())
+    assert {r["Quốc tịch"] for r in declared} <= {"Việt Nam", *countries.codes()} - {"VN"}
+    assert {r["Có triệu chứng"] for r in declared} <= {"có", "không"}
+    assert all(SHOWN_DAY.fullmatch(r["Thời gian khai báo"]) for r in declared)
+    _in_words(declared)
+
+    arrived = _csv(await client.get(base + "arrival"))
+    assert arrived and {r["Nơi đến"] for r in arrived} == {ward}
+    assert {r["Nơi đi"] for r in arrived} == {"Xã Nơi Đi, Tỉnh Nơi Đi"}
+    assert {r["Phương tiện"] for r in arrived} <= set(trips.TRANSPORT_LABELS.values())
+    assert all(re.fullmatch(r"\d{2}/\d{2}/\d{4}", r["Ngày khởi hành"]) for r in arrived)
+    _in_words(arrived)
+
+    stays = _csv(await client.get(base + "check_in"))
+    assert stays and {r["Cách check-in"] for r in stays} <= set(
+        checkins.BY_KIND_LABELS.values())
+    _in_words(stays)
+
+    english = {"Accept-Language": "en"}
+    declared_en = _csv(await client.get(base + "health_declaration", headers=english))
+    assert "Sex" in declared_en[0] and "Giới tính" not in declared_en[0]
+    assert {r["Sex"] for r in declared_en} <= {"Male", "Female"}
+    assert {r["Nationality"] for r in declared_en} <= {"Vietnam"} | set(countries.codes())
+    arrived_en = _csv(await client.get(base + "arrival", headers=english))
+    transports = {i18n.gettext_in("en", label) for label in trips.TRANSPORT_LABELS.values()}
+    assert {r["Transport"] for r in arrived_en} <= transports
+    _in_words(declared_en + arrived_en)
+
+
+def test_csv_cells_stay_neutralised():
+    text = exports.encode_rows([["=1+1", "Phường A, Tỉnh Thử", "-2", "@x"]])
+    assert text == "'=1+1,\"Phường A, Tỉnh Thử\",'-2,'@x\r\n"

@@ -41,10 +41,10 @@ def chip_text(number: str, name: str) -> str:
     return f"{number}||{name}|01011988|Nữ|Thôn Đông, Huế|01012021"
 
 
-async def scan(client, venue_id: int, text: str, *, htmx: bool = True):
+async def scan(client, venue_id: int, text: str, *, htmx: bool = True, mode: str = "vao"):
     page = await client.get(f"/diem-den/{venue_id}/quet")
     assert page.status_code == 200
-    return await client.post(f"/diem-den/{venue_id}/quet", data={"q": text},
+    return await client.post(f"/diem-den/{venue_id}/quet", data={"q": text, "che_do": mode},
                              headers=csrf_headers(page.text, htmx=htmx))
 
 
@@ -261,6 +261,47 @@ async def test_each_scan_is_audited_without_raw_values(client, database, at_venu
     assert number not in text and person.token not in text and "Người Lạ" not in text
 
 
+async def test_staff_check_a_paper_card_visitor_out(client, database, at_venue):
+    """Issue 19 item 22: at the way out, the scanner in check-out mode ends the person's open
+    stay here (as the citizen's own check-out does), audited; nothing open: nothing stored."""
+    venue, officer = at_venue
+    person, number = await make_person(database, name="Đặng Thị Thẻ")
+    other = await new_venue(database, name="Nhà Văn Hoá")
+    await checkins.check_in(other.id, [person.id], database, by_kind="staff")
+    await scan(client, venue.id, person.token)
+    assert len(await checkins.open_stays(venue.id, [person.id])) == 1
+    out = await scan(client, venue.id, person.token, mode="ra")
+    assert out.status_code == 200
+    assert "Đã check-out lúc" in out.text and "venue-result-green" in out.text
+    assert '"venue-result-name">Thẻ<' in out.text and number not in out.text
+    assert await checkins.open_stays(venue.id, [person.id]) == []
+    row = await CheckIn.select().where((CheckIn.venue == venue.id)
+                                       & (CheckIn.person == person.id)).first()
+    assert row["checked_out_at"] is not None and row["ends_at"] == row["checked_out_at"]
+    # the stay at another venue is not touched
+    assert len(await checkins.open_stays(other.id, [person.id])) == 1
+    again = await scan(client, venue.id, chip_text(number, "DANG THI THE"), mode="ra")
+    assert "Không có lượt check-in đang mở tại đây" in again.text
+    assert "venue-result-yellow" in again.text
+    stranger = await scan(client, venue.id, chip_text(cccd(1988, "female"), "Người Lạ"),
+                          mode="ra")
+    assert "Chưa có khai báo" in stranger.text
+    page = (await scan(client, venue.id, person.token, mode="ra", htmx=False)).text
+    assert re.search(r'value="ra" form="quet-form" checked', page)  # the mode is kept
+    entries = await AuditEntry.select().where((AuditEntry.action == "venue.checkout")
+                                              & (AuditEntry.actor_id == officer.id)
+                                              ).order_by(AuditEntry.id)
+    details = [json.loads(e["detail"]) for e in entries]
+    assert [d["checked_out"] for d in details] == [True, False, False, False]
+    assert all(e["place"] == venue.name for e in entries)
+    assert entries[0]["person"] == person.id
+    text = json.dumps(details, ensure_ascii=False)
+    assert number not in text and person.token not in text
+    # only check-outs: no new stay was made at the way out
+    assert await CheckIn.count().where((CheckIn.venue == venue.id)
+                                       & (CheckIn.person == person.id)) == 1
+
+
 async def test_scan_without_javascript_renders_the_page(client, database, at_venue):
     venue, _officer = at_venue
     person, _number = await make_person(database)
@@ -288,6 +329,19 @@ async def test_dashboard_shows_todays_checkins_and_charts(client, database, at_v
     row = re.search(rf'href="/quan-tri/diem-den/{venue.id}">.*?</tr>', listing.text,
                     re.S).group(0)
     assert '<td class="venue-number">1</td>' in row
+
+
+async def test_dashboard_says_how_each_stay_was_made(client, database, at_venue):
+    """A stay made from a typed ID number is not called "Tự quét áp phích" (the words the
+    exports use too)."""
+    venue, _officer = at_venue
+    scanned, _n = await make_person(database, name="Tô Văn Quét")
+    typed, number = await make_person(database, name="Tô Văn Nhập")
+    await scan(client, venue.id, scanned.token)
+    await scan(client, venue.id, number)
+    table = (await client.get(f"/diem-den/{venue.id}")).text.split("venue-today")[1]
+    assert "<td>Nhân viên quét</td>" in table and "<td>Nhân viên nhập số giấy tờ</td>" in table
+    assert "Tự quét áp phích" not in table
 
 
 @pytest.mark.parametrize(("health", "colour"), [

@@ -18,6 +18,7 @@ import khaibao
 from khaibao.admin import audit_viewer
 from khaibao.admin.audit_viewer import ACTION_LABELS, DETAIL_LABELS, VALUE_LABELS, detail_items
 from khaibao.core import i18n
+from khaibao.core.lazy import Lazy
 from khaibao.officers import officers
 
 SRC = Path(khaibao.__file__).resolve().parent
@@ -144,7 +145,10 @@ def test_the_reader_refuses_an_action_it_cannot_work_out():
 
 
 def _all_labels() -> set[str]:
-    labels = set(ACTION_LABELS.values()) | set(DETAIL_LABELS.values())
+    """Every label as the catalog keys it (a label with a context: context, "\x04", msgid)."""
+    detail = {f"{label.context}\x04{label.msgid}" if isinstance(label, Lazy) else label
+              for label in DETAIL_LABELS.values()}
+    labels = set(ACTION_LABELS.values()) | detail
     for values in VALUE_LABELS.values():
         labels |= {label for label in values.values() if label}
     return labels
@@ -171,7 +175,7 @@ def test_details_read_as_labelled_pairs_without_empty_values():
     policy = {"policy_key": 7, "version": 2, "target": "VN-46", "measure": "home",
               "days": 7, "from": "2026-11-20T01:00:00+00:00", "to": None}
     assert dict(detail_items(policy)) == {
-        "Mã địa bàn áp dụng": "VN-46", "Mã chính sách": "#7", "Phiên bản": "2",
+        "Địa bàn áp dụng": "VN-46", "Mã chính sách": "#7", "Phiên bản": "2",
         "Biện pháp": "Cách ly tại nhà", "Số ngày": "7", "Từ": "20/11/2026 08:00"}
 
 
@@ -182,7 +186,7 @@ def test_coded_values_and_unknown_keys(english):
         "date_from": "2026-11-20", "mystery": "x"}))
     assert items == {
         "Result": "Not found", "Found": "no", "Role": "Venue staff",
-        "Previous role": "Local official", "Added": "#3, #5", "Area code": "Whole system",
+        "Previous role": "Local official", "Added": "#3, #5", "Area": "Whole system",
         "Measure filter": "All", "date_from": "20/11/2026", "mystery": "x"}
 
 

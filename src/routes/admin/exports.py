@@ -1,7 +1,8 @@
 """Xuất dữ liệu (/quan-tri/xuat-du-lieu): CSV of health declarations, arrivals or check-ins
 for an area and a range of days — streamed from the database in id order (bounded memory for
-any size), cells neutralised against formula injection (:mod:`exports`), and every export
-audited with who, which filter and how many rows (also when the download is cut short).
+any size), cells in words in the page's language (:mod:`khaibao.admin.export_rows`) and
+neutralised against formula injection (:mod:`exports`), and every export audited with who,
+which filter and how many rows (also when the download is cut short).
 
 Local and health officials export only their own area; asking for another is refused (403).
 """
@@ -16,10 +17,9 @@ from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Stream
 
-from khaibao.admin import feeds
+from khaibao.admin import export_rows, feeds
 from khaibao.arrivals import local_arrivals
-from khaibao.core import audit, db, exports
-from khaibao.core.clock import LOCAL_TIMEZONE
+from khaibao.core import audit, exports, i18n
 from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
@@ -36,42 +36,6 @@ KIND_LABELS = {  # translated where shown
 }
 FILE_STEMS = {"health_declaration": "khai-bao-y-te", "arrival": "nguoi-den",
               "check_in": "check-in"}
-PERSON_COLUMNS = ("Họ và tên", "Giấy tờ (che một phần)", "Năm sinh", "Giới tính", "Quốc tịch")
-HEADERS = {
-    "health_declaration": ("Mã", "Thời gian khai báo", "Kênh", "Địa bàn", *PERSON_COLUMNS,
-                           "Có triệu chứng", "Triệu chứng", "Tiếp xúc", "Nơi đã đến"),
-    "arrival": ("Mã", "Thời gian khai báo", "Thời gian đến", "Ngày khởi hành", "Nơi đi",
-                "Nơi đến", "Địa chỉ nơi đến", *PERSON_COLUMNS, "Phương tiện",
-                "Biển số / số hiệu", "Chốt kiểm soát", "Mục đích"),
-    "check_in": ("Mã", "Thời gian vào", "Thời gian ra", "Điểm đến", "Địa chỉ điểm đến",
-                 *PERSON_COLUMNS, "Cách check-in"),
-}
-
-
-def _local(value: Any) -> str:
-    moment = db.aware(value) if value else None
-    return moment.astimezone(LOCAL_TIMEZONE).strftime("%d/%m/%Y %H:%M") \
-        if moment else ""
-
-
-def _person(row: dict[str, Any]) -> list[Any]:
-    return [row["full_name"], row["id_masked"] or "", row["birth_year"], row["sex"],
-            row["nationality"]]
-
-
-def csv_row(kind: str, row: dict[str, Any]) -> list[Any]:
-    if kind == "health_declaration":
-        return [row["id"], _local(row["t"]), row["channel"], row["region_code"] or "",
-                *_person(row), "có" if row["has_symptoms"] else "không", row["symptoms"],
-                row["exposures"], row["places_visited"]]
-    if kind == "arrival":
-        origin = row["origin_name"] or row["origin_country"]
-        return [row["id"], _local(row["t"]), _local(row["arrival_at"]),
-                str(row["departure_date"] or ""), origin, row["destination_name"],
-                row["destination_detail"], *_person(row), row["transport"],
-                row["vehicle_number"], row["checkpoint_name"] or "", row["purpose"]]
-    return [row["id"], _local(row["t"]), _local(row["checked_out_at"]), row["venue_name"],
-            row["venue_address"], *_person(row), row["by_kind"]]
 
 
 class ExportsAdminController(Controller):
@@ -129,6 +93,7 @@ class ExportsAdminController(Controller):
         if query is None:
             return render(request, "exports_admin.html", context, status_code=status)
         kind, scope, start, end, window = query
+        language = i18n.current_language.get()  # the export's language: the page's
         detail = {"kind": kind, "region": scope.code or "*", "from": start.isoformat(),
                   "to": end.isoformat()}
 
@@ -137,7 +102,7 @@ class ExportsAdminController(Controller):
             try:
                 async for batch in feeds.batches(kind, window):
                     exported += len(batch)
-                    yield [csv_row(kind, row) for row in batch]
+                    yield await export_rows.csv_rows(kind, batch, language)
                 complete = True
             finally:
                 await audit.record("data.export", actor_kind="officer", actor_id=officer.id,
@@ -146,5 +111,5 @@ class ExportsAdminController(Controller):
 
         headers = exports.attachment_headers(
             f"{FILE_STEMS[kind]}-{scope.code or 'tat-ca'}", start, end)
-        return Stream(exports.aiter_csv(HEADERS[kind], rows()), media_type=exports.CONTENT_TYPE,
-                      headers=headers)
+        return Stream(exports.aiter_csv(export_rows.header(kind, language), rows()),
+                      media_type=exports.CONTENT_TYPE, headers=headers)

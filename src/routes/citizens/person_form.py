@@ -17,10 +17,11 @@ from khaibao.core.errors import InputError
 from khaibao.core.i18n import N_
 from khaibao.core.i18n import gettext as _
 from khaibao.vn import countries
+from khaibao.vn.identity import SEX_LABELS
 
 ID_TYPES = [("cccd", N_("Căn cước công dân (CCCD)")), ("cmnd", N_("Chứng minh nhân dân (CMND)")),
             ("passport", N_("Hộ chiếu")), ("none", N_("Chưa có giấy tờ (trẻ em)"))]
-SEXES = [("male", N_("Nam")), ("female", N_("Nữ"))]
+SEXES = [(sex.value, label) for sex, label in SEX_LABELS.items()]
 
 
 def message(error: InputError) -> str:

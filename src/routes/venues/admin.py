@@ -35,6 +35,7 @@ BASE = "/quan-tri/diem-den"
 REGION_FIELD = "region"
 REGION_LEVELS = ("province", "ward", "village")
 FIELDS = ("name", "kind", "address", "owner_org", "daily_visitors")
+CHECK_OUT = "ra"  # the scanner's mode field (che_do): "vao" checks in, "ra" checks out
 DONE = ("them", "sua", "tam-dung", "kich-hoat", "nhan-vien", "ma-moi")
 
 
@@ -230,14 +231,16 @@ class VenueStaffController(Controller):
     @post("/{venue_id:int}/quet", name="venue_admin.scan")
     async def scan(self, request: HTMXRequest, officer: CurrentOfficer, settings: AppSettings,
                    venue_id: FromPath[int]) -> Response:
-        """One scan or typed code (in the body, never the URL): check the person in."""
+        """One scan or typed code (in the body, never the URL): check the person in, or out
+        when the scanner is in check-out mode (``che_do=ra``)."""
         venue = await venue_for(officer, venue_id)
         form = await request.form()
-        context: dict[str, Any] = {"venue": venue}
+        checking_out = form.get("che_do") == CHECK_OUT
+        context: dict[str, Any] = {"venue": venue, "checking_out": checking_out}
         status = 200
+        read = staff_checkin.scan_out if checking_out else staff_checkin.scan
         try:
-            context["result"] = await staff_checkin.scan(
-                venue, str(form.get("q", "")), officer, settings)
+            context["result"] = await read(venue, str(form.get("q", "")), officer, settings)
         except InputError as error:
             context["field_error"] = message(error)
             status = 422

@@ -2,12 +2,9 @@
  * Khai Báo — the officer's check page (/kiemtra) and camera scanner (/kiemtra/quet).
  *
  * The form posts with htmx (text in the body); this adds:
- * - the field is emptied the moment a lookup is sent, not when its answer swaps in: a USB
- *   barcode reader may already be typing the next code (a family passing together), and an
- *   answer must not wipe what it typed since. The answer never replaces the input itself.
- * - when the answer is an error about what was typed (check.html's field error), or no answer
- *   came, the typed text comes back into the field (selected, so it can be corrected or
- *   scanned over);
+ * - the field is emptied the moment a lookup is sent, not when its answer swaps in, and the
+ *   typed text comes back after an error about it or when no answer came (scan_field.js,
+ *   loaded before this file), selected here so it can be corrected or scanned over;
  * - the field is focused on /kiemtra, where the reader types into it — not on the camera
  *   page, where focusing would open the phone's keyboard;
  * - a short sound and vibration whose pattern follows the colour (result_signal.js, loaded
@@ -21,23 +18,9 @@
 
   var RECENT = 3;
   var lastResult = null;
-  var submitted = '';
+  var scanField = window.KhaiBaoScanField.watch('check-form', '[data-check-input]');
 
   function input() { return document.querySelector('[data-check-input]'); }
-
-  function isLookup(event) {
-    var config = event.detail && event.detail.requestConfig;
-    var elt = config && config.elt;
-    return !!(elt && elt.classList && elt.classList.contains('check-form'));
-  }
-
-  function onSend(event) {
-    if (!isLookup(event)) { return; }
-    var field = input();
-    if (!field) { return; }
-    submitted = field.value; // htmx has read the form already
-    field.value = '';
-  }
 
   function text(root, selector) {
     var el = root.querySelector(selector);
@@ -70,17 +53,8 @@
     var signal = window.KhaiBaoResultSignal;
     var onScanPage = !!document.querySelector('.check-on-scan');
     var field = input();
-    var fieldError = document.getElementById('q-loi');
-    if (field && isLookup(event)) {
-      if (fieldError) {
-        field.setAttribute('aria-invalid', 'true');
-        if (field.value === '' && submitted) {
-          field.value = submitted;
-          if (!onScanPage) { field.select(); }
-        }
-      } else {
-        field.removeAttribute('aria-invalid');
-      }
+    if (field && scanField.isMine(event)) {
+      if (scanField.answered(field) && !onScanPage) { field.select(); }
       if (!onScanPage && document.activeElement !== field) { field.focus(); }
     }
     var result = document.getElementById('ket-qua');
@@ -93,15 +67,6 @@
     }
   }
 
-  function onFailure(event) {
-    // no answer (offline, server down): give the typed text back unless a new one was begun
-    var field = input();
-    if (field && isLookup(event) && field.value === '' && submitted) { field.value = submitted; }
-  }
-
-  document.addEventListener('htmx:beforeRequest', onSend);
-  document.addEventListener('htmx:sendError', onFailure);
-  document.addEventListener('htmx:responseError', onFailure);
   document.addEventListener('htmx:afterSwap', afterSwap);
   document.addEventListener('DOMContentLoaded', function () {
     lastResult = document.getElementById('ket-qua');

@@ -6,7 +6,7 @@
  * reader types keys, so it counts), so this listens for those from the start.
  * API: window.KhaiBaoResultSignal.play(colour, fallback) plays the tone and vibration of
  * "green" | "yellow" | "red"; any other colour is silent unless ``fallback`` is true (then a
- * low "none" tone). clearField(input, focus) empties the field for the next person.
+ * low "none" tone).
  * Strict-CSP safe: no inline code, no eval.
  */
 (function () {
@@ -64,13 +64,7 @@
     beep(known ? TONES[colour] : NONE_TONES);
   }
 
-  function clearField(input, focus) {
-    if (!input) { return; }
-    input.value = '';
-    if (focus) { input.focus(); }
-  }
-
   document.addEventListener('pointerdown', unlockAudio, true);
   document.addEventListener('keydown', unlockAudio, true);
-  window.KhaiBaoResultSignal = { play: play, clearField: clearField };
+  window.KhaiBaoResultSignal = { play: play };
 }());
