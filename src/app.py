@@ -237,7 +237,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         # Brotli for browsers that take it (all current ones: 3–8 % smaller than gzip at the
         # same speed on cheap phones' mobile data), gzip for the rest. A body under
         # COMPRESS_FROM bytes goes as it is: with its ≈ 700 bytes of headers it is one TCP
-        # segment either way, and compressing costs ≈ 40 µs (bench/RESULTS.md, fourth round).
+        # segment either way, and compressing costs ≈ 20 µs (bench/RESULTS.md, fourth round).
         compression_config=CompressionConfig(
             backend="brotli", minimum_size=COMPRESS_FROM, brotli_quality=5,
             brotli_gzip_fallback=True, gzip_compress_level=6,
