@@ -188,9 +188,13 @@ def main() -> int:
         check_script = prepare_check(env, directory, base)
         profiler = None
         if args.profile:
+            # py-spy from the virtualenv, else from PATH; only samples holding the GIL (what
+            # the event loop's thread can't do meanwhile), one stack root per thread
+            py_spy = Path(sys.executable).parent / "py-spy"
             profiler = subprocess.Popen(
-                [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
-                 "--rate", "200", "-o", args.profile, "--pid", str(server.pid)],
+                [str(py_spy) if py_spy.exists() else "py-spy", "record", "--format", "raw",
+                 "--gil", "--threads", "--rate", "200", "-o", args.profile,
+                 "--pid", str(server.pid)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wrk(base + "/ping", 2, args.connections)  # warm up
         runs = [(name, path, check_script if method == "POST" else None)

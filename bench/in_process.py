@@ -2,12 +2,14 @@
 one request at a time — what the application itself costs, apart from hypercorn and h11.
 
     .venv/bin/python bench/in_process.py [--requests 1500] [--only scan,declare]
-        [--profile cumulative|tottime] [--profile-endpoint scan]
+        [--profile cumulative|tottime] [--profile-endpoint scan] [--accept-encoding br]
 
 Makes a fresh SQLite database in a temporary directory (an officer with a session, a
 declared person, a venue, a citizen session), then times ``/ping``, ``/healthz``, the
 officer's scan, a venue check-in (the same person again: the 30-minute repeat) and a
 health declaration submit. ``--profile`` prints cProfile's top functions for one endpoint.
+``--accept-encoding`` sends that header with every request, as browsers do (wrk does not, so
+bench/http_ratio.py never measures the compression).
 Not part of the test suite.
 """
 
@@ -117,6 +119,8 @@ async def main(args) -> None:
         found = await scenarios(app, settings)
         for name in args.only.split(","):
             method, path, headers, body = found[name]
+            if args.accept_encoding:
+                headers = {**headers, "accept-encoding": args.accept_encoding}
             status, text, _ = await call(app, method, path, headers, body())
             assert status < 400, (name, status, text[:300])
             for _ in range(100):  # warm up
@@ -126,7 +130,7 @@ async def main(args) -> None:
                 await call(app, method, path, headers, body())
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             print(f"{name:8} {1000 * wall / args.requests:7.3f} ms per request "
-                  f"({1000 * cpu / args.requests:.3f} ms CPU)")
+                  f"({1000 * cpu / args.requests:.3f} ms CPU), {len(text)} bytes")
             if args.profile and name == args.profile_endpoint:
                 profile = cProfile.Profile()
                 profile.enable()
@@ -142,6 +146,8 @@ if __name__ == "__main__":
     parser.add_argument("--only", default="ping,healthz,scan,checkin,declare")
     parser.add_argument("--profile", choices=["cumulative", "tottime"], default="")
     parser.add_argument("--profile-endpoint", default="scan")
+    parser.add_argument("--accept-encoding", default="",
+                        help='e.g. "gzip, deflate, br" (what Chromium sends)')
     arguments = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="khaibao-inprocess-"))
     os.environ.update({

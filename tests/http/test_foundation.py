@@ -164,6 +164,18 @@ async def test_versioned_static_files_are_cached_long_and_compressed(client):
     assert unversioned.headers["cache-control"] == "no-cache"
 
 
+async def test_answers_that_fit_one_tcp_segment_are_not_compressed(client):
+    # passkeys.css is 552 bytes: with its headers one segment, compressed or not
+    small = await client.get("/static/css/passkeys.css",
+                             headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert small.status_code == 200
+    assert "content-encoding" not in small.headers
+    assert int(small.headers["content-length"]) == 552
+    larger = await client.get("/static/css/admin.css",
+                              headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert larger.headers.get("content-encoding") == "br"
+
+
 async def test_healthz_checks_the_database(client):
     response = await client.get("/healthz")
     assert response.status_code == 200
