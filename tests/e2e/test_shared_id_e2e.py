@@ -102,7 +102,7 @@ def test_a_phone_past_its_hourly_declarations_sees_why_by_the_submit(browser, tm
         assert page.evaluate("""() => {
             const error = [...document.querySelectorAll('.field-error')].find(
                 e => e.textContent.includes('quá nhiều khai báo'));
-            const submit = document.querySelector('form button[type=submit].primary');
+            const submit = document.querySelector('#khai-bao button[type=submit].primary');
             return !!(error.compareDocumentPosition(submit)
                       & Node.DOCUMENT_POSITION_FOLLOWING);
         }""")

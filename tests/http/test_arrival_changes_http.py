@@ -112,3 +112,12 @@ async def test_an_arrival_more_than_a_day_past_stays_as_declared(client, outbox_
                                 data={"_csrf_token": csrf(confirm.text)})
     assert refused.status_code == 422
     assert await ArrivalDeclaration.exists().where(ArrivalDeclaration.id == arrival_id)
+
+
+async def test_the_correction_form_offers_the_countries_with_the_trips_own(client, outbox_path):
+    """The origin country is a choice like on the first form (an empty list hid the Vietnam
+    origin picker in the browser)."""
+    arrival_id = await declare_arrival(client, outbox_path)
+    form = (await client.get(f"/khaibao/tra-cuu/{arrival_id}/sua")).text
+    assert '<option value="VN" selected>' in form
+    assert "<option value=\"KR\"" in form

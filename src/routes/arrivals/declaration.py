@@ -16,7 +16,7 @@ from khaibao.arrivals.trips import TRANSPORTS
 from khaibao.checks import checks
 from khaibao.citizens import declaration_forms, people
 from khaibao.citizens.declaration_forms import PersonBlock
-from khaibao.core import clock
+from khaibao.core import clock, i18n
 from khaibao.core.errors import FormErrors
 from khaibao.core.i18n import gettext as _
 from khaibao.core.settings import Settings
@@ -24,6 +24,7 @@ from khaibao.core.web import AppSettings, redirect, render
 from khaibao.routes.citizens.auth import citizen_session, require_citizen, safe_next
 from khaibao.routes.citizens.person_form import form_context, messages, persons_context
 from khaibao.verdicts import verdicts
+from khaibao.vn import countries
 
 
 class ArrivalController(Controller):
@@ -68,7 +69,10 @@ class ArrivalController(Controller):
                       errors: dict[str, str] | None = None, trip: TripFields | None = None,
                       client_ref: str = "", status_code: int = 200,
                       editing: arrivals.StoredTrip | None = None) -> Response:
-        persons: dict[str, Any] = {} if editing else await persons_context(
+        # Correcting a trip shows no persons, but still the countries of its origin.
+        persons: dict[str, Any] = {
+            "nationalities": countries.choices(i18n.current_language.get())
+        } if editing else await persons_context(
             account_id, settings, selected=selected, blocks=blocks, client_ref=client_ref)
         return render(request, "arrival.html", {
             **persons, "editing": editing,
