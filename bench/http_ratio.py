@@ -169,6 +169,9 @@ def main() -> int:
         "KHAIBAO_SMS_BACKEND": f"file:{directory / 'outbox.jsonl'}",
         # the load is one officer: lift the per-officer lookup cap out of the way
         "KHAIBAO_OFFICER_LOOKUPS_PER_MINUTE": "1000000000",
+        # the load submits thousands of declarations from one phone: measure the submit, not
+        # the per-phone cap's refusal
+        "KHAIBAO_DECLARATIONS_PER_HOUR": "1000000000",
     }
     subprocess.run([KHAIBAO, "migrate"], env=env, cwd=directory, check=True,
                    capture_output=True)
