@@ -10,16 +10,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import save_failure_screenshot, watch_csp
+from tests.e2e.conftest import PHONES, save_failure_screenshot, watch_csp
 from tests.e2e.test_arrival_journey import choose_region
 from tests.e2e.test_citizen_journey import fill_person, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("viewport", [{"width": 360, "height": 640},
-                                      {"width": 390, "height": 844}],
-                         ids=lambda v: f"{v['width']}x{v['height']}")
+@pytest.mark.parametrize("viewport", PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
 def test_the_lookup_reads_as_one_column_on_a_phone(browser, live_server, request, viewport):
     context = browser.new_context(base_url=live_server.url, locale="vi-VN", viewport=viewport,
                                   is_mobile=True, has_touch=True)

@@ -23,6 +23,7 @@ import pytest
 
 from tests.e2e.conftest import (
     CHROMIUM,
+    PHONES,
     add_officer_cookie,
     camera_browser,
     camera_video,
@@ -33,7 +34,6 @@ from tests.e2e.conftest import (
 
 pytestmark = pytest.mark.e2e
 
-PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
 SETUP = r"""
 async def main(settings):
     _officer, session = await officer_session("Cán bộ Cửa Vào", "checkpoint")

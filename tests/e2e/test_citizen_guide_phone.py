@@ -6,22 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import save_failure_screenshot, watch_csp
-
 pytestmark = pytest.mark.e2e
-
-PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
-
-
-@pytest.fixture(params=PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
-def phone(browser, live_server, request):
-    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
-                                  viewport=request.param, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-    page = watch_csp(context.new_page())
-    yield page
-    save_failure_screenshot(request, page)
-    context.close()
 
 
 def test_citizen_guide_screenshots_are_phone_screens_filling_the_column(phone):

@@ -7,14 +7,12 @@ import shutil
 
 import pytest
 
-from tests.e2e.conftest import camera_browser, camera_video, save_failure_screenshot
+from tests.e2e.conftest import PHONES, camera_browser, camera_video, save_failure_screenshot
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("viewport", [{"width": 360, "height": 640},
-                                      {"width": 390, "height": 844}],
-                         ids=lambda v: f"{v['width']}x{v['height']}")
+@pytest.mark.parametrize("viewport", PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
 def test_a_wrong_kind_of_qr_says_why_on_screen(playwright_instance, live_server, tmp_path,
                                               request, viewport):
     if shutil.which("ffmpeg") is None:

@@ -14,16 +14,11 @@ import pytest
 from tests.e2e.conftest import (
     add_officer_cookie,
     run_setup,
-    save_failure_screenshot,
-    start_server,
-    stop_server,
-    watch_csp,
 )
 from tests.e2e.test_citizen_journey import fill_person, new_phone
 
 pytestmark = pytest.mark.e2e
 
-PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
 
 SETUP = r"""
 from khaibao.arrivals import arrivals
@@ -34,26 +29,6 @@ async def main(settings):
                                               checkpoint_id=checkpoint)
     return {"session": session}
 """
-
-
-@pytest.fixture(params=PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
-def phone(browser, live_server, request):
-    context = browser.new_context(base_url=live_server.url, locale="vi-VN",
-                                  viewport=request.param, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-    page = watch_csp(context.new_page())
-    yield page
-    save_failure_screenshot(request, page)
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """A server of this module's own: its many phone sign-ins stay within the OTP limit per
-    address (30 an hour) of the server the other browser tests share."""
-    server = start_server(tmp_path_factory.mktemp("own-server"))
-    yield server
-    stop_server(server)
 
 
 def shows_error(page, field_id: str) -> None:

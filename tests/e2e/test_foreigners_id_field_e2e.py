@@ -10,12 +10,11 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import save_failure_screenshot, watch_csp
+from tests.e2e.conftest import PHONES, save_failure_screenshot, watch_csp
 from tests.e2e.test_citizen_journey import fill_person, new_phone, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
 LOCALES = {"vi": "vi-VN", "en": "en-US"}
 
 

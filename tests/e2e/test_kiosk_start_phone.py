@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import add_officer_cookie, run_setup, save_failure_screenshot, watch_csp
+from tests.e2e.conftest import (
+    PHONES,
+    add_officer_cookie,
+    run_setup,
+    save_failure_screenshot,
+    watch_csp,
+)
 
 pytestmark = pytest.mark.e2e
 
-PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
 
 SETUP = r"""
 from khaibao.arrivals import arrivals

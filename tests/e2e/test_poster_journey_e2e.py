@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import run_setup, save_failure_screenshot, watch_csp
+from tests.e2e.conftest import PHONES, run_setup, save_failure_screenshot, watch_csp
 from tests.e2e.test_citizen_journey import fill_person, new_phone
 
 pytestmark = pytest.mark.e2e
@@ -26,9 +26,7 @@ async def main(settings):
 """
 
 
-@pytest.mark.parametrize("viewport", [{"width": 360, "height": 640},
-                                      {"width": 390, "height": 844}],
-                         ids=lambda v: f"{v['width']}x{v['height']}")
+@pytest.mark.parametrize("viewport", PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
 def test_a_poster_opened_signed_out_leads_to_its_check_in(browser, live_server, request,
                                                           viewport):
     venue = run_setup(live_server, SETUP, uuid.uuid4().hex[:6])

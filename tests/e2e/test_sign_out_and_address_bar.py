@@ -16,9 +16,8 @@ import pytest
 from tests.e2e.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    PHONES,
     save_failure_screenshot,
-    start_server,
-    stop_server,
     watch_csp,
 )
 from tests.e2e.test_citizen_journey import fill_person, sign_in
@@ -26,7 +25,6 @@ from tests.e2e.test_pwa_offline import controlled, declare_online
 
 pytestmark = pytest.mark.e2e
 
-PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
 OFFLINE_WARNING = "mã QR sẽ không mở được khi không có mạng trên điện thoại này"
 
 
@@ -41,15 +39,6 @@ def phone_profile(playwright_instance, live_server, tmp_path, request):
     yield page
     save_failure_screenshot(request, page)
     context.close()
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """A server of this module's own: its many phone sign-ins stay within the OTP limit per
-    address (30 an hour) of the server the other browser tests share."""
-    server = start_server(tmp_path_factory.mktemp("own-server"))
-    yield server
-    stop_server(server)
 
 
 def path_of(page) -> str:

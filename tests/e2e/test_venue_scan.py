@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import (
+    PHONES,
     add_officer_cookie,
     camera_browser,
     camera_video,
@@ -153,9 +154,6 @@ def test_a_typed_id_number_is_marked_shows_no_birth_year_and_is_capped(scanner_p
     refusal.get_by_text("nhập số giấy tờ quá nhiều lần trong một phút").wait_for(timeout=10_000)
     assert "quét mã QR" in refusal.inner_text()
     assert page.csp_errors == []
-
-
-PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}]
 
 
 @pytest.fixture(params=PHONES, ids=lambda p: f"{p['width']}x{p['height']}")
