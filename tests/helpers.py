@@ -1,8 +1,10 @@
 """Small helpers shared by the test suites."""
 
+import asyncio
 import contextlib
 import random
 import re
+import sys
 import uuid
 
 # Prefixes assigned to Vietnamese mobile networks (Viettel, VinaPhone, MobiFone).
@@ -75,3 +77,29 @@ async def ward_in(province: str) -> str:
         (Region.kind == "ward") & Region.path.like(f"/VN/{province}/%")).order_by(
         Region.code, ascending=False).first()
     return row["code"]
+
+
+async def run_at_once(script: str, *args: str, processes: int = 2) -> list[str]:
+    """``processes`` Python processes running ``script`` with ``args``, let go together: each
+    prints "ready", waits for "go" on stdin, then prints its answer. Returns their outputs
+    (each must exit 0)."""
+    children = [await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, *args, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        for _ in range(processes)]
+    try:
+        for child in children:
+            line = await asyncio.wait_for(child.stdout.readline(), 30)
+            assert line.strip() == b"ready", (await child.stderr.read()).decode()
+        for child in children:
+            child.stdin.write(b"go\n")
+            await child.stdin.drain()
+        outputs = [await asyncio.wait_for(child.communicate(), 60) for child in children]
+    finally:
+        for child in children:
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
+    assert [child.returncode for child in children] == [0] * processes, [
+        err for _, err in outputs]
+    return [out.decode() for out, _ in outputs]

@@ -4,8 +4,6 @@ refusal audited once per window."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +11,7 @@ import pytest
 
 from khaibao.officers import lookups, officers
 from khaibao.tables import AuditEntry
+from tests.helpers import run_at_once
 
 
 async def count(officer_id: int, action: str) -> int:
@@ -96,24 +95,7 @@ async def test_two_processes_draw_from_one_budget(database):
     """80 lookups by one officer from two server processes at once: exactly the budget (60)
     answered and audited, one refusal audited."""
     officer = await officers.create("Cán bộ Hai Máy", "checkpoint")
-    children = [await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHILD, database.database_url, str(officer.id),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE) for _ in range(2)]
-    try:
-        for child in children:
-            line = await asyncio.wait_for(child.stdout.readline(), 30)
-            assert line.strip() == b"ready", (await child.stderr.read()).decode()
-        for child in children:
-            child.stdin.write(b"go\n")
-            await child.stdin.drain()
-        outputs = [await asyncio.wait_for(child.communicate(), 60) for child in children]
-    finally:
-        for child in children:
-            if child.returncode is None:
-                child.kill()
-                await child.wait()
-    assert [child.returncode for child in children] == [0, 0], [err for _, err in outputs]
-    assert sum(int(out.strip()) for out, _ in outputs) == database.officer_lookups_per_minute
+    outputs = await run_at_once(CHILD, database.database_url, str(officer.id))
+    assert sum(int(out.strip()) for out in outputs) == database.officer_lookups_per_minute
     assert await count(officer.id, "check.lookup") == database.officer_lookups_per_minute
     assert await count(officer.id, "check.rate_limited") == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ from khaibao.core import rate_limits
 from khaibao.core.rate_limits import Hit
 from khaibao.core.settings import Settings
 from khaibao.tables import RateCounter
+from tests.helpers import run_at_once
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 T0 = datetime(2030, 5, 17, 8, 0, 0, tzinfo=UTC)
@@ -207,29 +207,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 
 async def test_two_processes_share_one_counter(database):
     key, limit = new_key("procs"), 37
-    children = [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-c", CHILD, database.database_url, key, str(limit),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        for _ in range(2)
-    ]
-    try:
-        for child in children:
-            line = await asyncio.wait_for(child.stdout.readline(), 30)
-            assert line.strip() == b"ready", (await child.stderr.read()).decode()
-        for child in children:
-            child.stdin.write(b"go\n")
-            await child.stdin.drain()
-        outputs = [await asyncio.wait_for(child.communicate(), 60) for child in children]
-    finally:
-        for child in children:
-            if child.returncode is None:
-                child.kill()
-                await child.wait()
-    assert [child.returncode for child in children] == [0, 0], [err for _, err in outputs]
-    allowed = [int(out.strip()) for out, _ in outputs]
+    outputs = await run_at_once(CHILD, database.database_url, key, str(limit))
+    allowed = [int(out.strip()) for out in outputs]
     assert sum(allowed) == limit
     assert (await rate_limits.peek(key, limit, 3600)).count == 60
